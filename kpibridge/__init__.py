@@ -1,0 +1,1 @@
+"""KPI Bridge: KPI files as the contract between marketing and IT."""

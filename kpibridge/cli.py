@@ -1,0 +1,30 @@
+"""The `kpi` command: a thin shell that composes each stage's own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from dashboards import cli as dashboards_cli
+from generator import cli as generator_cli
+from warehouse import cli as warehouse_cli
+
+from . import demo
+
+app = typer.Typer(
+    name="kpi",
+    help="KPI Bridge: KPI files as the contract between marketing and IT.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+load_app = typer.Typer(help="Load GA4 data into the warehouse.", no_args_is_help=True)
+app.add_typer(load_app, name="load")
+
+generator_cli.register(app)
+warehouse_cli.register(app, load_app)
+dashboards_cli.register(app)
+demo.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,43 @@
+"""Where things live: the KPI folder, the warehouse file, the project config (kpibridge.toml)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_KPIS_DIR = Path("kpis")
+DEFAULT_DB = Path(".kpibridge/warehouse.duckdb")
+DEFAULT_BUILD_DIR = Path("build")
+CONFIG_FILE = "kpibridge.toml"
+
+
+def resolve_db(db: Path | None) -> Path:
+    """The warehouse path: `--db`, else $KPIBRIDGE_DB, else `.kpibridge/warehouse.duckdb`."""
+    if db is not None:
+        return db
+    env = os.environ.get("KPIBRIDGE_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Settings committed beside `kpis/` in kpibridge.toml, so CI and schedulers need no flags."""
+
+    ga4_property: str | None = None
+    ga4_endpoint: str | None = None
+
+
+def load_project_config(kpis_dir: Path) -> ProjectConfig:
+    """Read kpibridge.toml from the KPI folder's parent (or the KPI folder itself), if present."""
+    for candidate in (kpis_dir.parent / CONFIG_FILE, kpis_dir / CONFIG_FILE):
+        if candidate.is_file():
+            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            ga4 = data.get("ga4", {})
+            prop = ga4.get("property")
+            return ProjectConfig(
+                ga4_property=str(prop) if prop is not None else None,
+                ga4_endpoint=ga4.get("endpoint"),
+            )
+    return ProjectConfig()

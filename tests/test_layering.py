@@ -1,0 +1,31 @@
+"""The pipeline's layering: generator/ is pure, dashboards/ reads the warehouse only."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def imported_roots(package: str) -> set[tuple[str, str]]:
+    found = set()
+    for path in (REPO / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {(str(path.relative_to(REPO)), a.name.split(".")[0]) for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add((str(path.relative_to(REPO)), node.module.split(".")[0]))
+    return found
+
+
+def test_generator_imports_no_database_ui_or_later_stage():
+    banned = {"duckdb", "streamlit", "warehouse", "dashboards", "kpibridge"}
+    offenders = sorted((f, m) for f, m in imported_roots("generator") if m in banned)
+    assert offenders == []
+
+
+def test_dashboards_never_compile_kpis():
+    offenders = sorted((f, m) for f, m in imported_roots("dashboards") if m in {"generator"})
+    assert offenders == []
