@@ -1,0 +1,224 @@
+"""The dashboard's only door to DuckDB: short-lived read-only reads of the serving database, cached.
+
+The dashboard never opens the store (`kpi load` / `kpi refresh` write it) and never holds a
+connection: each read connects read-only, fetches, and closes, so a refresh can swap the serving file
+at any moment. Results are cached per file version (its inode, size and mtime), so a swapped-in
+file shows at once and an unchanged one costs no query until the TTL expires.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from kpibridge.config import resolve_db
+
+SERVING_ENV = "KPIBRIDGE_SERVING_DB"
+CACHE_TTL_SECONDS = 60
+LOCK_TIMEOUT_SECONDS = 10.0
+GUIDANCE = "kpi load demo && kpi refresh"
+REQUIRED_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values")
+LIST_COLUMNS = ("breakdowns", "events", "tags")
+
+
+def serving_path(store_path: Path) -> Path:
+    """The serving copy beside a store: `.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.serving.duckdb`."""
+    store_path = Path(store_path)
+    return store_path.with_name(f"{store_path.stem}.serving.duckdb")
+
+
+def serving_db_from_env() -> Path:
+    """The serving database the app reads: $KPIBRIDGE_SERVING_DB, else the one beside the default store."""
+    explicit = os.environ.get(SERVING_ENV)
+    return Path(explicit) if explicit else serving_path(resolve_db(None))
+
+
+class WarehouseBusy(RuntimeError):
+    """The serving file stayed locked by a writer for longer than LOCK_TIMEOUT_SECONDS."""
+
+
+def read_df(path: Path | str, sql: str, params: list | None = None, timeout: float = LOCK_TIMEOUT_SECONDS):
+    """Run one query on a fresh read-only connection, retrying while a writer holds the file's lock."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with duckdb.connect(str(path), read_only=True) as con:
+                return con.execute(sql, params or []).df()
+        except duckdb.IOException as error:
+            if "Could not set lock" not in str(error):
+                raise
+            if time.monotonic() > deadline:
+                raise WarehouseBusy(f"{path} is locked by a writer: {error}") from error
+            time.sleep(0.05 + random.random() * 0.1)
+
+
+def file_version(path: Path) -> tuple[int, int, int] | None:
+    """What changes when `kpi refresh` swaps the file in: inode, size, mtime. None when absent."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_read(path: str, version: tuple | None, sql: str, params: tuple) -> pd.DataFrame:
+    # `version` is only a cache key: a new file version is a cache miss.
+    return read_df(path, sql, list(params))
+
+
+def _read(path: Path, sql: str, *params) -> pd.DataFrame:
+    return _cached_read(str(path), file_version(path), sql, params)
+
+
+@dataclass(frozen=True)
+class WarehouseStatus:
+    """Whether the serving database can be shown, and if not, what to tell the reader."""
+
+    path: Path
+    state: str  # ok | missing | empty | unreadable | busy
+    detail: str = ""
+    tables: frozenset[str] = field(default_factory=frozenset)
+    data_start: date | None = None
+    data_end: date | None = None
+    refreshed_at: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+
+def warehouse_status(path: Path) -> WarehouseStatus:
+    """Check the serving database without raising: missing, empty, unreadable, busy or ok."""
+    if file_version(path) is None:
+        return WarehouseStatus(path, "missing", f"No serving database at `{path}`.")
+    try:
+        tables = frozenset(_read(path, "SELECT table_name FROM duckdb_tables()")["table_name"])
+        absent = [name for name in REQUIRED_TABLES if name not in tables]
+        if absent:
+            return WarehouseStatus(path, "empty", f"`{path}` has no {', '.join(absent)} table yet.", tables)
+        span = _read(
+            path,
+            "SELECT min(date) AS data_start, max(date) AS data_end, count(*) AS n "
+            "FROM kpi_values WHERE breakdown = ''",
+        ).iloc[0]
+        kpis = int(_read(path, "SELECT count(*) AS n FROM kpi_definitions")["n"].iloc[0])
+        if kpis == 0 or int(span["n"]) == 0:
+            return WarehouseStatus(path, "empty", f"`{path}` holds no KPI values yet.", tables)
+        refreshed = None
+        if "warehouse_info" in tables:
+            info = _read(path, "SELECT value FROM warehouse_info WHERE key = 'refreshed_at'")
+            refreshed = str(info["value"].iloc[0]) if len(info) else None
+        return WarehouseStatus(
+            path, "ok", "", tables, _as_date(span["data_start"]), _as_date(span["data_end"]), refreshed
+        )
+    except WarehouseBusy as error:
+        return WarehouseStatus(path, "busy", str(error))
+    except duckdb.Error as error:
+        return WarehouseStatus(path, "unreadable", f"`{path}` could not be read: {error}")
+
+
+def kpi_definitions(path: Path) -> pd.DataFrame:
+    """Every KPI definition, list columns as tuples."""
+    frame = _read(path, "SELECT * FROM kpi_definitions ORDER BY kpi_id")
+    for column in LIST_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].map(_as_tuple)
+    return frame
+
+
+def kpi_targets(path: Path) -> pd.DataFrame:
+    """Time-phased targets: kpi_id, valid_from, value, sorted by valid_from."""
+    frame = _read(path, "SELECT kpi_id, valid_from, value FROM kpi_targets ORDER BY kpi_id, valid_from")
+    frame["valid_from"] = frame["valid_from"].map(_as_date)
+    return frame
+
+
+def daily_totals(path: Path, start: date, end: date) -> pd.DataFrame:
+    """The per-day totals (no breakdown) of every KPI between two dates, inclusive."""
+    frame = _read(
+        path,
+        "SELECT kpi_id, date, value, numerator, denominator, definition_hash FROM kpi_values "
+        "WHERE breakdown = '' AND date BETWEEN ? AND ? ORDER BY kpi_id, date",
+        start,
+        end,
+    )
+    frame["date"] = frame["date"].map(_as_date)
+    return frame
+
+
+def breakdown_rows(path: Path, kpi_id: str, start: date, end: date) -> pd.DataFrame:
+    """One KPI's per-day breakdown rows (every declared breakdown) between two dates."""
+    frame = _read(
+        path,
+        "SELECT date, breakdown, breakdown_value, value, numerator, denominator FROM kpi_values "
+        "WHERE kpi_id = ? AND breakdown <> '' AND date BETWEEN ? AND ?",
+        kpi_id,
+        start,
+        end,
+    )
+    frame["date"] = frame["date"].map(_as_date)
+    return frame
+
+
+def event_health(path: Path, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
+    """Per event: volume and invalid events in the period, plus spec status and last sighting ever."""
+    columns = ["event_name", "events", "invalid_events", "in_spec", "last_seen"]
+    if "event_quality" not in tables:
+        return pd.DataFrame(columns=columns)
+    quality = (
+        "SELECT event_name, sum(events) AS events, sum(invalid_events) AS invalid_events, "
+        "bool_and(in_spec) AS in_spec FROM event_quality WHERE date BETWEEN ? AND ? GROUP BY event_name"
+    )
+    if "event_status" in tables:
+        sql = (
+            f"WITH q AS ({quality}) SELECT coalesce(q.event_name, s.event_name) AS event_name, "
+            "coalesce(q.events, 0) AS events, coalesce(q.invalid_events, 0) AS invalid_events, "
+            "coalesce(s.in_spec, q.in_spec) AS in_spec, s.last_seen "
+            "FROM q FULL OUTER JOIN event_status s ON q.event_name = s.event_name"
+        )
+    else:
+        sql = f"SELECT *, NULL::DATE AS last_seen FROM ({quality})"
+    frame = _read(path, sql, start, end)
+    frame["last_seen"] = frame["last_seen"].map(_as_date)
+    return frame
+
+
+def definition_changes(path: Path, kpi_id: str, tables: frozenset[str]) -> pd.DataFrame:
+    """When a KPI's definition changed: definition_hash, effective_from."""
+    if "kpi_definition_changes" not in tables:
+        return pd.DataFrame(columns=["definition_hash", "effective_from"])
+    frame = _read(
+        path,
+        "SELECT definition_hash, effective_from FROM kpi_definition_changes "
+        "WHERE kpi_id = ? ORDER BY effective_from",
+        kpi_id,
+    )
+    frame["effective_from"] = frame["effective_from"].map(_as_date)
+    return frame
+
+
+def clear_cache() -> None:
+    _cached_read.clear()
+
+
+def _as_tuple(value) -> tuple:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ()
+    return tuple(str(item) for item in value)
+
+
+def _as_date(value) -> date | None:
+    if value is None or (not isinstance(value, date | datetime) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.date()
+    return value

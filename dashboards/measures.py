@@ -1,0 +1,155 @@
+"""KPI arithmetic on stored daily rows: period values, period targets, top-N breakdowns."""
+
+from __future__ import annotations
+
+import calendar
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from .periods import Period, month_end, quarter_end, quarter_start
+
+AGGREGATIONS = ("sum", "ratio", "mean")
+OTHER = "Other"
+
+
+def aggregate(rows: pd.DataFrame, aggregation: str) -> float | None:
+    """A period's value from daily rows (columns value, numerator, denominator).
+
+    sum: the daily values added; ratio: sum(numerator) / sum(denominator); mean: the average daily
+    value. None when there are no rows (or no denominator), so "no data" never reads as zero.
+    """
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"unknown aggregation {aggregation!r}; expected one of {', '.join(AGGREGATIONS)}")
+    if rows.empty:
+        return None
+    if aggregation == "ratio":
+        denominator = rows["denominator"].sum(min_count=1)
+        if pd.isna(denominator) or denominator == 0:
+            return None
+        return float(rows["numerator"].sum() / denominator)
+    values = rows["value"].dropna()
+    if values.empty:
+        return None
+    return float(values.sum() if aggregation == "sum" else values.mean())
+
+
+Targets = Sequence[tuple[date, float]]  # (valid_from, value), sorted by valid_from
+
+
+def target_in_force(targets: Targets, day: date) -> float | None:
+    """The target holding on `day`: the latest one with valid_from ≤ day."""
+    index = bisect_right([valid_from for valid_from, _ in targets], day)
+    return float(targets[index - 1][1]) if index else None
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The target and thresholds that apply to one period, in the KPI's own units."""
+
+    target: float | None
+    warn: float | None
+    critical: float | None
+
+
+def period_goal(
+    targets: Targets,
+    period: Period,
+    aggregation: str,
+    time_grain: str | None,
+    warn: float | None = None,
+    critical: float | None = None,
+) -> Goal:
+    """The goal for a period: the target in force at the period's end date.
+
+    For `sum` KPIs a target (and its thresholds) is an amount per time grain (e.g. revenue per
+    month), so it is phased by day: each day of the period carries the target in force that day
+    divided by the length of its grain period. A 7-day window of a €60,000-a-month target aims at
+    about €14,000; a whole month at exactly €60,000. Rates (`ratio`, `mean`) need no phasing.
+    """
+    at_end = target_in_force(targets, period.end)
+    grain_days = _grain_length(time_grain)
+    if aggregation != "sum" or at_end is None or grain_days is None:
+        return Goal(at_end, warn, critical)
+    target = 0.0
+    share = 0.0  # how many grain periods the period spans, e.g. 7/31 of a month
+    for day in _days(period):
+        length = grain_days(day)
+        in_force = target_in_force(targets, day)
+        target += (in_force if in_force is not None else at_end) / length
+        share += 1 / length
+    return Goal(target, _scaled(warn, share), _scaled(critical, share))
+
+
+def daily_targets(targets: Targets, days: Sequence[date], aggregation: str, time_grain: str | None) -> list:
+    """The time-phased target per day, for a trend chart of daily values."""
+    grain_days = _grain_length(time_grain) if aggregation == "sum" else None
+    out = []
+    for day in days:
+        value = target_in_force(targets, day)
+        out.append(value / grain_days(day) if value is not None and grain_days else value)
+    return out
+
+
+def top_n_with_other(rows: pd.DataFrame, aggregation: str, n: int = 5) -> pd.DataFrame:
+    """One breakdown's values over a period: the top `n` by size, the rest folded into "Other".
+
+    Size is the value for `sum` and `mean`, the denominator (the volume behind the rate) for `ratio`,
+    so a rate from three sessions never outranks one from thousands. Returns columns
+    breakdown_value, value, size, with "Other" last.
+    """
+    columns = ["breakdown_value", "value", "size"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    groups = []
+    for name, group in rows.groupby("breakdown_value", sort=False):
+        value = aggregate(group, aggregation)
+        size = group["denominator"].sum() if aggregation == "ratio" else (value or 0.0)
+        groups.append((str(name), value, float(size), group))
+    groups.sort(key=lambda g: (-g[2], g[0]))
+    top, rest = groups[:n], groups[n:]
+    out = [(name, value, size) for name, value, size, _ in top]
+    if rest:
+        merged = pd.concat([group for *_, group in rest])
+        value = aggregate(merged, aggregation)
+        size = merged["denominator"].sum() if aggregation == "ratio" else (value or 0.0)
+        out.append((OTHER, value, float(size)))
+    return pd.DataFrame(out, columns=columns)
+
+
+def _scaled(threshold: float | None, share: float) -> float | None:
+    return None if threshold is None else threshold * share
+
+
+def _days(period: Period):
+    for offset in range(period.days):
+        yield period.start + timedelta(days=offset)
+
+
+_GRAIN_ALIASES = {
+    "daily": "day",
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+    "annual": "year",
+}
+
+
+def _grain_length(time_grain: str | None):
+    """A function day → length in days of the grain period containing it; None for an unknown grain."""
+    grain = _GRAIN_ALIASES.get((time_grain or "").lower(), (time_grain or "").lower())
+    if grain == "day":
+        return lambda day: 1
+    if grain == "week":
+        return lambda day: 7
+    if grain == "month":
+        return lambda day: month_end(day).day
+    if grain == "quarter":
+        return lambda day: (quarter_end(day) - quarter_start(day)).days + 1
+    if grain == "year":
+        return lambda day: 366 if calendar.isleap(day.year) else 365
+    return None

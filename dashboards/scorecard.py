@@ -1,0 +1,210 @@
+"""The overview's cards as plain values: one per active KPI, status first, capped, grouped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from .formatting import format_delta, format_value
+from .health import DataHealth, EventHealth, assess
+from .measures import Goal, aggregate, period_goal
+from .periods import Period, provisional_days
+from .status import Status, evaluate_status
+
+MAX_CARDS = 12
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class Card:
+    """Everything one KPI card shows, computed; rendering only lays it out."""
+
+    kpi_id: str
+    title: str
+    objective: str
+    team: str
+    fmt: str
+    currency: str | None
+    direction: str
+    value: float | None
+    value_text: str
+    goal: Goal
+    target_text: str | None
+    status: Status
+    delta_text: str | None
+    comparison_text: str | None  # "prior month to date: 2.7%"
+    sparkline: tuple[float, ...]
+    days_with_data: int
+    period: Period
+    health: DataHealth
+    provisional_days: int
+
+    @property
+    def label(self) -> str:
+        """The card title, with the data-health badge when the KPI's events are in trouble."""
+        badge = self.health.badge
+        return f"{_escape(self.title)} {badge}" if badge else _escape(self.title)
+
+    @property
+    def partial_data(self) -> bool:
+        return 0 < self.days_with_data < self.period.days
+
+    def description(self) -> str:
+        """The muted line under the value: comparison, target, coverage."""
+        parts = []
+        if self.comparison_text and self.delta_text:
+            parts.append(f"vs {self.comparison_text.split(':')[0]}")
+        parts.append(f"target {self.target_text}" if self.target_text else "no target")
+        if self.partial_data:
+            parts.append(f"{self.days_with_data} of {self.period.days} days")
+        return " · ".join(parts)
+
+    def help_text(self) -> str:
+        """The tooltip: the status in words and every number behind the card."""
+        lines = [f"**{self.status.words.capitalize()}**: {self.value_text}" + _against(self)]
+        when = f"{self.period.describe()} ({self.period.label.lower()}"
+        when += ", partial period)" if self.period.partial else ")"
+        lines.append(f"Period: {when}.")
+        if self.comparison_text:
+            lines.append(f"Compared with {self.comparison_text}.")
+        if self.partial_data:
+            lines.append(f"Data on {self.days_with_data} of the period's {self.period.days} days.")
+        if self.provisional_days:
+            lines.append(f"The last {self.provisional_days} day(s) are provisional: GA4 may still update them.")
+        lines.append(f"Data health: {self.health.explain()}.")
+        return "  \n".join(lines)
+
+
+def active_definitions(definitions: pd.DataFrame) -> pd.DataFrame:
+    """KPIs whose status is `active` (or unset): drafts and deprecated KPIs get no card."""
+    status = definitions["status"].fillna(ACTIVE).astype(str).str.lower()
+    return definitions[status == ACTIVE]
+
+
+def filter_definitions(definitions: pd.DataFrame, team: str | None, objective: str | None) -> pd.DataFrame:
+    keep = pd.Series(True, index=definitions.index)
+    if team:
+        keep &= definitions["team"] == team
+    if objective:
+        keep &= definitions["objective"] == objective
+    return definitions[keep]
+
+
+def event_healths(frame: pd.DataFrame) -> dict[str, EventHealth]:
+    """EventHealth per event name from `data.event_health`'s frame."""
+    return {
+        row.event_name: EventHealth(
+            row.event_name,
+            int(row.events or 0),
+            int(row.invalid_events or 0),
+            row.last_seen if isinstance(row.last_seen, date) else None,
+        )
+        for row in frame.itertuples(index=False)
+    }
+
+
+def build_cards(
+    definitions: pd.DataFrame,
+    targets: pd.DataFrame,
+    totals: pd.DataFrame,
+    events: Mapping[str, EventHealth],
+    period: Period,
+    comparison: Period | None,
+    data_end: date,
+) -> list[Card]:
+    """One card per KPI in `definitions`, from the daily totals covering the period and its comparison."""
+    by_kpi = {kpi: rows for kpi, rows in totals.groupby("kpi_id", sort=False)}
+    targets_by_kpi = {
+        kpi: list(zip(rows["valid_from"], rows["value"], strict=True))
+        for kpi, rows in targets.groupby("kpi_id", sort=False)
+    }
+    empty = totals.iloc[0:0]
+    cards = []
+    for kpi in definitions.itertuples(index=False):
+        rows = by_kpi.get(kpi.kpi_id, empty)
+        cards.append(
+            _card(kpi, rows, targets_by_kpi.get(kpi.kpi_id, []), events, period, comparison, data_end)
+        )
+    return cards
+
+
+def _card(kpi, rows, targets, events, period, comparison, data_end) -> Card:
+    current = rows[(rows["date"] >= period.start) & (rows["date"] <= period.end)]
+    value = aggregate(current, kpi.aggregation)
+    goal = period_goal(
+        targets, period, kpi.aggregation, kpi.time_grain, _num(kpi.warn_threshold), _num(kpi.critical_threshold)
+    )
+    status = evaluate_status(value, goal.target, kpi.direction, goal.warn, goal.critical)
+    delta_text = comparison_text = None
+    if comparison is not None:
+        before = rows[(rows["date"] >= comparison.start) & (rows["date"] <= comparison.end)]
+        previous = aggregate(before, kpi.aggregation)
+        delta_text = format_delta(value, previous, kpi.format)
+        shown = format_value(previous, kpi.format, kpi.currency) if previous is not None else "no data"
+        comparison_text = f"{comparison.label} ({comparison.describe()}): {shown}"
+    spark = current.sort_values("date")["value"].dropna()
+    return Card(
+        kpi_id=kpi.kpi_id,
+        title=kpi.title or kpi.kpi_id,
+        objective=kpi.objective or "No objective",
+        team=kpi.team or "No team",
+        fmt=kpi.format,
+        currency=kpi.currency,
+        direction=kpi.direction,
+        value=value,
+        value_text=format_value(value, kpi.format, kpi.currency),
+        goal=goal,
+        target_text=format_value(goal.target, kpi.format, kpi.currency) if goal.target is not None else None,
+        status=status,
+        delta_text=delta_text,
+        comparison_text=comparison_text,
+        sparkline=tuple(float(v) for v in spark),
+        days_with_data=int(current["date"].nunique()),
+        period=period,
+        health=assess(kpi.events, events),
+        provisional_days=provisional_days(period, data_end),
+    )
+
+
+def order_cards(cards: Iterable[Card]) -> list[Card]:
+    """Most urgent first: critical, warning, off target, no data, on track, no target; then by title."""
+    return sorted(cards, key=lambda card: (card.status.value, card.title.lower()))
+
+
+def cap_cards(cards: list[Card], limit: int = MAX_CARDS) -> tuple[list[Card], int]:
+    """The first `limit` cards of an ordered list, and how many were left off."""
+    return cards[:limit], max(0, len(cards) - limit)
+
+
+def group_cards(cards: list[Card], by: str) -> list[tuple[str, list[Card]]]:
+    """Cards grouped by objective or team, keeping the order: the group with the most urgent card first."""
+    groups: dict[str, list[Card]] = {}
+    for card in cards:
+        groups.setdefault(card.team if by == "team" else card.objective, []).append(card)
+    return list(groups.items())
+
+
+def _against(card: Card) -> str:
+    if card.goal.target is None:
+        return "; no target set."
+    text = f" against a target of {card.target_text}"
+    limits = []
+    word = "below" if card.direction == "up" else "above"
+    for name, threshold in (("warning", card.goal.warn), ("critical", card.goal.critical)):
+        if threshold is not None:
+            limits.append(f"{name} {word} {format_value(threshold, card.fmt, card.currency)}")
+    return text + (f" ({', '.join(limits)})." if limits else ".")
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _escape(text: str) -> str:
+    # Labels are Markdown; keep a title's own brackets and stars literal.
+    for char in "\\[]*_`":
+        text = text.replace(char, "\\" + char)
+    return text

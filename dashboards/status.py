@@ -1,0 +1,89 @@
+"""A KPI's status for a period: where its value stands against the target and the thresholds."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Status(Enum):
+    """Status, most urgent first; `.value` is the order the overview sorts by."""
+
+    CRITICAL = 0
+    WARN = 1
+    BELOW_TARGET = 2
+    NO_DATA = 3
+    ON_TRACK = 4
+    NO_TARGET = 5
+
+    @property
+    def colour(self) -> str:
+        """A named colour `st.metric(delta_color=…)` accepts."""
+        return _COLOURS[self]
+
+    @property
+    def dot(self) -> str:
+        """A one-character emoji, so the status reads without colour vision too (with `words`)."""
+        return _DOTS[self]
+
+    @property
+    def words(self) -> str:
+        return _WORDS[self]
+
+    @property
+    def off_track(self) -> bool:
+        return self in (Status.CRITICAL, Status.WARN, Status.BELOW_TARGET)
+
+
+_COLOURS = {
+    Status.CRITICAL: "red",
+    Status.WARN: "orange",
+    Status.BELOW_TARGET: "yellow",
+    Status.NO_DATA: "gray",
+    Status.ON_TRACK: "green",
+    Status.NO_TARGET: "gray",
+}
+_DOTS = {
+    Status.CRITICAL: "🔴",
+    Status.WARN: "🟠",
+    Status.BELOW_TARGET: "🟡",
+    Status.NO_DATA: "⚪",
+    Status.ON_TRACK: "🟢",
+    Status.NO_TARGET: "⚪",
+}
+_WORDS = {
+    Status.CRITICAL: "critical",
+    Status.WARN: "warning",
+    Status.BELOW_TARGET: "off target",
+    Status.NO_DATA: "no data",
+    Status.ON_TRACK: "on track",
+    Status.NO_TARGET: "no target",
+}
+
+
+def evaluate_status(
+    value: float | None,
+    target: float | None,
+    direction: str,
+    warn: float | None = None,
+    critical: float | None = None,
+) -> Status:
+    """Status from the value, the target and the thresholds, read in the KPI's direction.
+
+    direction "up": value ≥ target is on track; below `critical` is critical, below `warn` a warning,
+    anything else under the target is off target. "down" mirrors it (thresholds are "above" limits).
+    """
+    if value is None:
+        return Status.NO_DATA
+    if target is None:
+        return Status.NO_TARGET
+    if direction not in ("up", "down"):
+        raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
+    sign = 1.0 if direction == "up" else -1.0
+    # Flip "down" KPIs so one set of comparisons reads "higher is better".
+    if sign * value >= sign * target:
+        return Status.ON_TRACK
+    if critical is not None and sign * value < sign * critical:
+        return Status.CRITICAL
+    if warn is not None and sign * value < sign * warn:
+        return Status.WARN
+    return Status.BELOW_TARGET

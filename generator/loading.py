@@ -1,0 +1,235 @@
+"""YAML → documents stamped with file, line and column for every key and value.
+
+Safety first: the YAML is only *composed* (parsed into nodes), never constructed, so no tag can
+build an object; aliases are expanded with a budget (no alias bomb); size, depth, encoding, NUL
+bytes, tabs and duplicate keys are checked before anything else sees the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .issues import Issue, Level, SourceLocation
+
+MAX_FILE_BYTES = 1_000_000
+MAX_VALUES = 50_000
+MAX_DEPTH = 64
+
+KeyPath = tuple[str | int, ...]
+
+_STD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {f"{_STD}{t}" for t in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")}
+
+
+@dataclass
+class Document:
+    """One YAML file as plain data, with the source position of every key path."""
+
+    path: str
+    data: Any
+    positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, key_path: Iterable[str | int] = ()) -> SourceLocation:
+        """The location of the deepest known prefix of `key_path` (1-based line and column)."""
+        parts = tuple(key_path)
+        for end in range(len(parts), -1, -1):
+            prefix = parts[:end]
+            if prefix in self.positions:
+                line, col = self.positions[prefix]
+                return SourceLocation(self.path, line, col, dotted(parts))
+        return SourceLocation(self.path, 1, 1, dotted(parts))
+
+
+def dotted(parts: Iterable[str | int]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+class LoadError(Exception):
+    """A file that cannot be read as KPI YAML; carries a ready-made Issue."""
+
+    def __init__(self, issue: Issue):
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+def _fail(path: str, code: str, message: str, hint: str, line: int = 1, column: int = 1) -> LoadError:
+    return LoadError(Issue(code, Level.ERROR, message, SourceLocation(path, line, column), hint))
+
+
+def load_document(path: Path, display: str | None = None) -> Document:
+    """Read and parse one YAML file; raise LoadError with a located, readable issue."""
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _fail(name, "KB100", f"cannot read the file: {exc.strerror or exc}.", "Check the path and permissions.") from None
+    return parse_document(raw, name)
+
+
+def parse_document(raw: bytes, name: str) -> Document:
+    """Parse YAML bytes into a Document (see module docstring for the safety checks)."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise _fail(name, "KB101", f"the file is {len(raw) / 1e6:.1f} MB; KPI files are small (at most 1 MB).",
+                    "Split it, or check that this is really a KPI file.")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line, col = _line_col(raw, nul)
+        raise _fail(name, "KB102", "the file contains a NUL byte, so it looks binary, not YAML text.",
+                    "Save the file as plain UTF-8 text.", line, col)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(raw, exc.start)
+        raise _fail(name, "KB102", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be read).",
+                    "Save the file with UTF-8 encoding (most editors: File → Save with encoding → UTF-8).",
+                    line, col) from None
+    if not text.strip() or all(ln.lstrip().startswith("#") or not ln.strip() for ln in text.splitlines()):
+        raise _fail(name, "KB103", "the file is empty.", "Add a KPI definition, or delete the file.")
+    tab = re.search(r"^[ ]*\t", text, flags=re.MULTILINE)
+    if tab:
+        line = text.count("\n", 0, tab.start()) + 1
+        col = tab.end() - tab.start()
+        raise _fail(name, "KB104", "a tab character is used for indentation; YAML needs spaces.",
+                    "Replace the tab with spaces (two per level is usual).", line, col)
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        col = mark.column + 1 if mark else 1
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise _fail(name, "KB105", f"this is not valid YAML: {problem}.", _yaml_hint(problem), line, col) from None
+    except RecursionError:
+        raise _fail(name, "KB106", "the file is nested far too deeply to be a KPI file.",
+                    "Check for runaway brackets or indentation.") from None
+    except YAMLError as exc:
+        raise _fail(name, "KB105", f"this is not valid YAML: {exc}.", "Check the syntax near the start of the file.") from None
+    if node is None:
+        raise _fail(name, "KB103", "the file is empty.", "Add a KPI definition, or delete the file.")
+    converter = _Converter(name)
+    data = converter.convert(node, (), 0)
+    if not isinstance(data, dict):
+        raise _fail(name, "KB107", "the file must be a set of `key: value` lines (a mapping), not a "
+                    f"{_kind(data)}.", "Start with `version: 1` and `kpi: your_kpi_id` on their own lines.")
+    return Document(name, data, converter.positions)
+
+
+def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
+    line = raw.count(b"\n", 0, offset) + 1
+    col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _yaml_hint(problem: str) -> str:
+    if "flow" in problem or "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "A bracket `[` or `{` is not closed, or a comma is missing between items."
+    if "mapping values are not allowed" in problem:
+        return "A value contains `: `; put the whole value in quotes, e.g. title: \"Revenue: total\"."
+    if "found character" in problem and "cannot start any token" in problem:
+        return "Put values that start with special characters (@, `, %) in quotes."
+    return "Check the indentation (spaces only, same depth for keys of one block) and the quotes."
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "single text value"
+    return "single value"
+
+
+class _Converter:
+    """Turn composed nodes into plain Python, recording positions; enforce the budgets."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.positions: dict[KeyPath, tuple[int, int]] = {}
+        self.count = 0
+
+    def convert(self, node: Node, path: KeyPath, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _fail(self.name, "KB106", f"the file expands to more than {MAX_VALUES:,} values "
+                        "(anchors and aliases repeated many times?).",
+                        "KPI files are small; remove the repeated `*alias` references.", *_pos(node))
+        if depth > MAX_DEPTH:
+            raise _fail(self.name, "KB106", "the file is nested far too deeply to be a KPI file.",
+                        "Check for runaway brackets or indentation.", *_pos(node))
+        self.positions.setdefault(path, _pos(node))
+        tag = str(node.tag) if node.tag is not None else ""
+        if tag and tag not in _ALLOWED_TAGS:
+            raise _fail(self.name, "KB108", f"the YAML tag `{tag.replace(_STD, '!!')}` is not allowed.",
+                        "Remove the tag (the word starting with `!`); KPI files hold plain values only.",
+                        *_pos(node))
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return _scalar(node, tag)
+
+    def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        seen: dict[str, tuple[int, int]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise _fail(self.name, "KB105", "a key must be a plain word, not a list or mapping.",
+                            "Write keys as `name: value`.", *_pos(key_node))
+            key = str(key_node.value)
+            if key in seen:
+                first = seen[key][0]
+                raise _fail(self.name, "KB109", f"the key `{key}` appears twice in the same block "
+                            f"(first on line {first}).", "Keep one of them and delete the other.", *_pos(key_node))
+            seen[key] = _pos(key_node)
+            child = (*path, key)
+            self.positions[child] = _pos(key_node)
+            out[key] = self.convert(value_node, child, depth + 1)
+        return out
+
+
+def _pos(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _scalar(node: ScalarNode, tag: str) -> Any:
+    value = node.value
+    if tag == f"{_STD}int":
+        try:
+            return int(value.replace("_", ""), 0)
+        except ValueError:
+            return value
+    if tag == f"{_STD}float":
+        lowered = value.lower().replace("_", "")
+        if lowered in (".inf", "+.inf"):
+            return float("inf")
+        if lowered == "-.inf":
+            return float("-inf")
+        if lowered == ".nan":
+            return float("nan")
+        try:
+            return float(lowered)
+        except ValueError:
+            return value
+    if tag == f"{_STD}bool":
+        return value.lower() in ("true", "yes", "on", "y")
+    if tag == f"{_STD}null":
+        return None
+    if tag == f"{_STD}timestamp":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value

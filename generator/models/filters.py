@@ -1,0 +1,59 @@
+"""Conditions that narrow what a measure counts: on event params or on GA4 dimensions."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ._base import Strict
+
+Scalar = str | int | float | bool
+
+OPERATORS = ("equals", "not_equals", "in", "not_in", "contains", "starts_with", "gt", "gte", "lt", "lte")
+
+
+class Condition(Strict):
+    """One condition: `{param: method, equals: email}` or `{dimension: country, in: [DE, AT]}`."""
+
+    param: str | None = None
+    """An event parameter of the measured event, e.g. `method`."""
+    dimension: str | None = None
+    """A built-in dimension, e.g. `country`, `device_category`, `channel`."""
+    equals: Scalar | None = None
+    not_equals: Scalar | None = None
+    in_: list[Scalar] | None = Field(default=None, alias="in")
+    not_in: list[Scalar] | None = None
+    contains: str | None = None
+    starts_with: str | None = None
+    gt: int | float | None = None
+    gte: int | float | None = None
+    lt: int | float | None = None
+    lte: int | float | None = None
+
+    @model_validator(mode="after")
+    def _one_subject_one_operator(self) -> Condition:
+        if (self.param is None) == (self.dimension is None):
+            raise ValueError("a condition needs exactly one of `param:` or `dimension:`")
+        if len(self.operators()) != 1:
+            raise ValueError(f"a condition needs exactly one comparison, one of: {', '.join(OPERATORS)}")
+        return self
+
+    @property
+    def subject(self) -> tuple[Literal["param", "dimension"], str]:
+        if self.param is not None:
+            return "param", self.param
+        assert self.dimension is not None
+        return "dimension", self.dimension
+
+    def operators(self) -> dict[str, object]:
+        values = {op: getattr(self, "in_" if op == "in" else op) for op in OPERATORS}
+        return {op: v for op, v in values.items() if v is not None}
+
+    @property
+    def operator(self) -> str:
+        return next(iter(self.operators()))
+
+    @property
+    def value(self) -> object:
+        return next(iter(self.operators().values()))

@@ -1,0 +1,26 @@
+"""`validate`: load every file, parse, run every rule; one Report with everything found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalog import KpiCatalog, load_catalog
+from .issues import Report
+from .rules import ALL_RULES, run_rules
+
+
+@dataclass
+class Validated:
+    catalog: KpiCatalog
+    report: Report
+
+
+def validate_paths(paths: Iterable[Path], relative_to: Path | None = None) -> Validated:
+    """Load and check the given files and folders; never raises on bad input."""
+    loaded = load_catalog(paths, relative_to)
+    report = Report(files_checked=len(loaded.files))
+    report.extend(loaded.issues)
+    report.extend(run_rules(ALL_RULES, loaded.catalog))
+    return Validated(loaded.catalog, report)

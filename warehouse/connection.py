@@ -1,0 +1,81 @@
+"""Open the store DuckDB file: one place that knows about locks, retries and migrations."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import duckdb
+
+from .schema import SchemaTooNewError, apply_migrations
+
+LOCK_MESSAGE = "Could not set lock"
+DEFAULT_LOCK_TIMEOUT = 30.0
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened; the message says why and what to do."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's lock for longer than we were willing to wait."""
+
+
+def connect_store(
+    path: Path | str,
+    read_only: bool = False,
+    *,
+    timeout: float = DEFAULT_LOCK_TIMEOUT,
+    migrate: bool = True,
+) -> duckdb.DuckDBPyConnection:
+    """Open the store, waiting (jittered retries) while another process holds its lock.
+
+    A read-write connection creates the parent folder and applies pending migrations (unless
+    `migrate=False`); a read-only one requires the file to exist already.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise StoreError(
+            f"There is no warehouse at {path} yet: load data first (`kpi load demo` or `kpi load ga4-export`)."
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = _connect_with_retry(path, read_only, timeout)
+    if read_only or not migrate:
+        return con
+    try:
+        apply_migrations(con)
+    except SchemaTooNewError as exc:
+        con.close()
+        raise StoreError(str(exc)) from None
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if LOCK_MESSAGE not in str(exc):
+                raise StoreError(f"Cannot open the warehouse {path}: {_first_line(exc)}") from None
+            if time.monotonic() > deadline:
+                raise StoreLockedError(
+                    f"The warehouse {path} is in use by another kpi process (a load or a refresh) "
+                    f"and stayed locked for {timeout:.0f} s: wait for it to finish, then run this again."
+                ) from None
+            time.sleep(0.02 + random.random() * 0.13)
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"Cannot open the warehouse {path}: {_first_line(exc)}. "
+                "Is it a KPI Bridge warehouse file? Use --db to point at another file."
+            ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,95 @@
+"""The `ga4_events` table: the GA4 BigQuery export columns KPI Bridge keeps, in DuckDB and Arrow terms.
+
+One place defines the shape, so the DDL, the demo generator and the export loader cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+PARAM_VALUE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("string_value", "VARCHAR"),
+    ("int_value", "BIGINT"),
+    ("float_value", "DOUBLE"),
+    ("double_value", "DOUBLE"),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of `ga4_events`: its DuckDB type, sub-fields for STRUCTs, and whether an export must have it."""
+
+    name: str
+    duckdb_type: str
+    required: bool = False
+    fields: tuple[tuple[str, str], ...] = ()  # (name, DuckDB type) of a STRUCT column's fields
+
+
+def _struct(fields: tuple[tuple[str, str], ...]) -> str:
+    return "STRUCT(" + ", ".join(f"{name} {kind}" for name, kind in fields) + ")"
+
+
+PARAM_VALUE_TYPE = _struct(PARAM_VALUE_FIELDS)
+EVENT_PARAMS_TYPE = f"STRUCT(key VARCHAR, value {PARAM_VALUE_TYPE})[]"
+
+_DEVICE = (("category", "VARCHAR"), ("operating_system", "VARCHAR"), ("browser", "VARCHAR"), ("language", "VARCHAR"))
+_GEO = (("continent", "VARCHAR"), ("country", "VARCHAR"), ("region", "VARCHAR"), ("city", "VARCHAR"))
+_TRAFFIC_SOURCE = (("name", "VARCHAR"), ("medium", "VARCHAR"), ("source", "VARCHAR"))
+_COLLECTED_TRAFFIC_SOURCE = (
+    ("manual_campaign_name", "VARCHAR"),
+    ("manual_source", "VARCHAR"),
+    ("manual_medium", "VARCHAR"),
+    ("gclid", "VARCHAR"),
+)
+_ECOMMERCE = (("transaction_id", "VARCHAR"), ("purchase_revenue", "DOUBLE"), ("total_item_quantity", "BIGINT"))
+
+COLUMNS: tuple[Column, ...] = (
+    Column("event_date", "VARCHAR", required=True),
+    Column("event_timestamp", "BIGINT", required=True),
+    Column("event_name", "VARCHAR", required=True),
+    Column("event_params", EVENT_PARAMS_TYPE, required=True),
+    Column("user_id", "VARCHAR"),
+    Column("user_pseudo_id", "VARCHAR", required=True),
+    Column("user_first_touch_timestamp", "BIGINT"),
+    Column("device", _struct(_DEVICE), fields=_DEVICE),
+    Column("geo", _struct(_GEO), fields=_GEO),
+    Column("traffic_source", _struct(_TRAFFIC_SOURCE), fields=_TRAFFIC_SOURCE),
+    Column("collected_traffic_source", _struct(_COLLECTED_TRAFFIC_SOURCE), fields=_COLLECTED_TRAFFIC_SOURCE),
+    Column("ecommerce", _struct(_ECOMMERCE), fields=_ECOMMERCE),
+    Column("platform", "VARCHAR"),
+)
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+# Columns whose values decide that a row is a different row: the day checksum hashes all of them.
+CHECKSUM_COLUMNS: tuple[str, ...] = COLUMN_NAMES
+
+_ARROW_SCALARS = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
+
+
+def _arrow_struct(fields: tuple[tuple[str, str], ...]) -> pa.StructType:
+    return pa.struct([(name, _ARROW_SCALARS[kind]) for name, kind in fields])
+
+
+ARROW_PARAM = pa.struct([("key", pa.string()), ("value", _arrow_struct(PARAM_VALUE_FIELDS))])
+
+
+def _arrow_type(column: Column) -> pa.DataType:
+    if column.name == "event_params":
+        return pa.list_(ARROW_PARAM)
+    if column.fields:
+        return _arrow_struct(column.fields)
+    return _ARROW_SCALARS[column.duckdb_type]
+
+
+ARROW_SCHEMA: pa.Schema = pa.schema([(c.name, _arrow_type(c)) for c in COLUMNS])
+
+
+def create_table_sql(table: str = "ga4_events") -> str:
+    """`CREATE TABLE` for the events table (the three row keys are NOT NULL; GA4 may omit the rest)."""
+    not_null = {"event_date", "event_timestamp", "event_name"}
+    cols = ",\n  ".join(
+        f"{c.name} {c.duckdb_type}" + (" NOT NULL" if c.name in not_null else "") for c in COLUMNS
+    )
+    return f"CREATE TABLE {table} (\n  {cols}\n)"

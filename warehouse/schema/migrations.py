@@ -1,0 +1,97 @@
+"""Store migrations: an ordered list of (version, DDL statements), each applied once in its own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import duckdb
+
+from .events import create_table_sql
+
+Migration = tuple[int, Sequence[str]]
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        1,
+        (
+            create_table_sql("ga4_events"),
+            # Generated KPI SQL reads `events`, the same name a user gives a view over raw export files.
+            "CREATE VIEW events AS SELECT * FROM ga4_events",
+            """CREATE TABLE load_audit (
+              load_id BIGINT PRIMARY KEY,
+              source VARCHAR NOT NULL,
+              start_date DATE,
+              end_date DATE,
+              rows BIGINT,
+              checksum VARCHAR,
+              started_at TIMESTAMP,
+              finished_at TIMESTAMP,
+              outcome VARCHAR,
+              message VARCHAR
+            )""",
+            """CREATE TABLE loaded_days (
+              event_date VARCHAR PRIMARY KEY,
+              rows BIGINT NOT NULL,
+              checksum VARCHAR NOT NULL,
+              load_id BIGINT NOT NULL,
+              loaded_at TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE ga4_report_rows (
+              request_id VARCHAR NOT NULL,
+              kpi_ids VARCHAR[],
+              date DATE,
+              dimensions MAP(VARCHAR, VARCHAR),
+              metrics MAP(VARCHAR, DOUBLE),
+              property VARCHAR,
+              load_id BIGINT,
+              loaded_at TIMESTAMP
+            )""",
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+class SchemaTooNewError(RuntimeError):
+    """The store was written by a newer KPI Bridge than this one."""
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The store's schema version (0 for a new, empty file)."""
+    # fetchall, not fetchone: DuckDB 2 refuses further work while a result is only partly read.
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchall()
+    if not found[0][0]:
+        return 0
+    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0])
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the store up to the latest schema; return the version it is at."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    version = current_version(con)
+    if version > migrations[-1][0]:
+        raise SchemaTooNewError(
+            f"This warehouse has schema version {version}, newer than this KPI Bridge knows "
+            f"({migrations[-1][0]}): upgrade KPI Bridge (pip install -U kpibridge) or use another --db."
+        )
+    for number, statements in migrations:
+        if number <= version:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.execute(
+                "INSERT INTO schema_version VALUES ($v, $at)",
+                {"v": number, "at": datetime.now(UTC).replace(tzinfo=None)},
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        version = number
+    return version
