@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .loading import KeyPath
 from .models.filters import Condition
 from .models.kpi import Kpi
-from .models.measure import Conversion, EventRef, ParamRef, Population, Ratio, SimpleMeasure
+from .models.measure import Conversion, EventRef, ParamRef, Population, SimpleMeasure
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def measure_parts(kpi: Kpi) -> Iterator[tuple[str, object, KeyPath]]:
 
 def event_uses(kpi: Kpi) -> Iterator[EventUse]:
     """Every event the KPI's measure reads."""
-    for kind, spec, path in measure_parts(kpi):
+    for _kind, spec, path in measure_parts(kpi):
         if isinstance(spec, EventRef):
             yield EventUse(spec.event, (*path, "event"), tuple(spec.where), (*path, "where"))
         elif isinstance(spec, ParamRef):
@@ -60,7 +60,6 @@ def event_uses(kpi: Kpi) -> Iterator[EventUse]:
         elif isinstance(spec, Conversion):
             yield EventUse(spec.from_.event, (*path, "from", "event"), tuple(spec.from_.where), (*path, "from", "where"))
             yield EventUse(spec.to.event, (*path, "to", "event"), tuple(spec.to.where), (*path, "to", "where"))
-    _ = Ratio  # (ratios are expanded by measure_parts)
 
 
 def population_parts(kpi: Kpi) -> Iterator[tuple[str, Population, KeyPath]]:
