@@ -1,0 +1,83 @@
+"""Which days each KPI must recompute: new data, GA4's 3-day late-data window, changed definitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from generator.plan import KpiQuery, QueryPlan
+
+LATE_DATA_DAYS = 3  # GA4 rewrites export tables for up to 3 days after the event date
+
+
+@dataclass(frozen=True)
+class KpiState:
+    definition_hash: str
+    refreshed_at: dt.datetime
+
+
+def parse_day(day: str) -> dt.date:
+    return dt.datetime.strptime(day, "%Y%m%d").date()
+
+
+def format_day(day: dt.date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def days_to_refresh(
+    plan: QueryPlan,
+    loaded: dict[str, dt.datetime],
+    state: dict[str, KpiState],
+    full: bool = False,
+) -> dict[str, list[str]]:
+    """For every KPI of the plan, the YYYYMMDD days to recompute (sorted).
+
+    `loaded` maps each loaded day to when it was last (re)loaded; `state` holds each KPI's definition
+    hash and last refresh time. A KPI recomputes every day when it is new, its definition changed, or
+    `full`; otherwise the days (re)loaded since its last refresh plus the last LATE_DATA_DAYS days of
+    data. A conversion also recomputes the days whose window reaches a recomputed day, and a derived
+    KPI every day any of its components recomputes.
+    """
+    all_days = sorted(loaded)
+    if not all_days:
+        return {q.kpi_id: [] for q in plan.ordered()}
+    trailing = set(all_days[-LATE_DATA_DAYS:])
+    out: dict[str, list[str]] = {}
+    for q in plan.ordered():
+        st = state.get(q.kpi_id)
+        if full or st is None or st.definition_hash != q.definition_hash:
+            out[q.kpi_id] = all_days
+            continue
+        days = {d for d, at in loaded.items() if at > st.refreshed_at} | trailing
+        days = _widen_for_window(q, days, set(all_days))
+        for comp in q.components:
+            days |= set(out.get(comp, []))
+        out[q.kpi_id] = sorted(days)
+    return out
+
+
+def _widen_for_window(q: KpiQuery, days: set[str], available: set[str]) -> set[str]:
+    if q.conversion is None or not days:
+        return days
+    reach = -(-q.conversion.window_seconds // 86400)  # whole days the window can span
+    widened = set(days)
+    for d in days:
+        base = parse_day(d)
+        for back in range(1, reach + 1):
+            earlier = format_day(base - dt.timedelta(days=back))
+            if earlier in available:
+                widened.add(earlier)
+    return widened
+
+
+def contiguous_ranges(days: Iterable[str]) -> list[tuple[str, str]]:
+    """[20240101, 20240102, 20240105] → [(20240101, 20240102), (20240105, 20240105)]."""
+    ordered = sorted(set(days))
+    ranges: list[tuple[str, str]] = []
+    for d in ordered:
+        if ranges and parse_day(d) - parse_day(ranges[-1][1]) == dt.timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], d)
+        else:
+            ranges.append((d, d))
+    return ranges
