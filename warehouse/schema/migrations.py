@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from .events import create_table_sql
+from .ga4_api_tables import GA4_API_TABLES_DDL
 
 Migration = tuple[int, Sequence[str]]
 
@@ -49,6 +50,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    (2, GA4_API_TABLES_DDL),  # Data API: report caveats, property quota, caveats of ga4_api KPI values
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
