@@ -9,6 +9,7 @@ import duckdb
 
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
+from .kpi_tables import KPI_TABLES_DDL
 
 Migration = tuple[int, Sequence[str]]
 
@@ -51,6 +52,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     (2, GA4_API_TABLES_DDL),  # Data API: report caveats, property quota, caveats of ga4_api KPI values
+    (3, KPI_TABLES_DDL),  # computed KPI values, refresh state, definition changes, data quality
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
