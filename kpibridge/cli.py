@@ -7,6 +7,7 @@ import typer
 from dashboards import cli as dashboards_cli
 from generator import cli as generator_cli
 from warehouse import cli as warehouse_cli
+from warehouse import cli_ga4, cli_kpis
 
 from . import demo
 
@@ -22,6 +23,8 @@ app.add_typer(load_app, name="load")
 
 generator_cli.register(app)
 warehouse_cli.register(app, load_app)
+cli_ga4.register(app, load_app)
+cli_kpis.register(app)
 dashboards_cli.register(app)
 demo.register(app)
 

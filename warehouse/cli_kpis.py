@@ -1,0 +1,195 @@
+"""`kpi refresh`, `kpi values`, `kpi status`: compute KPIs into the warehouse and read them back."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import io
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from generator.catalog import KpiCatalog
+from generator.plan import QueryPlan, compile_plan
+from generator.report_formats import print_text
+from generator.validate import validate_paths
+from kpibridge.config import DEFAULT_KPIS_DIR, resolve_db
+
+from .connection import StoreError, connect_store
+from .reading import read_serving
+from .refresh import refresh_kpis
+from .refresh_api import refresh_api_kpis
+from .serving import publish_serving, serving_path
+
+err = Console(stderr=True)
+
+DB_OPTION = typer.Option(None, "--db", help="Warehouse file (default .kpibridge/warehouse.duckdb or $KPIBRIDGE_DB).")
+KPIS_OPTION = typer.Option(DEFAULT_KPIS_DIR, "--kpis", help="Folder of KPI files.")
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class SummaryFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+def compile_or_exit(kpis: Path) -> tuple[KpiCatalog, QueryPlan]:
+    """Validate the KPI files; print the problems and exit 1 when there are errors."""
+    if not kpis.exists():
+        err.print(f"[red]No KPI folder at {kpis}[/]: run this in your project folder or pass --kpis.")
+        raise typer.Exit(1)
+    result = validate_paths([kpis])
+    if result.report.errors:
+        err.print("[red]The KPI files have errors; fix them first (nothing was computed):[/]")
+        print_text(result.report, err)
+        raise typer.Exit(1)
+    return result.catalog, compile_plan(result.catalog)
+
+
+def refresh_command(
+    db: Path | None = DB_OPTION,
+    kpis: Path = KPIS_OPTION,
+    full: bool = typer.Option(False, "--full", help="Recompute every day of every KPI."),
+    format: SummaryFormat = typer.Option(SummaryFormat.text, "--format", help="Summary format."),
+) -> None:
+    """Compute every active KPI per day and breakdown: incremental, idempotent, atomic."""
+    catalog, plan = compile_or_exit(kpis)
+    store_path = resolve_db(db)
+    if not store_path.exists():
+        err.print(f"[red]There is no warehouse at {store_path} yet.[/] Load data first: "
+                  "`kpi load demo` (or `kpi load ga4-export FILES`).")
+        raise typer.Exit(1)
+    try:
+        con = connect_store(store_path)
+    except StoreError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=True,
+                      disable=format is SummaryFormat.json) as bar:
+            task = bar.add_task("computing KPIs", total=None)
+
+            def tick(kpi: str, done: int, total: int) -> None:
+                bar.update(task, description=f"computing {kpi}", completed=done, total=total)
+
+            summary = refresh_kpis(con, catalog, plan, full=full, progress=tick)
+            api_summary = refresh_api_kpis(con, plan)  # the ga4_api values, from Data API report rows
+            bar.update(task, description="publishing the serving copy")
+            publish_serving(con, store_path, catalog, plan)
+    except duckdb.Error as exc:
+        err.print(f"[red]The refresh failed and changed nothing: {str(exc).splitlines()[0]}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        con.close()
+    if format is SummaryFormat.json:
+        sys.stdout.write(json.dumps({**summary.as_dict(), "ga4_api": api_summary.as_dict()}) + "\n")
+    else:
+        Console().print(f"[green]✓[/] {summary.line()}")
+        for line in api_summary.lines():
+            Console(highlight=False).print(escape(line))
+
+
+def values_command(
+    kpi: str | None = typer.Option(None, "--kpi", help="Only this KPI."),
+    date_from: dt.datetime | None = typer.Option(None, "--from", formats=["%Y-%m-%d"], help="First day."),
+    date_to: dt.datetime | None = typer.Option(None, "--to", formats=["%Y-%m-%d"], help="Last day."),
+    breakdown: str | None = typer.Option(None, "--breakdown", help="A breakdown (e.g. channel); default: totals."),
+    source: str | None = typer.Option(None, "--source", help="ga4_export or ga4_api (default: both)."),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    db: Path | None = DB_OPTION,
+) -> None:
+    """Print stored KPI values (date, KPI, breakdown, value, numerator, denominator)."""
+    path = serving_path(resolve_db(db))
+    sql = """
+        SELECT strftime(date, '%Y-%m-%d') AS date, kpi_id AS kpi, breakdown, breakdown_value, value,
+               numerator, denominator, source
+        FROM kpi_values
+        WHERE ($kpi IS NULL OR kpi_id = $kpi)
+          AND ($from IS NULL OR date >= $from) AND ($to IS NULL OR date <= $to)
+          AND breakdown = coalesce($breakdown, '')
+          AND ($source IS NULL OR source = $source)
+        ORDER BY kpi_id, date, breakdown_value, source
+    """
+    params = {"kpi": kpi, "from": date_from.date() if date_from else None, "to": date_to.date() if date_to else None,
+              "breakdown": breakdown, "source": source}
+    rows, columns = _read_or_exit(path, sql, params)
+    if kpi is not None and not rows:
+        known = [r[0] for r in _read_or_exit(path, "SELECT kpi_id FROM kpi_definitions ORDER BY 1", {})[0]]
+        if kpi not in known:
+            from generator.issues import did_you_mean
+
+            err.print(f"[red]No KPI `{kpi}` in the warehouse.{did_you_mean(kpi, known)}[/]")
+            raise typer.Exit(1)
+    _print_rows(rows, columns, format)
+
+
+def status_command(
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    db: Path | None = DB_OPTION,
+) -> None:
+    """Implementation status: each spec'd event's volume, violations and last seen, from the data itself."""
+    path = serving_path(resolve_db(db))
+    sql = """
+        SELECT event_name AS event,
+               CASE WHEN NOT in_spec THEN 'not in spec'
+                    WHEN events = 0 THEN 'missing'
+                    WHEN invalid_events > 0.05 * events THEN 'broken'
+                    WHEN invalid_events > 0 THEN 'some invalid'
+                    ELSE 'ok' END AS status,
+               events, invalid_events,
+               round(100.0 * invalid_events / nullif(events, 0), 2) AS invalid_pct,
+               strftime(first_seen, '%Y-%m-%d') AS first_seen, strftime(last_seen, '%Y-%m-%d') AS last_seen,
+               array_to_string(kpis, ', ') AS kpis
+        FROM event_status
+        ORDER BY CASE status WHEN 'missing' THEN 0 WHEN 'broken' THEN 1 WHEN 'not in spec' THEN 2
+                 WHEN 'some invalid' THEN 3 ELSE 4 END, event_name
+    """
+    rows, columns = _read_or_exit(path, sql, {})
+    _print_rows(rows, columns, format)
+
+
+def _read_or_exit(path: Path, sql: str, params: dict[str, object]) -> tuple[list[tuple[object, ...]], list[str]]:
+    try:
+        return read_serving(path, sql, params)
+    except FileNotFoundError:
+        err.print(f"[red]No computed KPIs at {path} yet.[/] Run `kpi load demo && kpi refresh` "
+                  "(or load your GA4 export, then `kpi refresh`).")
+        raise typer.Exit(1) from None
+
+
+def _print_rows(rows: list[tuple[object, ...]], columns: list[str], format: OutputFormat) -> None:
+    if format is OutputFormat.json:
+        sys.stdout.write(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str) + "\n")
+    elif format is OutputFormat.csv:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        sys.stdout.write(buf.getvalue())
+    else:
+        table = Table(*columns, show_lines=False)
+        for r in rows:
+            table.add_row(*("" if v is None else (f"{v:,.4g}" if isinstance(v, float) else str(v)) for v in r))
+        Console().print(table)
+        Console(stderr=True).print(f"[dim]{len(rows)} rows[/]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `kpi refresh`, `kpi values`, `kpi status` to the `kpi` app."""
+    app.command("refresh")(refresh_command)
+    app.command("values")(values_command)
+    app.command("status")(status_command)

@@ -1,0 +1,135 @@
+"""The serving copy: everything the dashboard, `kpi values` and `kpi status` read, swapped in atomically.
+
+It is built as a new file beside the store, closed (which checkpoints it), then renamed over the old
+one, so a reader sees either the previous copy or the new one, never a half-written file, and never
+holds a lock the loaders need (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from generator.api_plan import compile_api_plan
+from generator.catalog import KpiCatalog
+from generator.plain_words import describe_kpi
+from generator.plan import QueryPlan
+
+SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_definition_changes", "event_quality",
+                  "event_status", "warehouse_info")
+
+
+def serving_path(store: Path) -> Path:
+    """`.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.serving.duckdb`."""
+    return store.with_name(f"{store.stem}.serving{store.suffix or '.duckdb'}")
+
+
+def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
+    api = compile_api_plan(plan)
+    rows = []
+    for kid, q in plan.kpis.items():
+        sk = catalog.kpis[kid]
+        k = sk.kpi
+        warn, critical = k.thresholds.for_direction(k.direction) if k.thresholds else (None, None)
+        rows.append({
+            "kpi_id": kid, "title": k.title, "description": k.description, "objective": k.objective,
+            "owner": k.owner, "team": k.team, "status": k.status, "format": k.format, "currency": k.currency,
+            "direction": k.direction, "time_grain": k.time_grain, "aggregation": q.aggregation,
+            "breakdowns": [b.name for b in q.breakdowns],
+            "breakdown_labels": [b.label for b in q.breakdowns],
+            "warn_threshold": None if warn is None else float(warn),
+            "critical_threshold": None if critical is None else float(critical),
+            "events": list(q.events), "tags": list(k.tags), "plain_words": describe_kpi(q),
+            "definition_hash": q.definition_hash, "source_file": sk.doc.path,
+            "api_note": api.kpis[kid].reason if kid in api.kpis else None,
+        })
+    schema = pa.schema([
+        ("kpi_id", pa.string()), ("title", pa.string()), ("description", pa.string()), ("objective", pa.string()),
+        ("owner", pa.string()), ("team", pa.string()), ("status", pa.string()), ("format", pa.string()),
+        ("currency", pa.string()), ("direction", pa.string()), ("time_grain", pa.string()),
+        ("aggregation", pa.string()), ("breakdowns", pa.list_(pa.string())),
+        ("breakdown_labels", pa.list_(pa.string())), ("warn_threshold", pa.float64()),
+        ("critical_threshold", pa.float64()), ("events", pa.list_(pa.string())), ("tags", pa.list_(pa.string())),
+        ("plain_words", pa.string()), ("definition_hash", pa.string()), ("source_file", pa.string()),
+        ("api_note", pa.string()),
+    ])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def targets_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
+    rows = [{"kpi_id": kid, "valid_from": step.from_, "value": float(step.value)}
+            for kid in plan.kpis for step in catalog.kpis[kid].kpi.target_steps()]
+    schema = pa.schema([("kpi_id", pa.string()), ("valid_from", pa.date32()), ("value", pa.float64())])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _kpis_per_event(plan: QueryPlan) -> pa.Table:
+    pairs = sorted({(e, kid) for kid, q in plan.kpis.items() for e in q.events})
+    return pa.table({"event_name": pa.array([e for e, _ in pairs], pa.string()),
+                     "kpi_id": pa.array([k for _, k in pairs], pa.string())})
+
+
+def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog: KpiCatalog,
+                    plan: QueryPlan) -> Path:
+    """Write a fresh serving file from the store and swap it in; return its path."""
+    target = serving_path(store_path)
+    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+    for leftover in (tmp, Path(f"{tmp}.wal")):
+        leftover.unlink(missing_ok=True)
+    store.register("src_definitions", definitions_table(catalog, plan))
+    store.register("src_targets", targets_table(catalog, plan))
+    store.register("src_event_kpis", _kpis_per_event(plan))
+    try:
+        store.execute("ATTACH $p AS serving", {"p": str(tmp)})
+        try:
+            store.execute("CREATE TABLE serving.kpi_definitions AS SELECT * FROM src_definitions")
+            store.execute("CREATE TABLE serving.kpi_targets AS SELECT * FROM src_targets ORDER BY kpi_id, valid_from")
+            store.execute("CREATE TABLE serving.kpi_values AS SELECT * FROM kpi_values "
+                          "WHERE kpi_id IN (SELECT kpi_id FROM src_definitions) "
+                          "ORDER BY kpi_id, date, breakdown, breakdown_value, source")
+            store.execute("CREATE TABLE serving.kpi_definition_changes AS SELECT * FROM kpi_definition_changes "
+                          "WHERE kpi_id IN (SELECT kpi_id FROM src_definitions) ORDER BY kpi_id, effective_from")
+            store.execute("CREATE TABLE serving.event_quality AS SELECT * FROM event_quality ORDER BY date, event_name")
+            store.execute("""
+                CREATE TABLE serving.event_status AS
+                WITH seen AS (
+                    SELECT event_name, bool_or(in_spec) AS in_spec, min(date) AS first_seen, max(date) AS last_seen,
+                           sum(events)::BIGINT AS events, sum(invalid_events)::BIGINT AS invalid_events
+                    FROM event_quality GROUP BY event_name
+                ),
+                spec AS (SELECT DISTINCT event_name FROM src_event_kpis),
+                kpis AS (SELECT event_name, list(kpi_id ORDER BY kpi_id) AS kpis FROM src_event_kpis GROUP BY ALL)
+                SELECT coalesce(seen.event_name, spec.event_name) AS event_name,
+                       coalesce(seen.in_spec, true) AS in_spec, seen.first_seen, seen.last_seen,
+                       coalesce(seen.events, 0)::BIGINT AS events,
+                       coalesce(seen.invalid_events, 0)::BIGINT AS invalid_events,
+                       coalesce(kpis.kpis, []::VARCHAR[]) AS kpis
+                FROM seen FULL OUTER JOIN spec ON seen.event_name = spec.event_name
+                LEFT JOIN kpis ON kpis.event_name = coalesce(seen.event_name, spec.event_name)
+                ORDER BY event_name
+            """)
+            info = store.execute("""
+                SELECT min(event_date), max(event_date) FROM loaded_days
+            """).fetchall()[0]
+            store.execute("CREATE TABLE serving.warehouse_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+            for key, value in (("refreshed_at", now), ("data_start", _iso(info[0])), ("data_end", _iso(info[1])),
+                               ("store", str(store_path))):
+                store.execute("INSERT INTO serving.warehouse_info VALUES ($k, $v)", {"k": key, "v": value})
+        finally:
+            store.execute("DETACH serving")
+    finally:
+        for name in ("src_definitions", "src_targets", "src_event_kpis"):
+            store.unregister(name)
+    if Path(f"{tmp}.wal").exists():  # DETACH checkpoints; a WAL left over would mean it did not
+        raise RuntimeError(f"the serving copy {tmp} was not checkpointed; the previous copy stays in place")
+    os.replace(tmp, target)
+    return target
+
+
+def _iso(day: str | None) -> str | None:
+    return None if day is None else dt.datetime.strptime(day, "%Y%m%d").date().isoformat()
