@@ -18,7 +18,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import streamlit as st
-
 from kpibridge.config import resolve_db
 
 SERVING_ENV = "KPIBRIDGE_SERVING_DB"
@@ -26,7 +25,13 @@ CACHE_TTL_SECONDS = 60
 LOCK_TIMEOUT_SECONDS = 10.0
 GUIDANCE = "kpi load demo && kpi refresh"
 REQUIRED_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values")
-LIST_COLUMNS = ("breakdowns", "events", "tags")
+LIST_COLUMNS = ("breakdowns", "breakdown_labels", "events", "tags")
+# A day may hold a KPI from both the GA4 export and the Data API (for `kpi reconcile`): count it once,
+# preferring the export, which has no sampling or thresholding.
+ONE_SOURCE = (
+    "QUALIFY row_number() OVER (PARTITION BY kpi_id, date, breakdown, breakdown_value "
+    "ORDER BY source = 'ga4_export' DESC, source) = 1"
+)
 
 
 def serving_path(store_path: Path) -> Path:
@@ -47,11 +52,16 @@ class WarehouseBusy(RuntimeError):
 
 def read_df(path: Path | str, sql: str, params: list | None = None, timeout: float = LOCK_TIMEOUT_SECONDS):
     """Run one query on a fresh read-only connection, retrying while a writer holds the file's lock."""
+    return _with_connection(path, lambda con: con.execute(sql, params or []).df(), timeout)
+
+
+def _with_connection(path: Path | str, work, timeout: float = LOCK_TIMEOUT_SECONDS):
+    """`work(connection)` on a short-lived read-only connection, closed before returning."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             with duckdb.connect(str(path), read_only=True) as con:
-                return con.execute(sql, params or []).df()
+                return work(con)
         except duckdb.IOException as error:
             if "Could not set lock" not in str(error):
                 raise
@@ -98,37 +108,52 @@ class WarehouseStatus:
 
 def warehouse_status(path: Path) -> WarehouseStatus:
     """Check the serving database without raising: missing, empty, unreadable, busy or ok."""
-    if file_version(path) is None:
+    version = file_version(path)
+    if version is None:
         return WarehouseStatus(path, "missing", f"No serving database at `{path}`.")
     try:
-        tables = frozenset(_read(path, "SELECT table_name FROM duckdb_tables()")["table_name"])
-        absent = [name for name in REQUIRED_TABLES if name not in tables]
-        if absent:
-            return WarehouseStatus(path, "empty", f"`{path}` has no {', '.join(absent)} table yet.", tables)
-        span = _read(
-            path,
-            "SELECT min(date) AS data_start, max(date) AS data_end, count(*) AS n "
-            "FROM kpi_values WHERE breakdown = ''",
-        ).iloc[0]
-        kpis = int(_read(path, "SELECT count(*) AS n FROM kpi_definitions")["n"].iloc[0])
-        if kpis == 0 or int(span["n"]) == 0:
-            return WarehouseStatus(path, "empty", f"`{path}` holds no KPI values yet.", tables)
-        refreshed = None
-        if "warehouse_info" in tables:
-            info = _read(path, "SELECT value FROM warehouse_info WHERE key = 'refreshed_at'")
-            refreshed = str(info["value"].iloc[0]) if len(info) else None
-        return WarehouseStatus(
-            path, "ok", "", tables, _as_date(span["data_start"]), _as_date(span["data_end"]), refreshed
-        )
+        facts = _cached_facts(str(path), version)
     except WarehouseBusy as error:
         return WarehouseStatus(path, "busy", str(error))
     except duckdb.Error as error:
         return WarehouseStatus(path, "unreadable", f"`{path}` could not be read: {error}")
+    tables = facts["tables"]
+    absent = [name for name in REQUIRED_TABLES if name not in tables]
+    if absent:
+        return WarehouseStatus(path, "empty", f"`{path}` has no {', '.join(absent)} table yet.", tables)
+    if not facts["kpis"] or not facts["values"]:
+        return WarehouseStatus(path, "empty", f"`{path}` holds no KPI values yet.", tables)
+    return WarehouseStatus(
+        path, "ok", "", tables, facts["data_start"], facts["data_end"], facts.get("refreshed_at")
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_facts(path: str, version: tuple) -> dict:
+    """Tables, KPI and value counts, data span: one connection, not one per question."""
+
+    def work(con) -> dict:
+        tables = frozenset(row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall())
+        facts: dict = {"tables": tables}
+        if any(name not in tables for name in REQUIRED_TABLES):
+            return facts
+        facts["kpis"] = con.execute("SELECT count(*) FROM kpi_definitions").fetchone()[0]
+        start, end, count = con.execute(
+            "SELECT min(date), max(date), count(*) FROM kpi_values WHERE breakdown = ''"
+        ).fetchone()
+        facts.update(data_start=start, data_end=end, values=count)
+        if "warehouse_info" in tables:
+            row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refreshed_at'").fetchone()
+            facts["refreshed_at"] = str(row[0]) if row else None
+        return facts
+
+    return _with_connection(path, work)
 
 
 def kpi_definitions(path: Path) -> pd.DataFrame:
-    """Every KPI definition, list columns as tuples."""
+    """Every KPI definition: missing values as None (not NaN), list columns as tuples."""
     frame = _read(path, "SELECT * FROM kpi_definitions ORDER BY kpi_id")
+    frame = frame.astype(object).where(frame.notna(), None)
     for column in LIST_COLUMNS:
         if column in frame:
             frame[column] = frame[column].map(_as_tuple)
@@ -143,11 +168,11 @@ def kpi_targets(path: Path) -> pd.DataFrame:
 
 
 def daily_totals(path: Path, start: date, end: date) -> pd.DataFrame:
-    """The per-day totals (no breakdown) of every KPI between two dates, inclusive."""
+    """The per-day totals (no breakdown) of every KPI between two dates, inclusive, one source a day."""
     frame = _read(
         path,
-        "SELECT kpi_id, date, value, numerator, denominator, definition_hash FROM kpi_values "
-        "WHERE breakdown = '' AND date BETWEEN ? AND ? ORDER BY kpi_id, date",
+        "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source FROM kpi_values "
+        f"WHERE breakdown = '' AND date BETWEEN ? AND ? {ONE_SOURCE} ORDER BY kpi_id, date",
         start,
         end,
     )
@@ -156,11 +181,11 @@ def daily_totals(path: Path, start: date, end: date) -> pd.DataFrame:
 
 
 def breakdown_rows(path: Path, kpi_id: str, start: date, end: date) -> pd.DataFrame:
-    """One KPI's per-day breakdown rows (every declared breakdown) between two dates."""
+    """One KPI's per-day breakdown rows (every declared breakdown) between two dates, one source a day."""
     frame = _read(
         path,
-        "SELECT date, breakdown, breakdown_value, value, numerator, denominator FROM kpi_values "
-        "WHERE kpi_id = ? AND breakdown <> '' AND date BETWEEN ? AND ?",
+        "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, source "
+        f"FROM kpi_values WHERE kpi_id = ? AND breakdown <> '' AND date BETWEEN ? AND ? {ONE_SOURCE}",
         kpi_id,
         start,
         end,
@@ -208,6 +233,7 @@ def definition_changes(path: Path, kpi_id: str, tables: frozenset[str]) -> pd.Da
 
 def clear_cache() -> None:
     _cached_read.clear()
+    _cached_facts.clear()
 
 
 def _as_tuple(value) -> tuple:

@@ -69,7 +69,7 @@ def format_delta(current: float | None, previous: float | None, fmt: str | None)
         return None
     if fmt == "percent":
         points = (current - previous) * 100
-        return f"{points:+.1f} pp"
+        return f"{points:+.2f} pp" if abs(points) < 0.1 else f"{points:+.1f} pp"
     if previous == 0:
         return None
     change = (current - previous) / abs(previous) * 100

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 INVALID_RATE_LIMIT = 0.05  # more than 5% of an event's hits failing its schema lights the card
+STALE_AFTER_DAYS = 7  # an event unseen for a week before the data's last day has stopped arriving
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,11 @@ class EventHealth:
 
 @dataclass(frozen=True)
 class DataHealth:
-    """Which of a KPI's events are missing in the period, and which are invalid beyond the limit."""
+    """Which of a KPI's events are missing (absent in the period, or stopped), which invalid beyond the limit."""
 
     missing: tuple[str, ...] = ()
     invalid: tuple[tuple[str, float], ...] = ()
+    last_seen: tuple[tuple[str, date | None], ...] = ()  # for the missing ones
 
     @property
     def ok(self) -> bool:
@@ -36,29 +38,46 @@ class DataHealth:
 
     @property
     def badge(self) -> str | None:
-        """A short Markdown badge for the card label, or None when the data is healthy."""
+        """A small Markdown badge (the data-health light) for the card label; None when healthy."""
         if self.missing:
-            return ":red-badge[:material/warning: events missing]"
+            return ":red-badge[:material/sensors_off: data]"
         if self.invalid:
-            return ":orange-badge[:material/warning: invalid events]"
+            return ":orange-badge[:material/report: data]"
         return None
 
     def explain(self) -> str:
-        parts = [f"no `{name}` events in this period" for name in self.missing]
+        seen = dict(self.last_seen)
+        parts = [
+            f"`{name}` not seen since {seen[name]:%-d %b %Y}" if seen.get(name) else f"no `{name}` events"
+            for name in self.missing
+        ]
         parts += [f"{rate:.0%} of `{name}` events invalid" for name, rate in self.invalid]
         return "; ".join(parts) if parts else "all events arriving and valid"
 
 
 def assess(
-    kpi_events: Sequence[str], by_event: Mapping[str, EventHealth], limit: float = INVALID_RATE_LIMIT
+    kpi_events: Sequence[str],
+    by_event: Mapping[str, EventHealth],
+    data_end: date | None = None,
+    limit: float = INVALID_RATE_LIMIT,
 ) -> DataHealth:
-    """The health of one KPI from the health of each event it depends on."""
-    missing, invalid = [], []
+    """The health of one KPI from the health of each event it depends on.
+
+    An event is missing when it has no hits in the period, or (given `data_end`) when it was last
+    seen more than STALE_AFTER_DAYS before the data's last day; invalid when more than `limit` of
+    its hits in the period failed validation.
+    """
+    missing, invalid, last_seen = [], [], []
+    stale_before = data_end - timedelta(days=STALE_AFTER_DAYS) if data_end else None
     for name in kpi_events:
-        health = by_event.get(name)
-        rate = health.violation_rate if health else None
-        if health is None or not health.events:
+        health = by_event.get(name) or EventHealth(name)
+        stopped = (
+            stale_before is not None and health.last_seen is not None and health.last_seen < stale_before
+        )
+        rate = health.violation_rate
+        if not health.events or stopped:
             missing.append(name)
+            last_seen.append((name, health.last_seen))
         elif rate is not None and rate > limit:
             invalid.append((name, rate))
-    return DataHealth(tuple(missing), tuple(invalid))
+    return DataHealth(tuple(missing), tuple(invalid), tuple(last_seen))

@@ -84,14 +84,42 @@ def period_goal(
     return Goal(target, _scaled(warn, share), _scaled(critical, share))
 
 
-def daily_targets(targets: Targets, days: Sequence[date], aggregation: str, time_grain: str | None) -> list:
-    """The time-phased target per day, for a trend chart of daily values."""
-    grain_days = _grain_length(time_grain) if aggregation == "sum" else None
+def grain_start(day: date, time_grain: str | None) -> date:
+    """The first day of the trend bucket holding `day`: itself, its ISO week's Monday, its month's 1st."""
+    grain = _GRAIN_ALIASES.get((time_grain or "").lower(), (time_grain or "day").lower())
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def trend(
+    rows: pd.DataFrame, period: Period, aggregation: str, time_grain: str | None, targets: Targets
+) -> pd.DataFrame:
+    """The KPI per bucket of its time grain across the period, with the goal for each bucket.
+
+    Buckets at the period's edges are cut to the period (a week starting before it counts only the
+    days inside), and their target is phased the same way, so a partial bucket is judged fairly.
+    Returns columns date (bucket start within the period), value, target, days.
+    """
+    buckets: dict[date, list[date]] = {}
+    for day in _days(period):
+        buckets.setdefault(grain_start(day, time_grain), []).append(day)
+    by_day = {day: group for day, group in rows.groupby("date", sort=False)} if len(rows) else {}
     out = []
-    for day in days:
-        value = target_in_force(targets, day)
-        out.append(value / grain_days(day) if value is not None and grain_days else value)
-    return out
+    for days in buckets.values():
+        bucket = Period(days[0], days[-1], "bucket")
+        present = [by_day[day] for day in days if day in by_day]
+        value = aggregate(pd.concat(present), aggregation) if present else None
+        target = period_goal(targets, bucket, aggregation, time_grain).target
+        out.append((bucket.start, value, target, len(days)))
+    return pd.DataFrame(out, columns=["date", "value", "target", "days"])
+
+
+def shift_rows(rows: pd.DataFrame, days: int) -> pd.DataFrame:
+    """Rows moved `days` later, to lay a comparison period over the current one."""
+    return rows.assign(date=[day + timedelta(days=days) for day in rows["date"]])
 
 
 def top_n_with_other(rows: pd.DataFrame, aggregation: str, n: int = 5) -> pd.DataFrame:

@@ -40,7 +40,7 @@ class Period:
         return self.start <= day <= self.end
 
     def describe(self) -> str:
-        """"1–28 Oct 2026" style text."""
+        """ "1–28 Oct 2026" style text."""
         return format_range(self.start, self.end)
 
 

@@ -35,7 +35,8 @@ class Card:
     target_text: str | None
     status: Status
     delta_text: str | None
-    comparison_text: str | None  # "prior month to date: 2.7%"
+    comparison_label: str | None  # "prior month to date"
+    comparison_text: str | None  # "prior month to date (1–28 Sep 2026): 2.7%"
     sparkline: tuple[float, ...]
     days_with_data: int
     period: Period
@@ -44,20 +45,17 @@ class Card:
 
     @property
     def label(self) -> str:
-        """The card title, with the data-health badge when the KPI's events are in trouble."""
-        badge = self.health.badge
-        return f"{_escape(self.title)} {badge}" if badge else _escape(self.title)
+        """Status icon in colour, the data-health light when the KPI's events are in trouble, title."""
+        parts = [self.status.badge, self.health.badge, _escape(self.title)]
+        return " ".join(part for part in parts if part)
 
     @property
     def partial_data(self) -> bool:
         return 0 < self.days_with_data < self.period.days
 
     def description(self) -> str:
-        """The muted line under the value: comparison, target, coverage."""
-        parts = []
-        if self.comparison_text and self.delta_text:
-            parts.append(f"vs {self.comparison_text.split(':')[0]}")
-        parts.append(f"target {self.target_text}" if self.target_text else "no target")
+        """The muted line beside the delta: the target (the comparison is in the page caption)."""
+        parts = [f"target {self.target_text}" if self.target_text else "no target"]
         if self.partial_data:
             parts.append(f"{self.days_with_data} of {self.period.days} days")
         return " · ".join(parts)
@@ -73,7 +71,9 @@ class Card:
         if self.partial_data:
             lines.append(f"Data on {self.days_with_data} of the period's {self.period.days} days.")
         if self.provisional_days:
-            lines.append(f"The last {self.provisional_days} day(s) are provisional: GA4 may still update them.")
+            lines.append(
+                f"The last {self.provisional_days} day(s) are provisional: GA4 may still update them."
+            )
         lines.append(f"Data health: {self.health.explain()}.")
         return "  \n".join(lines)
 
@@ -116,31 +116,46 @@ def build_cards(
     data_end: date,
 ) -> list[Card]:
     """One card per KPI in `definitions`, from the daily totals covering the period and its comparison."""
-    by_kpi = {kpi: rows for kpi, rows in totals.groupby("kpi_id", sort=False)}
+
+    def by_kpi(start: date, end: date) -> dict[str, pd.DataFrame]:
+        rows = totals[(totals["date"] >= start) & (totals["date"] <= end)]
+        return dict(iter(rows.groupby("kpi_id", sort=False)))
+
+    current = by_kpi(period.start, period.end)
+    before = by_kpi(comparison.start, comparison.end) if comparison else {}
     targets_by_kpi = {
         kpi: list(zip(rows["valid_from"], rows["value"], strict=True))
         for kpi, rows in targets.groupby("kpi_id", sort=False)
     }
     empty = totals.iloc[0:0]
-    cards = []
-    for kpi in definitions.itertuples(index=False):
-        rows = by_kpi.get(kpi.kpi_id, empty)
-        cards.append(
-            _card(kpi, rows, targets_by_kpi.get(kpi.kpi_id, []), events, period, comparison, data_end)
+    return [
+        _card(
+            kpi,
+            current.get(kpi.kpi_id, empty),
+            before.get(kpi.kpi_id, empty) if comparison else None,
+            targets_by_kpi.get(kpi.kpi_id, []),
+            events,
+            period,
+            comparison,
+            data_end,
         )
-    return cards
+        for kpi in definitions.itertuples(index=False)
+    ]
 
 
-def _card(kpi, rows, targets, events, period, comparison, data_end) -> Card:
-    current = rows[(rows["date"] >= period.start) & (rows["date"] <= period.end)]
+def _card(kpi, current, before, targets, events, period, comparison, data_end) -> Card:
     value = aggregate(current, kpi.aggregation)
     goal = period_goal(
-        targets, period, kpi.aggregation, kpi.time_grain, _num(kpi.warn_threshold), _num(kpi.critical_threshold)
+        targets,
+        period,
+        kpi.aggregation,
+        kpi.time_grain,
+        _num(kpi.warn_threshold),
+        _num(kpi.critical_threshold),
     )
     status = evaluate_status(value, goal.target, kpi.direction, goal.warn, goal.critical)
     delta_text = comparison_text = None
     if comparison is not None:
-        before = rows[(rows["date"] >= comparison.start) & (rows["date"] <= comparison.end)]
         previous = aggregate(before, kpi.aggregation)
         delta_text = format_delta(value, previous, kpi.format)
         shown = format_value(previous, kpi.format, kpi.currency) if previous is not None else "no data"
@@ -160,11 +175,12 @@ def _card(kpi, rows, targets, events, period, comparison, data_end) -> Card:
         target_text=format_value(goal.target, kpi.format, kpi.currency) if goal.target is not None else None,
         status=status,
         delta_text=delta_text,
+        comparison_label=comparison.label if comparison else None,
         comparison_text=comparison_text,
         sparkline=tuple(float(v) for v in spark),
         days_with_data=int(current["date"].nunique()),
         period=period,
-        health=assess(kpi.events, events),
+        health=assess(kpi.events, events, data_end),
         provisional_days=provisional_days(period, data_end),
     )
 

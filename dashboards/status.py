@@ -21,9 +21,14 @@ class Status(Enum):
         return _COLOURS[self]
 
     @property
-    def dot(self) -> str:
-        """A one-character emoji, so the status reads without colour vision too (with `words`)."""
-        return _DOTS[self]
+    def icon(self) -> str:
+        """A Material icon whose shape tells the status apart without colour vision."""
+        return _ICONS[self]
+
+    @property
+    def badge(self) -> str:
+        """The icon in the status colour, as Markdown for a card label."""
+        return f":{self.colour}[{self.icon}]"
 
     @property
     def words(self) -> str:
@@ -42,13 +47,13 @@ _COLOURS = {
     Status.ON_TRACK: "green",
     Status.NO_TARGET: "gray",
 }
-_DOTS = {
-    Status.CRITICAL: "🔴",
-    Status.WARN: "🟠",
-    Status.BELOW_TARGET: "🟡",
-    Status.NO_DATA: "⚪",
-    Status.ON_TRACK: "🟢",
-    Status.NO_TARGET: "⚪",
+_ICONS = {
+    Status.CRITICAL: ":material/error:",
+    Status.WARN: ":material/warning:",
+    Status.BELOW_TARGET: ":material/remove_circle:",
+    Status.NO_DATA: ":material/help:",
+    Status.ON_TRACK: ":material/check_circle:",
+    Status.NO_TARGET: ":material/radio_button_unchecked:",
 }
 _WORDS = {
     Status.CRITICAL: "critical",

@@ -1,0 +1,187 @@
+"""KPI page: one KPI's trend against its target, its declared breakdowns, definition and events."""
+
+from __future__ import annotations
+
+import difflib
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import data
+from dashboards.components import context
+from dashboards.components.charts import breakdown_chart, trend_chart
+from dashboards.components.controls import take_unknown_kpi
+from dashboards.components.kpi_card import render_card
+from dashboards.formatting import format_value
+from dashboards.measures import shift_rows, top_n_with_other, trend
+from dashboards.periods import provisional_start
+from dashboards.scorecard import active_definitions, build_cards, event_healths
+
+TOP_N = 5
+
+ctx = context.current()
+period, comparison, warehouse = ctx.period, ctx.comparison, ctx.warehouse
+everything = data.kpi_definitions(ctx.path)
+active_ids = list(active_definitions(everything)["kpi_id"])
+ids = active_ids + [kpi for kpi in everything["kpi_id"] if kpi not in active_ids]
+titles = dict(zip(everything["kpi_id"], everything["title"].fillna(everything["kpi_id"]), strict=True))
+
+unknown = take_unknown_kpi()
+if unknown:
+    close = difflib.get_close_matches(unknown, ids, n=1)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    st.warning(f"The link asks for KPI `{unknown}`, which the warehouse does not hold.{hint}")
+
+kpi_id = st.selectbox("KPI", ids, format_func=lambda k: titles[k], key="kpi")
+kpi = everything[everything["kpi_id"] == kpi_id].iloc[0]
+
+st.title(titles[kpi_id])
+who = [f"Objective: **{kpi['objective'] or '—'}**", f"Team: **{kpi['team'] or '—'}**"]
+who.append(f"Owner: **{kpi['owner'] or '—'}**")
+if str(kpi["status"] or "active").lower() != "active":
+    who.append(f"Status: **{kpi['status']}**")
+st.markdown(" · ".join(who))
+
+first = min(period.start, comparison.start) if comparison else period.start
+totals = data.daily_totals(ctx.path, first, period.end)
+totals = totals[totals["kpi_id"] == kpi_id]
+targets = data.kpi_targets(ctx.path)
+targets = targets[targets["kpi_id"] == kpi_id]
+health = data.event_health(ctx.path, period.start, period.end, warehouse.tables)
+card = build_cards(
+    everything[everything["kpi_id"] == kpi_id],
+    targets,
+    totals,
+    event_healths(health),
+    period,
+    comparison,
+    warehouse.data_end,
+)[0]
+
+left, right = st.columns([1, 2])
+with left:
+    render_card(card)
+with right:
+    st.markdown(f"**In plain words.** {kpi['plain_words'] or kpi['description'] or 'No description.'}")
+    if kpi["description"] and kpi["plain_words"]:
+        st.caption(kpi["description"])
+
+# Trend at the KPI's time grain, against the time-phased target line.
+phasing = list(zip(targets["valid_from"], targets["value"], strict=True))
+grain = kpi["time_grain"] or "day"
+series = trend(totals, period, kpi["aggregation"], grain, phasing)
+if comparison is not None:
+    offset = (period.start - comparison.start).days
+    earlier = totals[(totals["date"] >= comparison.start) & (totals["date"] <= comparison.end)]
+    overlay = trend(shift_rows(earlier, offset), period, kpi["aggregation"], grain, phasing)
+    series["comparison"] = overlay["value"]
+changes = data.definition_changes(ctx.path, kpi_id, warehouse.tables)
+# The first row records the definition the KPI started with; every later row is a change.
+changed = list(changes["effective_from"])[1:]
+in_period = [day for day in changed if period.contains(day)]
+provisional = max(period.start, provisional_start(warehouse.data_end))
+st.subheader(f"Trend against target, by {grain}")
+st.altair_chart(
+    trend_chart(series, kpi["format"], provisional if provisional <= period.end else None, in_period),
+    width="stretch",
+)
+notes = [f"Dashed line: the target for each {grain}."]
+if grain != "day":
+    notes.append(f"A {grain} cut by the date range counts only its days inside, against a target cut alike.")
+if comparison is not None:
+    notes.append(f"Dotted: {comparison.label} ({comparison.describe()}), laid over the same days.")
+if provisional <= period.end:
+    notes.append(f"Shaded: provisional days from {provisional:%-d %b} (GA4 may still update them).")
+if in_period:
+    notes.append(
+        "Purple rules: the KPI's definition changed (" + ", ".join(f"{d:%-d %b %Y}" for d in in_period) + ")."
+    )
+st.caption(" ".join(notes))
+
+# Breakdowns: only the dimensions the KPI declares.
+declared = list(kpi["breakdowns"])
+labels = dict(zip(declared, kpi.get("breakdown_labels") or declared, strict=False))
+if declared:
+    st.subheader("Breakdowns")
+    rows = data.breakdown_rows(ctx.path, kpi_id, period.start, period.end)
+    columns = st.columns(min(len(declared), 3))
+    for index, dimension in enumerate(declared):
+        with columns[index % len(columns)]:
+            top = top_n_with_other(rows[rows["breakdown"] == dimension], kpi["aggregation"], TOP_N)
+            st.markdown(f"**By {labels.get(dimension) or dimension}**")
+            if top.empty:
+                st.caption("No values in this period.")
+            else:
+                st.altair_chart(breakdown_chart(top, kpi["format"], dimension), width="stretch")
+
+# Definition, targets and the events behind the number.
+st.subheader("Definition")
+facts = {
+    "KPI id": f"`{kpi_id}`",
+    "Good direction": "higher is better" if kpi["direction"] == "up" else "lower is better",
+    "Aggregation": kpi["aggregation"],
+    "Time grain": kpi["time_grain"] or "—",
+    "Format": kpi["format"] + (f" ({kpi['currency']})" if kpi["currency"] else ""),
+    "Defined in": f"`{kpi['source_file']}`" if kpi["source_file"] else "—",
+}
+if kpi["tags"]:
+    facts["Tags"] = ", ".join(kpi["tags"])
+if kpi["api_note"]:
+    facts["GA4 Data API"] = kpi["api_note"]
+st.markdown("\n".join(f"- {name}: {value}" for name, value in facts.items()))
+
+if len(targets):
+    word = "below" if kpi["direction"] == "up" else "above"
+    st.markdown("**Targets** (each holds from its date until the next)")
+    thresholds = []
+    for name, threshold in (("warning", kpi["warn_threshold"]), ("critical", kpi["critical_threshold"])):
+        if threshold is not None:
+            thresholds.append(f"{name} {word} {format_value(threshold, kpi['format'], kpi['currency'])}")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "From": targets["valid_from"],
+                "Target": [format_value(v, kpi["format"], kpi["currency"]) for v in targets["value"]],
+            }
+        ),
+        hide_index=True,
+    )
+    if thresholds:
+        per = f" per {kpi['time_grain']}" if kpi["aggregation"] == "sum" and kpi["time_grain"] else ""
+        st.caption(f"Thresholds{per}: " + ", ".join(thresholds) + ".")
+
+st.subheader("Events it depends on")
+by_event = health.set_index("event_name") if len(health) else health
+events = []
+for name in kpi["events"]:
+    row = by_event.loc[name] if name in by_event.index else None
+    volume = int(row["events"]) if row is not None else 0
+    invalid = int(row["invalid_events"]) if row is not None else 0
+    last_seen = row["last_seen"] if row is not None else None
+    events.append(
+        {
+            "Event": name,
+            "Events in period": volume,
+            "Violation rate": invalid / volume if volume else None,
+            "Last seen": last_seen if last_seen is not None and pd.notna(last_seen) else None,
+        }
+    )
+st.dataframe(
+    pd.DataFrame(events, columns=["Event", "Events in period", "Violation rate", "Last seen"]),
+    hide_index=True,
+    column_config={
+        "Events in period": st.column_config.NumberColumn(format="localized"),
+        "Violation rate": st.column_config.NumberColumn(format="percent"),
+        "Last seen": st.column_config.DateColumn(format="YYYY-MM-DD"),
+    },
+)
+st.caption(f"Data health: {card.health.explain()}.")
+
+if changed:
+    st.subheader("Definition changes")
+    st.dataframe(
+        changes.iloc[1:].rename(
+            columns={"effective_from": "Effective from", "definition_hash": "Definition hash"}
+        ),
+        hide_index=True,
+    )

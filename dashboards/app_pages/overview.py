@@ -1,0 +1,71 @@
+"""Overview: one card per active KPI, most off-track first, grouped by objective or team."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import data
+from dashboards.components import context
+from dashboards.components.kpi_card import render_card
+from dashboards.periods import provisional_days, provisional_start
+from dashboards.scorecard import (
+    MAX_CARDS,
+    active_definitions,
+    build_cards,
+    cap_cards,
+    event_healths,
+    filter_definitions,
+    group_cards,
+    order_cards,
+)
+from dashboards.view_state import to_query_params
+
+COLUMNS = 3
+
+ctx = context.current()
+view, period, comparison, warehouse = ctx.view, ctx.period, ctx.comparison, ctx.warehouse
+
+st.title("KPI overview")
+summary = f"**{period.label}**: {period.describe()}"
+if period.partial:
+    summary += f" (partial: {period.days} days so far)"
+if comparison is not None:
+    summary += f" · compared with {comparison.label}: {comparison.describe()}"
+if provisional_days(period, warehouse.data_end):
+    start = provisional_start(warehouse.data_end)
+    summary += f" · days from {start:%-d %b} are provisional (GA4 may still update them)"
+st.caption(summary)
+
+definitions = filter_definitions(
+    active_definitions(data.kpi_definitions(ctx.path)), view.team, view.objective
+)
+if definitions.empty:
+    st.info("No active KPI matches this team and objective. Clear a filter in the sidebar.")
+    st.stop()
+
+first = min(period.start, comparison.start) if comparison else period.start
+cards = build_cards(
+    definitions,
+    data.kpi_targets(ctx.path),
+    data.daily_totals(ctx.path, first, period.end),
+    event_healths(data.event_health(ctx.path, period.start, period.end, warehouse.tables)),
+    period,
+    comparison,
+    warehouse.data_end,
+)
+shown, left_off = cap_cards(order_cards(cards), MAX_CARDS)
+if left_off:
+    st.warning(
+        f"Showing the {len(shown)} most urgent of {len(cards)} KPIs. "
+        "Pick a team or an objective in the sidebar to see the others.",
+        icon=":material/filter_alt:",
+    )
+
+link_params = to_query_params(view)
+for group, group_cards_ in group_cards(shown, view.group):
+    st.subheader(group, divider="gray")
+    for row_start in range(0, len(group_cards_), COLUMNS):
+        columns = st.columns(COLUMNS)
+        for column, card in zip(columns, group_cards_[row_start : row_start + COLUMNS], strict=False):
+            with column:
+                render_card(card, link_params)

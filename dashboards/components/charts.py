@@ -1,0 +1,93 @@
+"""Altair charts for the KPI page: the trend against its target, and one breakdown's top values."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+
+from dashboards.formatting import axis_format
+
+VALUE_COLOUR = "#1f6feb"
+TARGET_COLOUR = "#2da44e"
+COMPARISON_COLOUR = "#8c959f"
+CHANGE_COLOUR = "#8250df"
+
+
+def trend_chart(
+    series: pd.DataFrame,
+    fmt: str | None,
+    provisional_from: date | None = None,
+    changes: list[date] | None = None,
+) -> alt.LayerChart:
+    """Daily values against the time-phased target line.
+
+    `series` has columns date, value, target and optionally comparison (the comparison period's
+    values, laid over the same days). Provisional days are shaded; definition changes are rules.
+    """
+    frame = series.assign(date=pd.to_datetime(series["date"]))
+    y_format = axis_format(fmt)
+    lines = {"value": "This period", "target": "Target", "comparison": "Comparison period"}
+    long = frame.melt("date", [c for c in lines if c in frame], "series", "y").dropna(subset=["y"])
+    long["series"] = long["series"].map(lines)
+    colours = alt.Scale(domain=list(lines.values()), range=[VALUE_COLOUR, TARGET_COLOUR, COMPARISON_COLOUR])
+    base = alt.Chart(long).encode(
+        x=alt.X("date:T", title=None),
+        # Not from zero: a rate moving between 2.8% and 3.4% must not look flat.
+        y=alt.Y("y:Q", title=None, axis=alt.Axis(format=y_format), scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", scale=colours, legend=alt.Legend(orient="top", title=None)),
+        strokeDash=alt.StrokeDash(
+            "series:N",
+            scale=alt.Scale(domain=list(lines.values()), range=[[1, 0], [6, 3], [2, 2]]),
+            legend=None,
+        ),
+        tooltip=[
+            alt.Tooltip("date:T", title="Date"),
+            alt.Tooltip("series:N", title="Series"),
+            alt.Tooltip("y:Q", title="Value", format=y_format),
+        ],
+    )
+    layers: list[alt.Chart] = []
+    if provisional_from is not None and len(frame):
+        band = pd.DataFrame(
+            {
+                "start": [pd.Timestamp(provisional_from)],
+                "end": [frame["date"].max()],
+                "label": ["provisional"],
+            }
+        )
+        layers.append(
+            alt.Chart(band)
+            .mark_rect(opacity=0.12, color="#9a6700")
+            .encode(x="start:T", x2="end:T", tooltip=alt.Tooltip("label:N", title="Last days"))
+        )
+    layers.append(base.mark_line(interpolate="step-after").transform_filter(alt.datum.series == "Target"))
+    # Points only when there are few buckets (weeks, months): daily points would be clutter.
+    layers.append(base.mark_line(point=len(frame) <= 16).transform_filter(alt.datum.series != "Target"))
+    if changes:
+        rules = pd.DataFrame({"date": pd.to_datetime(changes), "label": "definition changed"})
+        layers.append(
+            alt.Chart(rules)
+            .mark_rule(color=CHANGE_COLOUR, strokeDash=[4, 2], size=2)
+            .encode(x="date:T", tooltip=[alt.Tooltip("date:T", title="Definition changed")])
+        )
+    return alt.layer(*layers).properties(height=320)
+
+
+def breakdown_chart(rows: pd.DataFrame, fmt: str | None, dimension: str) -> alt.Chart:
+    """Horizontal bars of a breakdown's top values (and "Other"), in the order given."""
+    order = list(rows["breakdown_value"])
+    return (
+        alt.Chart(rows)
+        .mark_bar(color=VALUE_COLOUR)
+        .encode(
+            x=alt.X("value:Q", title=None, axis=alt.Axis(format=axis_format(fmt))),
+            y=alt.Y("breakdown_value:N", sort=order, title=None),
+            tooltip=[
+                alt.Tooltip("breakdown_value:N", title=dimension),
+                alt.Tooltip("value:Q", title="Value", format=axis_format(fmt)),
+            ],
+        )
+        .properties(height=alt.Step(26))
+    )

@@ -1,0 +1,47 @@
+"""KPI Bridge dashboard: navigation and the shared controls; the pages live in app_pages/.
+
+Run with `kpi dashboard` (it sets KPIBRIDGE_SERVING_DB); the app only reads the serving database.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import data
+from dashboards.components import context, controls
+from dashboards.components.guidance import show_unavailable
+from dashboards.periods import comparison_period, resolve_period
+from dashboards.scorecard import active_definitions
+
+st.set_page_config(page_title="KPI Bridge", page_icon=":material/monitoring:", layout="wide")
+
+overview = st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
+kpi_page = st.Page("app_pages/kpi.py", title="KPI", icon=":material/query_stats:", url_path="kpi")
+page = st.navigation([overview, kpi_page])
+
+path = data.serving_db_from_env()
+warehouse = data.warehouse_status(path)
+if not warehouse.ok:
+    show_unavailable(warehouse)
+    st.stop()
+
+definitions = active_definitions(data.kpi_definitions(path))
+choices = controls.Choices(
+    teams=sorted(definitions["team"].dropna().unique()),
+    objectives=sorted(definitions["objective"].dropna().unique()),
+    kpi_ids=list(data.kpi_definitions(path)["kpi_id"]),
+    data_start=warehouse.data_start,
+    data_end=warehouse.data_end,
+)
+controls.sync_from_url(choices)
+view = controls.render_sidebar(choices)
+period = resolve_period(view.period, warehouse.data_end, view.start, view.end)
+comparison = comparison_period(period, view.period, view.compare)
+
+on_kpi_page = page.url_path == kpi_page.url_path
+if on_kpi_page and st.session_state.get("kpi") not in choices.kpi_ids:
+    st.session_state["kpi"] = definitions["kpi_id"].iloc[0] if len(definitions) else choices.kpi_ids[0]
+controls.write_to_url(controls.with_kpi(view, st.session_state["kpi"] if on_kpi_page else None))
+
+context.publish(context.PageContext(path, warehouse, view, period, comparison))
+page.run()

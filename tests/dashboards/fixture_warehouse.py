@@ -1,0 +1,461 @@
+"""A small serving database built to the contract in docs/architecture.md ("Serving database").
+
+Tests build it, then compute what the dashboard should show from `Fixture.values` etc. in plain
+Python, independently of the dashboard's own arithmetic. The benchmark builds a large one with
+`generic_kpis`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+DATA_START = date(2025, 9, 1)
+DATA_END = date(2026, 10, 28)  # a Wednesday: month and quarter to date are partial
+COMPUTED_AT = datetime(2026, 10, 29, 6, 0)
+
+DDL = """
+CREATE TABLE kpi_definitions (
+    kpi_id VARCHAR PRIMARY KEY, title VARCHAR, description VARCHAR, objective VARCHAR, owner VARCHAR,
+    team VARCHAR, status VARCHAR, format VARCHAR, currency VARCHAR, direction VARCHAR,
+    time_grain VARCHAR, aggregation VARCHAR, breakdowns VARCHAR[], warn_threshold DOUBLE,
+    critical_threshold DOUBLE, events VARCHAR[], tags VARCHAR[], plain_words VARCHAR,
+    definition_hash VARCHAR, source_file VARCHAR, api_note VARCHAR);
+CREATE TABLE kpi_targets (kpi_id VARCHAR, valid_from DATE, value DOUBLE);
+CREATE TABLE kpi_values (
+    kpi_id VARCHAR, date DATE, breakdown VARCHAR, breakdown_value VARCHAR, value DOUBLE,
+    numerator DOUBLE, denominator DOUBLE, definition_hash VARCHAR, source VARCHAR,
+    computed_at TIMESTAMP);
+CREATE TABLE kpi_definition_changes (kpi_id VARCHAR, definition_hash VARCHAR, effective_from DATE);
+CREATE TABLE event_quality (
+    event_name VARCHAR, date DATE, events BIGINT, invalid_events BIGINT, missing_required BIGINT,
+    wrong_type BIGINT, out_of_range BIGINT, pii_suspect BIGINT, in_spec BOOLEAN);
+CREATE TABLE event_status (
+    event_name VARCHAR, in_spec BOOLEAN, first_seen DATE, last_seen DATE, events BIGINT,
+    invalid_events BIGINT, kpis VARCHAR[]);
+CREATE TABLE warehouse_info (key VARCHAR, value VARCHAR);
+"""
+TABLES = (
+    "kpi_definitions",
+    "kpi_targets",
+    "kpi_values",
+    "kpi_definition_changes",
+    "event_quality",
+    "event_status",
+    "warehouse_info",
+)
+
+CHANNELS = ["Organic Search", "Paid Search", "Direct", "Email", "Referral", "Organic Social", "Display"]
+DEVICES = ["desktop", "mobile", "tablet"]
+
+
+@dataclass
+class KpiSpec:
+    """One fixture KPI: its definition, targets, and how its daily values are drawn."""
+
+    kpi_id: str
+    title: str
+    objective: str
+    team: str
+    format: str
+    aggregation: str
+    direction: str = "up"
+    time_grain: str = "day"  # the grain of the trend chart; a `sum` target is per grain
+    level: float = 1.0  # daily value (sum, mean) or rate (ratio)
+    volume: float = 1000.0  # daily denominator for ratios
+    targets: list[tuple[date, float]] = field(default_factory=list)
+    warn: float | None = None
+    critical: float | None = None
+    breakdowns: dict[str, list[str]] = field(default_factory=dict)
+    events: list[str] = field(default_factory=list)
+    status: str = "active"
+    currency: str | None = None
+    owner: str = "owner@example.com"
+    changes: list[date] = field(default_factory=list)  # definition changes after the first
+    api_copy: bool = False  # also store Data API totals (as `kpi reconcile` needs); never double-counted
+
+
+@dataclass
+class Fixture:
+    """The rows written, for tests to compute expectations from."""
+
+    path: Path
+    kpis: list[KpiSpec]
+    values: list[dict]
+    event_quality: list[dict]
+    event_status: list[dict]
+    start: date
+    end: date
+
+    def kpi(self, kpi_id: str) -> KpiSpec:
+        return next(k for k in self.kpis if k.kpi_id == kpi_id)
+
+
+def small_kpis() -> list[KpiSpec]:
+    """Six active KPIs over three objectives and two teams, one deprecated; each status once."""
+    return [
+        KpiSpec(
+            "checkout_conversion",
+            "Checkout conversion rate",
+            "Grow online sales",
+            "Growth",
+            "percent",
+            "ratio",
+            level=0.031,
+            volume=2000,
+            targets=[(DATA_START, 0.030), (date(2026, 10, 1), 0.034)],
+            warn=0.028,
+            critical=0.022,
+            breakdowns={"channel": CHANNELS, "device_category": DEVICES},
+            events=["begin_checkout", "purchase"],
+            owner="ana@shop.example",
+        ),
+        KpiSpec(
+            "revenue",
+            "Revenue",
+            "Grow online sales",
+            "Growth",
+            "currency",
+            "sum",
+            time_grain="month",
+            level=2200,
+            targets=[(DATA_START, 60000.0)],
+            warn=50000,
+            critical=40000,
+            currency="EUR",
+            api_copy=True,
+            breakdowns={"channel": CHANNELS},
+            events=["purchase"],
+            owner="ben@shop.example",
+        ),
+        KpiSpec(
+            "bounce_rate",
+            "Bounce rate",
+            "Improve engagement",
+            "Content",
+            "percent",
+            "ratio",
+            direction="down",
+            time_grain="week",
+            level=0.52,
+            volume=5000,
+            targets=[(DATA_START, 0.40)],
+            warn=0.45,
+            critical=0.50,
+            breakdowns={"device_category": DEVICES},
+            events=["session_start", "page_view"],
+        ),
+        KpiSpec(
+            "avg_engagement_time",
+            "Average engagement time",
+            "Improve engagement",
+            "Content",
+            "duration",
+            "mean",
+            level=85,
+            targets=[(DATA_START, 80.0)],
+            warn=60,
+            critical=40,
+            events=["user_engagement"],
+        ),
+        KpiSpec(
+            "newsletter_signups",
+            "Newsletter sign-ups",
+            "Grow audience",
+            "Growth",
+            "number",
+            "sum",
+            time_grain="month",
+            level=7,
+            targets=[(DATA_START, 300.0)],
+            warn=240,
+            critical=150,
+            events=["sign_up"],
+            changes=[date(2026, 10, 10)],
+        ),
+        KpiSpec(
+            "returning_users",
+            "Returning users",
+            "Grow audience",
+            "Content",
+            "number",
+            "sum",
+            level=420,
+            events=["session_start"],
+        ),
+        KpiSpec(
+            "legacy_sessions",
+            "Legacy sessions",
+            "Grow audience",
+            "Content",
+            "number",
+            "sum",
+            level=900,
+            status="deprecated",
+            events=["session_start"],
+        ),
+    ]
+
+
+def generic_kpis(count: int, breakdowns: int = 3, values_per_breakdown: int = 5) -> list[KpiSpec]:
+    """`count` KPIs cycling through formats, teams and objectives, each with `breakdowns` dimensions."""
+    kinds = [
+        ("percent", "ratio", 0.05, [(DATA_START, 0.05)], 0.045, 0.04),
+        ("currency", "sum", 1500.0, [(DATA_START, 45000.0)], 40000, 30000),
+        ("number", "sum", 300.0, [(DATA_START, 9500.0)], 8000, 6000),
+        ("duration", "mean", 70.0, [(DATA_START, 72.0)], 60, 45),
+    ]
+    dims = {f"dim_{d}": [f"value {v}" for v in range(values_per_breakdown)] for d in range(breakdowns)}
+    kpis = []
+    for i in range(count):
+        fmt, aggregation, level, targets, warn, critical = kinds[i % len(kinds)]
+        kpis.append(
+            KpiSpec(
+                f"kpi_{i:03d}",
+                f"KPI {i:03d}",
+                f"Objective {i % 5}",
+                f"Team {i % 4}",
+                fmt,
+                aggregation,
+                time_grain="month",
+                level=level * (0.85 + 0.3 * ((i * 37) % 10) / 10),
+                targets=targets,
+                warn=warn,
+                critical=critical,
+                breakdowns=dims,
+                events=[f"event_{i % 8}"],
+                currency="EUR" if fmt == "currency" else None,
+            )
+        )
+    return kpis
+
+
+def build_serving_db(
+    path: Path,
+    kpis: list[KpiSpec] | None = None,
+    start: date = DATA_START,
+    end: date = DATA_END,
+    seed: int = 7,
+) -> Fixture:
+    """Write a serving database at `path` and return the rows written."""
+    kpis = small_kpis() if kpis is None else kpis
+    rng = random.Random(seed)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    values = [row for kpi in kpis for row in _kpi_values(kpi, days, rng)]
+    quality = _event_quality(kpis, days, rng)
+    status = _event_status(kpis, quality)
+    fixture = Fixture(Path(path), kpis, values, quality, status, start, end)
+    _write(fixture)
+    return fixture
+
+
+def build_empty_db(path: Path) -> None:
+    """A serving database with the contract's tables and no rows (a refresh over no data)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(DDL)
+
+
+def _hash(kpi: KpiSpec, day: date) -> str:
+    changes = sum(1 for change in kpi.changes if change <= day)
+    return f"{kpi.kpi_id}-v{changes + 1}"
+
+
+def _kpi_values(kpi: KpiSpec, days: list[date], rng: random.Random):
+    for day in days:
+        weekly = 1.0 + 0.08 * (day.weekday() < 5)
+        common = {
+            "kpi_id": kpi.kpi_id,
+            "date": day,
+            "definition_hash": _hash(kpi, day),
+            "source": "ga4_export",
+            "computed_at": COMPUTED_AT,
+        }
+        if kpi.aggregation == "ratio":
+            den = round(kpi.volume * weekly * rng.uniform(0.8, 1.2))
+            num = round(den * kpi.level * rng.uniform(0.85, 1.15))
+            yield {
+                **common,
+                "breakdown": "",
+                "breakdown_value": "",
+                "value": num / den,
+                "numerator": float(num),
+                "denominator": float(den),
+            }
+        else:
+            value = round(kpi.level * weekly * rng.uniform(0.7, 1.3), 2)
+            num = value if kpi.aggregation == "sum" else None
+            den = None
+            yield {
+                **common,
+                "breakdown": "",
+                "breakdown_value": "",
+                "value": value,
+                "numerator": num,
+                "denominator": None,
+            }
+            if kpi.api_copy:
+                api = round(value * 0.97, 2)
+                yield {
+                    **common,
+                    "source": "ga4_api",
+                    "breakdown": "",
+                    "breakdown_value": "",
+                    "value": api,
+                    "numerator": api,
+                    "denominator": None,
+                }
+        for dimension, members in kpi.breakdowns.items():
+            # Falling shares, so the top values are stable and the tail folds into "Other".
+            weights = [1 / (rank + 1.5) for rank in range(len(members))]
+            total_weight = sum(weights)
+            for member, weight in zip(members, weights, strict=True):
+                share = weight / total_weight
+                if kpi.aggregation == "ratio":
+                    part_den = float(round(den * share))
+                    part_num = float(round(num * share * rng.uniform(0.7, 1.3)))
+                    part = part_num / part_den if part_den else None
+                    yield {
+                        **common,
+                        "breakdown": dimension,
+                        "breakdown_value": member,
+                        "value": part,
+                        "numerator": part_num,
+                        "denominator": part_den,
+                    }
+                elif kpi.aggregation == "sum":
+                    part = round(value * share, 2)
+                    yield {
+                        **common,
+                        "breakdown": dimension,
+                        "breakdown_value": member,
+                        "value": part,
+                        "numerator": part,
+                        "denominator": None,
+                    }
+                else:
+                    part = round(value * rng.uniform(0.6, 1.4), 2)
+                    yield {
+                        **common,
+                        "breakdown": dimension,
+                        "breakdown_value": member,
+                        "value": part,
+                        "numerator": None,
+                        "denominator": None,
+                    }
+
+
+# Event behaviour in the small fixture: user_engagement is 30% invalid; sign_up stops on 1 Oct 2026.
+INVALID_SHARE = {"user_engagement": 0.30}
+STOPS = {"sign_up": date(2026, 10, 1)}
+
+
+def _event_quality(kpis: list[KpiSpec], days: list[date], rng: random.Random) -> list[dict]:
+    names = sorted({name for kpi in kpis for name in kpi.events})
+    rows = []
+    for name in names:
+        for day in days:
+            if name in STOPS and day >= STOPS[name]:
+                continue
+            events = rng.randint(800, 1200)
+            invalid = round(events * INVALID_SHARE.get(name, 0.01))
+            rows.append(
+                {
+                    "event_name": name,
+                    "date": day,
+                    "events": events,
+                    "invalid_events": invalid,
+                    "missing_required": invalid,
+                    "wrong_type": 0,
+                    "out_of_range": 0,
+                    "pii_suspect": 0,
+                    "in_spec": True,
+                }
+            )
+    return rows
+
+
+def _event_status(kpis: list[KpiSpec], quality: list[dict]) -> list[dict]:
+    status: dict[str, dict] = {}
+    for row in quality:
+        entry = status.setdefault(
+            row["event_name"],
+            {
+                "event_name": row["event_name"],
+                "in_spec": True,
+                "first_seen": row["date"],
+                "last_seen": row["date"],
+                "events": 0,
+                "invalid_events": 0,
+                "kpis": sorted(k.kpi_id for k in kpis if row["event_name"] in k.events),
+            },
+        )
+        entry["first_seen"] = min(entry["first_seen"], row["date"])
+        entry["last_seen"] = max(entry["last_seen"], row["date"])
+        entry["events"] += row["events"]
+        entry["invalid_events"] += row["invalid_events"]
+    return list(status.values())
+
+
+def _write(fixture: Fixture) -> None:
+    definitions = [
+        {
+            "kpi_id": k.kpi_id,
+            "title": k.title,
+            "description": f"{k.title} across the web shop.",
+            "objective": k.objective,
+            "owner": k.owner,
+            "team": k.team,
+            "status": k.status,
+            "format": k.format,
+            "currency": k.currency,
+            "direction": k.direction,
+            "time_grain": k.time_grain,
+            "aggregation": k.aggregation,
+            "breakdowns": list(k.breakdowns),
+            "warn_threshold": k.warn,
+            "critical_threshold": k.critical,
+            "events": k.events,
+            "tags": ["fixture"],
+            "plain_words": f"{k.title}, {k.aggregation} of its daily values.",
+            "definition_hash": _hash(k, fixture.end),
+            "source_file": f"kpis/{k.kpi_id}.yaml",
+            "api_note": None,
+        }
+        for k in fixture.kpis
+    ]
+    targets = [{"kpi_id": k.kpi_id, "valid_from": d, "value": v} for k in fixture.kpis for d, v in k.targets]
+    changes = [
+        {"kpi_id": k.kpi_id, "definition_hash": _hash(k, day), "effective_from": day}
+        for k in fixture.kpis
+        for day in [fixture.start, *k.changes]
+    ]
+    info = [
+        {"key": "refreshed_at", "value": COMPUTED_AT.isoformat()},
+        {"key": "data_start", "value": fixture.start.isoformat()},
+        {"key": "data_end", "value": fixture.end.isoformat()},
+    ]
+    frames = {
+        "kpi_definitions": definitions,
+        "kpi_targets": targets,
+        "kpi_values": fixture.values,
+        "kpi_definition_changes": changes,
+        "event_quality": fixture.event_quality,
+        "event_status": fixture.event_status,
+        "warehouse_info": info,
+    }
+    fixture.path.unlink(missing_ok=True)
+    with duckdb.connect(str(fixture.path)) as con:
+        con.execute(DDL)
+        for table, rows in frames.items():
+            if not rows:
+                continue
+            frame = pd.DataFrame(rows)
+            columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
+            con.register("incoming", frame[columns])
+            con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
+            con.unregister("incoming")

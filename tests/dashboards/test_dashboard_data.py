@@ -1,0 +1,131 @@
+"""dashboards/data.py: the serving path, short-lived read-only reads, the lock retry, status checks."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fixture_warehouse import DATA_END, DATA_START, build_empty_db
+
+from dashboards import data
+
+DASHBOARDS = Path(data.__file__).parent
+
+
+def test_serving_path_sits_beside_the_store():
+    assert data.serving_path(Path(".kpibridge/warehouse.duckdb")) == Path(
+        ".kpibridge/warehouse.serving.duckdb"
+    )
+    assert data.serving_path(Path("/x/y/prod.duckdb")) == Path("/x/y/prod.serving.duckdb")
+
+
+def test_serving_db_from_env(monkeypatch, tmp_path):
+    monkeypatch.setenv(data.SERVING_ENV, str(tmp_path / "s.duckdb"))
+    assert data.serving_db_from_env() == tmp_path / "s.duckdb"
+    monkeypatch.delenv(data.SERVING_ENV)
+    monkeypatch.setenv("KPIBRIDGE_DB", str(tmp_path / "store.duckdb"))
+    assert data.serving_db_from_env() == tmp_path / "store.serving.duckdb"
+
+
+def test_status_of_a_good_warehouse(warehouse):
+    status = data.warehouse_status(warehouse.path)
+    assert status.ok
+    assert (status.data_start, status.data_end) == (DATA_START, DATA_END)
+    assert {"event_quality", "event_status"} <= status.tables
+
+
+def test_status_missing_empty_unreadable(tmp_path):
+    assert data.warehouse_status(tmp_path / "none.duckdb").state == "missing"
+    assert not (tmp_path / "none.duckdb").exists()  # reading never creates the file
+    build_empty_db(tmp_path / "empty.duckdb")
+    assert data.warehouse_status(tmp_path / "empty.duckdb").state == "empty"
+    (tmp_path / "bad.duckdb").write_bytes(b"x" * 5000)
+    assert data.warehouse_status(tmp_path / "bad.duckdb").state == "unreadable"
+
+
+def test_definitions_have_tuples_and_none(warehouse):
+    frame = data.kpi_definitions(warehouse.path)
+    row = frame.set_index("kpi_id").loc["checkout_conversion"]
+    assert row["breakdowns"] == ("channel", "device_category")
+    assert row["currency"] is None and row["api_note"] is None
+
+
+def test_daily_totals_are_only_totals_in_range(warehouse):
+    frame = data.daily_totals(warehouse.path, date(2026, 10, 1), date(2026, 10, 7))
+    assert set(frame["date"]) == {date(2026, 10, d) for d in range(1, 8)}
+    assert len(frame) == 7 * len(warehouse.kpis)
+
+
+def test_a_new_file_version_is_read_at_once(tmp_path, warehouse):
+    db = tmp_path / "swap.duckdb"
+    build_empty_db(db)
+    assert data.warehouse_status(db).state == "empty"
+    # `kpi refresh` swaps a new file in with os.replace; the cache is keyed by the file's version.
+    db.unlink()
+    db.write_bytes(warehouse.path.read_bytes())
+    assert data.warehouse_status(db).ok
+
+
+HOLD_LOCK = """
+import duckdb, sys, time
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def _hold_write_lock(path: Path, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_read_waits_for_a_writer_then_reads(tmp_path, warehouse):
+    db = tmp_path / "locked.duckdb"
+    db.write_bytes(warehouse.path.read_bytes())
+    writer = _hold_write_lock(db, 1.0)
+    try:
+        started = time.monotonic()
+        frame = data.read_df(db, "SELECT count(*) AS n FROM kpi_definitions")
+        assert int(frame["n"].iloc[0]) == len(warehouse.kpis)
+        assert time.monotonic() - started > 0.3  # it really waited for the lock
+    finally:
+        writer.wait(10)
+
+
+def test_read_gives_up_with_a_clear_error(tmp_path, warehouse):
+    db = tmp_path / "locked.duckdb"
+    db.write_bytes(warehouse.path.read_bytes())
+    writer = _hold_write_lock(db, 2.0)
+    try:
+        with pytest.raises(data.WarehouseBusy, match="locked by a writer"):
+            data.read_df(db, "SELECT 1", timeout=0.3)
+    finally:
+        writer.wait(10)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_data_py_opens_duckdb_and_nothing_imports_the_generator():
+    duckdb_users = sorted(
+        str(p.relative_to(DASHBOARDS)) for p in DASHBOARDS.rglob("*.py") if "duckdb" in _imports(p)
+    )
+    assert duckdb_users == ["data.py"]
+    assert not [p for p in DASHBOARDS.rglob("*.py") if "generator" in _imports(p)]
