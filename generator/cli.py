@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .report_formats import print_text, to_github, to_json, to_sarif
 from .rules import ALL_RULES
@@ -46,6 +47,125 @@ def validate_command(
     raise typer.Exit(1 if report.has_errors(strict) else 0)
 
 
+# --- kpi generate, kpi diff, kpi check-events (the tracking spec) -------------------------------------
+
+
+def generate_command(
+    kpis: Path = typer.Option(Path("kpis"), "--kpis", help="The folder of KPI files."),
+    out: Path = typer.Option(Path("build"), "--out", help="The build folder to write."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the build folder is stale (CI)."),
+) -> None:
+    """Generate the tracking spec for IT (build/spec/) from the KPI files; refuses while they have errors."""
+    from .build import build_artifacts, read_previous_build, write_artifacts
+
+    err = Console(stderr=True)
+    if not kpis.is_dir():
+        err.print(f"[red]No such folder: {kpis}[/]. Run `kpi generate` in your project folder, or pass --kpis DIR.")
+        raise typer.Exit(2)
+    with err.status("Validating the KPI files…"):
+        validated = validate_paths([kpis])
+    report = validated.report
+    if report.errors:
+        print_text(report, err)
+        err.print("[red]Not generating: fix the errors above first[/] (`kpi validate` lists the same).")
+        raise typer.Exit(1)
+    with err.status(f"Rendering {out}/…"):
+        artifacts = build_artifacts(validated.catalog, read_previous_build(out))
+        result = write_artifacts(out, artifacts, check=check)
+    console = Console(highlight=False, soft_wrap=True)
+    shown = escape(str(out))
+    if check:
+        for path in result.written:
+            console.print(f"  would write   {shown}/{escape(path)}")
+        for path in result.removed:
+            console.print(f"  would remove  {shown}/{escape(path)}")
+        if result.changed:
+            n = len(result.written) + len(result.removed)
+            console.print(f"[red]✗ {shown}/ is stale: {n} file{'s' if n != 1 else ''} would change.[/] Run `kpi generate`.")
+            raise typer.Exit(1)
+        console.print(f"[green]✓ {shown}/ is up to date ({len(artifacts)} files).[/]")
+        return
+    warn = f" ({len(report.warnings)} warnings: see `kpi validate`)" if report.warnings else ""
+    console.print(f"[green]✓ {shown}/: {len(artifacts)} files, {len(result.written)} written, "
+                  f"{len(result.unchanged)} unchanged, {len(result.removed)} stale removed.[/]{warn} "
+                  f"Open {shown}/spec/index.html.")
+
+
+class DiffFormat(enum.StrEnum):
+    markdown = "markdown"
+    json = "json"
+
+
+def diff_command(
+    old: str = typer.Argument(..., help="Folder or git revision (branch, tag, commit), e.g. main."),
+    new: str = typer.Argument(..., help="Folder or git revision, e.g. HEAD."),
+    format: DiffFormat = typer.Option(DiffFormat.markdown, "--format", "-f", help="Output format."),
+    fail_on_breaking: bool = typer.Option(False, "--fail-on-breaking", help="Exit 1 on a change breaking for IT."),
+    kpis_subdir: str = typer.Option("kpis", "--kpis-subdir", help="Where the KPI files are in a folder or revision."),
+) -> None:
+    """What changed between two versions of the KPI files, breaking changes for IT first (for a PR comment)."""
+    from .diff import diff_snapshots, to_json, to_markdown
+    from .git_revisions import RevisionError, kpis_at
+    from .spec_snapshot import snapshot_of
+
+    err = Console(stderr=True)
+    snapshots = []
+    for label in (old, new):
+        try:
+            with kpis_at(label, kpis_subdir) as source:
+                validated = validate_paths([source.kpis_dir], relative_to=source.root)
+        except RevisionError as exc:
+            err.print(f"[red]{escape(str(exc))}[/]")
+            raise typer.Exit(2) from None
+        if validated.report.errors:
+            err.print(f"[yellow]! {escape(label)}: {len(validated.report.errors)} error(s) in the KPI files; "
+                      "the diff compares what could be read.[/]")
+        snapshots.append(snapshot_of(validated.catalog))
+    diff = diff_snapshots(snapshots[0], snapshots[1])
+    render = to_json if format is DiffFormat.json else to_markdown
+    sys.stdout.write(render(diff, old, new).rstrip("\n") + "\n")
+    raise typer.Exit(1 if fail_on_breaking and diff.breaking else 0)
+
+
+class EventsFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+def check_events_command(
+    file: Path = typer.Argument(..., help="NDJSON of Measurement Protocol payloads or dataLayer pushes (- for stdin)."),
+    kpis: Path = typer.Option(Path("kpis"), "--kpis", help="The folder of KPI files."),
+    format: EventsFormat = typer.Option(EventsFormat.text, "--format", "-f", help="Output format."),
+) -> None:
+    """Check sample events against the spec: each problem with its line number; exit 1 on violations."""
+    import json
+
+    from .check_events import check_events, format_text
+    from .spec_model import build_spec
+
+    err = Console(stderr=True)
+    validated = validate_paths([kpis]) if kpis.is_dir() else None
+    if validated is None or validated.report.errors:
+        err.print(f"[red]The KPI files in {kpis} cannot be read without errors[/]: run `kpi validate`.")
+        raise typer.Exit(2)
+    try:
+        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]Cannot read {escape(str(file))}: {escape(exc.strerror or str(exc))}.[/]")
+        raise typer.Exit(2) from None
+    report = check_events(raw.split(b"\n"), str(file), build_spec(validated.catalog), validated.catalog)
+    if format is EventsFormat.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        for line in format_text(report):
+            console.print(escape(line), style="red" if line.startswith("✗") else ("green" if line.startswith("✓") else None))
+    raise typer.Exit(0 if report.ok else 1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the generator's commands to the `kpi` app."""
     app.command("validate")(validate_command)
+    app.command("generate")(generate_command)
+    app.command("diff")(diff_command)
+    app.command("check-events")(check_events_command)

@@ -1,0 +1,52 @@
+"""What every target renders from: the catalog, the spec model and (for query targets) the plan."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog import KpiCatalog
+from ..diff import diff_snapshots
+from ..spec_model import SpecModel, build_spec
+from ..spec_snapshot import snapshot_of
+
+
+@dataclass(frozen=True)
+class PreviousBuild:
+    """What the last build in the output folder knew (its `spec/catalog.json`), if there was one."""
+
+    snapshot: dict[str, Any]
+    changes: list[dict[str, Any]] | None  # what that build reported as changed before it, carried forward
+
+
+@dataclass
+class RenderContext:
+    """The one argument of every target's `render(ctx)`; expensive views are computed once, on first use."""
+
+    catalog: KpiCatalog
+    previous: PreviousBuild | None = None
+    plan: object | None = None  # the QueryPlan, filled by the query targets' side
+
+    @functools.cached_property
+    def spec(self) -> SpecModel:
+        """The event-centric view of the catalog: events, params, KPIs and owners that need them."""
+        return build_spec(self.catalog)
+
+    @functools.cached_property
+    def snapshot(self) -> dict[str, Any]:
+        """This build's catalog snapshot, written to `spec/catalog.json` for the next build to compare."""
+        return snapshot_of(self.catalog, self.spec)
+
+    @functools.cached_property
+    def changes_since_previous(self) -> list[dict[str, Any]] | None:
+        """Changes since the previous build (None on a first build).
+
+        When nothing changed since the previous build, its own list is carried forward, so that
+        generating twice from the same files gives byte-identical output.
+        """
+        if self.previous is None:
+            return None
+        if self.previous.snapshot == self.snapshot:
+            return self.previous.changes
+        return [c.to_dict() for c in diff_snapshots(self.previous.snapshot, self.snapshot).changes]
