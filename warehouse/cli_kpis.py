@@ -100,7 +100,7 @@ def refresh_command(
     else:
         Console().print(f"[green]✓[/] {summary.line()}")
         for line in api_summary.lines():
-            Console(highlight=False).print(escape(line))
+            Console(highlight=False, soft_wrap=True).print(escape(line))
 
 
 def values_command(
