@@ -94,6 +94,14 @@ def grain_start(day: date, time_grain: str | None) -> date:
     return day
 
 
+def grain_days(day: date, time_grain: str | None) -> int:
+    """How many days the bucket holding `day` has when whole: 1, 7, or the month's length."""
+    length = _grain_length(
+        time_grain if (time_grain or "").lower() in ("week", "weekly", "month", "monthly") else "day"
+    )
+    return length(day)
+
+
 def trend(
     rows: pd.DataFrame, period: Period, aggregation: str, time_grain: str | None, targets: Targets
 ) -> pd.DataFrame:

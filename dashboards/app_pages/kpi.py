@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -13,8 +14,8 @@ from dashboards.components.charts import breakdown_chart, trend_chart
 from dashboards.components.controls import take_unknown_kpi
 from dashboards.components.kpi_card import render_card
 from dashboards.formatting import format_value
-from dashboards.measures import shift_rows, top_n_with_other, trend
-from dashboards.periods import provisional_start
+from dashboards.measures import grain_days, grain_start, shift_rows, top_n_with_other, trend
+from dashboards.periods import Period, provisional_start
 from dashboards.scorecard import active_definitions, build_cards, event_healths
 
 TOP_N = 5
@@ -42,16 +43,21 @@ if str(kpi["status"] or "active").lower() != "active":
     who.append(f"Status: **{kpi['status']}**")
 st.markdown(" · ".join(who))
 
-first = min(period.start, comparison.start) if comparison else period.start
-totals = data.daily_totals(ctx.path, first, period.end)
-totals = totals[totals["kpi_id"] == kpi_id]
+# The trend shows whole weeks or months from the one holding the period's first day (only the last
+# may stop short, "to date"), so read from there, and as far before the comparison period.
+grain = kpi["time_grain"] or "day"
+span = Period(grain_start(period.start, grain), period.end, "trend")
+lead = (period.start - span.start).days
+first_day = min(span.start, comparison.start - timedelta(days=lead)) if comparison else span.start
+history = data.daily_totals(ctx.path, first_day, period.end)
+history = history[history["kpi_id"] == kpi_id]
 targets = data.kpi_targets(ctx.path)
 targets = targets[targets["kpi_id"] == kpi_id]
 health = data.event_health(ctx.path, period.start, period.end, warehouse.tables)
 card = build_cards(
     everything[everything["kpi_id"] == kpi_id],
     targets,
-    totals,
+    history,
     event_healths(health),
     period,
     comparison,
@@ -68,30 +74,41 @@ with right:
 
 # Trend at the KPI's time grain, against the time-phased target line.
 phasing = list(zip(targets["valid_from"], targets["value"], strict=True))
-grain = kpi["time_grain"] or "day"
-series = trend(totals, period, kpi["aggregation"], grain, phasing)
+series = trend(history, span, kpi["aggregation"], grain, phasing)
 if comparison is not None:
     offset = (period.start - comparison.start).days
-    earlier = totals[(totals["date"] >= comparison.start) & (totals["date"] <= comparison.end)]
-    overlay = trend(shift_rows(earlier, offset), period, kpi["aggregation"], grain, phasing)
-    series["comparison"] = overlay["value"]
+    earlier = history[
+        (history["date"] >= comparison.start - timedelta(days=lead)) & (history["date"] <= comparison.end)
+    ]
+    series["comparison"] = trend(shift_rows(earlier, offset), span, kpi["aggregation"], grain, phasing)[
+        "value"
+    ]
 changes = data.definition_changes(ctx.path, kpi_id, warehouse.tables)
 # The first row records the definition the KPI started with; every later row is a change.
 changed = list(changes["effective_from"])[1:]
-in_period = [day for day in changed if period.contains(day)]
-provisional = max(period.start, provisional_start(warehouse.data_end))
+in_period = [day for day in changed if span.contains(day)]
+provisional = max(span.start, provisional_start(warehouse.data_end))
+has_provisional = provisional <= period.end
 st.subheader(f"Trend against target, by {grain}")
 st.altair_chart(
-    trend_chart(series, kpi["format"], provisional if provisional <= period.end else None, in_period),
+    # A band needs days on the axis; weekly and monthly points say it in the caption instead.
+    trend_chart(
+        series, kpi["format"], provisional if has_provisional and grain == "day" else None, in_period, grain
+    ),
     width="stretch",
 )
 notes = [f"Dashed line: the target for each {grain}."]
-if grain != "day":
-    notes.append(f"A {grain} cut by the date range counts only its days inside, against a target cut alike.")
+last_days = int(series["days"].iloc[-1])
+full_days = grain_days(series["date"].iloc[-1], grain)
+if last_days < full_days:
+    notes.append(
+        f"The last {grain} is to date ({last_days} of {full_days} days), against a target cut alike."
+    )
 if comparison is not None:
     notes.append(f"Dotted: {comparison.label} ({comparison.describe()}), laid over the same days.")
-if provisional <= period.end:
-    notes.append(f"Shaded: provisional days from {provisional:%-d %b} (GA4 may still update them).")
+if has_provisional:
+    shown = "Shaded" if grain == "day" else f"The last {grain} includes"
+    notes.append(f"{shown}: provisional days from {provisional:%-d %b} (GA4 may still update them).")
 if in_period:
     notes.append(
         "Purple rules: the KPI's definition changed (" + ", ".join(f"{d:%-d %b %Y}" for d in in_period) + ")."

@@ -9,6 +9,7 @@ import pandas as pd
 
 from dashboards.formatting import axis_format
 
+_DATE_FORMATS = {"month": "%b %Y", "week": "%-d %b"}
 VALUE_COLOUR = "#1f6feb"
 TARGET_COLOUR = "#2da44e"
 COMPARISON_COLOUR = "#8c959f"
@@ -20,8 +21,9 @@ def trend_chart(
     fmt: str | None,
     provisional_from: date | None = None,
     changes: list[date] | None = None,
+    grain: str = "day",
 ) -> alt.LayerChart:
-    """Daily values against the time-phased target line.
+    """Values per day, week or month (plotted at the bucket's first day) against the target line.
 
     `series` has columns date, value, target and optionally comparison (the comparison period's
     values, laid over the same days). Provisional days are shaded; definition changes are rules.
@@ -33,10 +35,12 @@ def trend_chart(
     long["series"] = long["series"].map(lines)
     colours = alt.Scale(domain=list(lines.values()), range=[VALUE_COLOUR, TARGET_COLOUR, COMPARISON_COLOUR])
     base = alt.Chart(long).encode(
-        x=alt.X("date:T", title=None),
+        x=alt.X("date:T", title=None, axis=_date_axis(grain)),
         # Not from zero: a rate moving between 2.8% and 3.4% must not look flat.
         y=alt.Y("y:Q", title=None, axis=alt.Axis(format=y_format), scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", scale=colours, legend=alt.Legend(orient="top", title=None)),
+        color=alt.Color(
+            "series:N", scale=colours, legend=alt.Legend(orient="top", title=None, symbolType="stroke")
+        ),
         strokeDash=alt.StrokeDash(
             "series:N",
             scale=alt.Scale(domain=list(lines.values()), range=[[1, 0], [6, 3], [2, 2]]),
@@ -62,7 +66,9 @@ def trend_chart(
             .mark_rect(opacity=0.12, color="#9a6700")
             .encode(x="start:T", x2="end:T", tooltip=alt.Tooltip("label:N", title="Last days"))
         )
-    layers.append(base.mark_line(interpolate="step-after").transform_filter(alt.datum.series == "Target"))
+    # Daily targets hold until the next change (a step); weekly and monthly ones are one per point.
+    target_line = base.mark_line(interpolate="step-after") if grain == "day" else base.mark_line(point=True)
+    layers.append(target_line.transform_filter(alt.datum.series == "Target"))
     # Points only when there are few buckets (weeks, months): daily points would be clutter.
     layers.append(base.mark_line(point=len(frame) <= 16).transform_filter(alt.datum.series != "Target"))
     if changes:
@@ -73,6 +79,13 @@ def trend_chart(
             .encode(x="date:T", tooltip=[alt.Tooltip("date:T", title="Definition changed")])
         )
     return alt.layer(*layers).properties(height=320)
+
+
+def _date_axis(grain: str) -> alt.Axis:
+    """One tick per bucket for weeks and months, so labels never repeat ("Jul 2026" four times)."""
+    if grain in ("week", "month"):
+        return alt.Axis(format=_DATE_FORMATS[grain], tickCount=grain, labelOverlap=True)
+    return alt.Axis(format="%-d %b", labelOverlap=True)
 
 
 def breakdown_chart(rows: pd.DataFrame, fmt: str | None, dimension: str) -> alt.Chart:

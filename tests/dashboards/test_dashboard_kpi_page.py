@@ -109,11 +109,27 @@ def test_trend_follows_the_kpis_time_grain(warehouse, app):
     rows = chart_data(at.get("vega_lite_chart")[0])
     values = {r["date"].date(): r["y"] for r in rows if r["series"] == "This period"}
     targets = {r["date"].date(): r["y"] for r in rows if r["series"] == "Target"}
-    september = expected.value(warehouse, "revenue", date(2026, 9, 20), date(2026, 9, 30))
+    # Whole September (the month holding the range's first day), then October to the range's end.
+    september = expected.value(warehouse, "revenue", date(2026, 9, 1), date(2026, 9, 30))
     october = expected.value(warehouse, "revenue", date(2026, 10, 1), date(2026, 10, 10))
-    assert values == pytest.approx({date(2026, 9, 20): september, date(2026, 10, 1): october})
-    # A €60,000 monthly target, cut to the 11 and 10 days inside the range.
-    assert targets == pytest.approx({date(2026, 9, 20): 60000 * 11 / 30, date(2026, 10, 1): 60000 * 10 / 31})
+    assert values == pytest.approx({date(2026, 9, 1): september, date(2026, 10, 1): october})
+    # A €60,000 monthly target; October's cut to its 10 days.
+    assert targets == pytest.approx({date(2026, 9, 1): 60000.0, date(2026, 10, 1): 60000 * 10 / 31})
+    assert any("The last month is to date (10 of 31 days)" in c.value for c in at.caption)
+
+
+def test_weekly_trend_overlays_the_comparison(warehouse, app):
+    at = open_kpi_page(app, warehouse, "bounce_rate", period="28d")  # 1–28 Oct vs 3–30 Sep, by week
+    rows = chart_data(at.get("vega_lite_chart")[0])
+    weeks = sorted({r["date"].date() for r in rows if r["series"] == "This period"})
+    assert weeks[0] == date(2026, 9, 28) and all(w.weekday() == 0 for w in weeks)
+    first = expected.value(warehouse, "bounce_rate", date(2026, 9, 28), date(2026, 10, 4))
+    shown = {r["date"].date(): r["y"] for r in rows if r["series"] == "This period"}
+    assert shown[date(2026, 9, 28)] == pytest.approx(first)
+    # The comparison's days are laid 28 days later: its first week is 31 Aug – 6 Sep.
+    earlier = expected.value(warehouse, "bounce_rate", date(2026, 8, 31), date(2026, 9, 6))
+    overlay = {r["date"].date(): r["y"] for r in rows if r["series"] == "Comparison period"}
+    assert overlay[date(2026, 9, 28)] == pytest.approx(earlier)
 
 
 def test_events_table_volume_violation_rate_last_seen(warehouse, app):
