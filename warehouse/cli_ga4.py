@@ -27,7 +27,14 @@ from .ga4_rows import ApiLoadSummary, record_failed_load, store_reports
 from .reading import read_serving
 from .reconcile import DEFAULT_TOLERANCE, RECONCILE_SQL, Reconciliation, reconcile
 from .serving import serving_path
-from .sources.ga4_api import FetchedReports, ReportFetcher, check_date, normalize_property, unreachable_kpis
+from .sources.ga4_api import (
+    FetchedReports,
+    ReportFetcher,
+    check_date,
+    check_range,
+    normalize_property,
+    unreachable_kpis,
+)
 from .sources.ga4_client import CredentialsProblem, connect_ga4
 from .sources.ga4_errors import ApiLoadError
 from .sources.ga4_retry import DEFAULT_ATTEMPTS, DEFAULT_MAX_WAIT, RetryPolicy
@@ -69,6 +76,7 @@ def load_ga4_api_command(
     try:
         prop = normalize_property(property_ or config.ga4_property or _no_property())
         start, end = check_date(start, "--start"), check_date(end, "--end")
+        check_range(start, end)
     except ApiLoadError as exc:
         _fail(str(exc), code=2)
     plan = _compile(kpis)

@@ -19,8 +19,8 @@ from generator.catalog import KpiCatalog
 from generator.plain_words import describe_kpi
 from generator.plan import QueryPlan
 
-SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_definition_changes", "event_quality",
-                  "event_status", "warehouse_info")
+SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
+                  "event_quality", "event_status", "warehouse_info")
 
 
 def serving_path(store: Path) -> Path:
@@ -89,6 +89,9 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
             store.execute("CREATE TABLE serving.kpi_definitions AS SELECT * FROM src_definitions")
             store.execute("CREATE TABLE serving.kpi_targets AS SELECT * FROM src_targets ORDER BY kpi_id, valid_from")
             store.execute("CREATE TABLE serving.kpi_values AS SELECT * FROM kpi_values "
+                          "WHERE kpi_id IN (SELECT kpi_id FROM src_definitions) "
+                          "ORDER BY kpi_id, date, breakdown, breakdown_value, source")
+            store.execute("CREATE TABLE serving.kpi_value_caveats AS SELECT * FROM kpi_value_caveats "
                           "WHERE kpi_id IN (SELECT kpi_id FROM src_definitions) "
                           "ORDER BY kpi_id, date, breakdown, breakdown_value, source")
             store.execute("CREATE TABLE serving.kpi_definition_changes AS SELECT * FROM kpi_definition_changes "

@@ -100,7 +100,8 @@ class FakeGA4:
         self.port = 0
 
     # ---- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> FakeGA4:
+    def start(self, port: int = 0) -> FakeGA4:
+        """Serve on 127.0.0.1 (a free port unless given); `endpoint` says where."""
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
         handlers = {
             "RunReport": grpc.unary_unary_rpc_method_handler(
@@ -114,7 +115,7 @@ class FakeGA4:
                 response_serializer=Metadata.serialize),
         }
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-        self.port = server.add_insecure_port("127.0.0.1:0")
+        self.port = server.add_insecure_port(f"127.0.0.1:{port}")
         server.start()
         self._server = server
         return self
@@ -123,6 +124,11 @@ class FakeGA4:
         self._release.set()
         if self._server is not None:
             self._server.stop(grace=0)
+
+    def wait(self) -> None:
+        """Serve until stopped."""
+        if self._server is not None:
+            self._server.wait_for_termination()
 
     def release(self) -> None:
         """Let stalled calls go on."""
@@ -333,3 +339,25 @@ def shop_records(days: Iterable[dt.date], seed: int = 1) -> list[Record]:
                     out.append(Record({**base, "eventName": "sign_up", "customEvent:method": method},
                                       {"eventCount": rng.randint(0, 6)}))
     return out
+
+
+def main() -> None:
+    """`python tests/warehouse/fake_ga4.py`: a fake property to try `kpi load ga4-api` on (README)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local fake GA4 Data API (plaintext gRPC) serving a small shop.")
+    parser.add_argument("--port", type=int, default=50051)
+    parser.add_argument("--days", type=int, default=28, help="days of data, ending yesterday (UTC)")
+    args = parser.parse_args()
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    fake = FakeGA4(shop_records(yesterday - dt.timedelta(days=i) for i in range(args.days))).start(args.port)
+    print(f"Fake GA4 Data API on 127.0.0.1:{fake.port}, {args.days} days of a small shop. Ctrl-C stops it.",
+          flush=True)
+    try:
+        fake.wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

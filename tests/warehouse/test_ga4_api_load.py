@@ -303,3 +303,15 @@ def _fake_key(folder: Path) -> Path:
         "client_email": EMAIL, "client_id": "1234567890", "token_uri": "https://oauth2.googleapis.com/token",
     }))
     return key
+
+
+def test_relative_dates_are_resolved_in_the_property_time_zone(db, example_kpis_dir, query):
+    today = dt.datetime.now(dt.UTC).date()  # the fake's property reports in UTC
+    days = [today - dt.timedelta(days=n) for n in (3, 2, 1)]
+    with FakeGA4(shop_records(days)) as fake:
+        result = CliRunner().invoke(app, ["load", "ga4-api", "--property", "1", "--start", "3daysAgo", "--end",
+                                          "yesterday", "--endpoint", fake.endpoint, "--insecure", "--kpis",
+                                          str(example_kpis_dir), "--db", str(db), *FAST])
+    assert result.exit_code == 0, result.output
+    assert {d for (d,) in query(db, "SELECT DISTINCT date FROM ga4_report_rows")} == set(days)
+    assert query(db, "SELECT start_date, end_date FROM load_audit") == [(days[0], days[-1])]

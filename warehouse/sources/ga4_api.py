@@ -137,6 +137,15 @@ def check_date(text: str, option: str) -> str:
     return text
 
 
+def check_range(start: str, end: str) -> None:
+    """A start after the end is refused before any request (when the order does not depend on today)."""
+    if ("-" in start) != ("-" in end):
+        return  # one absolute, one relative: GA4 resolves the relative one in the property's time zone
+    today = dt.date(2000, 1, 1)  # relative dates keep their order whatever today is
+    if resolve_date(start, today) > resolve_date(end, today):
+        raise ApiLoadError(f"--start {start} is after --end {end}: give the earlier day first.")
+
+
 def resolve_date(text: str, today: dt.date) -> dt.date:
     """A GA4 date (`YYYY-MM-DD`, `NdaysAgo`, `yesterday`, `today`) as a day, given today in the property's zone."""
     if text == "today":
@@ -231,7 +240,7 @@ class ReportFetcher:
                                            f"returned none from offset {offset:,}; run the load again.")
                     queue.append((rid, offset + got))
             self.say(f"{what.capitalize()}: {len(chunk)} report{'s' if len(chunk) != 1 else ''}, {rows:,} rows"
-                     + (f" ({len(queue)} more page{'s' if len(queue) != 1 else ''} to fetch)" if queue else ""))
+                     + (f" ({len(queue)} more to fetch)" if queue else ""))
         first_zone = next((r.time_zone for r in results.values() if r.time_zone), None)
         today = today_in(first_zone)
         start = resolve_date(self.date_range["startDate"], today)
