@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import ModuleType
 
-from . import event_schemas, ga4_admin, snippets, tracking_plan, typescript
+from . import event_schemas, ga4_admin, snippets, sql, tracking_plan, typescript
 from .artifact import Artifact
 from .context import PreviousBuild, RenderContext
 
@@ -22,6 +22,7 @@ TARGETS: tuple[ModuleType, ...] = (
     typescript,
     ga4_admin,
     # the queries (build/queries/) are registered here too
+    sql,
 )
 
 __all__ = ["TARGETS", "Artifact", "PreviousBuild", "RenderContext", "Render"]

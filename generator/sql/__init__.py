@@ -1,0 +1,23 @@
+"""SQL over the GA4 BigQuery export: one statement per KPI, built as a sqlglot AST, rendered per dialect.
+
+`render_sql(kpi_query, plan, dialect)` is the entry point; `build_kpi_query` gives the dialect-neutral AST.
+Parameters: `start_date` and `end_date`, `YYYYMMDD` strings (`sql_parameters` makes them from dates).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .build import RESULT_COLUMNS, build_kpi_query, render_sql
+from .dialects import BIGQUERY_TABLE_PLACEHOLDER, DIALECTS, Dialect, lower
+
+
+def sql_parameters(start: date, end: date) -> dict[str, str]:
+    """The query parameters for the days `start` … `end` (both included), as every KPI query expects them."""
+    if end < start:
+        raise ValueError(f"the date range ends ({end}) before it starts ({start})")
+    return {"start_date": start.strftime("%Y%m%d"), "end_date": end.strftime("%Y%m%d")}
+
+
+__all__ = ["BIGQUERY_TABLE_PLACEHOLDER", "DIALECTS", "RESULT_COLUMNS", "Dialect", "build_kpi_query", "lower",
+           "render_sql", "sql_parameters"]

@@ -1,0 +1,206 @@
+"""One SQL statement per KPI over the GA4 export, built as a sqlglot AST and rendered per dialect.
+
+The statement's CTEs, in order:
+
+1. `raw_events`, `scanned_events` (`scan.py`): the days `start_date` … `end_date` of the export, each event
+   once, with the params and columns the KPI needs;
+2. `session_firsts` … `sessions` (`sessions.py`), when a breakdown, condition or measure needs the session's
+   source, channel, landing page or engagement;
+3. `kept_events`, when a measure reads `purchase`: the events with each transaction id's duplicates removed
+   (the earliest purchase of a transaction id wins; purchases without an id are all kept);
+4. `measure_rows`: one row per event the KPI reads, with its breakdown values and one flag (and value) per
+   measure (`measures.py`);
+5. for conversions, `conversion_starts` … `conversions` (`conversions.py`);
+6. `aggregated`: per day, the total and every breakdown in one GROUP BY GROUPING SETS;
+
+and the result: `date, breakdown, breakdown_value, numerator, denominator, value` (docs/architecture.md,
+"Generated SQL"). Days on which none of the KPI's events happened have no row (like the Data API's
+default of leaving out empty rows): read a missing count or sum as 0.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from ..plan import KpiQuery, PlanBreakdown, PlanMeasure, QueryPlan
+from . import dimensions as dims
+from .conversions import CONVERSIONS, conversion_ctes, extension_days
+from .derived import derived_query
+from .dialects import Dialect, lower
+from .measures import aggregate, events_read, row_flag, row_value
+from .params import as_string
+from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, end_date_plus, scan_ctes
+from .sessions import SESSIONS, session_ctes
+
+RESULT_COLUMNS = ("date", "breakdown", "breakdown_value", "numerator", "denominator", "value")
+PURCHASE = "purchase"
+KEPT = "kept_events"
+ROWS = "measure_rows"
+AGGREGATED = "aggregated"
+_SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def build_kpi_query(kpi_query: KpiQuery, plan: QueryPlan) -> exp.Select:
+    """The KPI's statement as a dialect-neutral AST; `render_sql` (or `dialects.lower`) makes it runnable."""
+    return _build(kpi_query, plan).order_by(*RESULT_COLUMNS[:3], copy=False)
+
+
+def render_sql(kpi_query: KpiQuery, plan: QueryPlan, dialect: Dialect) -> str:
+    """The KPI's SQL for `duckdb` or `bigquery`, with `start_date` / `end_date` ('YYYYMMDD') as parameters."""
+    return lower(build_kpi_query(kpi_query, plan), dialect, copy=False).sql(dialect=dialect, pretty=True)
+
+
+def _build(q: KpiQuery, plan: QueryPlan) -> exp.Select:
+    if q.kind == "derived":
+        return derived_query(q, plan, lambda component: _build(component, plan))
+    return _measure_query(q)
+
+
+def _roles(q: KpiQuery) -> list[tuple[str, PlanMeasure]]:
+    if q.kind == "simple" and q.measure is not None:
+        return [("measure", q.measure)]
+    if q.kind == "ratio" and q.numerator is not None and q.denominator is not None:
+        return [("numerator", q.numerator), ("denominator", q.denominator)]
+    if q.kind == "conversion" and q.conversion is not None:
+        return [("from", q.conversion.from_), ("to", q.conversion.to)]
+    raise ValueError(f"`{q.kpi_id}`: a {q.kind} KPI without its measures in the plan")
+
+
+def _measure_query(q: KpiQuery) -> exp.Select:
+    cols = EventColumns()
+    roles = _roles(q)
+    measures = [m for _, m in roles]
+
+    rows = exp.select(*(e(c) for c in ("event_day", "event_timestamp", "user_pseudo_id", "session_key")))
+    breakdowns = [(b.name, _breakdown_alias(b, i)) for i, b in enumerate(q.breakdowns, start=1)]
+    for b, (_, alias) in zip(q.breakdowns, breakdowns, strict=True):
+        rows = rows.select(exp.alias_(_breakdown_value(b, cols), alias))
+    counts_every_row = False
+    for role, m in roles:
+        flag = row_flag(m, cols)
+        counts_every_row |= flag == exp.true()
+        if role == "from":  # conversions start only in the requested days (the scan reads a few more)
+            flag = exp.and_(flag, exp.LTE(this=e("event_date"), expression=end_date()))
+        rows = rows.select(exp.alias_(flag, f"is_{role}"))
+        value = row_value(m, cols)
+        if value is not None:
+            rows = rows.select(exp.alias_(value, f"{role}_value"))
+
+    dedupe = any(m.dedupe_transactions for m in measures)
+    cols.transaction_id = dedupe
+    events = events_read(measures)
+    source = KEPT if dedupe else SCANNED
+    rows = rows.from_(exp.alias_(exp.to_table(source), "e", table=True))
+    if cols.needs_sessions():
+        on = exp.EQ(this=exp.column("session_key", table=SESSIONS_ALIAS), expression=e("session_key"))
+        rows = rows.join(exp.alias_(exp.to_table(SESSIONS), SESSIONS_ALIAS, table=True), on=on, join_type="left")
+    if events is not None:
+        rows = rows.where(e("event_name").isin(*(exp.Literal.string(n) for n in sorted(events))))
+
+    last_day = end_date()
+    if q.conversion is not None:
+        last_day = end_date_plus(extension_days(q.conversion.window_seconds))
+    ctes: list[tuple[str, exp.Expr]] = [*scan_ctes(cols, last_day)]
+    if cols.needs_sessions():
+        ctes += session_ctes(cols.session_columns)
+    if dedupe:
+        ctes.append((KEPT, _kept_events(events)))
+    ctes.append((ROWS, rows))
+
+    aliases = [alias for _, alias in breakdowns]
+    if q.conversion is not None:
+        ctes += conversion_ctes(q.conversion, ROWS, aliases)
+        numerator: exp.Expr = exp.Sum(this=exp.column("converted"))
+        denominator: exp.Expr | None = exp.Count(this=exp.Star())
+        grouped = CONVERSIONS
+        counted = None
+    else:
+        numerator, denominator = _measure_aggregates(roles)
+        grouped = ROWS
+        # rows no measure counts make no groups (a breakdown value with only non-matching events)
+        counted = None if counts_every_row else exp.or_(*(exp.column(f"is_{role}") for role, _ in roles))
+    ctes.append((AGGREGATED, _aggregated(grouped, breakdowns, numerator, denominator, counted)))
+
+    select = _result(is_ratio=denominator is not None)
+    for name, body in ctes:
+        select = select.with_(name, as_=body, copy=False)
+    return select
+
+
+def _measure_aggregates(roles: list[tuple[str, PlanMeasure]]) -> tuple[exp.Expr, exp.Expr | None]:
+    aggregates = {role: aggregate(m, f"is_{role}", f"{role}_value") for role, m in roles}
+    if "measure" in aggregates:
+        return aggregates["measure"]  # an average brings its own denominator (the count)
+    return aggregates["numerator"][0], aggregates["denominator"][0]
+
+
+def _breakdown_alias(b: PlanBreakdown, position: int) -> str:
+    name = f"param_{b.param}" if b.kind == "param" else b.name
+    return f"by_{name}" if _SAFE_NAME.fullmatch(name) else f"by_{position}"
+
+
+def _breakdown_value(b: PlanBreakdown, cols: EventColumns) -> exp.Expr:
+    if b.kind == "param":
+        assert b.param is not None
+        return dims.label(as_string(cols.param(b.param)))
+    return cols.dimension(b.name)
+
+
+def _kept_events(events: set[str] | None) -> exp.Expr:
+    """The scanned events with every transaction id's later duplicates left out."""
+    is_purchase = exp.EQ(this=exp.column("event_name"), expression=exp.Literal.string(PURCHASE))
+    first_of_id = exp.EQ(
+        this=exp.Window(this=exp.RowNumber(), partition_by=[exp.column("transaction_id")],
+                        order=exp.Order(expressions=[exp.Ordered(this=exp.column("event_timestamp"))])),
+        expression=exp.Literal.number(1),
+    )
+    purchases = exp.select("*").from_(SCANNED).where(is_purchase).qualify(
+        exp.or_(exp.column("transaction_id").is_(exp.null()), first_of_id))
+    if events is not None and events <= {PURCHASE}:
+        return purchases
+    others = exp.select("*").from_(SCANNED).where(exp.not_(is_purchase.copy()))
+    return exp.union(others, purchases, distinct=False)
+
+
+def _aggregated(source: str, breakdowns: list[tuple[str, str]], numerator: exp.Expr,
+                denominator: exp.Expr | None, where: exp.Expr | None) -> exp.Select:
+    """Per day: the total (breakdown '') and each breakdown's values, in one GROUP BY GROUPING SETS."""
+    select = exp.select("event_day")
+    if breakdowns:
+        def which(then: list[exp.Expr]) -> exp.Expr:
+            return exp.Case(
+                ifs=[exp.If(this=exp.EQ(this=exp.Grouping(expressions=[exp.column(alias)]),
+                                        expression=exp.Literal.number(0)), true=value)
+                     for (_, alias), value in zip(breakdowns, then, strict=True)],
+                default=exp.Literal.string(""),
+            )
+
+        select = select.select(
+            exp.alias_(which([exp.Literal.string(name) for name, _ in breakdowns]), "breakdown"),
+            exp.alias_(which([exp.column(alias) for _, alias in breakdowns]), "breakdown_value"),
+        )
+        sets = [exp.Tuple(expressions=[exp.column("event_day")])]
+        sets += [exp.Tuple(expressions=[exp.column("event_day"), exp.column(alias)]) for _, alias in breakdowns]
+        select.set("group", exp.Group(expressions=[exp.GroupingSets(expressions=sets)]))
+    else:
+        select = select.select(exp.alias_(exp.Literal.string(""), "breakdown"),
+                               exp.alias_(exp.Literal.string(""), "breakdown_value")).group_by("event_day")
+    select = select.select(exp.alias_(numerator, "numerator"),
+                           exp.alias_(denominator if denominator is not None else exp.null(), "denominator"))
+    select = select.from_(source)
+    return select.where(where) if where is not None else select
+
+
+def _result(is_ratio: bool) -> exp.Select:
+    numerator = exp.cast(exp.column("numerator"), "DOUBLE")
+    value = (exp.Div(this=numerator.copy(), expression=exp.Nullif(this=exp.column("denominator"),
+                                                                  expression=exp.Literal.number(0)))
+             if is_ratio else numerator.copy())
+    return exp.select(
+        exp.alias_(exp.column("event_day"), "date"), "breakdown", "breakdown_value",
+        exp.alias_(numerator, "numerator"),
+        exp.alias_(exp.cast(exp.column("denominator"), "DOUBLE"), "denominator"),
+        exp.alias_(value, "value"),
+    ).from_(AGGREGATED)

@@ -1,0 +1,111 @@
+"""Derived KPIs (`revenue / new_users`): the component KPIs' queries as CTEs, joined and combined.
+
+Each component's statement keeps its own CTEs, renamed `<component>__<cte>` and hoisted to the top, and
+its result becomes the CTE `kpi_<component>`. The rows are the (date, breakdown, breakdown_value) of any
+component, for the total and the breakdowns the plan lists; the formula is evaluated per row with
+`a / NULLIF(b, 0)` for division. A component that adds up (a count, a sum) and has no row for a day counted
+zero that day; any other missing component leaves the result NULL.
+
+For a formula whose last step is a division, `numerator` and `denominator` are its two sides, so a
+period's value can be recomputed as sum(numerator) / sum(denominator); otherwise `numerator` is the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from sqlglot import exp
+
+from ..formula import BinOp, Expr, Neg, Num, Ref
+from ..plan import KpiQuery, QueryPlan
+
+KEYS = ("date", "breakdown", "breakdown_value")
+ROW_KEYS = "derived_keys"
+_SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+BuildComponent = Callable[[KpiQuery], exp.Select]
+
+
+def derived_query(q: KpiQuery, plan: QueryPlan, build_component: BuildComponent) -> exp.Select:
+    """The derived KPI's statement, in the result shape (date, breakdown, …, value)."""
+    assert q.formula is not None
+    ctes: list[tuple[str, exp.Expr]] = []
+    names: dict[str, str] = {}
+    wanted = {b.name for b in q.breakdowns}
+    for i, kid in enumerate(q.components, start=1):
+        prefix = kid if _SAFE_ID.fullmatch(kid) else f"component_{i}"
+        names[kid] = f"kpi_{prefix}"
+        # the component computes only the breakdowns this KPI shows
+        component = plan.kpis[kid]
+        component = replace(component, breakdowns=tuple(b for b in component.breakdowns if b.name in wanted))
+        inner, main = _hoist(build_component(component), prefix)
+        ctes.extend(inner)
+        ctes.append((names[kid], main))
+
+    key_selects = [exp.select(*KEYS).from_(name) for name in names.values()]
+    row_keys: exp.Expr = key_selects[0]
+    for other in key_selects[1:]:
+        row_keys = exp.union(row_keys, other, distinct=True)
+    ctes.append((ROW_KEYS, row_keys))
+
+    def value_of(kid: str) -> exp.Expr:
+        value = exp.column("value", table=names[kid])
+        if plan.kpis[kid].aggregation == "sum":
+            return exp.func("COALESCE", value, exp.Literal.number(0))
+        return value
+
+    if isinstance(q.formula, BinOp) and q.formula.op == "/":
+        numerator = _evaluate(q.formula.left, value_of)
+        denominator: exp.Expr = _evaluate(q.formula.right, value_of)
+        value: exp.Expr = exp.Div(this=exp.Paren(this=numerator.copy()),
+                        expression=exp.Nullif(this=denominator.copy(), expression=exp.Literal.number(0)))
+    else:
+        numerator = _evaluate(q.formula, value_of)
+        denominator = exp.null()
+        value = numerator.copy()
+
+    select = exp.select(
+        *(exp.column(k, table="k") for k in KEYS),
+        exp.alias_(exp.cast(numerator, "DOUBLE"), "numerator"),
+        exp.alias_(exp.cast(denominator, "DOUBLE"), "denominator"),
+        exp.alias_(exp.cast(value, "DOUBLE"), "value"),
+    ).from_(exp.alias_(exp.to_table(ROW_KEYS), "k", table=True))
+    for name in names.values():
+        on = exp.and_(*(exp.EQ(this=exp.column(k, table=name), expression=exp.column(k, table="k")) for k in KEYS))
+        select = select.join(exp.to_table(name), on=on, join_type="left")
+    for name, body in ctes:
+        select = select.with_(name, as_=body, copy=False)
+    return select
+
+
+def _evaluate(e: Expr, value_of: Callable[[str], exp.Expr]) -> exp.Expr:
+    if isinstance(e, Ref):
+        return value_of(e.kpi)
+    if isinstance(e, Num):
+        return exp.Literal.number(e.value)
+    if isinstance(e, Neg):
+        return exp.Neg(this=exp.Paren(this=_evaluate(e.operand, value_of)))
+    left = exp.Paren(this=_evaluate(e.left, value_of))
+    right = exp.Paren(this=_evaluate(e.right, value_of))
+    if e.op == "/":
+        return exp.Div(this=left, expression=exp.Nullif(this=right, expression=exp.Literal.number(0)))
+    node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[e.op]
+    return node(this=left, expression=right)
+
+
+def _hoist(select: exp.Select, prefix: str) -> tuple[list[tuple[str, exp.Expr]], exp.Expr]:
+    """A component's CTEs, renamed `<prefix>__<name>`, and its main SELECT reading the renamed CTEs."""
+    with_ = select.args.get("with_") or select.args.get("with")
+    ctes = [(cte.alias, cte.this) for cte in with_.expressions] if with_ is not None else []
+    select.set("with_" if "with_" in select.args else "with", None)
+    renamed = {name: f"{prefix}__{name}" for name, _ in ctes}
+
+    def rename(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Table) and not node.args.get("db") and node.name in renamed:
+            node.set("this", exp.to_identifier(renamed[node.name]))
+        return node
+
+    hoisted = [(renamed[name], body.transform(rename, copy=False)) for name, body in ctes]
+    return hoisted, select.transform(rename, copy=False)

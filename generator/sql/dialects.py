@@ -1,0 +1,85 @@
+"""Where DuckDB and BigQuery SQL differ: three small nodes in the KPI AST, lowered per dialect.
+
+Everything else in a KPI query is plain sqlglot and rendered by sqlglot's own dialects. These nodes mark
+the spots sqlglot cannot translate well enough on its own:
+
+- `EventsRelation`: the export's events: the relation `events` in DuckDB, the wildcard table
+  `` `your-project.analytics_123456789.events_*` `` in BigQuery (the user puts their own project and dataset).
+- `ExportDateRange`: which days to read: `event_date BETWEEN …` in DuckDB; `_TABLE_SUFFIX BETWEEN …` in
+  BigQuery, so that BigQuery opens (and bills) only those daily tables.
+- `EventParam`: the `value` record of one event param. BigQuery users write
+  `(SELECT param.value FROM UNNEST(event_params) AS param WHERE param.key = 'k' LIMIT 1)`; DuckDB runs that
+  correlated subquery about 100 times slower than `LIST_FILTER(event_params, …)[1].value`, so it gets the
+  list function.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sqlglot
+from sqlglot import exp
+
+Dialect = Literal["duckdb", "bigquery"]
+DIALECTS: tuple[Dialect, ...] = ("duckdb", "bigquery")
+
+BIGQUERY_TABLE_PLACEHOLDER = "your-project.analytics_123456789.events_*"
+"""The export table BigQuery SQL reads; the file header tells the user to put their project and dataset."""
+
+
+class EventsRelation(exp.Expression, exp.Func):
+    """The GA4 export's events (one row per event, the export's columns)."""
+
+    arg_types = {"this": False}
+
+
+class ExportDateRange(exp.Expression, exp.Func):
+    """True for the events of the days `this` to `expression` (`YYYYMMDD` strings), both included."""
+
+    arg_types = {"this": True, "expression": True}
+
+
+class EventParam(exp.Expression, exp.Func):
+    """The `value` record (string_value, int_value, float_value, double_value) of the event param `this`."""
+
+    arg_types = {"this": True}
+
+
+# Our own constant SQL, parsed once; the param key is put in as a literal node, never as text.
+_PARAM_TEMPLATES: dict[Dialect, exp.Expr] = {
+    "duckdb": sqlglot.parse_one("LIST_FILTER(event_params, param -> param.key = 'k')[1].value", read="duckdb"),
+    "bigquery": sqlglot.parse_one(
+        "(SELECT param.value FROM UNNEST(event_params) AS param WHERE param.key = 'k' LIMIT 1)", read="bigquery"
+    ),
+}
+
+
+def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True) -> exp.Expr:
+    """The KPI query with the three nodes above replaced by the dialect's own SQL (in a copy, unless told)."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {dialect!r}; use one of: {', '.join(DIALECTS)}")
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, EventsRelation):
+            return _events_table(dialect)
+        if isinstance(node, ExportDateRange):
+            column = "_TABLE_SUFFIX" if dialect == "bigquery" else "event_date"
+            return exp.Between(this=exp.column(column), low=node.this.copy(), high=node.expression.copy())
+        if isinstance(node, EventParam):
+            return _event_param(node.this, dialect)
+        return node
+
+    return (expression.copy() if copy else expression).transform(replace, copy=False)
+
+
+def _events_table(dialect: Dialect) -> exp.Table:
+    if dialect == "bigquery":
+        return exp.Table(this=exp.to_identifier(BIGQUERY_TABLE_PLACEHOLDER, quoted=True))
+    return exp.to_table("events")
+
+
+def _event_param(key: exp.Expr, dialect: Dialect) -> exp.Expr:
+    lowered = _PARAM_TEMPLATES[dialect].copy()
+    placeholder = next(lit for lit in lowered.find_all(exp.Literal) if lit.is_string)
+    placeholder.replace(key.copy())
+    return lowered

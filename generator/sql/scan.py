@@ -1,0 +1,148 @@
+"""The one read of the export: each event of the date range once, with the params the KPI needs.
+
+`EventColumns` hands out the expressions a KPI's rows are built from (`e.param_value`, `s.channel`, …)
+and records what it handed out; the scan then extracts exactly those params and columns, each once
+per event, in two CTEs:
+
+- `raw_events`: the export's columns plus one `value` record per needed param (`dialects.EventParam`);
+- `scanned_events`: typed columns: the session key, the date, dimensions, the purchase's transaction id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from . import dimensions as dims
+from .dialects import EventsRelation, ExportDateRange
+from .params import as_integer, as_string, param_record
+
+EVENTS_ALIAS = "e"
+SESSIONS_ALIAS = "s"
+RAW = "raw_events"
+SCANNED = "scanned_events"
+DATE_FORMAT = "%Y%m%d"
+_SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def start_date() -> exp.Expr:
+    """The `start_date` query parameter (`$start_date` in DuckDB, `@start_date` in BigQuery)."""
+    return exp.Placeholder(this="start_date")
+
+
+def end_date() -> exp.Expr:
+    return exp.Placeholder(this="end_date")
+
+
+def end_date_plus(days: int) -> exp.Expr:
+    """`end_date` moved `days` later, still a `YYYYMMDD` string (for conversion windows)."""
+    fmt = exp.Literal.string(DATE_FORMAT)
+    moved = exp.DateAdd(this=exp.StrToDate(this=end_date(), format=fmt), expression=exp.Literal.number(days),
+                        unit=exp.var("DAY"))
+    return exp.TimeToStr(this=moved, format=fmt.copy())
+
+
+def e(name: str) -> exp.Column:
+    return exp.column(name, table=EVENTS_ALIAS)
+
+
+@dataclass
+class EventColumns:
+    """The columns of an event row (alias `e`) and of its session (alias `s`) that a KPI reads."""
+
+    params: dict[str, str] = field(default_factory=dict)  # param name → column alias
+    event_dimensions: dict[str, str] = field(default_factory=dict)  # dimension → column alias
+    page_path: bool = False
+    session_columns: set[str] = field(default_factory=set)  # channel, source, …, landing_page, engaged
+    transaction_id: bool = False
+
+    def param(self, name: str) -> exp.Expr:
+        """The `value` record of the event's param `name` (type it with `params.typed`)."""
+        if name not in self.params:
+            safe = _SAFE_NAME.fullmatch(name) is not None
+            self.params[name] = f"param_{name}" if safe else f"param_{len(self.params) + 1}"
+        return e(self.params[name])
+
+    def dimension(self, name: str) -> exp.Expr:
+        """A built-in dimension's value as GA4 shows it (`(not set)` when missing)."""
+        dims.check_known(name)
+        if name in dims.SESSION_DIMENSIONS:
+            # The session table leaves out sessions with nothing to say (no traffic source, no page view):
+            # those are direct. Events without a session id have no session: (not set).
+            self.session_columns.add(name)
+            value: exp.Expr = exp.column(name, table=SESSIONS_ALIAS)
+            if name in dims.DIRECT:
+                value = exp.Case(ifs=[exp.If(this=e("session_key").is_(exp.null()).not_(),
+                                             true=exp.func("COALESCE", value, exp.Literal.string(dims.DIRECT[name])))])
+            return dims.label(value)
+        if name == dims.PAGE_PATH:
+            self.page_path = True
+            return dims.label(e("page_path"))
+        self.event_dimensions.setdefault(name, f"dim_{name}")
+        return dims.label(e(self.event_dimensions[name]))
+
+    def session_engaged(self) -> exp.Expr:
+        """1 when the event's session is engaged (any of its events has `session_engaged` = 1)."""
+        self.session_columns.add("engaged")
+        return exp.func("COALESCE", exp.column("engaged", table=SESSIONS_ALIAS), exp.Literal.number(0))
+
+    def needs_sessions(self) -> bool:
+        return bool(self.session_columns)
+
+
+def scan_ctes(cols: EventColumns, last_day: exp.Expr) -> list[tuple[str, exp.Select]]:
+    """`raw_events` and `scanned_events` for the days `start_date` … `last_day`."""
+    if "landing_page" in cols.session_columns:
+        cols.page_path = True
+    if cols.page_path:
+        cols.param("page_location")
+    if "engaged" in cols.session_columns:
+        cols.param("session_engaged")
+    session_id = cols.param("ga_session_id")
+    cols.params = {"ga_session_id": cols.params.pop("ga_session_id"), **cols.params}  # first, for the reader
+    raw = exp.select("event_date", "event_timestamp", "event_name", "user_pseudo_id")
+    for dim, alias in cols.event_dimensions.items():
+        raw = raw.select(exp.alias_(dims.export_field(dim), alias))
+    if cols.session_columns & {"channel", "source", "medium", "campaign"}:
+        raw = raw.select("collected_traffic_source")
+    if cols.transaction_id:
+        raw = raw.select(exp.alias_(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier(
+            "transaction_id")), "transaction_id"))
+    for name, alias in cols.params.items():
+        raw = raw.select(exp.alias_(param_record(name), alias))
+    raw = raw.from_(EventsRelation()).where(ExportDateRange(this=start_date(), expression=last_day))
+
+    scanned = exp.select(
+        "event_date",
+        exp.alias_(exp.StrToDate(this=exp.column("event_date"), format=exp.Literal.string(DATE_FORMAT)),
+                   "event_day"),
+        "event_timestamp", "event_name", "user_pseudo_id",
+        exp.alias_(_session_key(as_integer(exp.column(session_id.name))), "session_key"),
+        *cols.event_dimensions.values(),
+        *cols.params.values(),
+    )
+    if "collected_traffic_source" in raw.named_selects:
+        scanned = scanned.select("collected_traffic_source")
+    if cols.transaction_id:
+        # GA4's placeholders for a missing id are not ids: those purchases cannot be deduplicated.
+        tid = exp.Nullif(this=exp.Nullif(this=exp.column("transaction_id"), expression=exp.Literal.string("")),
+                         expression=exp.Literal.string(dims.NOT_SET))
+        scanned = scanned.select(exp.alias_(tid, "transaction_id"))
+    if cols.page_path:
+        location = as_string(exp.column(cols.params["page_location"]))
+        scanned = scanned.select(exp.alias_(dims.url_path(location), "page_path"))
+    if "engaged" in cols.session_columns:
+        flag = exp.EQ(this=as_string(exp.column(cols.params["session_engaged"])), expression=exp.Literal.string("1"))
+        scanned = scanned.select(exp.alias_(flag, "is_engaged"))
+    return [(RAW, raw), (SCANNED, scanned.from_(RAW))]
+
+
+def _session_key(session_id: exp.Expr) -> exp.Expr:
+    """`user_pseudo_id.ga_session_id` (NULL without a session id): unique, as the part after the last dot is
+    a whole number; one column, so counting distinct sessions works the same in every dialect."""
+    return exp.DPipe(
+        this=exp.DPipe(this=exp.column("user_pseudo_id"), expression=exp.Literal.string(".")),
+        expression=exp.cast(session_id, "VARCHAR"),
+    )
