@@ -6,6 +6,7 @@ import typer
 
 from dashboards import cli as dashboards_cli
 from generator import cli as generator_cli
+from generator import cli_explain
 from warehouse import cli as warehouse_cli
 from warehouse import cli_ga4, cli_kpis
 
@@ -22,6 +23,7 @@ load_app = typer.Typer(help="Load GA4 data into the warehouse.", no_args_is_help
 app.add_typer(load_app, name="load")
 
 generator_cli.register(app)
+cli_explain.register(app)
 warehouse_cli.register(app, load_app)
 cli_ga4.register(app, load_app)
 cli_kpis.register(app)

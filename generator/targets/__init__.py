@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import ModuleType
 
-from . import event_schemas, ga4_admin, snippets, sql, tracking_plan, typescript
+from . import event_schemas, ga4_admin, ga4_requests, snippets, sql, tracking_plan, typescript
 from .artifact import Artifact
 from .context import PreviousBuild, RenderContext
 
@@ -21,7 +21,8 @@ TARGETS: tuple[ModuleType, ...] = (
     snippets,
     typescript,
     ga4_admin,
-    # the queries (build/queries/) are registered here too
+    # the queries (build/queries/)
+    ga4_requests,
     sql,
 )
 

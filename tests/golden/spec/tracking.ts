@@ -89,7 +89,7 @@ export interface BeginCheckoutParams {
 
 /**
  * `begin_checkout`: When the customer opens /checkout from the cart.
- * Needed by checkout_completion_rate (growth-lead@shop.example).
+ * Needed by no active KPI (declared in kpis/events.yaml).
  */
 export function trackBeginCheckout(params: BeginCheckoutParams): void {
   sendEvent("begin_checkout", params);
@@ -185,7 +185,7 @@ export interface PurchaseParams {
 
 /**
  * `purchase`: When the order confirmation page /checkout/thank-you loads, once per order (not on reload).
- * Needed by average_order_value (cfo@shop.example), cart_to_purchase_1d (growth-lead@shop.example), checkout_completion_rate (growth-lead@shop.example), revenue (cfo@shop.example), revenue_per_new_user (via revenue, cfo@shop.example), session_conversion_rate (growth-lead@shop.example).
+ * Needed by average_order_value (cfo@shop.example), cart_to_purchase_1d (growth-lead@shop.example), revenue (cfo@shop.example), revenue_per_new_user (via revenue, cfo@shop.example), session_conversion_rate (growth-lead@shop.example).
  * A GA4 key event.
  */
 export function trackPurchase(params: PurchaseParams): void {

@@ -3,7 +3,6 @@
 // Needed by:
 //   - average_order_value (cfo@shop.example)
 //   - cart_to_purchase_1d (growth-lead@shop.example)
-//   - checkout_completion_rate (growth-lead@shop.example)
 //   - revenue (cfo@shop.example)
 //   - revenue_per_new_user (via revenue, cfo@shop.example)
 //   - session_conversion_rate (growth-lead@shop.example)

@@ -1,0 +1,92 @@
+"""`kpi explain KPI_ID`."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.syntax import Syntax
+
+from .explain import Explanation, explain_kpi
+from .issues import did_you_mean
+from .plan import compile_plan
+from .report_formats import print_text
+from .validate import validate_paths
+
+
+class ExplainFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+def explain_command(
+    kpi_id: str = typer.Argument(..., help="The KPI's id (the `kpi:` line of its file)."),
+    kpis: Path = typer.Option(Path("kpis"), "--kpis", help="Folder of KPI files."),
+    dialect: str | None = typer.Option(None, "--sql", help="Show the SQL of one dialect only: duckdb or bigquery."),
+    format: ExplainFormat = typer.Option(ExplainFormat.text, "--format", help="Output format."),
+) -> None:
+    """A KPI in plain words: its definition, the events it needs, its GA4 request(s) and its SQL."""
+    err = Console(stderr=True)
+    if not kpis.exists():
+        err.print(f"[red]No KPI folder at {kpis}[/]: run this in your project folder or pass --kpis.")
+        raise typer.Exit(2)
+    result = validate_paths([kpis])
+    if result.report.errors:
+        err.print("[red]The KPI files have errors; fix them first:[/]")
+        print_text(result.report, err)
+        raise typer.Exit(1)
+    plan = compile_plan(result.catalog)
+    if kpi_id not in plan.kpis:
+        known = sorted(result.catalog.kpis)
+        why = (f"`{kpi_id}` is not active (status: {result.catalog.kpis[kpi_id].kpi.status})."
+               if kpi_id in result.catalog.kpis else f"There is no KPI `{kpi_id}`.{did_you_mean(kpi_id, known)}")
+        err.print(f"[red]{escape(why)}[/]")
+        raise typer.Exit(1)
+    ex = explain_kpi(result.catalog, plan, kpi_id)
+    if dialect is not None and dialect not in ex.sql:
+        err.print(f"[red]Unknown SQL dialect `{escape(dialect)}`.{did_you_mean(dialect, ex.sql)}[/] Use duckdb or bigquery.")
+        raise typer.Exit(2)
+    if format is ExplainFormat.json:
+        sys.stdout.write(json.dumps(ex.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return
+    _print(ex, Console(), dialect)
+
+
+def _print(ex: Explanation, out: Console, dialect: str | None) -> None:
+    out.print(f"[bold]{escape(ex.title)}[/]  [dim]({ex.kpi_id}, {escape(ex.source_file)})[/]")
+    out.print(escape(ex.plain_words))
+    out.print(f"Owner: {escape(ex.owner)} · team {escape(ex.team)} · objective: {escape(ex.objective)} · "
+              f"target: {escape(ex.target)}")
+    out.print()
+    out.print("[bold]Events it needs[/]")
+    for e in ex.events:
+        params = f" — reads {', '.join(e.params)}" if e.params else ""
+        required = f" (requires {', '.join(e.required)})" if e.required else ""
+        out.print(f"  • [cyan]{e.event}[/]{escape(params)}{escape(required)}")
+        if e.trigger:
+            out.print(f"    [dim]fires: {escape(e.trigger)}[/]")
+    if not ex.events:
+        out.print("  [dim]none directly (computed from other KPIs)[/]")
+    out.print()
+    if ex.api_expressible:
+        if ex.api_requests:
+            body = json.dumps(ex.api_requests, indent=2)
+            out.print(Panel(Syntax(body, "json", word_wrap=True), title="GA4 Data API (RunReportRequest)",
+                            title_align="left"))
+        else:
+            out.print("[bold]GA4 Data API:[/] computed from the component KPIs' report rows.")
+    else:
+        out.print(f"[bold]GA4 Data API:[/] [yellow]not used[/]: {escape(ex.api_reason or '')}.")
+    for name, sql in ex.sql.items():
+        if dialect is None or dialect == name:
+            out.print(Panel(Syntax(sql, "sql", word_wrap=True), title=f"SQL ({name})", title_align="left"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("explain")(explain_command)

@@ -1,0 +1,86 @@
+"""`kpi explain`: one KPI in plain words, with the events it needs, its GA4 requests and its SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .api_plan import compile_api_plan
+from .catalog import KpiCatalog
+from .measures import param_uses
+from .plain_words import describe_kpi
+from .plan import QueryPlan
+from .sql import DIALECTS, render_sql
+
+
+@dataclass(frozen=True)
+class EventNeed:
+    event: str
+    trigger: str
+    params: tuple[str, ...]  # params this KPI reads
+    required: tuple[str, ...]  # params the spec requires on the event
+
+
+@dataclass(frozen=True)
+class Explanation:
+    kpi_id: str
+    title: str
+    plain_words: str
+    owner: str
+    team: str
+    objective: str
+    status: str
+    target: str
+    source_file: str
+    events: tuple[EventNeed, ...]
+    api_expressible: bool
+    api_reason: str | None
+    api_requests: list[dict[str, Any]] = field(default_factory=list)
+    sql: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kpi": self.kpi_id, "title": self.title, "definition": self.plain_words, "owner": self.owner,
+            "team": self.team, "objective": self.objective, "status": self.status, "target": self.target,
+            "file": self.source_file,
+            "events": [{"event": e.event, "trigger": e.trigger, "params": list(e.params),
+                        "required": list(e.required)} for e in self.events],
+            "ga4_api": {"expressible": self.api_expressible, "reason": self.api_reason,
+                        "requests": self.api_requests},
+            "sql": self.sql,
+        }
+
+
+def explain_kpi(catalog: KpiCatalog, plan: QueryPlan, kpi_id: str) -> Explanation:
+    """Everything about one active KPI; raises KeyError for an id that is not in the plan."""
+    query = plan.kpis[kpi_id]
+    sk = catalog.kpis[kpi_id]
+    kpi = sk.kpi
+    api = compile_api_plan(plan)
+    api_kpi = api.kpis[kpi_id]
+    reads: dict[str, list[str]] = {}
+    for use in param_uses(kpi):
+        reads.setdefault(use.event, [])
+        if use.param not in reads[use.event]:
+            reads[use.event].append(use.param)
+    events = []
+    for name in query.events:
+        spec = catalog.events[name].spec
+        events.append(EventNeed(name, spec.trigger, tuple(reads.get(name, [])),
+                                tuple(p for p, s in spec.params.items() if s.required)))
+    return Explanation(
+        kpi_id=kpi_id, title=kpi.title, plain_words=describe_kpi(query), owner=kpi.owner, team=kpi.team,
+        objective=kpi.objective, status=kpi.status, target=_target_text(kpi), source_file=sk.doc.path,
+        events=tuple(events), api_expressible=api_kpi.expressible, api_reason=api_kpi.reason,
+        api_requests=[api.requests[r].to_proto_json() for r in api_kpi.request_ids()],
+        sql={d: render_sql(query, plan, d) for d in DIALECTS},
+    )
+
+
+def _target_text(kpi: Any) -> str:
+    steps = kpi.target_steps()
+    if not steps:
+        return "no target"
+    if kpi.target is not None and not isinstance(kpi.target, list):
+        return f"{kpi.target:g}"
+    return "; ".join(f"{s.value:g} from {s.from_.isoformat()}" for s in steps)
