@@ -1,0 +1,5 @@
+"""`python -m kpibridge` is `kpi`."""
+
+from .cli import main
+
+main()
