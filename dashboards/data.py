@@ -32,6 +32,9 @@ ONE_SOURCE = (
     "QUALIFY row_number() OVER (PARTITION BY kpi_id, date, breakdown, breakdown_value "
     "ORDER BY source = 'ga4_export' DESC, source) = 1"
 )
+# GA4's caveats on `ga4_api` values (thresholded, sampled, other_row): estimates. Older serving files
+# lack the table; caveats join on the source too, so a day the export wins never carries them.
+CAVEATS_TABLE = "kpi_value_caveats"
 
 
 def serving_path(store_path: Path) -> Path:
@@ -167,31 +170,50 @@ def kpi_targets(path: Path) -> pd.DataFrame:
     return frame
 
 
-def daily_totals(path: Path, start: date, end: date) -> pd.DataFrame:
-    """The per-day totals (no breakdown) of every KPI between two dates, inclusive, one source a day."""
+def daily_totals(path: Path, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
+    """The per-day totals (no breakdown) of every KPI between two dates, inclusive, one source a day.
+
+    Columns kpi_id, date, value, numerator, denominator, definition_hash, source, and caveats: a tuple
+    of GA4's caveats on the day's value (empty unless the day was taken from `ga4_api` and flagged).
+    """
+    one_source = (
+        "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, definition_hash, "
+        f"source FROM kpi_values WHERE breakdown = '' AND date BETWEEN ? AND ? {ONE_SOURCE}"
+    )
     frame = _read(
         path,
-        "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source FROM kpi_values "
-        f"WHERE breakdown = '' AND date BETWEEN ? AND ? {ONE_SOURCE} ORDER BY kpi_id, date",
+        "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source, caveats "
+        f"FROM ({_with_caveats(one_source, tables)}) ORDER BY kpi_id, date",
         start,
         end,
     )
     frame["date"] = frame["date"].map(_as_date)
+    frame["caveats"] = frame["caveats"].map(_as_tuple)
     return frame
 
 
-def breakdown_rows(path: Path, kpi_id: str, start: date, end: date) -> pd.DataFrame:
-    """One KPI's per-day breakdown rows (every declared breakdown) between two dates, one source a day."""
-    frame = _read(
-        path,
+def breakdown_rows(path: Path, kpi_id: str, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
+    """One KPI's per-day breakdown rows (every declared breakdown) between two dates, one source a day,
+    with their caveats as in `daily_totals`."""
+    one_source = (
         "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, source "
-        f"FROM kpi_values WHERE kpi_id = ? AND breakdown <> '' AND date BETWEEN ? AND ? {ONE_SOURCE}",
-        kpi_id,
-        start,
-        end,
+        f"FROM kpi_values WHERE kpi_id = ? AND breakdown <> '' AND date BETWEEN ? AND ? {ONE_SOURCE}"
     )
+    frame = _read(path, _with_caveats(one_source, tables), kpi_id, start, end)
     frame["date"] = frame["date"].map(_as_date)
+    frame["caveats"] = frame["caveats"].map(_as_tuple)
     return frame
+
+
+def _with_caveats(one_source: str, tables: frozenset[str]) -> str:
+    """The chosen rows of `one_source` plus their `caveats` (an empty list when the table is absent)."""
+    if CAVEATS_TABLE not in tables:
+        return f"SELECT v.*, []::VARCHAR[] AS caveats FROM ({one_source}) v"
+    return (
+        f"SELECT v.*, coalesce(c.caveats, []::VARCHAR[]) AS caveats FROM ({one_source}) v "
+        f"LEFT JOIN {CAVEATS_TABLE} c ON c.kpi_id = v.kpi_id AND c.date = v.date "
+        "AND c.breakdown = v.breakdown AND c.breakdown_value = v.breakdown_value AND c.source = v.source"
+    )
 
 
 def event_health(path: Path, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 
+from .estimates import BADGE, caveats_of, describe_caveats, estimate_note
 from .formatting import format_delta, format_value
 from .health import DataHealth, EventHealth, assess
 from .measures import Goal, aggregate, period_goal
@@ -42,11 +43,21 @@ class Card:
     period: Period
     health: DataHealth
     provisional_days: int
+    # GA4's caveats on the Data API days behind the value (empty: no estimate), and what they mean.
+    caveats: tuple[str, ...] = ()
+    estimate_text: str | None = None
+    comparison_caveats: tuple[str, ...] = ()
+
+    @property
+    def estimate(self) -> bool:
+        """The value shown uses Data API values GA4 flagged (sampled, thresholded, `(other)` row)."""
+        return bool(self.caveats)
 
     @property
     def label(self) -> str:
-        """Status icon in colour, the data-health light when the KPI's events are in trouble, title."""
-        parts = [self.status.badge, self.health.badge, _escape(self.title)]
+        """Status icon in colour, the data-health light when the KPI's events are in trouble, the
+        "≈ estimate" badge when GA4 flagged values behind the number, title."""
+        parts = [self.status.badge, self.health.badge, BADGE if self.estimate else None, _escape(self.title)]
         return " ".join(part for part in parts if part)
 
     @property
@@ -66,8 +77,15 @@ class Card:
         when = f"{self.period.describe()} ({self.period.label.lower()}"
         when += ", partial period)" if self.period.partial else ")"
         lines.append(f"Period: {when}.")
+        if self.estimate_text:
+            lines.append(self.estimate_text)
         if self.comparison_text:
             lines.append(f"Compared with {self.comparison_text}.")
+        if self.comparison_caveats:
+            lines.append(
+                "The comparison period's value is an estimate: it uses GA4 Data API values that GA4 "
+                f"flagged: {describe_caveats(self.comparison_caveats)}."
+            )
         if self.partial_data:
             lines.append(f"Data on {self.days_with_data} of the period's {self.period.days} days.")
         if self.provisional_days:
@@ -182,6 +200,9 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end) -
         period=period,
         health=assess(kpi.events, events, data_end),
         provisional_days=provisional_days(period, data_end),
+        caveats=caveats_of(current),
+        estimate_text=estimate_note(current),
+        comparison_caveats=caveats_of(before) if before is not None else (),
     )
 
 

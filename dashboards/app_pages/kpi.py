@@ -13,6 +13,7 @@ from dashboards.components import context
 from dashboards.components.charts import breakdown_chart, trend_chart
 from dashboards.components.controls import take_unknown_kpi
 from dashboards.components.kpi_card import render_card
+from dashboards.estimates import api_note_words, caveats_of, describe_caveats, estimate_note, source_note
 from dashboards.formatting import format_value
 from dashboards.measures import grain_days, grain_start, shift_rows, top_n_with_other, trend
 from dashboards.periods import Period, provisional_start
@@ -49,7 +50,7 @@ grain = kpi["time_grain"] or "day"
 span = Period(grain_start(period.start, grain), period.end, "trend")
 lead = (period.start - span.start).days
 first_day = min(span.start, comparison.start - timedelta(days=lead)) if comparison else span.start
-history = data.daily_totals(ctx.path, first_day, period.end)
+history = data.daily_totals(ctx.path, first_day, period.end, warehouse.tables)
 history = history[history["kpi_id"] == kpi_id]
 targets = data.kpi_targets(ctx.path)
 targets = targets[targets["kpi_id"] == kpi_id]
@@ -64,13 +65,21 @@ card = build_cards(
     warehouse.data_end,
 )[0]
 
+# The days behind the card: one source a day (the export wins), GA4's caveats on Data API days.
+period_rows = history[(history["date"] >= period.start) & (history["date"] <= period.end)]
+export_only = api_note_words(kpi["api_note"])
 left, right = st.columns([1, 2])
 with left:
     render_card(card)
+    for note in (estimate_note(period_rows), source_note(period_rows)):
+        if note:
+            st.caption(note)
 with right:
     st.markdown(f"**In plain words.** {kpi['plain_words'] or kpi['description'] or 'No description.'}")
     if kpi["description"] and kpi["plain_words"]:
         st.caption(kpi["description"])
+    if export_only:
+        st.caption(export_only)
 
 # Trend at the KPI's time grain, against the time-phased target line.
 phasing = list(zip(targets["valid_from"], targets["value"], strict=True))
@@ -120,16 +129,23 @@ declared = list(kpi["breakdowns"])
 labels = dict(zip(declared, kpi.get("breakdown_labels") or declared, strict=False))
 if declared:
     st.subheader("Breakdowns")
-    rows = data.breakdown_rows(ctx.path, kpi_id, period.start, period.end)
+    rows = data.breakdown_rows(ctx.path, kpi_id, period.start, period.end, warehouse.tables)
     columns = st.columns(min(len(declared), 3))
     for index, dimension in enumerate(declared):
         with columns[index % len(columns)]:
-            top = top_n_with_other(rows[rows["breakdown"] == dimension], kpi["aggregation"], TOP_N)
+            of_dimension = rows[rows["breakdown"] == dimension]
+            top = top_n_with_other(of_dimension, kpi["aggregation"], TOP_N)
             st.markdown(f"**By {labels.get(dimension) or dimension}**")
             if top.empty:
                 st.caption("No values in this period.")
             else:
                 st.altair_chart(breakdown_chart(top, kpi["format"], dimension), width="stretch")
+                flagged = caveats_of(of_dimension)
+                if flagged:
+                    st.caption(
+                        f"≈ Estimates: some values are GA4 Data API values GA4 flagged: "
+                        f"{describe_caveats(flagged)}."
+                    )
 
 # Definition, targets and the events behind the number.
 st.subheader("Definition")
@@ -143,8 +159,8 @@ facts = {
 }
 if kpi["tags"]:
     facts["Tags"] = ", ".join(kpi["tags"])
-if kpi["api_note"]:
-    facts["GA4 Data API"] = kpi["api_note"]
+if export_only:
+    facts["Source"] = "the BigQuery export only (the GA4 Data API cannot compute it; see above)"
 st.markdown("\n".join(f"- {name}: {value}" for name, value in facts.items()))
 
 if len(targets):

@@ -47,7 +47,7 @@ first = min(period.start, comparison.start) if comparison else period.start
 cards = build_cards(
     definitions,
     data.kpi_targets(ctx.path),
-    data.daily_totals(ctx.path, first, period.end),
+    data.daily_totals(ctx.path, first, period.end, warehouse.tables),
     event_healths(data.event_health(ctx.path, period.start, period.end, warehouse.tables)),
     period,
     comparison,

@@ -12,15 +12,33 @@ from fixture_warehouse import Fixture
 
 
 def totals(fixture: Fixture, kpi_id: str, start: date, end: date) -> list[dict]:
-    """The daily totals the dashboard must count: the GA4 export's (Data API copies are for reconciling)."""
-    return [
-        row
-        for row in fixture.values
-        if row["kpi_id"] == kpi_id
-        and row["breakdown"] == ""
-        and row["source"] == "ga4_export"
-        and start <= row["date"] <= end
-    ]
+    """The daily totals the dashboard must count: one a day, the GA4 export's where it holds the day,
+    else the Data API's (where both hold a day, the Data API copy is only for reconciling)."""
+    by_day: dict[date, dict] = {}
+    for row in fixture.values:
+        if row["kpi_id"] != kpi_id or row["breakdown"] != "" or not start <= row["date"] <= end:
+            continue
+        if row["date"] not in by_day or row["source"] == "ga4_export":
+            by_day[row["date"]] = row
+    return [by_day[day] for day in sorted(by_day)]
+
+
+def sources(fixture: Fixture, kpi_id: str, start: date, end: date) -> dict[str, list[date]]:
+    """Which source each counted day came from: source → sorted days."""
+    out: dict[str, list[date]] = {}
+    for row in totals(fixture, kpi_id, start, end):
+        out.setdefault(row["source"], []).append(row["date"])
+    return out
+
+
+def estimate_days(fixture: Fixture, kpi_id: str, start: date, end: date) -> dict[date, list[str]]:
+    """The counted days GA4 flagged (a caveat on the very row counted), with their caveats."""
+    flagged = {(c["date"], c["source"]): c["caveats"] for c in fixture.caveats if c["kpi_id"] == kpi_id}
+    return {
+        row["date"]: flagged[(row["date"], row["source"])]
+        for row in totals(fixture, kpi_id, start, end)
+        if (row["date"], row["source"]) in flagged
+    }
 
 
 def value(fixture: Fixture, kpi_id: str, start: date, end: date) -> float:

@@ -40,14 +40,30 @@ CREATE TABLE event_status (
     invalid_events BIGINT, kpis VARCHAR[]);
 CREATE TABLE warehouse_info (key VARCHAR, value VARCHAR);
 """
+# GA4's caveats on `ga4_api` values; serving files written before the Data API lack this table.
+CAVEATS_DDL = """
+CREATE TABLE kpi_value_caveats (
+    kpi_id VARCHAR NOT NULL, date DATE NOT NULL, breakdown VARCHAR NOT NULL,
+    breakdown_value VARCHAR NOT NULL, source VARCHAR NOT NULL, caveats VARCHAR[] NOT NULL,
+    PRIMARY KEY (kpi_id, date, breakdown, breakdown_value, source));
+"""
 TABLES = (
     "kpi_definitions",
     "kpi_targets",
     "kpi_values",
+    "kpi_value_caveats",
     "kpi_definition_changes",
     "event_quality",
     "event_status",
     "warehouse_info",
+)
+
+# Returning users came from the Data API only on 1–20 Mar 2026; GA4 flagged two of those days.
+API_ONLY = (date(2026, 3, 1), date(2026, 3, 20))
+API_CAVEATS = {date(2026, 3, 10): ("thresholded",), date(2026, 3, 12): ("other_row", "sampled")}
+BOUNCE_API_NOTE = (
+    "it compares `engagement_time_msec` as a number, but the Data API reports custom params as text "
+    "dimensions, so the comparison would not be exact"
 )
 
 CHANNELS = ["Organic Search", "Paid Search", "Direct", "Email", "Referral", "Organic Social", "Display"]
@@ -78,6 +94,11 @@ class KpiSpec:
     owner: str = "owner@example.com"
     changes: list[date] = field(default_factory=list)  # definition changes after the first
     api_copy: bool = False  # also store Data API totals (as `kpi reconcile` needs); never double-counted
+    # Days (inclusive) held from the Data API only (no export yet): every row's source is `ga4_api`.
+    api_only: tuple[date, date] | None = None
+    # GA4's caveats on the KPI's `ga4_api` daily totals (api_only days or api_copy rows), by day.
+    caveats: dict[date, tuple[str, ...]] = field(default_factory=dict)
+    api_note: str | None = None  # why the Data API cannot compute it
 
 
 @dataclass
@@ -91,6 +112,7 @@ class Fixture:
     event_status: list[dict]
     start: date
     end: date
+    caveats: list[dict] = field(default_factory=list)
 
     def kpi(self, kpi_id: str) -> KpiSpec:
         return next(k for k in self.kpis if k.kpi_id == kpi_id)
@@ -129,6 +151,7 @@ def small_kpis() -> list[KpiSpec]:
             critical=40000,
             currency="EUR",
             api_copy=True,
+            caveats={date(2026, 10, 20): ("sampled",)},
             breakdowns={"channel": CHANNELS},
             events=["purchase"],
             owner="ben@shop.example",
@@ -149,6 +172,7 @@ def small_kpis() -> list[KpiSpec]:
             critical=0.50,
             breakdowns={"device_category": DEVICES},
             events=["session_start", "page_view"],
+            api_note=BOUNCE_API_NOTE,
         ),
         KpiSpec(
             "avg_engagement_time",
@@ -187,6 +211,8 @@ def small_kpis() -> list[KpiSpec]:
             "sum",
             level=420,
             events=["session_start"],
+            api_only=API_ONLY,
+            caveats=dict(API_CAVEATS),
         ),
         KpiSpec(
             "legacy_sessions",
@@ -241,23 +267,54 @@ def build_serving_db(
     start: date = DATA_START,
     end: date = DATA_END,
     seed: int = 7,
+    caveats_table: bool = True,
 ) -> Fixture:
-    """Write a serving database at `path` and return the rows written."""
+    """Write a serving database at `path` and return the rows written.
+
+    `caveats_table=False` writes a serving file from before the Data API: no `kpi_value_caveats`
+    (`Fixture.caveats` still lists what the KPIs declare, for tests to check it is not shown).
+    """
     kpis = small_kpis() if kpis is None else kpis
     rng = random.Random(seed)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     values = [row for kpi in kpis for row in _kpi_values(kpi, days, rng)]
     quality = _event_quality(kpis, days, rng)
     status = _event_status(kpis, quality)
-    fixture = Fixture(Path(path), kpis, values, quality, status, start, end)
-    _write(fixture)
+    caveats = _caveats(kpis, values)
+    fixture = Fixture(Path(path), kpis, values, quality, status, start, end, caveats)
+    _write(fixture, caveats_table)
     return fixture
 
 
 def build_empty_db(path: Path) -> None:
     """A serving database with the contract's tables and no rows (a refresh over no data)."""
     with duckdb.connect(str(path)) as con:
-        con.execute(DDL)
+        con.execute(DDL + CAVEATS_DDL)
+
+
+def _caveats(kpis: list[KpiSpec], values: list[dict]) -> list[dict]:
+    """Caveat rows for the KPIs' flagged days: each must name a `ga4_api` total that was written."""
+    api_totals = {
+        (row["kpi_id"], row["date"])
+        for row in values
+        if row["source"] == "ga4_api" and row["breakdown"] == ""
+    }
+    rows = []
+    for kpi in kpis:
+        for day, flags in sorted(kpi.caveats.items()):
+            if (kpi.kpi_id, day) not in api_totals:
+                continue  # the day is outside the fixture's range
+            rows.append(
+                {
+                    "kpi_id": kpi.kpi_id,
+                    "date": day,
+                    "breakdown": "",
+                    "breakdown_value": "",
+                    "source": "ga4_api",
+                    "caveats": sorted(flags),
+                }
+            )
+    return rows
 
 
 def _hash(kpi: KpiSpec, day: date) -> str:
@@ -268,11 +325,12 @@ def _hash(kpi: KpiSpec, day: date) -> str:
 def _kpi_values(kpi: KpiSpec, days: list[date], rng: random.Random):
     for day in days:
         weekly = 1.0 + 0.08 * (day.weekday() < 5)
+        api_only = kpi.api_only is not None and kpi.api_only[0] <= day <= kpi.api_only[1]
         common = {
             "kpi_id": kpi.kpi_id,
             "date": day,
             "definition_hash": _hash(kpi, day),
-            "source": "ga4_export",
+            "source": "ga4_api" if api_only else "ga4_export",
             "computed_at": COMPUTED_AT,
         }
         if kpi.aggregation == "ratio":
@@ -298,7 +356,7 @@ def _kpi_values(kpi: KpiSpec, days: list[date], rng: random.Random):
                 "numerator": num,
                 "denominator": None,
             }
-            if kpi.api_copy:
+            if kpi.api_copy and not api_only:
                 api = round(value * 0.97, 2)
                 yield {
                     **common,
@@ -401,7 +459,7 @@ def _event_status(kpis: list[KpiSpec], quality: list[dict]) -> list[dict]:
     return list(status.values())
 
 
-def _write(fixture: Fixture) -> None:
+def _write(fixture: Fixture, caveats_table: bool = True) -> None:
     definitions = [
         {
             "kpi_id": k.kpi_id,
@@ -424,7 +482,7 @@ def _write(fixture: Fixture) -> None:
             "plain_words": f"{k.title}, {k.aggregation} of its daily values.",
             "definition_hash": _hash(k, fixture.end),
             "source_file": f"kpis/{k.kpi_id}.yaml",
-            "api_note": None,
+            "api_note": k.api_note,
         }
         for k in fixture.kpis
     ]
@@ -443,6 +501,7 @@ def _write(fixture: Fixture) -> None:
         "kpi_definitions": definitions,
         "kpi_targets": targets,
         "kpi_values": fixture.values,
+        "kpi_value_caveats": fixture.caveats if caveats_table else [],
         "kpi_definition_changes": changes,
         "event_quality": fixture.event_quality,
         "event_status": fixture.event_status,
@@ -450,7 +509,7 @@ def _write(fixture: Fixture) -> None:
     }
     fixture.path.unlink(missing_ok=True)
     with duckdb.connect(str(fixture.path)) as con:
-        con.execute(DDL)
+        con.execute(DDL + (CAVEATS_DDL if caveats_table else ""))
         for table, rows in frames.items():
             if not rows:
                 continue

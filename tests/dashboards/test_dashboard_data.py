@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from fixture_warehouse import DATA_END, DATA_START, build_empty_db
+from fixture_warehouse import DATA_END, DATA_START, build_empty_db, build_serving_db
 
 from dashboards import data
 
@@ -56,9 +56,44 @@ def test_definitions_have_tuples_and_none(warehouse):
 
 
 def test_daily_totals_are_only_totals_in_range(warehouse):
-    frame = data.daily_totals(warehouse.path, date(2026, 10, 1), date(2026, 10, 7))
+    tables = data.warehouse_status(warehouse.path).tables
+    frame = data.daily_totals(warehouse.path, date(2026, 10, 1), date(2026, 10, 7), tables)
     assert set(frame["date"]) == {date(2026, 10, d) for d in range(1, 8)}
-    assert len(frame) == 7 * len(warehouse.kpis)
+    assert len(frame) == 7 * len(warehouse.kpis)  # revenue's Data API copies are not counted twice
+
+
+def test_caveats_only_on_days_taken_from_the_data_api(warehouse):
+    tables = data.warehouse_status(warehouse.path).tables
+    assert data.CAVEATS_TABLE in tables
+    frame = data.daily_totals(warehouse.path, date(2026, 3, 1), DATA_END, tables).set_index(
+        ["kpi_id", "date"]
+    )
+    assert frame.loc[("returning_users", date(2026, 3, 10))][["source", "caveats"]].tolist() == [
+        "ga4_api",
+        ("thresholded",),
+    ]
+    assert frame.loc[("returning_users", date(2026, 3, 12)), "caveats"] == ("other_row", "sampled")
+    assert frame.loc[("returning_users", date(2026, 3, 11)), "caveats"] == ()
+    # Revenue's Data API copy of 20 Oct is flagged, but the export holds that day too and wins.
+    assert frame.loc[("revenue", date(2026, 10, 20))][["source", "caveats"]].tolist() == ["ga4_export", ()]
+    flagged = {key for key, caveats in frame["caveats"].items() if caveats}
+    assert flagged == {("returning_users", date(2026, 3, 10)), ("returning_users", date(2026, 3, 12))}
+    rows = data.breakdown_rows(
+        warehouse.path, "checkout_conversion", date(2026, 3, 1), date(2026, 3, 2), tables
+    )
+    assert len(rows) and set(rows["caveats"]) == {()}
+
+
+def test_a_serving_file_without_the_caveats_table_reads_as_no_caveats(tmp_path):
+    db = tmp_path / "old.serving.duckdb"
+    build_serving_db(db, caveats_table=False)
+    status = data.warehouse_status(db)
+    assert status.ok and data.CAVEATS_TABLE not in status.tables
+    frame = data.daily_totals(db, date(2026, 3, 1), date(2026, 3, 31), status.tables)
+    assert set(frame["caveats"]) == {()}
+    assert set(frame[frame["kpi_id"] == "returning_users"]["source"]) == {"ga4_api", "ga4_export"}
+    rows = data.breakdown_rows(db, "checkout_conversion", date(2026, 3, 1), date(2026, 3, 2), status.tables)
+    assert set(rows["caveats"]) == {()}
 
 
 def test_a_new_file_version_is_read_at_once(tmp_path, warehouse):
