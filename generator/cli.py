@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .report_formats import print_text, to_github, to_json, to_sarif
-from .rules import ALL_RULES
+from .rules import code_titles
 from .validate import validate_paths
 
 
@@ -41,10 +41,28 @@ def validate_command(
     elif format is ReportFormat.github:
         sys.stdout.write(to_github(report) + "\n")
     elif format is ReportFormat.sarif:
-        sys.stdout.write(to_sarif(report, {r.code: r.title for r in ALL_RULES}) + "\n")
+        sys.stdout.write(to_sarif(report, code_titles()) + "\n")
     else:
         print_text(report, Console())
     raise typer.Exit(1 if report.has_errors(strict) else 0)
+
+
+def schema_command(
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Print the JSON Schema of KPI files and the events catalog (editors use it to autocomplete)."""
+    from .schema import json_schema_text
+
+    text = json_schema_text()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        Console(stderr=True).print(f"[red]Cannot write {out}: {exc.strerror or exc}[/]")
+        raise typer.Exit(2) from None
+    Console(stderr=True).print(f"Wrote the JSON Schema to {out}.")
 
 
 # --- kpi generate, kpi diff, kpi check-events (the tracking spec) -------------------------------------
@@ -166,6 +184,7 @@ def check_events_command(
 def register(app: typer.Typer) -> None:
     """Add the generator's commands to the `kpi` app."""
     app.command("validate")(validate_command)
+    app.command("schema")(schema_command)
     app.command("generate")(generate_command)
     app.command("diff")(diff_command)
     app.command("check-events")(check_events_command)

@@ -34,17 +34,21 @@ def issues_from_validation_error(err: ValidationError, doc: Document, model: typ
     """One Issue per distinct problem; union branches that do not fit the value are dropped."""
     issues: dict[tuple[KeyPath, str], Issue] = {}
     errors = list(_relevant(err, doc))
-    typos = _typo_targets(errors, model)
+    typos = _typo_targets(errors, model, doc)
     for error in errors:
-        path = _strip_tags(error["loc"])
+        path = _key_path(error["loc"], doc.data)
         if error["type"] == "missing" and path in typos:
             continue  # reported as the misspelt key instead
-        issue = _issue_for(error, path, doc, model)
+        try:
+            issue = _issue_for(error, path, doc, model)
+        except Exception:  # noqa: BLE001 - a surprising pydantic error must still reach the user as an issue
+            issue = Issue("KB203", Level.ERROR, f"`{dotted(path) or 'the top level'}` is not valid here.",
+                          doc.locate(path), "Compare with the examples in kpis/ or the authoring guide (kpis/README.md).")
         issues.setdefault((path, issue.code), issue)
     return list(issues.values())
 
 
-def _typo_targets(errors: list[dict[str, Any]], model: type[BaseModel]) -> set[KeyPath]:
+def _typo_targets(errors: list[dict[str, Any]], model: type[BaseModel], doc: Document) -> set[KeyPath]:
     """Missing keys that an unknown key next to them is a misspelling of."""
     from .issues import suggest_closest
 
@@ -52,19 +56,47 @@ def _typo_targets(errors: list[dict[str, Any]], model: type[BaseModel]) -> set[K
     for error in errors:
         if error["type"] != "extra_forbidden":
             continue
-        path = _strip_tags(error["loc"])
+        path = _key_path(error["loc"], doc.data)
+        if not path:
+            continue
         best = suggest_closest(str(path[-1]), allowed_keys(model, path[:-1]))
         if best:
             out.add((*path[:-1], best))
     return out
 
 
-def _is_tag(part: Any) -> bool:
+def _looks_like_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part[:1].isupper() or part in _TYPE_TAGS)
 
 
-def _strip_tags(loc: tuple[Any, ...]) -> KeyPath:
-    return tuple(p for p in loc if not _is_tag(p))
+def _split_loc(loc: tuple[Any, ...], data: Any) -> tuple[KeyPath, KeyPath | None, str | None]:
+    """(key path, key path before the first union tag, that tag) for a pydantic error `loc`.
+
+    pydantic puts union branch names (`int`, `list[TargetStep]`, `ParamBreakdown`) into `loc`; a part is
+    such a tag only where the file holds no key of that name, so a key like `Title:` or `int:` stays a key.
+    """
+    path: list[str | int] = []
+    prefix: KeyPath | None = None
+    tag: str | None = None
+    current: Any = data
+    for part in loc:
+        if isinstance(current, dict) and isinstance(part, str) and part in current:
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            path.append(part)
+            current = current[part]
+        elif _looks_like_tag(part):
+            if tag is None:
+                prefix, tag = tuple(path), str(part)
+        else:
+            path.append(part)
+            current = None
+    return tuple(path), prefix, tag
+
+
+def _key_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
+    return _split_loc(loc, data)[0]
 
 
 def _value_at(data: Any, path: KeyPath) -> Any:
@@ -96,22 +128,21 @@ def _tag_fits(tag: str, value: Any) -> bool:
 
 def _relevant(err: ValidationError, doc: Document) -> Iterator[dict[str, Any]]:
     """Drop errors from union branches whose type does not fit the value the file holds."""
-    errors = err.errors(include_url=False)
-    branch_errors: dict[KeyPath, list[dict[str, Any]]] = {}
+    errors: list[dict[str, Any]] = [dict(e) for e in err.errors(include_url=False)]
+    branch_errors: dict[KeyPath, list[tuple[str, dict[str, Any]]]] = {}
     for error in errors:
-        loc = error["loc"]
-        tag_index = next((i for i, p in enumerate(loc) if _is_tag(p)), None)
-        if tag_index is None:
+        _path, prefix, tag = _split_loc(error["loc"], doc.data)
+        if prefix is None or tag is None:
             yield error
             continue
-        branch_errors.setdefault(_strip_tags(loc[:tag_index]), []).append(error)
+        branch_errors.setdefault(prefix, []).append((tag, error))
     for at, group in branch_errors.items():
         value = _value_at(doc.data, at)
-        fitting = [e for e in group if _tag_fits(next(p for p in e["loc"] if _is_tag(p)), value)]
+        fitting = [e for tag, e in group if _tag_fits(tag, value)]
         if fitting:
             yield from fitting
         else:
-            kinds = sorted({_branch_word(next(p for p in e["loc"] if _is_tag(p))) for e in group})
+            kinds = sorted({_branch_word(tag) for tag, _e in group})
             yield {"type": "union_mismatch", "loc": at, "msg": "", "input": value, "ctx": {"kinds": kinds}}
 
 

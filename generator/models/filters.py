@@ -21,15 +21,25 @@ class Condition(Strict):
     dimension: str | None = None
     """A built-in dimension, e.g. `country`, `device_category`, `channel`."""
     equals: Scalar | None = None
+    """The value is exactly this."""
     not_equals: Scalar | None = None
+    """The value is anything but this."""
     in_: list[Scalar] | None = Field(default=None, alias="in")
+    """The value is one of these, e.g. `[DE, AT, CH]`."""
     not_in: list[Scalar] | None = None
+    """The value is none of these."""
     contains: str | None = None
+    """The text contains this, e.g. `/blog/`."""
     starts_with: str | None = None
+    """The text starts with this."""
     gt: int | float | None = None
+    """The number is greater than this."""
     gte: int | float | None = None
+    """The number is this or greater."""
     lt: int | float | None = None
+    """The number is less than this."""
     lte: int | float | None = None
+    """The number is this or less."""
 
     @model_validator(mode="after")
     def _one_subject_one_operator(self) -> Condition:

@@ -18,6 +18,7 @@ class ParamBreakdown(Strict):
     """A breakdown by one of the event's own params: `{param: lead_source}` (a GA4 custom dimension)."""
 
     param: str
+    """A param of the measured event, e.g. `lead_source`; GA4 needs it registered as a custom dimension."""
 
 
 class Kpi(Strict):
@@ -40,9 +41,12 @@ class Kpi(Strict):
     status: Literal["draft", "active", "deprecated"] = "active"
     """Only `active` KPIs are computed and shown."""
     tags: list[str] = Field(default_factory=list)
+    """Free labels to find KPIs by, e.g. `[traffic, weekly-review]`."""
     measure: Measure
     """How the number is computed: exactly one kind."""
     format: Format = "number"
+    """How the value is shown: `number`, `percent` (a share: write 0.03 for 3 %), `currency` (needs
+    `currency:`) or `duration` (in seconds)."""
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     """ISO 4217 code (EUR, USD) when `format: currency`."""
     direction: Literal["up", "down"] = "up"

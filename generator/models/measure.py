@@ -30,14 +30,18 @@ class Population(Strict):
     """Users or sessions overall (`sessions: {}`), optionally narrowed by dimension conditions."""
 
     where: list[Condition] = Field(default_factory=list)
+    """Conditions on dimensions only (e.g. `{dimension: country, equals: DE}`)."""
 
 
 class ParamRef(Strict):
     """A numeric event param to add up or average: `{event: purchase, param: value}`."""
 
     event: str
+    """The event that carries the number, e.g. `purchase`."""
     param: str
+    """The numeric param to add up or average, e.g. `value`."""
     where: list[Condition] = Field(default_factory=list)
+    """Conditions on the event's params or on dimensions; all must hold."""
 
 
 class SimpleMeasure(Strict):
@@ -84,32 +88,40 @@ class SimpleMeasure(Strict):
         return list(cls.model_fields)
 
     def kinds(self) -> list[str]:
-        return [name for name in type(self).model_fields if getattr(self, name) is not None]
+        # Reads the field values straight from __dict__: every rule asks for each measure's kind.
+        values = self.__dict__
+        return [name for name in type(self).model_fields if values[name] is not None]
 
     @property
     def kind(self) -> str:
-        return self.kinds()[0]
+        values = self.__dict__
+        return next(name for name in type(self).model_fields if values[name] is not None)
 
     @property
     def spec(self) -> Any:
-        return getattr(self, self.kind)
+        return self.__dict__[self.kind]
 
 
 class Ratio(Strict):
     """One measure divided by another, e.g. sessions with a purchase / sessions."""
 
     numerator: SimpleMeasure
+    """What is counted on top, e.g. `{sessions_with: purchase}`."""
     denominator: SimpleMeasure
+    """What it is divided by, e.g. `{sessions: {}}`."""
 
 
 class Conversion(Strict):
     """Share of users (or sessions) with event `from` who then had event `to` within a window."""
 
     from_: EventRef = Field(alias="from")
+    """The first event, e.g. `add_to_cart`."""
     to: EventRef
+    """The event that counts as converted, e.g. `purchase`."""
     within: str = Field(pattern=WINDOW_PATTERN)
     """How long after `from` the `to` event may happen: `30m`, `24h`, `1d`, `7d`."""
     per: Literal["user", "session"] = "user"
+    """Whether `to` must follow `from` for the same user, or within the same session."""
 
     _shorthand = field_validator("from_", "to", mode="before")(_event_shorthand)
 
@@ -123,11 +135,15 @@ class Formula(Strict):
     """A KPI computed from other KPIs: `formula: revenue / new_users`."""
 
     formula: str = Field(min_length=1)
+    """Other KPIs' ids with `+ - * /`, numbers and parentheses, e.g. `revenue / new_users`."""
 
 
 class Measure(SimpleMeasure):
     """Exactly one of the simple kinds, or `ratio`, `conversion` or `derived`."""
 
     ratio: Ratio | None = None
+    """One simple measure divided by another, e.g. sessions with a purchase / sessions."""
     conversion: Conversion | None = None
+    """Share of users (or sessions) with one event who then have another within a time window."""
     derived: Formula | None = None
+    """A formula over other KPIs, e.g. `{formula: revenue / new_users}`."""

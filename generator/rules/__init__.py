@@ -3,6 +3,28 @@
 from __future__ import annotations
 
 from .base import Rule, run_rules
+from .codes import LOADER_AND_MODEL_CODES
+from .conformance import BuiltinParamTypeRule, RequiredBuiltinParamRule
+from .consistency import ParamTypeConsistencyRule
+from .coverage import HighCardinalityBreakdownRule, MissingTriggerRule, UnusedEventRule
+from .ga4_limits import (
+    CustomDimensionQuotaRule,
+    CustomMetricQuotaRule,
+    EnumValueLengthRule,
+    ParamsPerEventRule,
+    ReservedCustomDefinitionRule,
+    UserPropertyCountRule,
+)
+from .ga4_names import (
+    EventNameRule,
+    ParamNameRule,
+    ReservedEventNameRule,
+    ReservedEventPrefixRule,
+    ReservedParamPrefixRule,
+    ReservedUserPropertyRule,
+    UserPropertyNameRule,
+)
+from .pii import PiiForGa4Rule, UndeclaredPiiRule
 from .references import (
     DerivedCycleRule,
     FormulaRule,
@@ -14,8 +36,18 @@ from .references import (
     UnknownEventRule,
     UnknownParamRule,
 )
+from .targets import (
+    CurrencyFormatRule,
+    DuplicateTargetDateRule,
+    PercentScaleRule,
+    TargetBandRule,
+    ThresholdOrderRule,
+    ThresholdSideRule,
+    UnusedCurrencyRule,
+)
 
 ALL_RULES: tuple[Rule, ...] = (
+    # KB3xx: names point at something
     UnknownEventRule(),
     UnknownParamRule(),
     NumericParamRule(),
@@ -24,7 +56,50 @@ ALL_RULES: tuple[Rule, ...] = (
     ParamBreakdownRule(),
     FormulaRule(),
     DerivedCycleRule(),
+    # KB40x: GA4 naming rules
+    EventNameRule(),
+    ParamNameRule(),
+    ReservedEventNameRule(),
+    ReservedEventPrefixRule(),
+    ReservedParamPrefixRule(),
+    UserPropertyNameRule(),
+    ReservedUserPropertyRule(),
+    # KB41x: consistency across events
+    ParamTypeConsistencyRule(),
+    # KB42x: GA4 limits and custom-definition quotas
+    ParamsPerEventRule(),
+    EnumValueLengthRule(),
+    UserPropertyCountRule(),
+    CustomDimensionQuotaRule(),
+    CustomMetricQuotaRule(),
+    ReservedCustomDefinitionRule(),
+    # KB43x: GA4's recommended events keep their shape
+    RequiredBuiltinParamRule(),
+    BuiltinParamTypeRule(),
+    # KB5xx: personal data
+    UndeclaredPiiRule(),
+    PiiForGa4Rule(),
+    # KB6xx: targets and thresholds
+    CurrencyFormatRule(),
+    UnusedCurrencyRule(),
+    ThresholdSideRule(),
+    ThresholdOrderRule(),
+    TargetBandRule(),
+    PercentScaleRule(),
+    DuplicateTargetDateRule(),
+    # KB7xx: warnings
+    HighCardinalityBreakdownRule(),
+    UnusedEventRule(),
+    MissingTriggerRule(),
     KpiFileNameRule(),
 )
 
-__all__ = ["ALL_RULES", "Rule", "run_rules"]
+
+def code_titles() -> dict[str, str]:
+    """Every issue code → what it checks (for SARIF, the docs and `kpi explain`)."""
+    titles = dict(LOADER_AND_MODEL_CODES)
+    titles.update({rule.code: rule.title for rule in ALL_RULES})
+    return dict(sorted(titles.items()))
+
+
+__all__ = ["ALL_RULES", "Rule", "code_titles", "run_rules"]
