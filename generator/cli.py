@@ -107,6 +107,13 @@ def generate_command(
     console.print(f"[green]✓ {shown}/: {len(artifacts)} files, {len(result.written)} written, "
                   f"{len(result.unchanged)} unchanged, {len(result.removed)} stale removed.[/]{warn} "
                   f"Open {shown}/spec/index.html.")
+    from .api_plan import compile_api_plan
+    from .plan import compile_plan
+    from .targets.ga4_requests import request_summary
+
+    plan = compile_plan(validated.catalog)
+    console.print(f"  Queries: {request_summary(compile_api_plan(plan), len(plan.kpis))}; SQL for DuckDB and "
+                  f"BigQuery in {shown}/queries/sql/.")
 
 
 class DiffFormat(enum.StrEnum):
