@@ -2,8 +2,153 @@
 
 from __future__ import annotations
 
+import enum
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import NoReturn
+
+import duckdb
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from kpibridge.config import resolve_db
+
+from .connection import StoreError, connect_store
+from .store import EventSource, LoadError, LoadSummary, run_load
+
+# The sources are imported inside their commands: numpy and pyarrow would slow every other `kpi` command.
+
+
+class SummaryFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+DB_OPTION = typer.Option(None, "--db", help="Warehouse file (default: $KPIBRIDGE_DB or .kpibridge/warehouse.duckdb).")
+FORMAT_OPTION = typer.Option(SummaryFormat.text, "--format", "-f", help="Summary format.")
+
+
+def load_demo_command(
+    events: int = typer.Option(200_000, "--events", min=1, help="Events in total, over all days."),
+    days: int = typer.Option(90, "--days", min=1, help="Days of data, ending on --end-date."),
+    seed: int = typer.Option(42, "--seed", help="Same seed, same data."),
+    end_date: str | None = typer.Option(None, "--end-date", help="Last day, YYYY-MM-DD (default: yesterday)."),
+    db: Path = DB_OPTION,
+    format: SummaryFormat = FORMAT_OPTION,
+) -> None:
+    """Generate the demo shop's GA4 export data (users, sessions, funnel, a campaign) into the warehouse."""
+    last = _parse_date(end_date) if end_date else date.today() - timedelta(days=1)
+    if events < days:
+        _fail(f"--events {events} is fewer than --days {days}: the demo needs at least one event per day.", code=2)
+    from .sources.demo import DemoSource
+
+    _load(DemoSource(events, days, seed, last), db, format)
+
+
+def load_ga4_export_command(
+    path: str = typer.Argument(..., metavar="PATH_OR_GLOB", help="An export file, a folder, or a glob like 'exports/events_*.parquet'."),
+    db: Path = DB_OPTION,
+    format: SummaryFormat = FORMAT_OPTION,
+) -> None:
+    """Load GA4 BigQuery export files (Parquet or NDJSON); each day in them replaces that day in the warehouse."""
+    from .sources.ga4_export import ExportSource
+
+    try:
+        source = ExportSource.from_spec(path)
+    except LoadError as exc:
+        _fail(str(exc))
+    _load(source, db, format)
 
 
 def register(app: typer.Typer, load_app: typer.Typer) -> None:
     """Add the warehouse's commands to the `kpi` app and its `load` group."""
+    load_app.command("demo")(load_demo_command)
+    load_app.command("ga4-export")(load_ga4_export_command)
+
+
+def _load(source: EventSource, db: Path | None, format: SummaryFormat) -> None:
+    path = resolve_db(db)
+    try:
+        con = connect_store(path)
+    except StoreError as exc:
+        _fail(str(exc))
+    try:
+        with _DayProgress(source.source) as progress:
+            summary = run_load(con, source, progress)
+    except LoadError as exc:
+        _fail(f"{exc} Nothing was loaded; the warehouse is as it was.")
+    except duckdb.Error as exc:
+        reason = str(exc).strip().splitlines()[0]
+        _fail(f"The warehouse {path} could not be written ({reason}). Nothing was loaded.")
+    except KeyboardInterrupt:
+        _fail("Interrupted: nothing was loaded; the warehouse is as it was.", code=130)
+    finally:
+        con.close()
+    _print_summary(summary, path, format)
+
+
+def _print_summary(summary: LoadSummary, path: Path, format: SummaryFormat) -> None:
+    if format is SummaryFormat.json:
+        sys.stdout.write(json.dumps({**summary.as_dict(), "db": str(path)}) + "\n")
+        return
+    span = f" ({_iso(summary.start_date)} to {_iso(summary.end_date)})" if summary.start_date else ""
+    Console(highlight=False, soft_wrap=True).print(
+        f"Loaded {summary.rows:,} rows over {summary.days} day{'' if summary.days == 1 else 's'}{span} into {path} "
+        f"in {summary.seconds:.1f} s (load {summary.load_id}, {summary.source})."
+    )
+
+
+class _DayProgress:
+    """A rich progress bar over days on a terminal; one plain line per day elsewhere (CI logs, pipes)."""
+
+    def __init__(self, label: str) -> None:
+        self.console = Console(stderr=True)
+        self.label = label
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+        self.rows = 0
+
+    def __enter__(self) -> _DayProgress:
+        if self.console.is_terminal:
+            self.bar = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(),
+                console=self.console, transient=True,
+            )  # fmt: skip
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def start(self, total_days: int) -> None:
+        if self.bar is not None:
+            self.task = self.bar.add_task(f"Loading {self.label}", total=total_days, rows=0)
+
+    def day_done(self, day: str, rows: int) -> None:
+        if self.bar is not None and self.task is not None:
+            self.rows += rows
+            self.bar.update(self.task, advance=1, rows=self.rows)
+        else:
+            print(f"loaded {day}: {rows} rows", file=sys.stderr, flush=True)
+
+
+def _iso(day: str | None) -> str:
+    return f"{day[:4]}-{day[4:6]}-{day[6:]}" if day and len(day) == 8 else str(day)
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"--end-date {text!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-01-31.", code=2)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    Console(stderr=True, highlight=False).print(f"[red]Error:[/] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(code)

@@ -62,8 +62,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
-# Columns whose values decide that a row is a different row: the day checksum hashes all of them.
-CHECKSUM_COLUMNS: tuple[str, ...] = COLUMN_NAMES
 
 _ARROW_SCALARS = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
 
