@@ -55,6 +55,8 @@ class KpiCatalog:
     events: dict[str, SourcedEvent] = field(default_factory=dict)
     user_properties: dict[str, UserPropertySpec] = field(default_factory=dict)
     events_docs: list[Document] = field(default_factory=list)
+    unparsed_kpi_ids: set[str] = field(default_factory=set)
+    """Ids of KPI files that have errors of their own: other rules do not report them as missing."""
 
     def active_kpis(self) -> list[SourcedKpi]:
         return [k for k in self.kpis.values() if k.kpi.status == "active"]
@@ -87,8 +89,10 @@ def load_catalog(paths: Iterable[Path], relative_to: Path | None = None) -> Load
     issues: list[Issue] = []
     docs: list[Document] = []
     files = discover_files(paths)
+    base = (relative_to or Path.cwd()).resolve()
+    shown = {path: _display(path, base) for path in files}
     for path in files:
-        display = _display(path, relative_to)
+        display = shown[path]
         if not path.exists():
             issues.append(Issue("KB100", Level.ERROR, "no such file or folder.", SourceLocation(display),
                                 "Check the path; KPI files live under `kpis/`."))
@@ -98,13 +102,13 @@ def load_catalog(paths: Iterable[Path], relative_to: Path | None = None) -> Load
         except LoadError as exc:
             issues.append(exc.issue)
     catalog, parse_issues = build_catalog(docs)
-    return LoadResult(catalog, issues + parse_issues, [_display(p, relative_to) for p in files])
+    return LoadResult(catalog, issues + parse_issues, [shown[p] for p in files])
 
 
-def _display(path: Path, relative_to: Path | None) -> str:
-    base = relative_to or Path.cwd()
+def _display(path: Path, base: Path) -> str:
+    """The path as the user knows it: relative to the working folder when inside it."""
     try:
-        return str(path.resolve().relative_to(base.resolve()))
+        return str(path.absolute().relative_to(base))
     except ValueError:
         return str(path)
 
@@ -127,6 +131,10 @@ def build_catalog(docs: Iterable[Document]) -> tuple[KpiCatalog, list[Issue]]:
             parsed = model.model_validate(doc.data)
         except ValidationError as err:
             issues.extend(issues_from_validation_error(err, doc, model))
+            if kind == "kpi" and isinstance(doc.data.get("kpi"), str):
+                catalog.unparsed_kpi_ids.add(doc.data["kpi"])
+            elif kind == "events":
+                catalog.unparsed_kpi_ids.add("*events*")
             continue
         if isinstance(parsed, Kpi):
             if parsed.kpi in catalog.kpis:

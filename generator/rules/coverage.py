@@ -46,6 +46,8 @@ class UnusedEventRule(Rule):
     title = "custom events feed an active KPI"
 
     def check(self, catalog: KpiCatalog) -> Iterator[Issue]:
+        if catalog.unparsed_kpi_ids:
+            return  # a KPI file with errors of its own may be the one that uses the event
         active = used_events(catalog)
         anywhere = used_events(catalog, active_only=False)
         for event in declared_events(catalog):

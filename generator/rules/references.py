@@ -17,6 +17,8 @@ class UnknownEventRule(Rule):
     title = "events a KPI uses exist"
 
     def check(self, catalog: KpiCatalog) -> Iterator[Issue]:
+        if "*events*" in catalog.unparsed_kpi_ids:
+            return  # the events catalog has errors of its own; names in it are unknown until fixed
         for sk in catalog.kpis.values():
             for use in event_uses(sk.kpi):
                 if use.event not in catalog.events:
@@ -33,6 +35,8 @@ class UnknownParamRule(Rule):
     title = "params a KPI uses are declared on its event"
 
     def check(self, catalog: KpiCatalog) -> Iterator[Issue]:
+        if "*events*" in catalog.unparsed_kpi_ids:
+            return  # the events catalog has errors of its own; names in it are unknown until fixed
         for sk in catalog.kpis.values():
             for use in param_uses(sk.kpi):
                 event = catalog.events.get(use.event)
@@ -134,6 +138,8 @@ class FormulaRule(Rule):
                                  "Write KPI ids with `+ - * /` and parentheses, e.g. `revenue / new_users`.")
                 continue
             for ref in references(expr):
+                if ref in catalog.unparsed_kpi_ids:
+                    continue  # that file's own errors are reported; "not a KPI id" would mislead
                 if ref not in catalog.kpis:
                     yield Issue("KB303", self.level,
                                 f"the formula uses `{ref}`, which is not a KPI id.{did_you_mean(ref, catalog.kpis)}",

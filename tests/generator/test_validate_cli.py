@@ -40,12 +40,25 @@ def test_golden_text_of_a_broken_folder(app, monkeypatch) -> None:
     assert result.stdout == GOLDEN_TEXT.read_text(encoding="utf-8")
 
 
+def test_a_broken_kpi_file_does_not_cause_false_reports_elsewhere(app, tmp_path, monkeypatch) -> None:
+    """While `revenue.yaml` has errors, nothing else claims `revenue` is missing or its events unused."""
+    import shutil
+
+    shutil.copytree(REPO / "kpis", tmp_path / "kpis")
+    path = tmp_path / "kpis" / "revenue" / "revenue.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title: Revenue\n", "titel: Revenue\n"),
+                    encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    report = json.loads(run(app, "--format", "json", "kpis").stdout)
+    assert [(i["code"], i["file"]) for i in report["issues"]] == [("KB201", "kpis/revenue/revenue.yaml")]
+
+
 def test_text_output_shape(app, monkeypatch) -> None:
     monkeypatch.chdir(GOLDEN_DIR)
     lines = run(app, "kpis").stdout.splitlines()
     assert lines[0].startswith("kpis/broken.yaml:4:1  KB104  ")
     assert lines[1].startswith("    → ")
-    assert lines[-1] == "✗ 5 files checked: 5 errors, 3 warnings."
+    assert lines[-1] == "✗ 5 files checked: 5 errors, 2 warnings."
 
 
 # --- exit codes ----------------------------------------------------------------------------------
@@ -76,7 +89,7 @@ def test_exit_2_on_usage_errors(app, monkeypatch, args: list[str]) -> None:
 def test_json_lists_every_issue_with_its_place(app, monkeypatch) -> None:
     monkeypatch.chdir(GOLDEN_DIR)
     report = json.loads(run(app, "--format", "json", "kpis").stdout)
-    assert (report["errors"], report["warnings"]) == (5, 3)
+    assert (report["errors"], report["warnings"]) == (5, 2)
     first = report["issues"][0]
     assert set(first) == {"code", "level", "message", "hint", "file", "line", "column", "key_path"}
     assert (first["file"], first["line"], first["code"]) == ("kpis/broken.yaml", 4, "KB104")
@@ -86,9 +99,9 @@ def test_github_annotations(app, monkeypatch) -> None:
     monkeypatch.chdir(GOLDEN_DIR)
     lines = run(app, "--format", "github", "kpis").stdout.splitlines()
     annotations = [line for line in lines if line.startswith("::")]
-    assert len(annotations) == 8
+    assert len(annotations) == 7
     assert annotations[0].startswith("::error file=kpis/broken.yaml,line=4,col=1,title=KB104::a tab character")
-    assert any(a.startswith("::warning file=kpis/events.yaml,line=8,col=3,title=KB702::") for a in annotations)
+    assert any(a.startswith("::warning file=kpis/quotes.yaml,line=16,col=23,title=KB701::") for a in annotations)
     assert all("\n" not in a for a in annotations)
     assert lines[-1].startswith("✗ 5 files checked")
 
@@ -135,7 +148,7 @@ def test_sarif_is_well_formed(app, monkeypatch) -> None:
     jsonschema.validate(sarif, SARIF_SUBSET)
     run_ = sarif["runs"][0]
     rules = run_["tool"]["driver"]["rules"]
-    assert len(run_["results"]) == 8
+    assert len(run_["results"]) == 7
     for result in run_["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert rules[result["ruleIndex"]]["shortDescription"]["text"] != result["ruleId"]  # a real title
