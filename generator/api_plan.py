@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .ga4.limits import API_METRICS_MAX, API_REPORTS_PER_BATCH, API_ROWS_PER_PAGE_MAX
+from .plain_words import window_text
 from .plan import KpiQuery, PlanBreakdown, PlanFilter, PlanMeasure, QueryPlan
 
 PROPERTY_PLACEHOLDER = "properties/0"
@@ -133,7 +134,7 @@ class _Builder:
             assert conv is not None
             raise NotExpressible(
                 f"the Data API has no measure for '{conv.per}s who did `{conv.to.event}` within "
-                f"{_window(conv.window_seconds)} after `{conv.from_.event}`' (funnel reports are approximate), "
+                f"{window_text(conv.window_seconds)} after `{conv.from_.event}`' (funnel reports are approximate), "
                 "so this KPI is computed from the BigQuery export only")
         if query.kind == "derived":
             blocked = [c for c in query.components if not self.out.kpis.get(c, ApiKpi(c, "missing")).expressible]
@@ -213,14 +214,6 @@ def _resolve(slot: Slot, ids: dict[str, list[tuple[ApiRequest, set[str]]]]) -> S
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
-
-
-def _window(seconds: int) -> str:
-    for unit, n in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds % n == 0:
-            k = seconds // n
-            return f"{k} {unit}{'s' if k != 1 else ''}"
-    return f"{seconds} seconds"
 
 
 def _event_metric(m: PlanMeasure) -> str:

@@ -63,7 +63,7 @@ def describe_kpi(q: KpiQuery) -> str:
         assert c is not None
         unit = "users" if c.per == "user" else "sessions"
         text = (f"Of the {unit} with {_a(c.from_.event)} event{_where(c.from_.filters)} on a day, the share that "
-                f"had {_a(c.to.event)} event{_where(c.to.filters)} within {_window(c.window_seconds)} after it"
+                f"had {_a(c.to.event)} event{_where(c.to.filters)} within {window_text(c.window_seconds)} after it"
                 + (" in the same session" if c.per == "session" else ""))
     elif q.kind == "derived":
         assert q.formula is not None
@@ -77,7 +77,8 @@ def describe_kpi(q: KpiQuery) -> str:
     return text
 
 
-def _window(seconds: int) -> str:
+def window_text(seconds: int) -> str:
+    """`1 day`, `12 hours`, `30 minutes`."""
     for unit, n in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds % n == 0:
             k = seconds // n
