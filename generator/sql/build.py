@@ -21,6 +21,7 @@ default of leaving out empty rows): read a missing count or sum as 0.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlglot import exp
 
@@ -68,46 +69,60 @@ def _roles(q: KpiQuery) -> list[tuple[str, PlanMeasure]]:
     raise ValueError(f"`{q.kpi_id}`: a {q.kind} KPI without its measures in the plan")
 
 
-def _measure_query(q: KpiQuery) -> exp.Select:
-    cols = EventColumns()
+@dataclass
+class MeasureParts:
+    """A measure KPI's own CTEs, under their standard names, reading the shared ones.
+
+    `ctes` read `scanned_events`, `kept_events` (when `dedupe`) and `sessions` (when `reads_sessions`);
+    the per-KPI statement puts those before them, the batch statement (`batch.py`) shares them between KPIs.
+    """
+
+    query: KpiQuery
+    ctes: list[tuple[str, exp.Expr]]
+    rows: exp.Select  # the `measure_rows` body: breakdown values `by_…`, flags `is_<role>`, values `<role>_value`
+    roles: list[tuple[str, PlanMeasure]]
+    breakdowns: list[tuple[str, str]]  # (breakdown name, its column in `measure_rows`)
+    is_ratio: bool
+    dedupe: bool
+    events: set[str] | None  # the event names the KPI reads (None: every event)
+    extension: int  # days after end_date the KPI reads (a conversion's window)
+    reads_sessions: bool
+
+
+def measure_parts(q: KpiQuery, cols: EventColumns) -> MeasureParts:
+    """The KPI's `measure_rows` … `aggregated`; the columns they read are recorded in `cols`."""
     roles = _roles(q)
     measures = [m for _, m in roles]
+    events = events_read(measures)
+    cols.reading = frozenset(events) if events is not None else None
 
     rows = exp.select(*(e(c) for c in ("event_day", "event_timestamp", "user_pseudo_id", "session_key")))
     breakdowns = [(b.name, _breakdown_alias(b, i)) for i, b in enumerate(q.breakdowns, start=1)]
     for b, (_, alias) in zip(q.breakdowns, breakdowns, strict=True):
-        rows = rows.select(exp.alias_(_breakdown_value(b, cols), alias))
+        rows = rows.select(exp.alias_(_breakdown_value(b, cols), alias), copy=False)
     counts_every_row = False
     for role, m in roles:
         flag = row_flag(m, cols)
         counts_every_row |= flag == exp.true()
         if role == "from":  # conversions start only in the requested days (the scan reads a few more)
             flag = exp.and_(flag, exp.LTE(this=e("event_date"), expression=end_date()))
-        rows = rows.select(exp.alias_(flag, f"is_{role}"))
+        rows = rows.select(exp.alias_(flag, f"is_{role}"), copy=False)
         value = row_value(m, cols)
         if value is not None:
-            rows = rows.select(exp.alias_(value, f"{role}_value"))
+            rows = rows.select(exp.alias_(value, f"{role}_value"), copy=False)
 
+    cols.reading = None
     dedupe = any(m.dedupe_transactions for m in measures)
-    cols.transaction_id = dedupe
-    events = events_read(measures)
     source = KEPT if dedupe else SCANNED
-    rows = rows.from_(exp.alias_(exp.to_table(source), "e", table=True))
-    if cols.needs_sessions():
+    rows = rows.from_(exp.alias_(exp.to_table(source), "e", table=True), copy=False)
+    reads_sessions = any(c.table == SESSIONS_ALIAS for c in rows.find_all(exp.Column))
+    if reads_sessions:
         on = exp.EQ(this=exp.column("session_key", table=SESSIONS_ALIAS), expression=e("session_key"))
-        rows = rows.join(exp.alias_(exp.to_table(SESSIONS), SESSIONS_ALIAS, table=True), on=on, join_type="left")
+        sessions = exp.alias_(exp.to_table(SESSIONS), SESSIONS_ALIAS, table=True)
+        rows = rows.join(sessions, on=on, join_type="left", copy=False)
     if events is not None:
-        rows = rows.where(e("event_name").isin(*(exp.Literal.string(n) for n in sorted(events))))
-
-    last_day = end_date()
-    if q.conversion is not None:
-        last_day = end_date_plus(extension_days(q.conversion.window_seconds))
-    ctes: list[tuple[str, exp.Expr]] = [*scan_ctes(cols, last_day)]
-    if cols.needs_sessions():
-        ctes += session_ctes(cols.session_columns)
-    if dedupe:
-        ctes.append((KEPT, _kept_events(events)))
-    ctes.append((ROWS, rows))
+        rows = rows.where(e("event_name").isin(*(exp.Literal.string(n) for n in sorted(events))), copy=False)
+    ctes: list[tuple[str, exp.Expr]] = [(ROWS, rows)]
 
     aliases = [alias for _, alias in breakdowns]
     if q.conversion is not None:
@@ -122,8 +137,28 @@ def _measure_query(q: KpiQuery) -> exp.Select:
         # rows no measure counts make no groups (a breakdown value with only non-matching events)
         counted = None if counts_every_row else exp.or_(*(exp.column(f"is_{role}") for role, _ in roles))
     ctes.append((AGGREGATED, _aggregated(grouped, breakdowns, numerator, denominator, counted)))
+    extension = extension_days(q.conversion.window_seconds) if q.conversion is not None else 0
+    return MeasureParts(q, ctes, rows, roles, breakdowns, denominator is not None, dedupe, events, extension,
+                        reads_sessions)
 
-    select = _result(is_ratio=denominator is not None)
+
+def last_day(extension: int) -> exp.Expr:
+    """The last day a KPI reading `extension` days after `end_date` scans."""
+    return end_date_plus(extension) if extension else end_date()
+
+
+def _measure_query(q: KpiQuery) -> exp.Select:
+    cols = EventColumns()
+    parts = measure_parts(q, cols)
+    cols.transaction_id = parts.dedupe
+    ctes: list[tuple[str, exp.Expr]] = [*scan_ctes(cols, last_day(parts.extension))]
+    if parts.reads_sessions:
+        ctes += session_ctes(cols.session_columns)
+    if parts.dedupe:
+        ctes.append((KEPT, kept_events(parts.events)))
+    ctes += parts.ctes
+
+    select = result(is_ratio=parts.is_ratio)
     for name, body in ctes:
         select = select.with_(name, as_=body, copy=False)
     return select
@@ -148,7 +183,7 @@ def _breakdown_value(b: PlanBreakdown, cols: EventColumns) -> exp.Expr:
     return cols.dimension(b.name)
 
 
-def _kept_events(events: set[str] | None) -> exp.Expr:
+def kept_events(events: set[str] | None, source: str = SCANNED) -> exp.Expr:
     """The scanned events with every transaction id's later duplicates left out."""
     is_purchase = exp.EQ(this=exp.column("event_name"), expression=exp.Literal.string(PURCHASE))
     first_of_id = exp.EQ(
@@ -156,11 +191,11 @@ def _kept_events(events: set[str] | None) -> exp.Expr:
                         order=exp.Order(expressions=[exp.Ordered(this=exp.column("event_timestamp"))])),
         expression=exp.Literal.number(1),
     )
-    purchases = exp.select("*").from_(SCANNED).where(is_purchase).qualify(
+    purchases = exp.select("*").from_(source).where(is_purchase).qualify(
         exp.or_(exp.column("transaction_id").is_(exp.null()), first_of_id))
     if events is not None and events <= {PURCHASE}:
         return purchases
-    others = exp.select("*").from_(SCANNED).where(exp.not_(is_purchase.copy()))
+    others = exp.select("*").from_(source).where(exp.not_(is_purchase.copy()))
     return exp.union(others, purchases, distinct=False)
 
 
@@ -189,11 +224,11 @@ def _aggregated(source: str, breakdowns: list[tuple[str, str]], numerator: exp.E
                                exp.alias_(exp.Literal.string(""), "breakdown_value")).group_by("event_day")
     select = select.select(exp.alias_(numerator, "numerator"),
                            exp.alias_(denominator if denominator is not None else exp.null(), "denominator"))
-    select = select.from_(source)
+    select = select.from_(source, copy=False)
     return select.where(where) if where is not None else select
 
 
-def _result(is_ratio: bool) -> exp.Select:
+def result(is_ratio: bool, source: str = AGGREGATED) -> exp.Select:
     numerator = exp.cast(exp.column("numerator"), "DOUBLE")
     value = (exp.Div(this=numerator.copy(), expression=exp.Nullif(this=exp.column("denominator"),
                                                                   expression=exp.Literal.number(0)))
@@ -203,4 +238,4 @@ def _result(is_ratio: bool) -> exp.Select:
         exp.alias_(numerator, "numerator"),
         exp.alias_(exp.cast(exp.column("denominator"), "DOUBLE"), "denominator"),
         exp.alias_(value, "value"),
-    ).from_(AGGREGATED)
+    ).from_(source)

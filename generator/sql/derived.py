@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from ..formula import BinOp, Expr, Neg, Num, Ref
 from ..plan import KpiQuery, QueryPlan
+from .ctes import rename_tables, take_ctes
 
 KEYS = ("date", "breakdown", "breakdown_value")
 ROW_KEYS = "derived_keys"
@@ -30,25 +31,37 @@ BuildComponent = Callable[[KpiQuery], exp.Select]
 
 def derived_query(q: KpiQuery, plan: QueryPlan, build_component: BuildComponent) -> exp.Select:
     """The derived KPI's statement, in the result shape (date, breakdown, …, value)."""
-    assert q.formula is not None
     ctes: list[tuple[str, exp.Expr]] = []
     names: dict[str, str] = {}
-    wanted = {b.name for b in q.breakdowns}
     for i, kid in enumerate(q.components, start=1):
         prefix = kid if _SAFE_ID.fullmatch(kid) else f"component_{i}"
         names[kid] = f"kpi_{prefix}"
-        # the component computes only the breakdowns this KPI shows
-        component = plan.kpis[kid]
-        component = replace(component, breakdowns=tuple(b for b in component.breakdowns if b.name in wanted))
-        inner, main = _hoist(build_component(component), prefix)
+        inner, main = _hoist(build_component(shown_breakdowns(q, plan.kpis[kid])), prefix)
         ctes.extend(inner)
         ctes.append((names[kid], main))
+    row_keys, select = combine(q, plan, names, ROW_KEYS)
+    ctes.append((ROW_KEYS, row_keys))
+    for name, body in ctes:
+        select = select.with_(name, as_=body, copy=False)
+    return select
 
+
+def shown_breakdowns(q: KpiQuery, component: KpiQuery) -> KpiQuery:
+    """The component computing only the breakdowns the derived KPI `q` shows."""
+    wanted = {b.name for b in q.breakdowns}
+    return replace(component, breakdowns=tuple(b for b in component.breakdowns if b.name in wanted))
+
+
+def combine(q: KpiQuery, plan: QueryPlan, names: dict[str, str], row_keys_name: str) -> tuple[exp.Expr, exp.Select]:
+    """(the row keys' body, the result) of `q` over its components' results, the relations `names[kid]`.
+
+    The result reads the row keys as `row_keys_name`: the caller adds both as CTEs.
+    """
+    assert q.formula is not None
     key_selects = [exp.select(*KEYS).from_(name) for name in names.values()]
     row_keys: exp.Expr = key_selects[0]
     for other in key_selects[1:]:
         row_keys = exp.union(row_keys, other, distinct=True)
-    ctes.append((ROW_KEYS, row_keys))
 
     def value_of(kid: str) -> exp.Expr:
         value = exp.column("value", table=names[kid])
@@ -71,13 +84,11 @@ def derived_query(q: KpiQuery, plan: QueryPlan, build_component: BuildComponent)
         exp.alias_(exp.cast(numerator, "DOUBLE"), "numerator"),
         exp.alias_(exp.cast(denominator, "DOUBLE"), "denominator"),
         exp.alias_(exp.cast(value, "DOUBLE"), "value"),
-    ).from_(exp.alias_(exp.to_table(ROW_KEYS), "k", table=True))
+    ).from_(exp.alias_(exp.to_table(row_keys_name), "k", table=True))
     for name in names.values():
         on = exp.and_(*(exp.EQ(this=exp.column(k, table=name), expression=exp.column(k, table="k")) for k in KEYS))
         select = select.join(exp.to_table(name), on=on, join_type="left")
-    for name, body in ctes:
-        select = select.with_(name, as_=body, copy=False)
-    return select
+    return row_keys, select
 
 
 def _evaluate(e: Expr, value_of: Callable[[str], exp.Expr]) -> exp.Expr:
@@ -97,15 +108,7 @@ def _evaluate(e: Expr, value_of: Callable[[str], exp.Expr]) -> exp.Expr:
 
 def _hoist(select: exp.Select, prefix: str) -> tuple[list[tuple[str, exp.Expr]], exp.Expr]:
     """A component's CTEs, renamed `<prefix>__<name>`, and its main SELECT reading the renamed CTEs."""
-    with_ = select.args.get("with_") or select.args.get("with")
-    ctes = [(cte.alias, cte.this) for cte in with_.expressions] if with_ is not None else []
-    select.set("with_" if "with_" in select.args else "with", None)
+    ctes = take_ctes(select)
     renamed = {name: f"{prefix}__{name}" for name, _ in ctes}
-
-    def rename(node: exp.Expr) -> exp.Expr:
-        if isinstance(node, exp.Table) and not node.args.get("db") and node.name in renamed:
-            node.set("this", exp.to_identifier(renamed[node.name]))
-        return node
-
-    hoisted = [(renamed[name], body.transform(rename, copy=False)) for name, body in ctes]
-    return hoisted, select.transform(rename, copy=False)
+    hoisted = [(renamed[name], rename_tables(body, renamed)) for name, body in ctes]
+    return hoisted, rename_tables(select, renamed)

@@ -1,4 +1,4 @@
-"""Where DuckDB and BigQuery SQL differ: three small nodes in the KPI AST, lowered per dialect.
+"""Where DuckDB and BigQuery SQL differ: four small nodes in the KPI AST, lowered per dialect.
 
 Everything else in a KPI query is plain sqlglot and rendered by sqlglot's own dialects. These nodes mark
 the spots sqlglot cannot translate well enough on its own:
@@ -11,6 +11,14 @@ the spots sqlglot cannot translate well enough on its own:
   `(SELECT param.value FROM UNNEST(event_params) AS param WHERE param.key = 'k' LIMIT 1)`; DuckDB runs that
   correlated subquery about 100 times slower than `LIST_FILTER(event_params, …)[1].value`, so it gets the
   list function.
+- `SessionKey`: one value per (`user_pseudo_id`, `ga_session_id`), NULL without either. The per-KPI
+  statements write it as the text `user_pseudo_id.ga_session_id`; the batch statement (`batch.py`) groups
+  and joins on it millions of times, and in DuckDB a STRUCT of the two does that without building a string
+  per event. BigQuery cannot count distinct STRUCTs, so it keeps the text.
+- `StableSum`: a sum of DOUBLEs that does not depend on the order the rows arrive in. DuckDB adds rows in
+  whatever order its threads meet them, so the same query could differ in the last bits from one run to
+  the next (and `kpi refresh` would see a changed value); `SUM(x ORDER BY x)` adds them in one order.
+  BigQuery has no ordered SUM and gets a plain one.
 """
 
 from __future__ import annotations
@@ -45,6 +53,34 @@ class EventParam(exp.Expression, exp.Func):
     arg_types = {"this": True}
 
 
+class SessionKey(exp.Expression, exp.Func):
+    """The session of an event: `user_pseudo_id` (`this`) and the integer `ga_session_id` (`expression`)."""
+
+    arg_types = {"this": True, "expression": True}
+
+
+def text_session_key(user: exp.Expr, session_id: exp.Expr) -> exp.Expr:
+    """`user_pseudo_id.ga_session_id` (NULL without a session id): unique, as the part after the last dot is
+    a whole number; one column, so counting distinct sessions works the same in every dialect."""
+    return exp.DPipe(
+        this=exp.DPipe(this=user, expression=exp.Literal.string(".")),
+        expression=exp.cast(session_id, "VARCHAR"),
+    )
+
+
+def _struct_session_key(user: exp.Expr, session_id: exp.Expr) -> exp.Expr:
+    both = exp.and_(user.copy().is_(exp.null()).not_(), session_id.copy().is_(exp.null()).not_())
+    key = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("user_pseudo_id"), expression=user),
+                                  exp.PropertyEQ(this=exp.to_identifier("ga_session_id"), expression=session_id)])
+    return exp.Case(ifs=[exp.If(this=both, true=key)])
+
+
+class StableSum(exp.Expression, exp.AggFunc):
+    """SUM(`this`), the same to the last bit however the rows are ordered (where the dialect allows)."""
+
+    arg_types = {"this": True}
+
+
 # Our own constant SQL, parsed once; the param key is put in as a literal node, never as text.
 _PARAM_TEMPLATES: dict[Dialect, exp.Expr] = {
     "duckdb": sqlglot.parse_one("LIST_FILTER(event_params, param -> param.key = 'k')[1].value", read="duckdb"),
@@ -55,7 +91,7 @@ _PARAM_TEMPLATES: dict[Dialect, exp.Expr] = {
 
 
 def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True) -> exp.Expr:
-    """The KPI query with the three nodes above replaced by the dialect's own SQL (in a copy, unless told)."""
+    """The KPI query with the nodes above replaced by the dialect's own SQL (in a copy, unless told)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; use one of: {', '.join(DIALECTS)}")
 
@@ -67,6 +103,13 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True) -> exp.Expr
             return exp.Between(this=exp.column(column), low=node.this.copy(), high=node.expression.copy())
         if isinstance(node, EventParam):
             return _event_param(node.this, dialect)
+        if isinstance(node, SessionKey):
+            build = _struct_session_key if dialect == "duckdb" else text_session_key
+            return build(node.this.copy(), node.expression.copy())
+        if isinstance(node, StableSum):
+            if dialect == "bigquery":
+                return exp.Sum(this=node.this)
+            return exp.Sum(this=exp.Order(this=node.this, expressions=[exp.Ordered(this=node.this.copy())]))
         return node
 
     return (expression.copy() if copy else expression).transform(replace, copy=False)

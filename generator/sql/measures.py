@@ -23,6 +23,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..plan import PlanMeasure
+from .dialects import StableSum
 from .filters import condition
 from .params import as_number
 from .scan import EventColumns, e
@@ -81,7 +82,7 @@ def aggregate(m: PlanMeasure, flag: str, value: str | None) -> tuple[exp.Expr, e
     if m.unit == "session":
         return exp.Count(this=exp.Distinct(expressions=[when(exp.column("session_key"))])), None
     assert value is not None
-    total = exp.Sum(this=when(exp.column(value)))
+    total = StableSum(this=when(exp.column(value)))
     if m.kind == "sum":
         return exp.func("COALESCE", total, exp.Literal.number(0)), None
     return total, exp.Count(this=when(exp.column(value)))

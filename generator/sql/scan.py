@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from . import dimensions as dims
-from .dialects import EventsRelation, ExportDateRange
+from .dialects import EventsRelation, ExportDateRange, SessionKey, text_session_key
 from .params import as_integer, as_string, param_record
 
 EVENTS_ALIAS = "e"
@@ -57,12 +57,16 @@ class EventColumns:
     page_path: bool = False
     session_columns: set[str] = field(default_factory=set)  # channel, source, …, landing_page, engaged
     transaction_id: bool = False
+    reading: frozenset[str] | None = None  # the events the expressions being built look at (None: every event)
+    param_events: dict[str, frozenset[str] | None] = field(default_factory=dict)  # param → events it is read on
 
     def param(self, name: str) -> exp.Expr:
         """The `value` record of the event's param `name` (type it with `params.typed`)."""
         if name not in self.params:
             safe = _SAFE_NAME.fullmatch(name) is not None
             self.params[name] = f"param_{name}" if safe else f"param_{len(self.params) + 1}"
+        known = self.param_events.get(name, frozenset())
+        self.param_events[name] = None if known is None or self.reading is None else known | self.reading
         return e(self.params[name])
 
     def dimension(self, name: str) -> exp.Expr:
@@ -88,12 +92,16 @@ class EventColumns:
         self.session_columns.add("engaged")
         return exp.func("COALESCE", exp.column("engaged", table=SESSIONS_ALIAS), exp.Literal.number(0))
 
-    def needs_sessions(self) -> bool:
-        return bool(self.session_columns)
 
+def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False) -> list[tuple[str, exp.Select]]:
+    """`raw_events` and `scanned_events` for the days `start_date` … `last_day`.
 
-def scan_ctes(cols: EventColumns, last_day: exp.Expr) -> list[tuple[str, exp.Select]]:
-    """`raw_events` and `scanned_events` for the days `start_date` … `last_day`."""
+    For the batch statement (`batch`), a param that only some events' measures read is extracted on those
+    events only (NULL on the others, which no expression reading it ever sees), so a few params of purchases
+    or leads are not searched for in every page view's params; and the session key is a `SessionKey` (a
+    STRUCT in DuckDB), not text.
+    """
+    cols.reading = None  # what the scan itself reads, it reads on every event
     if "landing_page" in cols.session_columns:
         cols.page_path = True
     if cols.page_path:
@@ -104,45 +112,47 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr) -> list[tuple[str, exp.Sel
     cols.params = {"ga_session_id": cols.params.pop("ga_session_id"), **cols.params}  # first, for the reader
     raw = exp.select("event_date", "event_timestamp", "event_name", "user_pseudo_id")
     for dim, alias in cols.event_dimensions.items():
-        raw = raw.select(exp.alias_(dims.export_field(dim), alias))
+        raw = raw.select(exp.alias_(dims.export_field(dim), alias), copy=False)
     if cols.session_columns & {"channel", "source", "medium", "campaign"}:
-        raw = raw.select("collected_traffic_source")
+        raw = raw.select("collected_traffic_source", copy=False)
     if cols.transaction_id:
         raw = raw.select(exp.alias_(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier(
             "transaction_id")), "transaction_id"))
     for name, alias in cols.params.items():
-        raw = raw.select(exp.alias_(param_record(name), alias))
-    raw = raw.from_(EventsRelation()).where(ExportDateRange(this=start_date(), expression=last_day))
+        record = param_record(name)
+        events = cols.param_events.get(name)
+        if batch and events is not None:
+            names = [exp.Literal.string(n) for n in sorted(events)]
+            record = exp.Case(ifs=[exp.If(this=exp.column("event_name").isin(*names), true=record)])
+        raw = raw.select(exp.alias_(record, alias), copy=False)
+    raw = raw.from_(EventsRelation(), copy=False).where(ExportDateRange(this=start_date(), expression=last_day),
+                                                       copy=False)
 
     scanned = exp.select(
         "event_date",
         exp.alias_(exp.StrToDate(this=exp.column("event_date"), format=exp.Literal.string(DATE_FORMAT)),
                    "event_day"),
         "event_timestamp", "event_name", "user_pseudo_id",
-        exp.alias_(_session_key(as_integer(exp.column(session_id.name))), "session_key"),
+        exp.alias_(_session_key(as_integer(exp.column(session_id.name)), batch), "session_key"),
         *cols.event_dimensions.values(),
         *cols.params.values(),
     )
     if "collected_traffic_source" in raw.named_selects:
-        scanned = scanned.select("collected_traffic_source")
+        scanned = scanned.select("collected_traffic_source", copy=False)
     if cols.transaction_id:
         # GA4's placeholders for a missing id are not ids: those purchases cannot be deduplicated.
         tid = exp.Nullif(this=exp.Nullif(this=exp.column("transaction_id"), expression=exp.Literal.string("")),
                          expression=exp.Literal.string(dims.NOT_SET))
-        scanned = scanned.select(exp.alias_(tid, "transaction_id"))
+        scanned = scanned.select(exp.alias_(tid, "transaction_id"), copy=False)
     if cols.page_path:
         location = as_string(exp.column(cols.params["page_location"]))
-        scanned = scanned.select(exp.alias_(dims.url_path(location), "page_path"))
+        scanned = scanned.select(exp.alias_(dims.url_path(location), "page_path"), copy=False)
     if "engaged" in cols.session_columns:
         flag = exp.EQ(this=as_string(exp.column(cols.params["session_engaged"])), expression=exp.Literal.string("1"))
-        scanned = scanned.select(exp.alias_(flag, "is_engaged"))
-    return [(RAW, raw), (SCANNED, scanned.from_(RAW))]
+        scanned = scanned.select(exp.alias_(flag, "is_engaged"), copy=False)
+    return [(RAW, raw), (SCANNED, scanned.from_(RAW, copy=False))]
 
 
-def _session_key(session_id: exp.Expr) -> exp.Expr:
-    """`user_pseudo_id.ga_session_id` (NULL without a session id): unique, as the part after the last dot is
-    a whole number; one column, so counting distinct sessions works the same in every dialect."""
-    return exp.DPipe(
-        this=exp.DPipe(this=exp.column("user_pseudo_id"), expression=exp.Literal.string(".")),
-        expression=exp.cast(session_id, "VARCHAR"),
-    )
+def _session_key(session_id: exp.Expr, batch: bool) -> exp.Expr:
+    user = exp.column("user_pseudo_id")
+    return SessionKey(this=user, expression=session_id) if batch else text_session_key(user, session_id)

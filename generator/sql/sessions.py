@@ -32,6 +32,8 @@ FIRSTS = "session_firsts"
 SOURCES = "session_sources"
 CATEGORIES = "session_categories"
 SESSIONS = "sessions"
+CHANNEL_INPUTS = "channel_inputs"
+CHANNELS = "session_channels"
 TRAFFIC_FIELDS = ("manual_source", "manual_medium", "manual_campaign_name", "gclid")
 
 
@@ -43,31 +45,22 @@ def _traffic(field: str) -> exp.Expr:
     return exp.Dot(this=exp.column("traffic"), expression=exp.to_identifier(field))
 
 
-def session_ctes(columns: set[str]) -> list[tuple[str, exp.Select]]:
-    """The CTEs ending in `sessions` (keyed by `session_key`) with the requested columns."""
-    firsts = exp.select("session_key").from_(SCANNED).group_by("session_key")
-    informative: list[exp.Expr] = []  # the events that say something about their session
+def session_ctes(columns: set[str], firsts: exp.Select | None = None,
+                 channel_per_source: bool = False) -> list[tuple[str, exp.Select]]:
+    """The CTEs ending in `sessions` (keyed by `session_key`) with the requested columns.
+
+    `firsts` replaces the grouping of the events by session (`firsts_from_partials`); with
+    `channel_per_source` the channel rules run once per distinct source, medium and campaign, not per session.
+    """
     traffic = bool(columns & {"channel", "source", "medium", "campaign"})
-    if traffic:
-        cts = exp.column("collected_traffic_source")
-        has_traffic = exp.func(
-            "COALESCE", *(exp.Dot(this=cts.copy(), expression=exp.to_identifier(f)) for f in TRAFFIC_FIELDS)
-        ).is_(exp.null()).not_()
-        firsts = firsts.select(exp.alias_(_first(cts, when=has_traffic), "traffic"))
-        informative.append(has_traffic.copy())
-    if "landing_page" in columns:
-        page = exp.func("COALESCE", exp.column("page_path"), _lit("(not set)"))
-        is_page_view = exp.EQ(this=exp.column("event_name"), expression=_lit("page_view"))
-        firsts = firsts.select(exp.alias_(_first(page, when=is_page_view), "landing_page"))
-        informative.append(is_page_view.copy())
-    if "engaged" in columns:
-        engaged = exp.Max(this=exp.Case(ifs=[exp.If(this=exp.column("is_engaged"), true=exp.Literal.number(1))],
-                                        default=exp.Literal.number(0)))
-        firsts = firsts.select(exp.alias_(engaged, "engaged"))
-        informative.append(exp.column("is_engaged"))
-    # Only those events are grouped (few: the first hits of campaign visits, page views, engaged hits);
-    # a session with none of them is missing from the table, and `EventColumns` reads it as direct.
-    firsts = firsts.where(exp.and_(exp.column("session_key").is_(exp.null()).not_(), exp.or_(*informative)))
+    if firsts is None:
+        firsts = exp.select("session_key").from_(SCANNED).group_by("session_key")
+        for name, value, when in _facts(columns):
+            firsts = firsts.select(exp.alias_(_first(value, when=when) if value is not None else _engaged(), name))
+        # Only those events are grouped (few: the first hits of campaign visits, page views, engaged hits);
+        # a session with none of them is missing from the table, and `EventColumns` reads it as direct.
+        informative = [when for _, _, when in _facts(columns)]
+        firsts = firsts.where(exp.and_(exp.column("session_key").is_(exp.null()).not_(), exp.or_(*informative)))
     if not traffic:
         return [(SESSIONS, firsts)]
     ctes: list[tuple[str, exp.Select]] = [(FIRSTS, firsts)]
@@ -91,11 +84,81 @@ def session_ctes(columns: set[str]) -> list[tuple[str, exp.Select]]:
     lowered = {name: exp.Lower(this=exp.column(name)) for name in ("source", "medium", "campaign")}
     # the big CASEs are built once here, so no builder call copies them (copy=False)
     categories = exp.select("*", exp.alias_(source_category(lowered["source"]), "source_category"), copy=False)
-    categories = categories.from_(SOURCES, copy=False)
+    if channel_per_source:
+        inputs = exp.select("source", "medium", "campaign").distinct().from_(SOURCES)
+        ctes += [(SOURCES, sources), (CHANNEL_INPUTS, inputs)]
+        categories = categories.from_(CHANNEL_INPUTS, copy=False)
+    else:
+        ctes.append((SOURCES, sources))
+        categories = categories.from_(SOURCES, copy=False)
     channel = default_channel_group(lowered["source"], lowered["medium"], lowered["campaign"],
                                     exp.column("source_category"))
-    sessions = exp.select("*", exp.alias_(channel, "channel"), copy=False).from_(CATEGORIES, copy=False)
-    return [*ctes, (SOURCES, sources), (CATEGORIES, categories), (SESSIONS, sessions)]
+    if not channel_per_source:
+        sessions = exp.select("*", exp.alias_(channel, "channel"), copy=False).from_(CATEGORIES, copy=False)
+        return [*ctes, (CATEGORIES, categories), (SESSIONS, sessions)]
+    channels = exp.select("source", "medium", "campaign", exp.alias_(channel, "channel"), copy=False)
+    on = exp.and_(*(exp.EQ(this=exp.column(c, table="c"), expression=exp.column(c, table="t"))
+                    for c in ("source", "medium", "campaign")))
+    sessions = (exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("t")), exp.column("channel", table="c"))
+                .from_(exp.alias_(exp.to_table(SOURCES), "t", table=True))
+                .join(exp.alias_(exp.to_table(CHANNELS), "c", table=True), on=on))
+    return [*ctes, (CATEGORIES, categories), (CHANNELS, channels.from_(CATEGORIES, copy=False)), (SESSIONS, sessions)]
+
+
+def _facts(columns: set[str]) -> list[tuple[str, exp.Expr | None, exp.Expr]]:
+    """(attribute, its value on an event, the events that carry it); value None for `engaged` (a MAX)."""
+    facts: list[tuple[str, exp.Expr | None, exp.Expr]] = []
+    if columns & {"channel", "source", "medium", "campaign"}:
+        cts = exp.column("collected_traffic_source")
+        has_traffic = exp.func(
+            "COALESCE", *(exp.Dot(this=cts.copy(), expression=exp.to_identifier(f)) for f in TRAFFIC_FIELDS)
+        ).is_(exp.null()).not_()
+        facts.append(("traffic", cts, has_traffic))
+    if "landing_page" in columns:
+        page = exp.func("COALESCE", exp.column("page_path"), _lit("(not set)"))
+        facts.append(("landing_page", page, exp.EQ(this=exp.column("event_name"), expression=_lit("page_view"))))
+    if "engaged" in columns:
+        facts.append(("engaged", None, exp.column("is_engaged")))
+    return facts
+
+
+def _engaged() -> exp.Expr:
+    return exp.Max(this=exp.Case(ifs=[exp.If(this=exp.column("is_engaged"), true=exp.Literal.number(1))],
+                                 default=exp.Literal.number(0)))
+
+
+PARTIAL = "session_"
+
+
+def session_partials(columns: set[str]) -> list[exp.Expr]:
+    """Aggregates for a grouping finer than the session (by day, say), from which `firsts_from_partials`
+    gives the same `session_firsts` as grouping the events by session: each attribute's earliest value in
+    the group and when it was seen (`session_<name>`, `session_<name>_at`), and `session_engaged`."""
+    out: list[exp.Expr] = []
+    for name, value, when in _facts(columns):
+        if value is None:
+            out.append(exp.alias_(_engaged(), f"{PARTIAL}{name}"))
+            continue
+        at = exp.Case(ifs=[exp.If(this=when, true=exp.column("event_timestamp"))])
+        out.append(exp.alias_(exp.ArgMin(this=value, expression=at), f"{PARTIAL}{name}"))
+        out.append(exp.alias_(exp.Min(this=at.copy()), f"{PARTIAL}{name}_at"))
+    return out
+
+
+def firsts_from_partials(columns: set[str], source: str) -> exp.Select:
+    """`session_firsts` (or `sessions`, without traffic) from the groups of `source` with `session_partials`."""
+    firsts = exp.select("session_key").from_(source).group_by("session_key")
+    informative: list[exp.Expr] = []
+    for name, value, _ in _facts(columns):
+        column = exp.column(f"{PARTIAL}{name}")
+        if value is None:
+            firsts = firsts.select(exp.alias_(exp.Max(this=column), name))
+            informative.append(exp.EQ(this=column.copy(), expression=exp.Literal.number(1)))
+            continue
+        at = exp.column(f"{PARTIAL}{name}_at")
+        firsts = firsts.select(exp.alias_(exp.ArgMin(this=column, expression=at), name))
+        informative.append(at.copy().is_(exp.null()).not_())
+    return firsts.where(exp.and_(exp.column("session_key").is_(exp.null()).not_(), exp.or_(*informative)))
 
 
 def _first(value: exp.Expr, when: exp.Expr) -> exp.Expr:

@@ -70,7 +70,9 @@ WITH raw_events AS (
     event_day,
     CASE WHEN GROUPING(by_device_category) = 0 THEN 'device_category' ELSE '' END AS breakdown,
     CASE WHEN GROUPING(by_device_category) = 0 THEN by_device_category ELSE '' END AS breakdown_value,
-    SUM(CASE WHEN is_measure THEN measure_value END) AS numerator,
+    SUM(
+      CASE WHEN is_measure THEN measure_value END ORDER BY CASE WHEN is_measure THEN measure_value END
+    ) AS numerator,
     COUNT(CASE WHEN is_measure THEN measure_value END) AS denominator
   FROM measure_rows
   WHERE

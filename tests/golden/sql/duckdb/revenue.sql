@@ -1048,7 +1048,12 @@ WITH raw_events AS (
       THEN by_param_payment_type
       ELSE ''
     END AS breakdown_value,
-    COALESCE(SUM(CASE WHEN is_measure THEN measure_value END), 0) AS numerator,
+    COALESCE(
+      SUM(
+        CASE WHEN is_measure THEN measure_value END ORDER BY CASE WHEN is_measure THEN measure_value END
+      ),
+      0
+    ) AS numerator,
     NULL AS denominator
   FROM measure_rows
   WHERE

@@ -66,7 +66,12 @@ WITH revenue__raw_events AS (
     event_day,
     '' AS breakdown,
     '' AS breakdown_value,
-    COALESCE(SUM(CASE WHEN is_measure THEN measure_value END), 0) AS numerator,
+    COALESCE(
+      SUM(
+        CASE WHEN is_measure THEN measure_value END ORDER BY CASE WHEN is_measure THEN measure_value END
+      ),
+      0
+    ) AS numerator,
     NULL AS denominator
   FROM revenue__measure_rows
   WHERE

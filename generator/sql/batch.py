@@ -1,0 +1,132 @@
+"""Many KPIs in one statement: one read of the export, one session table, then each KPI's aggregation.
+
+`render_plan_sql(plan, dialect, kpi_ids)` is what `kpi refresh` runs; `render_sql` (one statement per KPI) is
+what users read. For the same days both give exactly the same rows; the batch's result has `kpi_id` in front
+of the usual columns (`BATCH_COLUMNS`). The statement's CTEs, in order:
+
+1. `raw_events`, `scanned_events` (`scan.py`): the days `start_date` … the last day any KPI reads (a conversion
+   reads a few days past `end_date`), with every param and column any of the KPIs reads, each extracted once
+   per event; a param that only some events' measures read is extracted on those events only. Never stored:
+   each of the (two) readers below scans with its own filters.
+2. what the KPIs share (`shared.py`): the events the KPIs outside the roll-up read (`event_rows`), the
+   session roll-up and the session tables built from it (`rollup.py`), each scope's deduplicated purchases;
+3. per KPI, its own CTEs as in its own statement, prefixed `<kpi>__` (`measure_rows` … `aggregated`), reading
+   the shared ones, or its `aggregated` counted from the roll-up; then `<kpi>__result`. A derived KPI combines
+   its components' results (`derived.combine`);
+4. `UNION ALL` of the requested KPIs' results, ordered like each KPI's own (by KPI first).
+
+Where DuckDB would otherwise compute a shared CTE once per reader, it is MATERIALIZED (`ctes.attach`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlglot import exp
+
+from ..plan import KpiQuery, QueryPlan
+from .build import AGGREGATED, RESULT_COLUMNS, last_day, measure_parts, result
+from .ctes import Cte, attach, rename_tables
+from .derived import ROW_KEYS, combine, shown_breakdowns
+from .dialects import Dialect, lower
+from .scan import RAW, SCANNED, EventColumns, scan_ctes
+from .shared import scope_names, shared_ctes
+
+BATCH_COLUMNS = ("kpi_id", *RESULT_COLUMNS)
+RESULT = "result"
+_SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> exp.Query:
+    """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement."""
+    wanted = _wanted(plan, kpi_ids)
+    needed = _with_components(plan, wanted)
+    # a KPI's CTEs are named after it; an id that is no plain name gets one that no id can be (a leading "_")
+    prefixes = {kid: kid if _SAFE_ID.fullmatch(kid) else f"_kpi{i}" for i, kid in enumerate(needed, start=1)}
+
+    cols = EventColumns()
+    parts = {kid: measure_parts(q, cols) for kid, q in needed.items() if q.kind != "derived"}
+    cols.transaction_id = any(p.dedupe for p in parts.values())
+    widest = max((p.extension for p in parts.values()), default=0)
+    scan = scan_ctes(cols, last_day(widest), batch=True)
+    event_columns = scan[-1][1].named_selects  # of `scanned_events`
+    ctes: list[Cte] = [*scan]
+    inline: list[str] = [RAW, SCANNED]  # each reader scans with its own filters: cheaper than storing every event
+    shared, rolled_up = shared_ctes(cols, event_columns, {prefixes[kid]: p for kid, p in parts.items()}, inline)
+    ctes += shared
+
+    results: dict[str, str] = {}  # kpi → the CTE holding its result rows
+    for kid, q in needed.items():
+        prefix = prefixes[kid]
+        results[kid] = f"{prefix}__{RESULT}"
+        if q.kind == "derived":
+            ctes += _derived(q, plan, prefix, prefixes, results)
+            continue
+        own = parts[kid]
+        renamed = {name: f"{prefix}__{name}" for name, _ in own.ctes} | scope_names(own.extension, widest)
+        if prefix in rolled_up:
+            ctes.append((renamed[AGGREGATED], rolled_up[prefix]))
+        else:
+            ctes += [(renamed[name], rename_tables(body, renamed)) for name, body in own.ctes]
+        ctes.append((results[kid], result(own.is_ratio, source=renamed[AGGREGATED])))
+
+    branches = [exp.select(exp.alias_(exp.Literal.string(kid), "kpi_id"), *RESULT_COLUMNS).from_(results[kid])
+                for kid in wanted]
+    union: exp.Query = branches[0]
+    for branch in branches[1:]:
+        union = exp.union(union, branch, distinct=False)
+    statement = exp.select(*BATCH_COLUMNS).from_(exp.Subquery(this=union, alias=exp.TableAlias(
+        this=exp.to_identifier("batch")))) if len(branches) > 1 else union
+    statement = statement.order_by(*BATCH_COLUMNS[:4], copy=False)
+    return attach(statement, ctes, inline)
+
+
+def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None) -> str:
+    """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters `start_date` / `end_date` as for `render_sql`."""
+    statement = lower(build_plan_query(plan, kpi_ids), dialect, copy=False)
+    if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
+        for cte in statement.find_all(exp.CTE):
+            cte.set("materialized", None)
+    return statement.sql(dialect=dialect, pretty=True)
+
+
+def _wanted(plan: QueryPlan, kpi_ids: Iterable[str] | None) -> list[str]:
+    if kpi_ids is None:
+        return list(plan.kpis)
+    ids = list(dict.fromkeys(kpi_ids))
+    unknown = [k for k in ids if k not in plan.kpis]
+    if unknown:
+        raise ValueError(f"not in the plan: {', '.join(unknown)}; the plan has: {', '.join(plan.kpis)}")
+    if not ids:
+        raise ValueError("no KPIs to compute")
+    return [k for k in plan.kpis if k in ids]  # plan order: components before the KPIs derived from them
+
+
+def _with_components(plan: QueryPlan, wanted: list[str]) -> dict[str, KpiQuery]:
+    """The wanted KPIs and every KPI they are derived from, in plan order."""
+    needed: set[str] = set()
+    stack = list(wanted)
+    while stack:
+        kid = stack.pop()
+        if kid not in needed:
+            needed.add(kid)
+            stack.extend(plan.kpis[kid].components)
+    return {kid: q for kid, q in plan.kpis.items() if kid in needed}
+
+
+def _derived(q: KpiQuery, plan: QueryPlan, prefix: str, prefixes: dict[str, str],
+             results: dict[str, str]) -> list[Cte]:
+    """A derived KPI's CTEs: its components' results (only the breakdowns it shows), combined."""
+    ctes: list[Cte] = []
+    names: dict[str, str] = {}
+    shown = {b.name for b in q.breakdowns}
+    for kid in q.components:
+        component = plan.kpis[kid]
+        names[kid] = results[kid]
+        if shown_breakdowns(q, component).breakdowns != component.breakdowns:
+            names[kid] = f"{prefix}__{prefixes[kid]}"
+            keep = [exp.Literal.string(""), *(exp.Literal.string(b) for b in sorted(shown))]
+            ctes.append((names[kid], exp.select("*").from_(results[kid]).where(exp.column("breakdown").isin(*keep))))
+    row_keys, select = combine(q, plan, names, f"{prefix}__{ROW_KEYS}")
+    return [*ctes, (f"{prefix}__{ROW_KEYS}", row_keys), (results[q.kpi_id], select)]
