@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -182,7 +183,7 @@ def test_killing_a_refresh_at_any_moment_keeps_a_consistent_readable_state(refre
     finished = tmp_path / "finished" / "warehouse.duckdb"
     finished.parent.mkdir()
     shutil.copy(refreshed, finished)
-    command = ["python", "-c", "from kpibridge.cli import main; main()", "refresh", "--kpis", str(REPO / "kpis")]
+    command = [sys.executable, "-c", "from kpibridge.cli import main; main()", "refresh", "--kpis", str(REPO / "kpis")]
     clock = time.perf_counter()
     subprocess.run([*command, "--db", str(finished)], cwd=REPO, check=True, capture_output=True)
     duration = time.perf_counter() - clock
