@@ -22,6 +22,7 @@ from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
 from generator.sql import render_plan_sql
 
+from .kpi_values import stage_values
 from .quality import compute_quality, spec_tables
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
 
@@ -158,18 +159,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
     try:
         con.register("recomputed_days", days_table)
         if new_values is not None:
-            con.register("new_values", new_values)
-            con.execute("""
-                CREATE OR REPLACE TEMP TABLE merged_values AS
-                SELECT n.*, CASE WHEN o.kpi_id IS NOT NULL
-                        AND o.value IS NOT DISTINCT FROM n.value
-                        AND o.numerator IS NOT DISTINCT FROM n.numerator
-                        AND o.denominator IS NOT DISTINCT FROM n.denominator
-                        AND o.definition_hash = n.definition_hash
-                    THEN o.computed_at ELSE $now END AS computed_at
-                FROM new_values n
-                LEFT JOIN kpi_values o USING (kpi_id, date, breakdown, breakdown_value, source)
-            """, {"now": now})
+            merged = stage_values(con, new_values, now)
         con.execute("""
             DELETE FROM kpi_values v USING recomputed_days r
             WHERE v.kpi_id = r.kpi_id AND v.date = r.date AND v.source = $s
@@ -183,7 +173,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
                     "(SELECT kpi_id FROM active_kpis)", {"s": SOURCE})
         rows = 0
         if new_values is not None:
-            con.execute("INSERT INTO kpi_values BY NAME SELECT * FROM merged_values")
+            con.execute(f"INSERT INTO kpi_values BY NAME SELECT * FROM {merged}")
             rows = new_values.num_rows
         for q in plan.ordered():
             previous = con.execute("SELECT definition_hash FROM kpi_refresh_state WHERE kpi_id = $k AND source = $s",

@@ -21,6 +21,8 @@ from generator.api_plan import ApiKpi, Slot, compile_api_plan
 from generator.formula import BinOp, Expr, Neg, Num, Ref
 from generator.plan import KpiQuery, QueryPlan
 
+from .kpi_values import stage_values
+
 SOURCE = "ga4_api"
 OTHER = "(other)"
 
@@ -216,20 +218,9 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, values: dict[str, di
     })
     con.execute("BEGIN TRANSACTION")
     try:
-        con.register("new_api_values", new_values)
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE merged_api_values AS
-            SELECT n.*, CASE WHEN o.kpi_id IS NOT NULL
-                    AND o.value IS NOT DISTINCT FROM n.value
-                    AND o.numerator IS NOT DISTINCT FROM n.numerator
-                    AND o.denominator IS NOT DISTINCT FROM n.denominator
-                    AND o.definition_hash = n.definition_hash
-                THEN o.computed_at ELSE $now END AS computed_at
-            FROM new_api_values n
-            LEFT JOIN kpi_values o USING (kpi_id, date, breakdown, breakdown_value, source)
-        """, {"now": now})
+        merged = stage_values(con, new_values, now)
         con.execute("DELETE FROM kpi_values WHERE source = $s", {"s": SOURCE})
-        con.execute("INSERT INTO kpi_values BY NAME SELECT * FROM merged_api_values")
+        con.execute(f"INSERT INTO kpi_values BY NAME SELECT * FROM {merged}")
         con.execute("DELETE FROM kpi_value_caveats WHERE source = $s", {"s": SOURCE})
         con.register("new_api_caveats", new_caveats)
         con.execute("INSERT INTO kpi_value_caveats BY NAME SELECT * FROM new_api_caveats")
@@ -237,7 +228,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, values: dict[str, di
         for kid in sorted(values):
             con.execute("INSERT INTO kpi_refresh_state VALUES ($k, $s, $h, $at)",
                         {"k": kid, "s": SOURCE, "h": plan.kpis[kid].definition_hash, "at": now})
-        con.execute("DROP TABLE merged_api_values")
+        con.execute(f"DROP TABLE {merged}")
         con.execute("COMMIT")
     except BaseException:
         try:
@@ -246,7 +237,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, values: dict[str, di
             pass
         raise
     finally:
-        for name in ("new_api_values", "new_api_caveats"):
+        for name in ("new_api_caveats",):
             try:
                 con.unregister(name)
             except duckdb.Error:
