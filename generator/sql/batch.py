@@ -30,6 +30,7 @@ from .build import AGGREGATED, RESULT_COLUMNS, last_day, measure_parts, result
 from .ctes import Cte, attach, rename_tables
 from .derived import ROW_KEYS, combine, shown_breakdowns
 from .dialects import Dialect, lower
+from .export_shape import NEWEST, ExportShape
 from .scan import RAW, SCANNED, EventColumns, scan_ctes
 from .shared import scope_names, shared_ctes
 
@@ -82,9 +83,10 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> e
     return attach(statement, ctes, inline)
 
 
-def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None) -> str:
+def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None,
+                    export: ExportShape = NEWEST) -> str:
     """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters `start_date` / `end_date` as for `render_sql`."""
-    statement = lower(build_plan_query(plan, kpi_ids), dialect, copy=False)
+    statement = lower(build_plan_query(plan, kpi_ids), dialect, copy=False, export=export)
     if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
         for cte in statement.find_all(exp.CTE):
             cte.set("materialized", None)

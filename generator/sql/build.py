@@ -30,6 +30,7 @@ from . import dimensions as dims
 from .conversions import CONVERSIONS, conversion_ctes, extension_days
 from .derived import derived_query
 from .dialects import Dialect, lower
+from .export_shape import NEWEST, ExportShape
 from .measures import aggregate, events_read, row_flag, row_value
 from .params import as_string
 from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, end_date_plus, scan_ctes
@@ -48,9 +49,11 @@ def build_kpi_query(kpi_query: KpiQuery, plan: QueryPlan) -> exp.Select:
     return _build(kpi_query, plan).order_by(*RESULT_COLUMNS[:3], copy=False)
 
 
-def render_sql(kpi_query: KpiQuery, plan: QueryPlan, dialect: Dialect) -> str:
-    """The KPI's SQL for `duckdb` or `bigquery`, with `start_date` / `end_date` ('YYYYMMDD') as parameters."""
-    return lower(build_kpi_query(kpi_query, plan), dialect, copy=False).sql(dialect=dialect, pretty=True)
+def render_sql(kpi_query: KpiQuery, plan: QueryPlan, dialect: Dialect, export: ExportShape = NEWEST) -> str:
+    """The KPI's SQL for `duckdb` or `bigquery`, with `start_date` / `end_date` ('YYYYMMDD') as parameters, for
+    an export of the shape `export` (`export_shape.ERAS`)."""
+    return lower(build_kpi_query(kpi_query, plan), dialect, copy=False, export=export).sql(dialect=dialect,
+                                                                                           pretty=True)
 
 
 def _build(q: KpiQuery, plan: QueryPlan) -> exp.Select:

@@ -1,4 +1,4 @@
-"""Where DuckDB and BigQuery SQL differ: four small nodes in the KPI AST, lowered per dialect.
+"""Where DuckDB and BigQuery SQL differ: five small nodes in the KPI AST, lowered per dialect.
 
 Everything else in a KPI query is plain sqlglot and rendered by sqlglot's own dialects. These nodes mark
 the spots sqlglot cannot translate well enough on its own:
@@ -7,6 +7,8 @@ the spots sqlglot cannot translate well enough on its own:
   `` `your-project.analytics_123456789.events_*` `` in BigQuery (the user puts their own project and dataset).
 - `ExportDateRange`: which days to read: `event_date BETWEEN …` in DuckDB; `_TABLE_SUFFIX BETWEEN …` in
   BigQuery, so that BigQuery opens (and bills) only those daily tables.
+- `ExportColumn`: an attribution column older export eras lack: the column itself, or a typed NULL
+  (`export_shape.py`).
 - `EventParam`: the `value` record of one event param. BigQuery users write
   `(SELECT param.value FROM UNNEST(event_params) AS param WHERE param.key = 'k' LIMIT 1)`; DuckDB runs that
   correlated subquery about 100 times slower than `LIST_FILTER(event_params, …)[1].value`, so it gets the
@@ -28,6 +30,8 @@ from typing import Literal
 import sqlglot
 from sqlglot import exp
 
+from .export_shape import NEWEST, ExportShape
+
 Dialect = Literal["duckdb", "bigquery"]
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "bigquery")
 
@@ -45,6 +49,13 @@ class ExportDateRange(exp.Expression, exp.Func):
     """True for the events of the days `this` to `expression` (`YYYYMMDD` strings), both included."""
 
     arg_types = {"this": True, "expression": True}
+
+
+class ExportColumn(exp.Expression, exp.Func):
+    """A column (or `column.field`, a string literal) of the export that older eras lack (`export_shape.py`):
+    the column, or a typed NULL."""
+
+    arg_types = {"this": True}
 
 
 class EventParam(exp.Expression, exp.Func):
@@ -90,8 +101,9 @@ _PARAM_TEMPLATES: dict[Dialect, exp.Expr] = {
 }
 
 
-def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True) -> exp.Expr:
-    """The KPI query with the nodes above replaced by the dialect's own SQL (in a copy, unless told)."""
+def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: ExportShape = NEWEST) -> exp.Expr:
+    """The KPI query with the nodes above replaced by the dialect's own SQL (in a copy, unless told), for an
+    export of the shape `export` (an attribution column it lacks is read as a typed NULL)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; use one of: {', '.join(DIALECTS)}")
 
@@ -101,6 +113,15 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True) -> exp.Expr
         if isinstance(node, ExportDateRange):
             column = "_TABLE_SUFFIX" if dialect == "bigquery" else "event_date"
             return exp.Between(this=exp.column(column), low=node.this.copy(), high=node.expression.copy())
+        if isinstance(node, ExportColumn):
+            path = node.name
+            if export.has(path):
+                column, *fields = path.split(".")
+                out: exp.Expr = exp.column(column)
+                for field in fields:
+                    out = exp.Dot(this=out, expression=exp.to_identifier(field))
+                return out
+            return exp.cast(exp.null(), exp.DataType.build(export.column_type(path), dialect="duckdb"))
         if isinstance(node, EventParam):
             return _event_param(node.this, dialect)
         if isinstance(node, SessionKey):

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from . import dimensions as dims
-from .dialects import EventsRelation, ExportDateRange, SessionKey, text_session_key
+from .attribution import click_values, last_click_values
+from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
 from .params import as_integer, as_string, param_record
 
 EVENTS_ALIAS = "e"
@@ -104,7 +105,8 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False) -> li
     cols.reading = None  # what the scan itself reads, it reads on every event
     if "landing_page" in cols.session_columns:
         cols.page_path = True
-    if cols.page_path:
+    traffic = bool(cols.session_columns & {"channel", "source", "medium", "campaign"})
+    if cols.page_path or traffic:  # a landing page's path; UTM / gclid in the URL on older exports
         cols.param("page_location")
     if "engaged" in cols.session_columns:
         cols.param("session_engaged")
@@ -113,8 +115,11 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False) -> li
     raw = exp.select("event_date", "event_timestamp", "event_name", "user_pseudo_id")
     for dim, alias in cols.event_dimensions.items():
         raw = raw.select(exp.alias_(dims.export_field(dim), alias), copy=False)
-    if cols.session_columns & {"channel", "source", "medium", "campaign"}:
-        raw = raw.select("collected_traffic_source", copy=False)
+    if traffic:
+        raw = raw.select(exp.alias_(ExportColumn(this=exp.Literal.string("collected_traffic_source")),
+                                    "collected_traffic_source"), copy=False)
+        for name, value in last_click_values().items():
+            raw = raw.select(exp.alias_(value, f"lc_{name}"), copy=False)
     if cols.transaction_id:
         raw = raw.select(exp.alias_(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier(
             "transaction_id")), "transaction_id"))
@@ -137,8 +142,11 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False) -> li
         *cols.event_dimensions.values(),
         *cols.params.values(),
     )
-    if "collected_traffic_source" in raw.named_selects:
-        scanned = scanned.select("collected_traffic_source", copy=False)
+    if traffic:
+        location = as_string(exp.column(cols.params["page_location"]))
+        for name, value in click_values(location, exp.column("collected_traffic_source")).items():
+            scanned = scanned.select(exp.alias_(value, f"click_{name}"), copy=False)
+        scanned = scanned.select(*(f"lc_{name}" for name in last_click_values()), copy=False)
     if cols.transaction_id:
         # GA4's placeholders for a missing id are not ids: those purchases cannot be deduplicated.
         tid = exp.Nullif(this=exp.Nullif(this=exp.column("transaction_id"), expression=exp.Literal.string("")),

@@ -4,18 +4,19 @@ There is no session table in the export (ga4.md §7, §10). A session is a disti
 (`user_pseudo_id`, `ga_session_id`) pair (`scanned_events.session_key`), and its attributes come from
 its first events:
 
-- source / medium / campaign: from `collected_traffic_source` of the session's first event that has one
-  (a UTM value or a Google Ads click id); a session without any is `(direct)` / `(none)`. A `gclid` without
-  UTM values is Google Ads auto-tagging: `google` / `cpc`.
-- channel: GA4's default channel group of that source, medium and campaign (`channels.py`).
+- source / medium / campaign: GA4's last non-direct click (`attribution.py`): `session_traffic_source_last_click`
+  where the export has it, else the session's first UTM / Google Ads click, else the click the same user's
+  previous session within the lookback carries; none means `(direct)` / `(none)`.
+- channel: GA4's own channel group where the export has it (`cross_channel_campaign`), else GA4's default
+  channel group rules on that source, medium and campaign (`channels.py`).
 - landing page: the path of the session's first `page_view`.
 - engaged: 1 when any of its events carries `session_engaged` = 1 (GA4 sends it as the string "1", some
   tags as the number 1).
 
-Only the columns a KPI reads are built, and only from the events that carry something (a traffic source, a
-page view, the engaged flag): a session with none of them is not in the table, and the KPI's rows read it
-as direct, not engaged (`scan.EventColumns`). That keeps the grouping small: most events of most sessions
-carry nothing of this. Attributes are those of the session's first event *in the days the
+Only the columns a KPI reads are built. Without traffic columns, only from the events that carry something
+(a page view, the engaged flag): a session with none of them is not in the table, and the KPI's rows read it
+as not engaged (`scan.EventColumns`); with traffic columns every session is in it (a direct session may
+carry an earlier click). Attributes are those of the session's first event *in the days the
 query reads*: a session that began the day before `start_date` is described by its first event on
 `start_date`.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .attribution import CARRIED, CLICK, LAST_CLICK, carried_ctes, prior_ctes, record, session_attribution
 from .channels import default_channel_group, source_category
 from .dimensions import DIRECT
 from .scan import SCANNED
@@ -34,25 +36,23 @@ CATEGORIES = "session_categories"
 SESSIONS = "sessions"
 CHANNEL_INPUTS = "channel_inputs"
 CHANNELS = "session_channels"
-TRAFFIC_FIELDS = ("manual_source", "manual_medium", "manual_campaign_name", "gclid")
+ATTRIBUTED = "session_attributed"
+TRAFFIC_COLUMNS = {"channel", "source", "medium", "campaign"}
 
 
 def _lit(text: str) -> exp.Literal:
     return exp.Literal.string(text)
 
 
-def _traffic(field: str) -> exp.Expr:
-    return exp.Dot(this=exp.column("traffic"), expression=exp.to_identifier(field))
-
-
 def session_ctes(columns: set[str], firsts: exp.Select | None = None,
-                 channel_per_source: bool = False) -> list[tuple[str, exp.Select]]:
+                 channel_per_source: bool = False, batch: bool = False) -> list[tuple[str, exp.Select]]:
     """The CTEs ending in `sessions` (keyed by `session_key`) with the requested columns.
 
     `firsts` replaces the grouping of the events by session (`firsts_from_partials`); with
-    `channel_per_source` the channel rules run once per distinct source, medium and campaign, not per session.
+    `channel_per_source` the channel rules run once per distinct source, medium and campaign, not per session;
+    `batch`: the session key is a `SessionKey` (as in the batch statement's scan).
     """
-    traffic = bool(columns & {"channel", "source", "medium", "campaign"})
+    traffic = bool(columns & TRAFFIC_COLUMNS)
     if firsts is None:
         firsts = exp.select("session_key").from_(SCANNED).group_by("session_key")
         for name, value, when in _facts(columns):
@@ -65,22 +65,15 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
         return [(SESSIONS, firsts)]
     ctes: list[tuple[str, exp.Select]] = [(FIRSTS, firsts)]
 
-    no_traffic = exp.column("traffic").is_(exp.null())
-    auto_tagged = exp.and_(exp.Is(this=_traffic("manual_source"), expression=exp.null()),
-                           exp.not_(exp.Is(this=_traffic("gclid"), expression=exp.null())))
-
-    def attribute(field: str, direct: str, google_ads: str | None) -> exp.Expr:
-        ifs = [exp.If(this=no_traffic.copy(), true=_lit(DIRECT[direct]))]
-        if google_ads is not None:
-            ifs.append(exp.If(this=auto_tagged.copy(), true=_lit(google_ads)))
-        return exp.Case(ifs=ifs, default=exp.func("COALESCE", _traffic(field), _lit("(not set)")))
-
-    sources = exp.select(
-        exp.Star(),
-        exp.alias_(attribute("manual_source", "source", "google"), "source"),
-        exp.alias_(attribute("manual_medium", "medium", "cpc"), "medium"),
-        exp.alias_(attribute("manual_campaign_name", "campaign", None), "campaign"),
-    ).from_(FIRSTS)
+    ctes += [*prior_ctes(batch), *carried_ctes(FIRSTS)]
+    f, c = exp.to_identifier("f"), exp.to_identifier("c")
+    attributed = (exp.select(exp.Column(this=exp.Star(), table=f), exp.column("carried", table="c"))
+                  .from_(exp.alias_(exp.to_table(FIRSTS), "f", table=True))
+                  .join(exp.alias_(exp.to_table(CARRIED), "c", table=True), join_type="left",
+                        on=exp.EQ(this=exp.column("session_key", table=f), expression=exp.column("session_key", table=c))))
+    ctes.append((ATTRIBUTED, attributed))
+    sources = exp.select(exp.Star(), *(exp.alias_(value, name) for name, value in session_attribution(DIRECT).items()),
+                         copy=False).from_(ATTRIBUTED)
     lowered = {name: exp.Lower(this=exp.column(name)) for name in ("source", "medium", "campaign")}
     # the big CASEs are built once here, so no builder call copies them (copy=False)
     categories = exp.select("*", exp.alias_(source_category(lowered["source"]), "source_category"), copy=False)
@@ -94,12 +87,14 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
     channel = default_channel_group(lowered["source"], lowered["medium"], lowered["campaign"],
                                     exp.column("source_category"))
     if not channel_per_source:
-        sessions = exp.select("*", exp.alias_(channel, "channel"), copy=False).from_(CATEGORIES, copy=False)
+        ga4_first = exp.func("COALESCE", exp.column("ga4_channel"), channel)  # GA4's own channel group wins
+        sessions = exp.select("*", exp.alias_(ga4_first, "channel"), copy=False).from_(CATEGORIES, copy=False)
         return [*ctes, (CATEGORIES, categories), (SESSIONS, sessions)]
     channels = exp.select("source", "medium", "campaign", exp.alias_(channel, "channel"), copy=False)
     on = exp.and_(*(exp.EQ(this=exp.column(c, table="c"), expression=exp.column(c, table="t"))
                     for c in ("source", "medium", "campaign")))
-    sessions = (exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("t")), exp.column("channel", table="c"))
+    ga4_first = exp.func("COALESCE", exp.column("ga4_channel", table="t"), exp.column("channel", table="c"))
+    sessions = (exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("t")), exp.alias_(ga4_first, "channel"))
                 .from_(exp.alias_(exp.to_table(SOURCES), "t", table=True))
                 .join(exp.alias_(exp.to_table(CHANNELS), "c", table=True), on=on))
     return [*ctes, (CATEGORIES, categories), (CHANNELS, channels.from_(CATEGORIES, copy=False)), (SESSIONS, sessions)]
@@ -108,12 +103,12 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
 def _facts(columns: set[str]) -> list[tuple[str, exp.Expr | None, exp.Expr]]:
     """(attribute, its value on an event, the events that carry it); value None for `engaged` (a MAX)."""
     facts: list[tuple[str, exp.Expr | None, exp.Expr]] = []
-    if columns & {"channel", "source", "medium", "campaign"}:
-        cts = exp.column("collected_traffic_source")
-        has_traffic = exp.func(
-            "COALESCE", *(exp.Dot(this=cts.copy(), expression=exp.to_identifier(f)) for f in TRAFFIC_FIELDS)
-        ).is_(exp.null()).not_()
-        facts.append(("traffic", cts, has_traffic))
+    if columns & TRAFFIC_COLUMNS:
+        # every session: its user and start (a direct session may carry the user's earlier click)
+        facts.append(("visitor", exp.column("user_pseudo_id"), exp.true()))
+        facts.append(("started", exp.column("event_timestamp"), exp.true()))
+        facts.append(("last_click", *record("lc", LAST_CLICK)))
+        facts.append(("click", *record("click", CLICK)))
     if "landing_page" in columns:
         page = exp.func("COALESCE", exp.column("page_path"), _lit("(not set)"))
         facts.append(("landing_page", page, exp.EQ(this=exp.column("event_name"), expression=_lit("page_view"))))

@@ -20,6 +20,7 @@ from .build import KEPT, PURCHASE, MeasureParts, kept_events, last_day
 from .ctes import Cte, rename_tables
 from .rollup import RolledUp, Rollup, rolls_up
 from .scan import SCANNED, EventColumns
+from .attribution import PRIOR_CTES
 from .sessions import SESSIONS, firsts_from_partials, session_ctes
 
 EVENT_ROWS = "event_rows"
@@ -78,9 +79,12 @@ def shared_ctes(cols: EventColumns, event_columns: list[str], kpis: dict[str, Me
             inline.append(days[extension])
     for extension in session_scopes:
         firsts = firsts_from_partials(cols.session_columns, days[extension])
-        own = session_ctes(cols.session_columns, firsts, channel_per_source=True)
-        renamed = {name: f"{name}{tag(extension)}" for name, _ in own}
-        out += [(renamed[name], rename_tables(body, renamed)) for name, body in own]
+        own = session_ctes(cols.session_columns, firsts, channel_per_source=True, batch=True)
+        renamed = {name: name if name in PRIOR_CTES else f"{name}{tag(extension)}" for name, _ in own}
+        # the sessions before `start_date` are the same for every scope: read once
+        known = {n for n, _ in out}
+        out += [(renamed[name], rename_tables(body, renamed)) for name, body in own
+                if not (name in PRIOR_CTES and name in known)]
     aggregated: dict[str, exp.Query] = {}
     if rollup is not None and rolling:
         out += rollup.rows(scope_names(0, widest)[SESSIONS], days[0])

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from generator.sql.export_shape import COLLECTED_TRAFFIC_SOURCE, LAST_CLICK, Fields, struct_type
+
 PARAM_VALUE_FIELDS: tuple[tuple[str, str], ...] = (
     ("string_value", "VARCHAR"),
     ("int_value", "BIGINT"),
@@ -24,11 +26,11 @@ class Column:
     name: str
     duckdb_type: str
     required: bool = False
-    fields: tuple[tuple[str, str], ...] = ()  # (name, DuckDB type) of a STRUCT column's fields
+    fields: Fields = ()  # (name, DuckDB type or nested fields) of a STRUCT column's fields
 
 
-def _struct(fields: tuple[tuple[str, str], ...]) -> str:
-    return "STRUCT(" + ", ".join(f"{name} {kind}" for name, kind in fields) + ")"
+def _struct(fields: Fields) -> str:
+    return struct_type(fields)
 
 
 PARAM_VALUE_TYPE = _struct(PARAM_VALUE_FIELDS)
@@ -37,12 +39,12 @@ EVENT_PARAMS_TYPE = f"STRUCT(key VARCHAR, value {PARAM_VALUE_TYPE})[]"
 _DEVICE = (("category", "VARCHAR"), ("operating_system", "VARCHAR"), ("browser", "VARCHAR"), ("language", "VARCHAR"))
 _GEO = (("continent", "VARCHAR"), ("country", "VARCHAR"), ("region", "VARCHAR"), ("city", "VARCHAR"))
 _TRAFFIC_SOURCE = (("name", "VARCHAR"), ("medium", "VARCHAR"), ("source", "VARCHAR"))
-_COLLECTED_TRAFFIC_SOURCE = (
-    ("manual_campaign_name", "VARCHAR"),
-    ("manual_source", "VARCHAR"),
-    ("manual_medium", "VARCHAR"),
-    ("gclid", "VARCHAR"),
-)
+# collected_traffic_source and GA4's own session attribution (session_traffic_source_last_click): their
+# fields are defined with the SQL that reads them (generator/sql/export_shape.py).
+_COLLECTED_TRAFFIC_SOURCE = COLLECTED_TRAFFIC_SOURCE
+_LAST_CLICK = LAST_CLICK
+# Consent mode: cookieless pings say `analytics_storage = 'No'` and have no user_pseudo_id (ga4.md §11).
+_PRIVACY_INFO = (("analytics_storage", "VARCHAR"), ("ads_storage", "VARCHAR"), ("uses_transient_token", "VARCHAR"))
 _ECOMMERCE = (("transaction_id", "VARCHAR"), ("purchase_revenue", "DOUBLE"), ("total_item_quantity", "BIGINT"))
 
 COLUMNS: tuple[Column, ...] = (
@@ -57,7 +59,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("geo", _struct(_GEO), fields=_GEO),
     Column("traffic_source", _struct(_TRAFFIC_SOURCE), fields=_TRAFFIC_SOURCE),
     Column("collected_traffic_source", _struct(_COLLECTED_TRAFFIC_SOURCE), fields=_COLLECTED_TRAFFIC_SOURCE),
+    Column("session_traffic_source_last_click", _struct(_LAST_CLICK), fields=_LAST_CLICK),
     Column("ecommerce", _struct(_ECOMMERCE), fields=_ECOMMERCE),
+    Column("privacy_info", _struct(_PRIVACY_INFO), fields=_PRIVACY_INFO),
     Column("platform", "VARCHAR"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
@@ -66,8 +70,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
 _ARROW_SCALARS = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
 
 
-def _arrow_struct(fields: tuple[tuple[str, str], ...]) -> pa.StructType:
-    return pa.struct([(name, _ARROW_SCALARS[kind]) for name, kind in fields])
+def _arrow_struct(fields: Fields) -> pa.StructType:
+    return pa.struct([(name, _ARROW_SCALARS[kind] if isinstance(kind, str) else _arrow_struct(kind))
+                      for name, kind in fields])
 
 
 ARROW_PARAM = pa.struct([("key", pa.string()), ("value", _arrow_struct(PARAM_VALUE_FIELDS))])

@@ -53,6 +53,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     (2, GA4_API_TABLES_DDL),  # Data API: report caveats, property quota, caveats of ga4_api KPI values
     (3, KPI_TABLES_DDL),  # computed KPI values, refresh state, definition changes, data quality
+    (
+        4,
+        (
+            # GA4's session attribution and consent columns (issue 10): rebuilt, not ALTERed, so the table's
+            # columns stay in `COLUMNS` order (Arrow loads insert by position).
+            create_table_sql("ga4_events_v4"),
+            "INSERT INTO ga4_events_v4 BY NAME SELECT * FROM ga4_events",
+            "DROP VIEW events",
+            "DROP TABLE ga4_events",
+            "ALTER TABLE ga4_events_v4 RENAME TO ga4_events",
+            "CREATE VIEW events AS SELECT * FROM ga4_events",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

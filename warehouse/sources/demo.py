@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generator.sql.attribution import LOOKBACK_DAYS
+
 from ..schema import ARROW_SCHEMA
 from ..store import insert_events
 from . import demo_shop as shop
@@ -42,11 +44,13 @@ class _Users:
     acquired: np.ndarray  # index into TRAFFIC of the first session
     sessions: np.ndarray
     registered: np.ndarray
+    last_click: np.ndarray  # index into TRAFFIC of the user's last non-direct session (-1: none yet)
+    last_click_at: np.ndarray  # its start, in seconds
 
     @classmethod
     def empty(cls) -> _Users:
         i = np.zeros(0, dtype=np.int64)
-        return cls(i, i, i, i, i, i, np.zeros(0, dtype=bool))
+        return cls(i, i, i, i, i, i, np.zeros(0, dtype=bool), i, i)
 
     def __len__(self) -> int:
         return len(self.rand)
@@ -59,6 +63,7 @@ class _Day:
     day: date
     events: int
     campaign: bool
+    intraday: bool = False  # the last day comes from today's intraday table: no attribution records yet
 
     @property
     def start_seconds(self) -> int:
@@ -117,7 +122,8 @@ def _plan_days(events: int, days: int, end_date: date) -> list[_Day]:
     counts = np.maximum(counts, 1)  # every day has data; take the excess back from the busiest days
     while counts.sum() > events:
         counts[np.argmax(counts)] -= 1
-    return [_Day(d, int(n), c) for d, n, c in zip(dates, counts, campaign, strict=True)]
+    return [_Day(d, int(n), c, intraday=i == days - 1) for i, (d, n, c) in enumerate(zip(dates, counts, campaign,
+                                                                                          strict=True))]
 
 
 def _generate_day(rng: np.random.Generator, day: _Day, users: _Users, next_transaction: list[int]) -> pa.Table:
@@ -251,6 +257,7 @@ def _build_table(
     timestamp = (s["start"][sess] * 1000 + offset_ms) * 1000 + rng.integers(0, 1000, size=n)
 
     _remember_users(s, users, timestamp[first_index], block, sess)
+    attributed = _last_non_direct_clicks(s, users)
     user = s["user"][sess]
     names = np.array([shop.EVENT_NAMES.index(name) for name, _ in shop.BLOCKS])[block]
     params, ecommerce = event_params(rng, s, sess, block, names, gap_ms, next_transaction)
@@ -298,11 +305,51 @@ def _build_table(
             extra={"gclid": format_numbers("EAIaIQobChMI", s["gclid"][sess], mask=~is_gclid)},
             mask=~has_collected,
         ),  # fmt: skip
+        "session_traffic_source_last_click": _last_click_column(attributed[sess], day.intraday),
         "ecommerce": ecommerce,
+        "privacy_info": struct_column(ARROW_SCHEMA.field("privacy_info").type, np.zeros(n, dtype=np.int64), {
+            "analytics_storage": ["Yes"], "ads_storage": ["Yes"], "uses_transient_token": ["No"]}),
         "platform": strings(np.zeros(n, dtype=np.int64), pa.array(["WEB"])),
     }
     table = pa.Table.from_arrays([columns[f.name] for f in ARROW_SCHEMA], schema=ARROW_SCHEMA)
     return table.take(np.argsort(timestamp, kind="stable"))
+
+
+def _last_non_direct_clicks(s: dict[str, np.ndarray], users: _Users) -> np.ndarray:
+    """Per session, the TRAFFIC GA4 attributes it to: its own, or (direct) the user's last click in the lookback."""
+    attributed = s["traffic"].copy()
+    lookback = LOOKBACK_DAYS * 86_400
+    for i in np.argsort(s["start"], kind="stable"):
+        user, own, start = s["user"][i], s["traffic"][i], s["start"][i]
+        if own != shop.DIRECT:
+            users.last_click[user], users.last_click_at[user] = own, start
+        elif users.last_click[user] >= 0 and start - users.last_click_at[user] <= lookback:
+            attributed[i] = users.last_click[user]
+    return attributed
+
+
+def _last_click_column(traffic_of_event: np.ndarray, intraday: bool) -> pa.StructArray:
+    """`session_traffic_source_last_click` as GA4 writes it today (absent from intraday tables)."""
+    kind = ARROW_SCHEMA.field("session_traffic_source_last_click").type
+    traffic = shop.TRAFFIC
+    names = [t.campaign or ("(direct)" if t.source is None else f"({t.medium})") for t in traffic]
+    sources = [t.source or "(direct)" for t in traffic]
+    media = [t.medium or "(none)" for t in traffic]
+    none = [None] * len(traffic)
+    manual = struct_column(kind.field("manual_campaign").type, traffic_of_event, {
+        "campaign_id": none, "campaign_name": names, "source": sources, "medium": media, "term": none,
+        "content": none})  # fmt: skip
+    ads = struct_column(kind.field("google_ads_campaign").type, traffic_of_event, {
+        "customer_id": ["123-456-7890" if t.gclid else None for t in traffic], "account_name": none,
+        "campaign_id": ["2071" if t.gclid else None for t in traffic], "campaign_name": names,
+        "ad_group_id": none, "ad_group_name": none,
+    }, mask=~np.array([t.gclid for t in traffic])[traffic_of_event])  # fmt: skip
+    cross = struct_column(kind.field("cross_channel_campaign").type, traffic_of_event, {
+        "campaign_id": none, "campaign_name": names, "source": sources, "medium": media, "source_platform": none,
+        "default_channel_group": [t.channel for t in traffic], "primary_channel_group": [t.channel for t in traffic],
+    })  # fmt: skip
+    return pa.StructArray.from_arrays([manual, ads, cross], fields=list(kind),
+                                      mask=pa.array(np.full(len(traffic_of_event), intraday), pa.bool_()))
 
 
 def _remember_users(
@@ -317,6 +364,8 @@ def _remember_users(
     users.acquired = np.concatenate([users.acquired, s["traffic"][is_new]])
     users.sessions = np.concatenate([users.sessions, np.zeros(int(is_new.sum()), dtype=np.int64)])
     users.registered = np.concatenate([users.registered, np.zeros(int(is_new.sum()), dtype=bool)])
+    users.last_click = np.concatenate([users.last_click, np.full(int(is_new.sum()), -1, dtype=np.int64)])
+    users.last_click_at = np.concatenate([users.last_click_at, np.zeros(int(is_new.sum()), dtype=np.int64)])
     np.add.at(users.sessions, s["user"], 1)
     signed_up = np.unique(s["user"][sess[block == B_SIGN_UP]])
     users.registered[signed_up] = True

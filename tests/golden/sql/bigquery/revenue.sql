@@ -16,7 +16,99 @@ WITH raw_events AS (
     event_timestamp,
     event_name,
     user_pseudo_id,
-    collected_traffic_source,
+    collected_traffic_source AS collected_traffic_source,
+    CASE
+      WHEN NOT (
+        session_traffic_source_last_click.cross_channel_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      ) IS NULL
+      THEN session_traffic_source_last_click.cross_channel_campaign.source
+      WHEN NOT (
+        session_traffic_source_last_click.manual_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.manual_campaign.medium
+      ) IS NULL
+      THEN session_traffic_source_last_click.manual_campaign.source
+      WHEN NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_id
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_name
+      ) IS NULL
+      THEN 'google'
+    END AS lc_source,
+    CASE
+      WHEN NOT (
+        session_traffic_source_last_click.cross_channel_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      ) IS NULL
+      THEN session_traffic_source_last_click.cross_channel_campaign.medium
+      WHEN NOT (
+        session_traffic_source_last_click.manual_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.manual_campaign.medium
+      ) IS NULL
+      THEN session_traffic_source_last_click.manual_campaign.medium
+      WHEN NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_id
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_name
+      ) IS NULL
+      THEN 'cpc'
+    END AS lc_medium,
+    CASE
+      WHEN NOT (
+        session_traffic_source_last_click.cross_channel_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      ) IS NULL
+      THEN session_traffic_source_last_click.cross_channel_campaign.campaign_name
+      WHEN NOT (
+        session_traffic_source_last_click.manual_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.manual_campaign.medium
+      ) IS NULL
+      THEN session_traffic_source_last_click.manual_campaign.campaign_name
+      WHEN NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_id
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_name
+      ) IS NULL
+      THEN session_traffic_source_last_click.google_ads_campaign.campaign_name
+    END AS lc_campaign,
+    CASE
+      WHEN NOT (
+        session_traffic_source_last_click.cross_channel_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      ) IS NULL
+      THEN session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      WHEN NOT (
+        session_traffic_source_last_click.manual_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.manual_campaign.medium
+      ) IS NULL
+      THEN NULL
+      WHEN NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_id
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_name
+      ) IS NULL
+      THEN NULL
+    END AS lc_channel,
     ecommerce.transaction_id AS transaction_id,
     (
       SELECT
@@ -41,7 +133,15 @@ WITH raw_events AS (
       WHERE
         param.key = 'value'
       LIMIT 1
-    ) AS param_value
+    ) AS param_value,
+    (
+      SELECT
+        param.value
+      FROM UNNEST(event_params) AS param
+      WHERE
+        param.key = 'page_location'
+      LIMIT 1
+    ) AS param_page_location
   FROM `your-project.analytics_123456789.events_*`
   WHERE
     _TABLE_SUFFIX BETWEEN @start_date AND @end_date
@@ -59,58 +159,309 @@ WITH raw_events AS (
     param_ga_session_id,
     param_payment_type,
     param_value,
-    collected_traffic_source,
+    param_page_location,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_source, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            param_page_location.string_value,
+            CAST(param_page_location.int_value AS STRING),
+            CAST(param_page_location.float_value AS STRING),
+            CAST(param_page_location.double_value AS STRING)
+          ),
+          '[?&]utm_source=([^&#]*)'
+        ),
+        ''
+      )
+    ) AS click_source,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_medium, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            param_page_location.string_value,
+            CAST(param_page_location.int_value AS STRING),
+            CAST(param_page_location.float_value AS STRING),
+            CAST(param_page_location.double_value AS STRING)
+          ),
+          '[?&]utm_medium=([^&#]*)'
+        ),
+        ''
+      )
+    ) AS click_medium,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_campaign_name, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            param_page_location.string_value,
+            CAST(param_page_location.int_value AS STRING),
+            CAST(param_page_location.float_value AS STRING),
+            CAST(param_page_location.double_value AS STRING)
+          ),
+          '[?&]utm_campaign=([^&#]*)'
+        ),
+        ''
+      )
+    ) AS click_campaign,
+    COALESCE(
+      NULLIF(collected_traffic_source.gclid, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            param_page_location.string_value,
+            CAST(param_page_location.int_value AS STRING),
+            CAST(param_page_location.float_value AS STRING),
+            CAST(param_page_location.double_value AS STRING)
+          ),
+          '[?&]gclid=([^&#]*)'
+        ),
+        ''
+      )
+    ) AS click_gclid,
+    lc_source,
+    lc_medium,
+    lc_campaign,
+    lc_channel,
     NULLIF(NULLIF(transaction_id, ''), '(not set)') AS transaction_id
   FROM raw_events
 ), session_firsts AS (
   SELECT
     session_key,
+    MIN_BY(user_pseudo_id, CASE WHEN TRUE THEN event_timestamp END) AS visitor,
+    MIN_BY(event_timestamp, CASE WHEN TRUE THEN event_timestamp END) AS started,
     MIN_BY(
-      collected_traffic_source,
+      STRUCT(
+        lc_source AS source,
+        lc_medium AS medium,
+        lc_campaign AS campaign,
+        lc_channel AS channel
+      ),
       CASE
-        WHEN NOT COALESCE(
-          collected_traffic_source.manual_source,
-          collected_traffic_source.manual_medium,
-          collected_traffic_source.manual_campaign_name,
-          collected_traffic_source.gclid
-        ) IS NULL
+        WHEN NOT COALESCE(lc_source, lc_medium, lc_campaign, lc_channel) IS NULL
         THEN event_timestamp
       END
-    ) AS traffic
+    ) AS last_click,
+    MIN_BY(
+      STRUCT(
+        click_source AS source,
+        click_medium AS medium,
+        click_campaign AS campaign,
+        click_gclid AS gclid
+      ),
+      CASE
+        WHEN NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+        THEN event_timestamp
+      END
+    ) AS click
   FROM scanned_events
   WHERE
     NOT session_key IS NULL
-    AND NOT COALESCE(
-      collected_traffic_source.manual_source,
-      collected_traffic_source.manual_medium,
-      collected_traffic_source.manual_campaign_name,
-      collected_traffic_source.gclid
-    ) IS NULL
+    AND (
+      TRUE
+      OR TRUE
+      OR NOT COALESCE(lc_source, lc_medium, lc_campaign, lc_channel) IS NULL
+      OR NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+    )
   GROUP BY
     session_key
+), prior_params AS (
+  SELECT
+    user_pseudo_id,
+    event_timestamp,
+    collected_traffic_source AS collected_traffic_source,
+    (
+      SELECT
+        param.value
+      FROM UNNEST(event_params) AS param
+      WHERE
+        param.key = 'ga_session_id'
+      LIMIT 1
+    ) AS session_id,
+    (
+      SELECT
+        param.value
+      FROM UNNEST(event_params) AS param
+      WHERE
+        param.key = 'page_location'
+      LIMIT 1
+    ) AS page_location
+  FROM `your-project.analytics_123456789.events_*`
+  WHERE
+    _TABLE_SUFFIX BETWEEN FORMAT_DATE('%Y%m%d', DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 30 DAY)) AND FORMAT_DATE('%Y%m%d', DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 1 DAY))
+), prior_clicks AS (
+  SELECT
+    user_pseudo_id || '.' || CAST(COALESCE(session_id.int_value, SAFE_CAST(session_id.string_value AS INT64)) AS STRING) AS session_key,
+    user_pseudo_id,
+    event_timestamp,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_source, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            page_location.string_value,
+            CAST(page_location.int_value AS STRING),
+            CAST(page_location.float_value AS STRING),
+            CAST(page_location.double_value AS STRING)
+          ),
+          '[?&]utm_source=([^&#]*)'
+        ),
+        ''
+      )
+    ) AS click_source,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_medium, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            page_location.string_value,
+            CAST(page_location.int_value AS STRING),
+            CAST(page_location.float_value AS STRING),
+            CAST(page_location.double_value AS STRING)
+          ),
+          '[?&]utm_medium=([^&#]*)'
+        ),
+        ''
+      )
+    ) AS click_medium,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_campaign_name, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            page_location.string_value,
+            CAST(page_location.int_value AS STRING),
+            CAST(page_location.float_value AS STRING),
+            CAST(page_location.double_value AS STRING)
+          ),
+          '[?&]utm_campaign=([^&#]*)'
+        ),
+        ''
+      )
+    ) AS click_campaign,
+    COALESCE(
+      NULLIF(collected_traffic_source.gclid, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            page_location.string_value,
+            CAST(page_location.int_value AS STRING),
+            CAST(page_location.float_value AS STRING),
+            CAST(page_location.double_value AS STRING)
+          ),
+          '[?&]gclid=([^&#]*)'
+        ),
+        ''
+      )
+    ) AS click_gclid
+  FROM prior_params
+), prior_sessions AS (
+  SELECT
+    session_key,
+    MIN(user_pseudo_id) AS visitor,
+    MIN(
+      CASE
+        WHEN NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+        THEN event_timestamp
+      END
+    ) AS started,
+    MIN_BY(
+      STRUCT(
+        click_source AS source,
+        click_medium AS medium,
+        click_campaign AS campaign,
+        click_gclid AS gclid
+      ),
+      CASE
+        WHEN NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+        THEN event_timestamp
+      END
+    ) AS click
+  FROM prior_clicks
+  WHERE
+    NOT session_key IS NULL
+    AND NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+  GROUP BY
+    session_key
+), session_clicks AS (
+  SELECT
+    session_key,
+    visitor,
+    started,
+    click,
+    FALSE AS is_prior
+  FROM session_firsts
+  UNION ALL
+  SELECT
+    session_key,
+    visitor,
+    started,
+    click,
+    TRUE AS is_prior
+  FROM prior_sessions
+), session_carrying AS (
+  SELECT
+    session_key,
+    LAST_VALUE(click IGNORE NULLS) OVER (
+      PARTITION BY visitor
+      ORDER BY started
+      RANGE BETWEEN 2592000000000 PRECEDING AND CURRENT ROW
+    ) AS carried,
+    is_prior
+  FROM session_clicks
+), session_carried AS (
+  SELECT
+    session_key,
+    carried
+  FROM session_carrying
+  WHERE
+    NOT is_prior
+), session_attributed AS (
+  SELECT
+    f.*,
+    c.carried
+  FROM session_firsts AS f
+  LEFT JOIN session_carried AS c
+    ON f.session_key = c.session_key
 ), session_sources AS (
   SELECT
     *,
     CASE
-      WHEN traffic IS NULL
+      WHEN NOT last_click IS NULL
+      THEN COALESCE(last_click.source, '(not set)')
+      WHEN carried IS NULL
       THEN '(direct)'
-      WHEN traffic.manual_source IS NULL AND NOT traffic.gclid IS NULL
+      WHEN (
+        carried.source
+      ) IS NULL AND NOT (
+        carried.gclid
+      ) IS NULL
       THEN 'google'
-      ELSE COALESCE(traffic.manual_source, '(not set)')
+      ELSE COALESCE(carried.source, '(not set)')
     END AS source,
     CASE
-      WHEN traffic IS NULL
+      WHEN NOT last_click IS NULL
+      THEN COALESCE(last_click.medium, '(not set)')
+      WHEN carried IS NULL
       THEN '(none)'
-      WHEN traffic.manual_source IS NULL AND NOT traffic.gclid IS NULL
+      WHEN (
+        carried.source
+      ) IS NULL AND NOT (
+        carried.gclid
+      ) IS NULL
       THEN 'cpc'
-      ELSE COALESCE(traffic.manual_medium, '(not set)')
+      ELSE COALESCE(carried.medium, '(not set)')
     END AS medium,
     CASE
-      WHEN traffic IS NULL
+      WHEN NOT last_click IS NULL
+      THEN COALESCE(last_click.campaign, '(not set)')
+      WHEN carried IS NULL
       THEN '(direct)'
-      ELSE COALESCE(traffic.manual_campaign_name, '(not set)')
-    END AS campaign
-  FROM session_firsts
+      ELSE COALESCE(carried.campaign, '(not set)')
+    END AS campaign,
+    last_click.channel AS ga4_channel
+  FROM session_attributed
 ), session_categories AS (
   SELECT
     *,
@@ -951,63 +1302,66 @@ WITH raw_events AS (
 ), sessions AS (
   SELECT
     *,
-    CASE
-      WHEN LOWER(source) = '(direct)' AND LOWER(medium) IN ('(none)', '(not set)')
-      THEN 'Direct'
-      WHEN INSTR(LOWER(campaign), 'cross-network') > 0
-      THEN 'Cross-network'
-      WHEN (
-        source_category = 'SHOPPING'
+    COALESCE(
+      ga4_channel,
+      CASE
+        WHEN LOWER(source) = '(direct)' AND LOWER(medium) IN ('(none)', '(not set)')
+        THEN 'Direct'
+        WHEN INSTR(LOWER(campaign), 'cross-network') > 0
+        THEN 'Cross-network'
+        WHEN (
+          source_category = 'SHOPPING'
+          OR REGEXP_CONTAINS(LOWER(campaign), '^(.*(([^a-df-z]|^)shop|shopping).*)$')
+        )
+        AND REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Shopping'
+        WHEN source_category = 'SEARCH'
+        AND REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Search'
+        WHEN source_category = 'SOCIAL'
+        AND REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Social'
+        WHEN source_category = 'VIDEO'
+        AND REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Video'
+        WHEN LOWER(medium) IN ('display', 'banner', 'expandable', 'interstitial', 'cpm')
+        THEN 'Display'
+        WHEN REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Other'
+        WHEN source_category = 'SHOPPING'
         OR REGEXP_CONTAINS(LOWER(campaign), '^(.*(([^a-df-z]|^)shop|shopping).*)$')
-      )
-      AND REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Shopping'
-      WHEN source_category = 'SEARCH'
-      AND REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Search'
-      WHEN source_category = 'SOCIAL'
-      AND REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Social'
-      WHEN source_category = 'VIDEO'
-      AND REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Video'
-      WHEN LOWER(medium) IN ('display', 'banner', 'expandable', 'interstitial', 'cpm')
-      THEN 'Display'
-      WHEN REGEXP_CONTAINS(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Other'
-      WHEN source_category = 'SHOPPING'
-      OR REGEXP_CONTAINS(LOWER(campaign), '^(.*(([^a-df-z]|^)shop|shopping).*)$')
-      THEN 'Organic Shopping'
-      WHEN source_category = 'SOCIAL'
-      OR LOWER(medium) IN (
-        'social',
-        'social-network',
-        'social-media',
-        'sm',
-        'social network',
-        'social media'
-      )
-      THEN 'Organic Social'
-      WHEN source_category = 'VIDEO' OR REGEXP_CONTAINS(LOWER(medium), '^(.*video.*)$')
-      THEN 'Organic Video'
-      WHEN source_category = 'SEARCH' OR LOWER(medium) = 'organic'
-      THEN 'Organic Search'
-      WHEN LOWER(medium) IN ('referral', 'app', 'link')
-      THEN 'Referral'
-      WHEN REGEXP_CONTAINS(LOWER(source), 'email|e-mail|e_mail|e mail')
-      OR REGEXP_CONTAINS(LOWER(medium), 'email|e-mail|e_mail|e mail')
-      THEN 'Email'
-      WHEN LOWER(medium) = 'affiliate'
-      THEN 'Affiliates'
-      WHEN LOWER(medium) = 'audio'
-      THEN 'Audio'
-      WHEN LOWER(source) = 'sms' OR LOWER(medium) = 'sms'
-      THEN 'SMS'
-      WHEN REGEXP_CONTAINS(LOWER(medium), 'push$|mobile|notification')
-      OR LOWER(source) = 'firebase'
-      THEN 'Mobile Push Notifications'
-      ELSE 'Unassigned'
-    END AS channel
+        THEN 'Organic Shopping'
+        WHEN source_category = 'SOCIAL'
+        OR LOWER(medium) IN (
+          'social',
+          'social-network',
+          'social-media',
+          'sm',
+          'social network',
+          'social media'
+        )
+        THEN 'Organic Social'
+        WHEN source_category = 'VIDEO' OR REGEXP_CONTAINS(LOWER(medium), '^(.*video.*)$')
+        THEN 'Organic Video'
+        WHEN source_category = 'SEARCH' OR LOWER(medium) = 'organic'
+        THEN 'Organic Search'
+        WHEN LOWER(medium) IN ('referral', 'app', 'link')
+        THEN 'Referral'
+        WHEN REGEXP_CONTAINS(LOWER(source), 'email|e-mail|e_mail|e mail')
+        OR REGEXP_CONTAINS(LOWER(medium), 'email|e-mail|e_mail|e mail')
+        THEN 'Email'
+        WHEN LOWER(medium) = 'affiliate'
+        THEN 'Affiliates'
+        WHEN LOWER(medium) = 'audio'
+        THEN 'Audio'
+        WHEN LOWER(source) = 'sms' OR LOWER(medium) = 'sms'
+        THEN 'SMS'
+        WHEN REGEXP_CONTAINS(LOWER(medium), 'push$|mobile|notification')
+        OR LOWER(source) = 'firebase'
+        THEN 'Mobile Push Notifications'
+        ELSE 'Unassigned'
+      END
+    ) AS channel
   FROM session_categories
 ), kept_events AS (
   SELECT

@@ -17,9 +17,102 @@ WITH raw_events AS (
     event_name,
     user_pseudo_id,
     device.category AS dim_device_category,
-    collected_traffic_source,
+    collected_traffic_source AS collected_traffic_source,
+    CASE
+      WHEN NOT (
+        session_traffic_source_last_click.cross_channel_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      ) IS NULL
+      THEN session_traffic_source_last_click.cross_channel_campaign.source
+      WHEN NOT (
+        session_traffic_source_last_click.manual_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.manual_campaign.medium
+      ) IS NULL
+      THEN session_traffic_source_last_click.manual_campaign.source
+      WHEN NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_id
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_name
+      ) IS NULL
+      THEN 'google'
+    END AS lc_source,
+    CASE
+      WHEN NOT (
+        session_traffic_source_last_click.cross_channel_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      ) IS NULL
+      THEN session_traffic_source_last_click.cross_channel_campaign.medium
+      WHEN NOT (
+        session_traffic_source_last_click.manual_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.manual_campaign.medium
+      ) IS NULL
+      THEN session_traffic_source_last_click.manual_campaign.medium
+      WHEN NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_id
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_name
+      ) IS NULL
+      THEN 'cpc'
+    END AS lc_medium,
+    CASE
+      WHEN NOT (
+        session_traffic_source_last_click.cross_channel_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      ) IS NULL
+      THEN session_traffic_source_last_click.cross_channel_campaign.campaign_name
+      WHEN NOT (
+        session_traffic_source_last_click.manual_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.manual_campaign.medium
+      ) IS NULL
+      THEN session_traffic_source_last_click.manual_campaign.campaign_name
+      WHEN NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_id
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_name
+      ) IS NULL
+      THEN session_traffic_source_last_click.google_ads_campaign.campaign_name
+    END AS lc_campaign,
+    CASE
+      WHEN NOT (
+        session_traffic_source_last_click.cross_channel_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      ) IS NULL
+      THEN session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      WHEN NOT (
+        session_traffic_source_last_click.manual_campaign.source
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.manual_campaign.medium
+      ) IS NULL
+      THEN NULL
+      WHEN NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_id
+      ) IS NULL
+      OR NOT (
+        session_traffic_source_last_click.google_ads_campaign.campaign_name
+      ) IS NULL
+      THEN NULL
+    END AS lc_channel,
     ecommerce.transaction_id AS transaction_id,
-    LIST_FILTER(event_params, LAMBDA param : param.key = 'ga_session_id')[1].value AS param_ga_session_id
+    LIST_FILTER(event_params, LAMBDA param : param.key = 'ga_session_id')[1].value AS param_ga_session_id,
+    LIST_FILTER(event_params, LAMBDA param : param.key = 'page_location')[1].value AS param_page_location
   FROM events
   WHERE
     event_date BETWEEN $start_date AND $end_date
@@ -36,58 +129,288 @@ WITH raw_events AS (
     ) AS TEXT) AS session_key,
     dim_device_category,
     param_ga_session_id,
-    collected_traffic_source,
+    param_page_location,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_source, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            param_page_location.string_value,
+            CAST(param_page_location.int_value AS TEXT),
+            CAST(param_page_location.float_value AS TEXT),
+            CAST(param_page_location.double_value AS TEXT)
+          ),
+          '[?&]utm_source=([^&#]*)',
+          1
+        ),
+        ''
+      )
+    ) AS click_source,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_medium, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            param_page_location.string_value,
+            CAST(param_page_location.int_value AS TEXT),
+            CAST(param_page_location.float_value AS TEXT),
+            CAST(param_page_location.double_value AS TEXT)
+          ),
+          '[?&]utm_medium=([^&#]*)',
+          1
+        ),
+        ''
+      )
+    ) AS click_medium,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_campaign_name, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            param_page_location.string_value,
+            CAST(param_page_location.int_value AS TEXT),
+            CAST(param_page_location.float_value AS TEXT),
+            CAST(param_page_location.double_value AS TEXT)
+          ),
+          '[?&]utm_campaign=([^&#]*)',
+          1
+        ),
+        ''
+      )
+    ) AS click_campaign,
+    COALESCE(
+      NULLIF(collected_traffic_source.gclid, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            param_page_location.string_value,
+            CAST(param_page_location.int_value AS TEXT),
+            CAST(param_page_location.float_value AS TEXT),
+            CAST(param_page_location.double_value AS TEXT)
+          ),
+          '[?&]gclid=([^&#]*)',
+          1
+        ),
+        ''
+      )
+    ) AS click_gclid,
+    lc_source,
+    lc_medium,
+    lc_campaign,
+    lc_channel,
     NULLIF(NULLIF(transaction_id, ''), '(not set)') AS transaction_id
   FROM raw_events
 ), session_firsts AS (
   SELECT
     session_key,
+    ARG_MIN(user_pseudo_id, CASE WHEN TRUE THEN event_timestamp END) AS visitor,
+    ARG_MIN(event_timestamp, CASE WHEN TRUE THEN event_timestamp END) AS started,
     ARG_MIN(
-      collected_traffic_source,
+      {'source': lc_source, 'medium': lc_medium, 'campaign': lc_campaign, 'channel': lc_channel},
       CASE
-        WHEN NOT COALESCE(
-          collected_traffic_source.manual_source,
-          collected_traffic_source.manual_medium,
-          collected_traffic_source.manual_campaign_name,
-          collected_traffic_source.gclid
-        ) IS NULL
+        WHEN NOT COALESCE(lc_source, lc_medium, lc_campaign, lc_channel) IS NULL
         THEN event_timestamp
       END
-    ) AS traffic
+    ) AS last_click,
+    ARG_MIN(
+      {'source': click_source, 'medium': click_medium, 'campaign': click_campaign, 'gclid': click_gclid},
+      CASE
+        WHEN NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+        THEN event_timestamp
+      END
+    ) AS click
   FROM scanned_events
   WHERE
     NOT session_key IS NULL
-    AND NOT COALESCE(
-      collected_traffic_source.manual_source,
-      collected_traffic_source.manual_medium,
-      collected_traffic_source.manual_campaign_name,
-      collected_traffic_source.gclid
-    ) IS NULL
+    AND (
+      TRUE
+      OR TRUE
+      OR NOT COALESCE(lc_source, lc_medium, lc_campaign, lc_channel) IS NULL
+      OR NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+    )
   GROUP BY
     session_key
+), prior_params AS (
+  SELECT
+    user_pseudo_id,
+    event_timestamp,
+    collected_traffic_source AS collected_traffic_source,
+    LIST_FILTER(event_params, LAMBDA param : param.key = 'ga_session_id')[1].value AS session_id,
+    LIST_FILTER(event_params, LAMBDA param : param.key = 'page_location')[1].value AS page_location
+  FROM events
+  WHERE
+    event_date BETWEEN STRFTIME(CAST(STRPTIME($start_date, '%Y%m%d') AS DATE) - INTERVAL 30 DAY, '%Y%m%d') AND STRFTIME(CAST(STRPTIME($start_date, '%Y%m%d') AS DATE) - INTERVAL 1 DAY, '%Y%m%d')
+), prior_clicks AS (
+  SELECT
+    user_pseudo_id || '.' || CAST(COALESCE(session_id.int_value, TRY_CAST(session_id.string_value AS BIGINT)) AS TEXT) AS session_key,
+    user_pseudo_id,
+    event_timestamp,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_source, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            page_location.string_value,
+            CAST(page_location.int_value AS TEXT),
+            CAST(page_location.float_value AS TEXT),
+            CAST(page_location.double_value AS TEXT)
+          ),
+          '[?&]utm_source=([^&#]*)',
+          1
+        ),
+        ''
+      )
+    ) AS click_source,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_medium, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            page_location.string_value,
+            CAST(page_location.int_value AS TEXT),
+            CAST(page_location.float_value AS TEXT),
+            CAST(page_location.double_value AS TEXT)
+          ),
+          '[?&]utm_medium=([^&#]*)',
+          1
+        ),
+        ''
+      )
+    ) AS click_medium,
+    COALESCE(
+      NULLIF(collected_traffic_source.manual_campaign_name, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            page_location.string_value,
+            CAST(page_location.int_value AS TEXT),
+            CAST(page_location.float_value AS TEXT),
+            CAST(page_location.double_value AS TEXT)
+          ),
+          '[?&]utm_campaign=([^&#]*)',
+          1
+        ),
+        ''
+      )
+    ) AS click_campaign,
+    COALESCE(
+      NULLIF(collected_traffic_source.gclid, ''),
+      NULLIF(
+        REGEXP_EXTRACT(
+          COALESCE(
+            page_location.string_value,
+            CAST(page_location.int_value AS TEXT),
+            CAST(page_location.float_value AS TEXT),
+            CAST(page_location.double_value AS TEXT)
+          ),
+          '[?&]gclid=([^&#]*)',
+          1
+        ),
+        ''
+      )
+    ) AS click_gclid
+  FROM prior_params
+), prior_sessions AS (
+  SELECT
+    session_key,
+    MIN(user_pseudo_id) AS visitor,
+    MIN(
+      CASE
+        WHEN NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+        THEN event_timestamp
+      END
+    ) AS started,
+    ARG_MIN(
+      {'source': click_source, 'medium': click_medium, 'campaign': click_campaign, 'gclid': click_gclid},
+      CASE
+        WHEN NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+        THEN event_timestamp
+      END
+    ) AS click
+  FROM prior_clicks
+  WHERE
+    NOT session_key IS NULL
+    AND NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+  GROUP BY
+    session_key
+), session_clicks AS (
+  SELECT
+    session_key,
+    visitor,
+    started,
+    click,
+    FALSE AS is_prior
+  FROM session_firsts
+  UNION ALL
+  SELECT
+    session_key,
+    visitor,
+    started,
+    click,
+    TRUE AS is_prior
+  FROM prior_sessions
+), session_carrying AS (
+  SELECT
+    session_key,
+    LAST_VALUE(click IGNORE NULLS) OVER (
+      PARTITION BY visitor
+      ORDER BY started
+      RANGE BETWEEN 2592000000000 PRECEDING AND CURRENT ROW
+    ) AS carried,
+    is_prior
+  FROM session_clicks
+), session_carried AS (
+  SELECT
+    session_key,
+    carried
+  FROM session_carrying
+  WHERE
+    NOT is_prior
+), session_attributed AS (
+  SELECT
+    f.*,
+    c.carried
+  FROM session_firsts AS f
+  LEFT JOIN session_carried AS c
+    ON f.session_key = c.session_key
 ), session_sources AS (
   SELECT
     *,
     CASE
-      WHEN traffic IS NULL
+      WHEN NOT last_click IS NULL
+      THEN COALESCE(last_click.source, '(not set)')
+      WHEN carried IS NULL
       THEN '(direct)'
-      WHEN traffic.manual_source IS NULL AND NOT traffic.gclid IS NULL
+      WHEN (
+        carried.source
+      ) IS NULL AND NOT (
+        carried.gclid
+      ) IS NULL
       THEN 'google'
-      ELSE COALESCE(traffic.manual_source, '(not set)')
+      ELSE COALESCE(carried.source, '(not set)')
     END AS source,
     CASE
-      WHEN traffic IS NULL
+      WHEN NOT last_click IS NULL
+      THEN COALESCE(last_click.medium, '(not set)')
+      WHEN carried IS NULL
       THEN '(none)'
-      WHEN traffic.manual_source IS NULL AND NOT traffic.gclid IS NULL
+      WHEN (
+        carried.source
+      ) IS NULL AND NOT (
+        carried.gclid
+      ) IS NULL
       THEN 'cpc'
-      ELSE COALESCE(traffic.manual_medium, '(not set)')
+      ELSE COALESCE(carried.medium, '(not set)')
     END AS medium,
     CASE
-      WHEN traffic IS NULL
+      WHEN NOT last_click IS NULL
+      THEN COALESCE(last_click.campaign, '(not set)')
+      WHEN carried IS NULL
       THEN '(direct)'
-      ELSE COALESCE(traffic.manual_campaign_name, '(not set)')
-    END AS campaign
-  FROM session_firsts
+      ELSE COALESCE(carried.campaign, '(not set)')
+    END AS campaign,
+    last_click.channel AS ga4_channel
+  FROM session_attributed
 ), session_categories AS (
   SELECT
     *,
@@ -928,63 +1251,66 @@ WITH raw_events AS (
 ), sessions AS (
   SELECT
     *,
-    CASE
-      WHEN LOWER(source) = '(direct)' AND LOWER(medium) IN ('(none)', '(not set)')
-      THEN 'Direct'
-      WHEN STRPOS(LOWER(campaign), 'cross-network') > 0
-      THEN 'Cross-network'
-      WHEN (
-        source_category = 'SHOPPING'
+    COALESCE(
+      ga4_channel,
+      CASE
+        WHEN LOWER(source) = '(direct)' AND LOWER(medium) IN ('(none)', '(not set)')
+        THEN 'Direct'
+        WHEN STRPOS(LOWER(campaign), 'cross-network') > 0
+        THEN 'Cross-network'
+        WHEN (
+          source_category = 'SHOPPING'
+          OR REGEXP_MATCHES(LOWER(campaign), '^(.*(([^a-df-z]|^)shop|shopping).*)$')
+        )
+        AND REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Shopping'
+        WHEN source_category = 'SEARCH'
+        AND REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Search'
+        WHEN source_category = 'SOCIAL'
+        AND REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Social'
+        WHEN source_category = 'VIDEO'
+        AND REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Video'
+        WHEN LOWER(medium) IN ('display', 'banner', 'expandable', 'interstitial', 'cpm')
+        THEN 'Display'
+        WHEN REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
+        THEN 'Paid Other'
+        WHEN source_category = 'SHOPPING'
         OR REGEXP_MATCHES(LOWER(campaign), '^(.*(([^a-df-z]|^)shop|shopping).*)$')
-      )
-      AND REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Shopping'
-      WHEN source_category = 'SEARCH'
-      AND REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Search'
-      WHEN source_category = 'SOCIAL'
-      AND REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Social'
-      WHEN source_category = 'VIDEO'
-      AND REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Video'
-      WHEN LOWER(medium) IN ('display', 'banner', 'expandable', 'interstitial', 'cpm')
-      THEN 'Display'
-      WHEN REGEXP_MATCHES(LOWER(medium), '^(.*cp.*|ppc|retargeting|paid.*)$')
-      THEN 'Paid Other'
-      WHEN source_category = 'SHOPPING'
-      OR REGEXP_MATCHES(LOWER(campaign), '^(.*(([^a-df-z]|^)shop|shopping).*)$')
-      THEN 'Organic Shopping'
-      WHEN source_category = 'SOCIAL'
-      OR LOWER(medium) IN (
-        'social',
-        'social-network',
-        'social-media',
-        'sm',
-        'social network',
-        'social media'
-      )
-      THEN 'Organic Social'
-      WHEN source_category = 'VIDEO' OR REGEXP_MATCHES(LOWER(medium), '^(.*video.*)$')
-      THEN 'Organic Video'
-      WHEN source_category = 'SEARCH' OR LOWER(medium) = 'organic'
-      THEN 'Organic Search'
-      WHEN LOWER(medium) IN ('referral', 'app', 'link')
-      THEN 'Referral'
-      WHEN REGEXP_MATCHES(LOWER(source), 'email|e-mail|e_mail|e mail')
-      OR REGEXP_MATCHES(LOWER(medium), 'email|e-mail|e_mail|e mail')
-      THEN 'Email'
-      WHEN LOWER(medium) = 'affiliate'
-      THEN 'Affiliates'
-      WHEN LOWER(medium) = 'audio'
-      THEN 'Audio'
-      WHEN LOWER(source) = 'sms' OR LOWER(medium) = 'sms'
-      THEN 'SMS'
-      WHEN REGEXP_MATCHES(LOWER(medium), 'push$|mobile|notification')
-      OR LOWER(source) = 'firebase'
-      THEN 'Mobile Push Notifications'
-      ELSE 'Unassigned'
-    END AS channel
+        THEN 'Organic Shopping'
+        WHEN source_category = 'SOCIAL'
+        OR LOWER(medium) IN (
+          'social',
+          'social-network',
+          'social-media',
+          'sm',
+          'social network',
+          'social media'
+        )
+        THEN 'Organic Social'
+        WHEN source_category = 'VIDEO' OR REGEXP_MATCHES(LOWER(medium), '^(.*video.*)$')
+        THEN 'Organic Video'
+        WHEN source_category = 'SEARCH' OR LOWER(medium) = 'organic'
+        THEN 'Organic Search'
+        WHEN LOWER(medium) IN ('referral', 'app', 'link')
+        THEN 'Referral'
+        WHEN REGEXP_MATCHES(LOWER(source), 'email|e-mail|e_mail|e mail')
+        OR REGEXP_MATCHES(LOWER(medium), 'email|e-mail|e_mail|e mail')
+        THEN 'Email'
+        WHEN LOWER(medium) = 'affiliate'
+        THEN 'Affiliates'
+        WHEN LOWER(medium) = 'audio'
+        THEN 'Audio'
+        WHEN LOWER(source) = 'sms' OR LOWER(medium) = 'sms'
+        THEN 'SMS'
+        WHEN REGEXP_MATCHES(LOWER(medium), 'push$|mobile|notification')
+        OR LOWER(source) = 'firebase'
+        THEN 'Mobile Push Notifications'
+        ELSE 'Unassigned'
+      END
+    ) AS channel
   FROM session_categories
 ), kept_events AS (
   SELECT

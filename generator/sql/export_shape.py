@@ -1,0 +1,78 @@
+"""Which attribution columns a GA4 export has: they arrived over the years and are never backfilled (ga4.md §11).
+
+The generated SQL reads them through `dialects.ExportColumn`; for an export era without a column, the SQL
+reads a typed NULL in its place, so the same statement runs (and attributes sessions by the older method).
+The warehouse keeps every column (NULL on days exported before it existed), so it reads the newest shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Fields = tuple[tuple[str, "str | Fields"], ...]  # (name, DuckDB scalar type or the fields of a nested STRUCT)
+
+COLLECTED_TRAFFIC_SOURCE: Fields = (
+    ("manual_campaign_name", "VARCHAR"),
+    ("manual_source", "VARCHAR"),
+    ("manual_medium", "VARCHAR"),
+    ("gclid", "VARCHAR"),
+)
+_MANUAL_CAMPAIGN: Fields = (("campaign_id", "VARCHAR"), ("campaign_name", "VARCHAR"), ("source", "VARCHAR"),
+                            ("medium", "VARCHAR"), ("term", "VARCHAR"), ("content", "VARCHAR"))
+_GOOGLE_ADS_CAMPAIGN: Fields = (("customer_id", "VARCHAR"), ("account_name", "VARCHAR"), ("campaign_id", "VARCHAR"),
+                                ("campaign_name", "VARCHAR"), ("ad_group_id", "VARCHAR"), ("ad_group_name", "VARCHAR"))
+CROSS_CHANNEL_CAMPAIGN: Fields = (("campaign_id", "VARCHAR"), ("campaign_name", "VARCHAR"), ("source", "VARCHAR"),
+                                  ("medium", "VARCHAR"), ("source_platform", "VARCHAR"),
+                                  ("default_channel_group", "VARCHAR"), ("primary_channel_group", "VARCHAR"))
+LAST_CLICK: Fields = (("manual_campaign", _MANUAL_CAMPAIGN), ("google_ads_campaign", _GOOGLE_ADS_CAMPAIGN),
+                      ("cross_channel_campaign", CROSS_CHANNEL_CAMPAIGN))
+
+
+def struct_type(fields: Fields) -> str:
+    """The DuckDB type of a STRUCT with these fields."""
+    return "STRUCT(" + ", ".join(f"{name} {kind if isinstance(kind, str) else struct_type(kind)}"
+                                 for name, kind in fields) + ")"
+
+
+@dataclass(frozen=True)
+class ExportShape:
+    """The attribution columns an export has (`era` names the shape, see `ERAS`)."""
+
+    era: str
+    collected_traffic_source: bool = True
+    session_traffic_source_last_click: bool = True
+    cross_channel_campaign: bool = True
+
+    def has(self, path: str) -> bool:
+        """Whether the export has the column (or `column.field`) `path`."""
+        return bool(getattr(self, path.split(".")[-1], True))
+
+    @staticmethod
+    def column_type(path: str) -> str:
+        """The DuckDB type of the column (or `column.field`) `path` (for the typed NULL of an absent one)."""
+        return struct_type(_TYPES[path])
+
+    def needed_columns(self) -> list[str]:
+        """The attribution columns the SQL reads from the export in this shape."""
+        out = ["collected_traffic_source"] if self.collected_traffic_source else []
+        if self.session_traffic_source_last_click:
+            out.append("session_traffic_source_last_click"
+                       + (" (with cross_channel_campaign)" if self.cross_channel_campaign else ""))
+        return out
+
+
+_TYPES: dict[str, Fields] = {
+    "collected_traffic_source": COLLECTED_TRAFFIC_SOURCE,
+    "session_traffic_source_last_click": LAST_CLICK,
+    "session_traffic_source_last_click.cross_channel_campaign": CROSS_CHANNEL_CAMPAIGN,
+}
+ERAS: dict[str, ExportShape] = {
+    "legacy": ExportShape("legacy", False, False, False),  # before mid-2023: UTM in page_location only
+    "collected": ExportShape("collected", True, False, False),  # mid-2023 on: collected_traffic_source
+    "last_click": ExportShape("last_click", True, True, False),  # July 2024 on: session_traffic_source_last_click
+    "cross_channel": ExportShape("cross_channel", True, True, True),  # 2024-10-10 on: GA4's channel group
+}
+NEWEST = ERAS["cross_channel"]
+ERA_HELP = ("legacy (before mid-2023), collected (collected_traffic_source, mid-2023 on), last_click "
+            "(session_traffic_source_last_click, July 2024 on), cross_channel (with GA4's channel group, "
+            "October 2024 on; the default)")
