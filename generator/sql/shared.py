@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .attribution import PRIOR_CTES
 from .build import KEPT, PURCHASE, MeasureParts, kept_events, last_day
 from .ctes import Cte, rename_tables
 from .rollup import RolledUp, Rollup, rolls_up
 from .scan import SCANNED, EventColumns
-from .attribution import PRIOR_CTES
 from .sessions import SESSIONS, firsts_from_partials, session_ctes
 
 EVENT_ROWS = "event_rows"
