@@ -65,7 +65,9 @@ class Workspace:
         check_id(kpi_id)
         folders = Counter(self.inside(self.root.parent / sk.doc.path).parent
                           for sk in catalog.kpis.values() if sk.kpi.objective == objective)
-        folder = folders.most_common(1)[0][0] if folders else self.root / folder_name(objective)
+        # the folder with most of them; on a tie, the first by name (the same answer every time)
+        ranked = sorted(folders.items(), key=lambda item: (-item[1], str(item[0])))
+        folder = ranked[0][0] if ranked else self.root / folder_name(objective)
         return self.inside(folder / f"{kpi_id}.yaml")
 
     def schema_prefix(self, path: Path) -> str:

@@ -140,7 +140,7 @@ def _is_leafy(value: dict[str, Any]) -> bool:
         return True
     leaf = all(not isinstance(v, dict) and (not isinstance(v, list) or all(
         not isinstance(x, dict | list) for x in v)) for v in value.values())
-    return leaf and len(repr(value)) <= 90
+    return leaf and len(value) <= 3 and len(repr(value)) <= 90
 
 
 def plain_date(value: Any) -> Any:
