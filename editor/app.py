@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import streamlit as st
+from warehouse.serving import serving_path
 
 from editor.checking import Checked, check
 from editor.events_page import events_page
@@ -19,7 +20,6 @@ from editor.session import OPEN, VIEW, new_kpi, open_file
 from editor.ui_text import plain
 from editor.warehouse_reads import filter_values, last_28_days
 from editor.workspace import Workspace
-from warehouse.serving import serving_path
 
 KPIS_ENV = "KPIBRIDGE_EDIT_KPIS"
 DB_ENV = "KPIBRIDGE_DB"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
-
 from generator.catalog import KpiCatalog
 
 from .checking import Checked, check

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
-
 from generator.catalog import KpiCatalog
 from generator.ga4.dimensions import DIMENSIONS
 from generator.models.filters import OPERATORS
@@ -128,7 +127,7 @@ def where_form(catalog: KpiCatalog, prefix: str, event: str | None, values_of: V
         seen = values_of(subject, name, event) if name else []
         if seen:
             st.selectbox("Values in the loaded data", ["", *seen], key=f"{p}.pick", on_change=_pick_value, args=(p,),
-                          format_func=lambda v: v or f"— {len(seen)} values seen: pick one —")
+                          format_func=lambda v, n=len(seen): v or f"— {n} values seen: pick one —")
     add, remove = st.columns(2)
     add.button("Add a condition", key=f"{prefix}.add", on_click=_resize, args=(count_key, 1))
     if st.session_state[count_key]:

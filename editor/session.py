@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
-
 from generator.catalog import KpiCatalog
 
 from .kpi_state import kpi_data, kpi_state

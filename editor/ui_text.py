@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import streamlit as st
-
 from generator.issues import Issue, Level
 
 from .checking import issue_text

@@ -144,3 +144,27 @@ def test_add_an_event(editor: AppTest, kpis_dir: Path):
     at.text_input(key="ev.trigger").input("When the trial confirmation page loads.").run()
     at.button(key="ev.save").click().run()
     assert "  start_trial:\n    trigger: When the trial confirmation page loads.\n" in (kpis_dir / "events.yaml").read_text()
+
+
+def test_an_invalid_entry_shows_the_same_issue_as_kpi_validate_and_saves_only_as_a_draft(editor: AppTest,
+                                                                                          kpis_dir: Path):
+    at = editor.sidebar.button(key="open:revenue_per_new_user").click().run()
+    at.text_input(key="k.m.formula").input("revenu / new_users").run()
+    typo = errors(at)
+    assert any(e.startswith("KB") and "Did you mean `revenue`?" in e for e in typo), typo
+    at.text_input(key="k.th.warn").input("four").run()
+    before_save = errors(at)
+    assert at.button(key="save.go").disabled  # errors: no plain save
+    at.checkbox(key="save.draft").check().run()
+    at.button(key="save.go").click().run()
+    path = kpis_dir / "revenue" / "revenue_per_new_user.yaml"
+    assert "status: draft" in path.read_text() and "formula: revenu / new_users" in path.read_text()
+    result = kpi_validate("--format", "json", str(kpis_dir))
+    assert result.returncode == 1
+    cli = [i for i in json.loads(result.stdout)["issues"] if i["file"].endswith("revenue_per_new_user.yaml")]
+    assert [i["code"] for i in cli] == ["KB203"]  # the file no longer parses: its references are not checked
+    for issue in cli:  # each issue `kpi validate` reports is shown by the editor, with the same words
+        expected = f"{issue['code']} ({issue['key_path']}): {issue['message']} {issue['hint']}".strip()
+        assert expected in before_save or expected in errors(at) + shown(at.warning), (expected, before_save)
+    at.text_input(key="k.th.warn").input("4").run()  # fixed: the typo's issue is back, as `kpi validate` says
+    assert any("Did you mean `revenue`?" in e for e in errors(at))
