@@ -117,6 +117,10 @@ def save(ws: Workspace, catalog: KpiCatalog, draft: bool) -> None:
     if cand.path is None:
         st.session_state[MESSAGE] = ("error", cand.problem)
         return
+    if cand.original and ws.read(cand.path) != cand.original:
+        st.session_state[MESSAGE] = ("error", f"{ws.display(cand.path)} changed on disk since you opened it: nothing "
+                                     "saved. Open it again to see the new version, then redo your change.")
+        return
     try:
         written = ws.write(cand.path, cand.text)
     except (UnsafePathError, OSError) as exc:
