@@ -13,8 +13,19 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=^])")
 
 
 def plain(text: object) -> str:
-    """Text safe to hand to a Streamlit call that renders Markdown: shown exactly as typed."""
-    return _MARKDOWN.sub(r"\\\1", str(text)).replace("\n", "  \n")
+    """Text safe to hand to a Streamlit call that renders Markdown: shown exactly as typed.
+
+    Names in backticks (as `kpi validate` writes them) stay code spans: inside one, Markdown does nothing,
+    so no link, image or HTML can come from it; everything else has its Markdown characters escaped.
+    """
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0 or any("\n" in p for p in parts[1::2]):
+        return _escape(str(text))
+    return "".join(_escape(p) if i % 2 == 0 else f"`{p}`" for i, p in enumerate(parts))
+
+
+def _escape(text: str) -> str:
+    return _MARKDOWN.sub(r"\\\1", text).replace("\n", "  \n")
 
 
 class IssueBoard:

@@ -49,7 +49,10 @@ def updated_text(original: str, new_data: dict[str, Any]) -> str:
 def new_file_text(data: dict[str, Any], schema_prefix: str) -> str:
     """A new file: the schema line, then the keys in the order given, small mappings written inline."""
     header = SCHEMA_LINE.format(path=schema_prefix) + "\n"
-    return header + dump_tree(to_yaml(data, top=True))
+    tree = to_yaml(data, top=True)
+    if isinstance(tree.get("measure"), CommentedMap):
+        tree["measure"].fa.set_block_style()  # `measure:` on its own line, as in every example file
+    return header + dump_tree(tree)
 
 
 def patch_lines(original: str, base: str, new: str) -> str:
