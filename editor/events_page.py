@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from .checking import Checked, check
-from .events_edit import PARAM_TYPES, PII_KINDS, ParamForm, with_event, with_param
+from .events_edit import PARAM_TYPES, PII_KINDS, ParamForm, param_form_of, with_event, with_param
 from .feedback import Comparison
 from .ui_text import IssueBoard, plain
 from .workspace import UnsafePathError, Workspace
+from .yaml_edit import load_text
 
 MESSAGE = "ev.message"
 
@@ -36,7 +37,7 @@ def events_page(ws: Workspace, disk: Checked) -> None:
                              st.session_state.get("ev.description", ""),
                              bool(st.session_state.get("ev.key_event"))) if name else original
     else:
-        name = _param_form(sorted(catalog.events))
+        name = _param_form(sorted(catalog.events), original)
         param = str(st.session_state.get("pa.name", "")).strip()
         pending = with_param(original, name, param, _param_values()) if name and param else original
     after = check(ws, {path: pending}) if pending != original else disk
@@ -68,10 +69,12 @@ def _event_form() -> str:
     return str(st.session_state.get("ev.name", "")).strip()
 
 
-def _param_form(events: list[str]) -> str:
+def _param_form(events: list[str], original: str) -> str:
     st.session_state.setdefault("pa.event", "")
-    event = st.selectbox("Event", ["", *events], key="pa.event", format_func=lambda e: e or "— choose an event —")
-    st.text_input("Param name", key="pa.name")
+    event = st.selectbox("Event", ["", *events], key="pa.event", format_func=lambda e: e or "— choose an event —",
+                         on_change=_prefill, args=(original,))
+    st.text_input("Param name", key="pa.name", on_change=_prefill, args=(original,),
+                  help="The name of a param the file declares already opens it for a change.")
     cols = st.columns(3)
     cols[0].selectbox("Type", list(PARAM_TYPES), key="pa.type")
     cols[1].checkbox("Required on every event", key="pa.required")
@@ -84,6 +87,21 @@ def _param_form(events: list[str]) -> str:
     cols[1].text_input("Maximum", key="pa.max")
     cols[2].text_input("Example value", key="pa.example")
     return str(event or "")
+
+
+_FORM_KEYS = {"type": "pa.type", "required": "pa.required", "description": "pa.description", "allowed": "pa.allowed",
+              "pattern": "pa.pattern", "minimum": "pa.min", "maximum": "pa.max", "example": "pa.example", "pii": "pa.pii"}
+
+
+def _prefill(original: str) -> None:
+    """A param the file declares already: its fields fill the form, so a change never drops the others."""
+    event, name = st.session_state.get("pa.event"), str(st.session_state.get("pa.name", "")).strip()
+    events = load_text(original).get("events") or {}
+    params = (events.get(event) or {}).get("params") or {} if isinstance(events.get(event), dict) else {}
+    if name in params:
+        form = param_form_of(params[name])
+        for field, key in _FORM_KEYS.items():
+            st.session_state[key] = getattr(form, field)
 
 
 def _param_values() -> ParamForm:

@@ -61,7 +61,8 @@ def _trend(trend: Trend, fmt: str) -> None:
     value = "—" if trend.value is None else (f"{trend.value:.2%}" if fmt == "percent" else f"{trend.value:,.2f}")
     how = {"sum": "daily values added up", "ratio": "numerator over denominator for the period",
            "mean": "average of the daily values"}[trend.aggregation]
-    st.metric(f"{trend.start:%Y-%m-%d} to {trend.end:%Y-%m-%d} ({how})", value)
+    st.metric(f"{trend.start:%Y-%m-%d} to {trend.end:%Y-%m-%d}", value)
+    st.caption(f"The last 28 days of loaded data ({how}), by the SQL `kpi refresh` runs, as the form says now.")
     frame = pd.DataFrame(trend.daily, columns=["date", "value"])
     chart = alt.Chart(frame).mark_line().encode(
         x=alt.X("date:T", title=None), y=alt.Y("value:Q", title=None)).properties(height=120)

@@ -168,3 +168,17 @@ def test_an_invalid_entry_shows_the_same_issue_as_kpi_validate_and_saves_only_as
         assert expected in before_save or expected in errors(at) + shown(at.warning), (expected, before_save)
     at.text_input(key="k.th.warn").input("4").run()  # fixed: the typo's issue is back, as `kpi validate` says
     assert any("Did you mean `revenue`?" in e for e in errors(at))
+
+
+def test_changing_an_existing_param_starts_from_what_the_file_says(editor: AppTest, kpis_dir: Path):
+    at = editor.sidebar.button(key="nav.events").click().run()
+    at.selectbox(key="pa.event").set_value("generate_lead").run()
+    at.text_input(key="pa.name").input("lead_source").run()
+    assert at.text_input(key="pa.allowed").value == "contact_form, newsletter, webinar"
+    assert at.text_input(key="pa.description").value == "Which form produced the lead."
+    at.text_input(key="pa.allowed").input("contact_form, newsletter, webinar, trade_fair").run()
+    assert "-        enum: [contact_form, newsletter, webinar]\n+        enum: [contact_form, newsletter, webinar, " \
+           "trade_fair]" in at.code[0].value
+    at.button(key="ev.save").click().run()
+    text = (kpis_dir / "events.yaml").read_text()
+    assert "        description: Which form produced the lead.\n        example: contact_form\n" in text

@@ -78,7 +78,8 @@ def _type(page, label: str, text: str, area: bool = False) -> None:
 
 def _choose(page, label: str, option: str) -> None:
     page.get_by_role("combobox", name=re.compile(f"^{re.escape(label)}")).click()
-    page.get_by_role("option", name=re.compile(f"^{re.escape(option)}")).first.click()
+    page.keyboard.type(option)  # the list is searchable, and long lists render only what is in view
+    page.keyboard.press("Enter")
     _settled(page)
 
 
