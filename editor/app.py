@@ -57,10 +57,12 @@ def trend_of(comp: Comparison, kpi_id: str):
     return _trend(str(store), _version(store), kpi_id, query.definition_hash, comp.plan_after())
 
 
-def _sidebar(ws: Workspace, disk: Checked) -> None:
+def _sidebar(ws: Workspace, disk: Checked):
+    """The KPI list; returns a slot at its top for the open KPI's "unsaved changes" note."""
     catalog = disk.validated.catalog
     st.sidebar.title("KPI editor")
     st.sidebar.caption(plain(f"Editing {ws.root}"))
+    slot = st.sidebar.empty()
     st.sidebar.button("New KPI", key="nav.new", on_click=new_kpi, type="primary")
     st.sidebar.button("Events catalog", key="nav.events", on_click=_show_events)
     by_objective: dict[str, list] = defaultdict(list)
@@ -84,6 +86,7 @@ def _sidebar(ws: Workspace, disk: Checked) -> None:
                               args=(ws, ws.root.parent / shown), width="stretch")
     e, w = len(disk.validated.report.errors), len(disk.validated.report.warnings)
     st.sidebar.caption(f"`kpi validate` on the saved files: {e} error(s), {w} warning(s).")
+    return slot
 
 
 def _show_events() -> None:
@@ -99,11 +102,11 @@ def main() -> None:
     disk = check(ws)
     if OPEN not in st.session_state:
         new_kpi()
-    _sidebar(ws, disk)
+    slot = _sidebar(ws, disk)
     if st.session_state.get(VIEW) == "events":
         events_page(ws, disk)
-    else:
-        kpi_page(ws, disk, values_of, trend_of)
+    elif kpi_page(ws, disk, values_of, trend_of):
+        slot.warning("Unsaved changes: opening another KPI discards them.", icon=":material/edit:")
 
 
 main()

@@ -21,7 +21,8 @@ STATUSES = ["active", "draft", "deprecated", "retired"]
 TARGET_MODES = ["none", "one number", "changes over time"]
 
 
-def kpi_page(ws: Workspace, disk: Checked, values_of: ValuesOf, trend_of) -> None:
+def kpi_page(ws: Workspace, disk: Checked, values_of: ValuesOf, trend_of) -> bool:
+    """Draw the form; True when it holds changes not saved yet."""
     catalog = disk.validated.catalog
     cand = candidate(ws, catalog)
     after = check(ws, {cand.path: cand.text}) if cand.path and cand.changed else disk
@@ -41,6 +42,7 @@ def kpi_page(ws: Workspace, disk: Checked, values_of: ValuesOf, trend_of) -> Non
     with right:
         feedback_panel(ws, disk, after, cand, board, trend_of)
     save_panel(ws, disk, after, cand)
+    return cand.changed and bool(st.session_state.get(OPEN) or st.session_state.get("k.kpi"))
 
 
 def _message() -> None:

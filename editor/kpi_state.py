@@ -84,8 +84,11 @@ def kpi_data(state: State, original: dict[str, Any], param_type: ParamType) -> d
     values["time_grain"] = state.get("k.time_grain") or "day"
     if values["format"] != "currency" and "currency" not in original:
         values["currency"] = None
-    keep = [k for k in original if k in values]
-    order = keep + [k for k in KEY_ORDER if k not in keep]
+    order = [k for k in original if k in values]
+    for n, key in enumerate(KEY_ORDER):  # a key the file lacks goes after the one the format puts before it
+        if key not in order:
+            before = [k for k in KEY_ORDER[:n] if k in order]
+            order.insert(order.index(before[-1]) + 1 if before else 0, key)
     return {k: values[k] for k in order
             if values[k] is not None and (k in original or k not in DEFAULTS or values[k] != DEFAULTS[k])}
 

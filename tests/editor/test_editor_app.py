@@ -93,7 +93,9 @@ def test_edit_a_target_keeps_comments_and_every_other_line(editor: AppTest, kpis
     before = path.read_text().replace("target:\n", "# Finance agreed these targets in the Q4 review.\ntarget:\n")
     path.write_text(before)
     at = editor.sidebar.button(key="open:revenue").click().run()
+    assert not at.sidebar.warning
     at.text_input(key="k.target.1.value").input("1250").run()
+    assert "Unsaved changes" in at.sidebar.warning[0].value
     diff = at.code[0].value
     assert "-  - {from: 2026-10-01, value: 1200}\n+  - {from: 2026-10-01, value: 1250}" in diff
     at.button(key="save.go").click().run()
@@ -182,3 +184,31 @@ def test_changing_an_existing_param_starts_from_what_the_file_says(editor: AppTe
     at.button(key="ev.save").click().run()
     text = (kpis_dir / "events.yaml").read_text()
     assert "        description: Which form produced the lead.\n        example: contact_form\n" in text
+
+
+def test_duplicate_then_retire(editor: AppTest, kpis_dir: Path):
+    at = editor.sidebar.button(key="open:leads").click().run()
+    at.button(key="act.duplicate").click().run()
+    assert at.text_input(key="k.kpi").value == "leads_copy" and not at.text_input(key="k.kpi").disabled
+    at.text_input(key="k.kpi").input("webinar_leads").run()
+    at.button(key="k.m.one.add").click().run()
+    at.selectbox(key="k.m.one.where.0.name").set_value("lead_source").run()
+    at.text_input(key="k.m.one.where.0.value").input("webinar").run()
+    at.button(key="save.go").click().run()
+    copy = (kpis_dir / "leads" / "webinar_leads.yaml").read_text()
+    assert "kpi: webinar_leads\ntitle: Leads (copy)\n" in copy
+    assert "  count:\n    event: generate_lead\n    where:\n      - {param: lead_source, equals: webinar}\n" in copy
+    at.sidebar.button(key="open:leads").click().run()
+    at.button(key="act.retire").click().run()
+    at.button(key="save.go").click().run()
+    text = (kpis_dir / "leads" / "leads.yaml").read_text()
+    assert "team: b2b\nstatus: retired\nmeasure:" in text
+    assert kpi_validate(str(kpis_dir)).returncode == 0
+    assert [b.label for b in at.sidebar.button if b.key == "open:leads"] == ["✓ Leads · retired"]
+
+
+def test_a_new_kpi_with_an_id_that_is_not_a_valid_name_cannot_be_saved(editor: AppTest, kpis_dir: Path):
+    at = fill_about(editor, "../../etc/evil")
+    assert any("is not a valid KPI id" in e for e in errors(at))
+    assert not any(b.key == "save.go" for b in at.button)
+    assert sorted(p.name for p in kpis_dir.rglob("*evil*")) == []
