@@ -44,7 +44,11 @@ def _fill(state: dict[str, Any]) -> None:
 
 
 def open_file(ws: Workspace, path: Path) -> None:
-    text = ws.read(path)
+    try:
+        text = ws.read(path)
+    except (UnsafePathError, OSError) as exc:
+        st.session_state[MESSAGE] = ("error", f"Cannot open it: {exc}")
+        return
     _fill(kpi_state(dict(load_text(text))))
     st.session_state[OPEN] = str(path)
     st.session_state[ORIGINAL] = text
