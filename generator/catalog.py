@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -84,15 +84,27 @@ def discover_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(found)
 
 
-def load_catalog(paths: Iterable[Path], relative_to: Path | None = None) -> LoadResult:
-    """Load and parse every KPI file and events catalog; collect all issues, never stop at one."""
+def load_catalog(paths: Iterable[Path], relative_to: Path | None = None,
+                 texts: Mapping[Path, bytes] | None = None) -> LoadResult:
+    """Load and parse every KPI file and events catalog; collect all issues, never stop at one.
+
+    `texts` gives the content of some files instead of the disk (files not yet written included): the
+    form editor checks unsaved changes with exactly this loader and these rules.
+    """
     issues: list[Issue] = []
     docs: list[Document] = []
-    files = discover_files(paths)
+    texts = texts or {}
+    files = sorted(set(discover_files(paths)) | set(texts))
     base = (relative_to or Path.cwd()).resolve()
     shown = {path: _display(path, base) for path in files}
     for path in files:
         display = shown[path]
+        if path in texts:
+            try:
+                docs.append(parse_document(texts[path], display))
+            except LoadError as exc:
+                issues.append(exc.issue)
+            continue
         if not path.exists():
             issues.append(Issue("KB100", Level.ERROR, "no such file or folder.", SourceLocation(display),
                                 "Check the path; KPI files live under `kpis/`."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +17,12 @@ class Validated:
     report: Report
 
 
-def validate_paths(paths: Iterable[Path], relative_to: Path | None = None) -> Validated:
-    """Load and check the given files and folders; never raises on bad input."""
-    loaded = load_catalog(paths, relative_to)
+def validate_paths(paths: Iterable[Path], relative_to: Path | None = None,
+                   texts: Mapping[Path, bytes] | None = None) -> Validated:
+    """Load and check the given files and folders; never raises on bad input.
+
+    `texts`: unsaved contents by path, read instead of the disk (see `load_catalog`)."""
+    loaded = load_catalog(paths, relative_to, texts)
     report = Report(files_checked=len(loaded.files))
     report.extend(loaded.issues)
     report.extend(run_rules(ALL_RULES, loaded.catalog))

@@ -21,11 +21,17 @@ def imported_roots(package: str) -> set[tuple[str, str]]:
 
 
 def test_generator_imports_no_database_ui_or_later_stage():
-    banned = {"duckdb", "streamlit", "warehouse", "dashboards", "kpibridge"}
+    banned = {"duckdb", "streamlit", "warehouse", "dashboards", "editor", "kpibridge"}
     offenders = sorted((f, m) for f, m in imported_roots("generator") if m in banned)
     assert offenders == []
 
 
 def test_dashboards_never_compile_kpis():
-    offenders = sorted((f, m) for f, m in imported_roots("dashboards") if m in {"generator"})
+    offenders = sorted((f, m) for f, m in imported_roots("dashboards") if m in {"generator", "editor"})
     assert offenders == []
+
+
+def test_only_the_shell_starts_the_editor():
+    """`kpi edit` writes KPI files: no other stage (the read-only dashboard least of all) may reach it."""
+    for package in ("generator", "warehouse", "dashboards"):
+        assert sorted((f, m) for f, m in imported_roots(package) if m == "editor") == []

@@ -38,8 +38,8 @@ class Kpi(Strict):
     """Who answers for this KPI (an e-mail address or a name)."""
     team: str = Field(min_length=1)
     """The team that owns it; the dashboard filters by team."""
-    status: Literal["draft", "active", "deprecated"] = "active"
-    """Only `active` KPIs are computed and shown."""
+    status: Literal["draft", "active", "deprecated", "retired"] = "active"
+    """Only `active` KPIs are computed and shown; `retired` keeps the file (and its history) but drops the KPI."""
     tags: list[str] = Field(default_factory=list)
     """Free labels to find KPIs by, e.g. `[traffic, weekly-review]`."""
     measure: Measure

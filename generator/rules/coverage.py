@@ -54,7 +54,7 @@ class UnusedEventRule(Rule):
             if event.builtin or event.name in active:
                 continue
             drafts = anywhere.get(event.name)
-            why = (f"only draft or deprecated KPIs ({kpi_list(drafts)}) use it" if drafts
+            why = (f"only draft, deprecated or retired KPIs ({kpi_list(drafts)}) use it" if drafts
                    else "no KPI uses it")
             yield self.issue(
                 f"the event `{event.name}` is declared, but {why}: IT would implement tracking that nobody reads.",
