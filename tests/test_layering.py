@@ -21,7 +21,7 @@ def imported_roots(package: str) -> set[tuple[str, str]]:
 
 
 def test_generator_imports_no_database_ui_or_later_stage():
-    banned = {"duckdb", "streamlit", "warehouse", "dashboards", "kpibridge"}
+    banned = {"duckdb", "streamlit", "warehouse", "dashboards", "kpibridge", "ga4admin"}
     offenders = sorted((f, m) for f, m in imported_roots("generator") if m in banned)
     assert offenders == []
 
@@ -29,3 +29,14 @@ def test_generator_imports_no_database_ui_or_later_stage():
 def test_dashboards_never_compile_kpis():
     offenders = sorted((f, m) for f, m in imported_roots("dashboards") if m in {"generator"})
     assert offenders == []
+
+
+def test_ga4admin_touches_neither_the_database_nor_the_ui():
+    """`kpi apply` talks to GA4 only: no DuckDB, no Streamlit, and no warehouse module beyond the shared
+    Google client helpers (credentials, property ids) in warehouse/sources/."""
+    roots = imported_roots("ga4admin")
+    assert sorted((f, m) for f, m in roots if m in {"duckdb", "streamlit", "dashboards"}) == []
+    for path in (REPO / "ga4admin").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("warehouse"):
+                assert node.module.startswith("warehouse.sources.ga4_"), (path, node.module)
