@@ -8,8 +8,10 @@ properties it does not know or may not change, and can fail a method on request.
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 from google.analytics.admin_v1beta import (
@@ -30,7 +32,9 @@ from google.analytics.admin_v1beta import (
     ListKeyEventsResponse,
 )
 from google.protobuf import empty_pb2
-from grpc_fake import serve, unary
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: also when run as a script (README)
+from grpc_fake import serve, unary  # noqa: E402
 
 SERVICE = "google.analytics.admin.v1beta.AnalyticsAdminService"
 
@@ -53,7 +57,8 @@ class FakeAdmin:
         self.port = 0
 
     # ---- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> FakeAdmin:
+    def start(self, port: int = 0) -> FakeAdmin:
+        """Serve on 127.0.0.1 (a free port unless given)."""
         self._server, self.port = serve(SERVICE, {
             "ListCustomDimensions": unary(self._list_dimensions, ListCustomDimensionsRequest,
                                           ListCustomDimensionsResponse),
@@ -65,7 +70,7 @@ class FakeAdmin:
             "ArchiveCustomDimension": unary(self._archive_dimension, ArchiveCustomDimensionRequest, empty_pb2.Empty),
             "ArchiveCustomMetric": unary(self._archive_metric, ArchiveCustomMetricRequest, empty_pb2.Empty),
             "DeleteKeyEvent": unary(self._delete_key_event, DeleteKeyEventRequest, empty_pb2.Empty),
-        })
+        }, port)
         return self
 
     def stop(self) -> None:
@@ -192,3 +197,26 @@ class FakeAdmin:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, "this key event cannot be deleted")
         del self.key_events[request.name]
         return empty_pb2.Empty()
+
+
+def main() -> None:
+    """`python tests/ga4admin/fake_admin.py`: a property to try `kpi apply` on (README, "For IT")."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local fake GA4 Admin API (plaintext gRPC), property 123456.")
+    parser.add_argument("--port", type=int, default=50052)
+    args = parser.parse_args()
+    fake = FakeAdmin()
+    fake.add_key_event("purchase", deletable=False)
+    fake.add_dimension("old_campaign_code")
+    fake.start(args.port)
+    print(f"Fake GA4 Admin API on 127.0.0.1:{fake.port} (property 123456). Ctrl-C stops it.", flush=True)
+    try:
+        if fake._server is not None:
+            fake._server.wait_for_termination()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
