@@ -147,3 +147,13 @@ def test_credentials_are_never_printed(tmp_path: Path, example_kpis_dir: Path, m
     assert result.exit_code == 1
     assert SECRET not in result.output
     assert "is not a usable service-account key" in result.output
+
+
+def test_a_plan_over_the_quota_is_refused_before_any_change(fake, apply):
+    for i in range(49):
+        fake.add_dimension(f"team_dimension_{i:02d}")  # 50 with old_campaign_code: the standard limit
+    result = apply("--yes")
+    assert result.exit_code == 1
+    assert "50 → 52 / 50 event-scoped custom dimensions (over the limit)" in result.output
+    assert "would have 52 event-scoped custom dimensions, over GA4's limit of 50" in result.output
+    assert fake.changes() == []
