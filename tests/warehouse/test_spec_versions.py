@@ -160,3 +160,24 @@ def test_kpi_page_shows_live_versions_and_the_share_without_consent(warehouse: P
     assert row["Without consent"] == pytest.approx(share)
     captions = " ".join(c.value for c in at.caption)
     assert f"Without consent: {share:.1%} of this KPI's events in the period were cookieless pings" in captions
+
+
+def test_a_second_refresh_changes_nothing_and_an_upgraded_store_is_filled(warehouse: Path, stamped: list[dict]):
+    import duckdb
+
+    def counts() -> list[tuple]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.execute("SELECT event_name, date, spec_version, events, no_consent_events "
+                               "FROM event_spec_versions ORDER BY ALL").fetchall()
+
+    before = counts()
+    assert sum(r[3] for r in before) == len(stamped)
+    assert sum(r[4] for r in before) == sum(r["user_pseudo_id"] is None for r in stamped)
+    runner = CliRunner()
+    args = ["refresh", "--db", str(warehouse), "--kpis", str(REPO / "kpis")]
+    assert runner.invoke(app, args).exit_code == 0
+    assert counts() == before
+    with duckdb.connect(str(warehouse)) as con:  # as after the migration that added the table
+        con.execute("DELETE FROM event_spec_versions")
+    assert runner.invoke(app, args).exit_code == 0
+    assert counts() == before
