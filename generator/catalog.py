@@ -193,6 +193,7 @@ def _merge(base: EventSpec, own: EventSpec) -> EventSpec:
         trigger=own.trigger or base.trigger,
         description=own.description or base.description,
         key_event=own.key_event or base.key_event,
+        before_consent=own.before_consent or base.before_consent,
         params=params,
     )
 

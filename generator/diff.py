@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .diff_live import Waiting, waiting_changes, waiting_markdown
 from .escaping import md_code, md_text
 
 RENAME_CUTOFF = 0.6
@@ -56,6 +57,7 @@ def fill(template: str, args: tuple[str, ...] | list[str], quote: Any, text: Any
 @dataclass
 class CatalogDiff:
     changes: list[Change] = field(default_factory=list)
+    waiting: list[Waiting] = field(default_factory=list)  # events whose new spec version KPIs wait for
 
     @property
     def breaking(self) -> list[Change]:
@@ -254,7 +256,9 @@ def _pair_renames(removed: list[str], added: list[str]) -> tuple[list[str], list
 
 def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> CatalogDiff:
     """Every change from `old` to `new` (two `spec/catalog.json` snapshots)."""
-    return _Differ(old, new).run()
+    diff = _Differ(old, new).run()
+    diff.waiting = waiting_changes(old, new)
+    return diff
 
 
 # ---------------------------------------------------------------------------------------------- output
@@ -266,6 +270,7 @@ def to_json(diff: CatalogDiff, old_label: str, new_label: str) -> str:
         "breaking": len(diff.breaking), "non_breaking": len(diff.other),
         "affected_kpis": [{"id": k, "owner": o} for k, o in diff.affected_kpis()],
         "changes": [c.to_dict() for c in diff.changes],
+        "waiting_to_go_live": [w.to_dict() for w in diff.waiting],
     }, indent=2, ensure_ascii=False)
 
 
@@ -293,6 +298,7 @@ def to_markdown(diff: CatalogDiff, old_label: str, new_label: str) -> str:
             continue
         lines += ["", f"#### {heading}", "", "| Change | Affected KPIs (owner) |", "|---|---|"]
         lines += [row(c) for c in changes]
+    lines += waiting_markdown(diff.waiting)
     lines += ["", "<details><summary>What counts as breaking</summary>", "",
               "An event or param removed or renamed, a type changed, a param made required, an enum value "
               "removed, an enum, pattern or tighter bound introduced, or a param newly declared as personal "

@@ -19,6 +19,7 @@ from .measures import events_of, param_uses, population_parts
 from .models.event import ParamSpec
 from .models.kpi import Kpi
 from .placeholders import placeholder
+from .spec_stamp import STAMP_PARAM, spec_version, stamp_param
 
 KEY_EVENTS_MAX = 30  # standard property (ga4.md §2: third-party figure)
 ADMIN_DESCRIPTION_MAX = limits.DESCRIPTION_MAX
@@ -130,6 +131,8 @@ class EventEntry:
     params: tuple[ParamEntry, ...]
     needs: tuple[Need, ...]
     registrations: tuple[Registration, ...]
+    spec_version: str = ""  # sent as `kb_spec` on every event (spec_stamp.py); "" for GA4's automatic events
+    before_consent: bool = False  # may be sent before analytics consent (a cookieless ping under consent mode)
 
     @property
     def file_stem(self) -> str:
@@ -361,6 +364,10 @@ def _event_entry(sourced: SourcedEvent, needs: list[Need], param_needs: dict[tup
                   for p in params]
     ordered = sorted(enumerate(params), key=lambda ip: (not ip[1].required, not ip[1].needs, ip[0]))
     automatic = sourced.builtin and sourced.name in limits.RESERVED_EVENT_NAMES
+    entries = [p for _, p in ordered if p.name != STAMP_PARAM]
+    version = "" if automatic else spec_version(sourced.name, entries)
+    if version:
+        entries.append(stamp_param(version))
     regs: list[Registration] = []
     if spec.key_event and needs:
         regs.append(Registration("key_event", sourced.name))
@@ -370,7 +377,8 @@ def _event_entry(sourced: SourcedEvent, needs: list[Need], param_needs: dict[tup
     return EventEntry(
         name=sourced.name, trigger=spec.trigger, description=spec.description, key_event=spec.key_event,
         builtin=sourced.builtin, declared=sourced.declared, automatic=automatic,
-        params=tuple(p for _, p in ordered), needs=tuple(sorted(needs, key=_need_key)), registrations=tuple(regs))
+        params=tuple(entries), needs=tuple(sorted(needs, key=_need_key)), registrations=tuple(regs),
+        spec_version=version, before_consent=spec.before_consent)
 
 
 def _need_key(n: Need) -> tuple[str, str, str]:

@@ -36,6 +36,7 @@ def snapshot_of(catalog: KpiCatalog, spec: SpecModel | None = None) -> dict[str,
     events = {e.name: {
         "trigger": e.trigger, "description": e.description, "key_event": e.key_event, "automatic": e.automatic,
         "kpis": _ids(e.needs), "params": {p.name: _param_snapshot(p) for p in e.params},
+        "spec_version": e.spec_version, "before_consent": e.before_consent,
     } for e in spec.events}
     kpis = {}
     for kid in sorted(catalog.kpis):

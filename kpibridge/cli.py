@@ -6,6 +6,7 @@ import typer
 
 from dashboards import cli as dashboards_cli
 from editor import cli as editor_cli
+from ga4admin import cli as ga4admin_cli
 from generator import cli as generator_cli
 from generator import cli_explain
 from warehouse import cli as warehouse_cli
@@ -30,6 +31,7 @@ cli_ga4.register(app, load_app)
 cli_kpis.register(app)
 dashboards_cli.register(app)
 editor_cli.register(app)
+ga4admin_cli.register(app)
 demo.register(app)
 
 

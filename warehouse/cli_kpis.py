@@ -28,6 +28,9 @@ from .reading import read_serving
 from .refresh import refresh_kpis
 from .refresh_api import refresh_api_kpis
 from .serving import publish_serving, serving_path
+from .status_versions import COLUMNS as VERSION_COLUMNS
+from .status_versions import TABLE_COLUMNS as VERSION_TABLE_COLUMNS
+from .status_versions import versions_table, with_spec_versions
 
 err = Console(stderr=True)
 
@@ -141,7 +144,7 @@ def status_command(
     format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
     db: Path | None = DB_OPTION,
 ) -> None:
-    """Implementation status: each spec'd event's volume, violations and last seen, from the data itself."""
+    """Implementation status: each spec'd event's volume, violations, last seen, and spec versions (kb_spec)."""
     path = serving_path(resolve_db(db))
     sql = """
         SELECT event_name AS event,
@@ -159,7 +162,16 @@ def status_command(
                  WHEN 'some invalid' THEN 3 ELSE 4 END, event_name
     """
     rows, columns = _read_or_exit(path, sql, {})
-    _print_rows(rows, columns, format)
+    rows, columns = with_spec_versions(path, rows, columns, structured=format is OutputFormat.json)
+    if format is not OutputFormat.table:
+        _print_rows(rows, columns, format)
+        return
+    at = len(columns) - len(VERSION_COLUMNS) if "spec_version" in columns else len(columns)
+    _print_rows([r[:at] for r in rows], columns[:at], format)
+    versions = versions_table(rows, columns)
+    if versions:
+        Console().print("Spec versions (kb_spec) the events carry:")
+        _print_rows(versions, VERSION_TABLE_COLUMNS, format)
 
 
 def _read_or_exit(path: Path, sql: str, params: dict[str, object]) -> tuple[list[tuple[object, ...]], list[str]]:

@@ -22,6 +22,7 @@ from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
 from generator.sql import render_plan_sql
 
+from .event_stamps import refresh_event_stamps
 from .kpi_values import stage_values
 from .quality import compute_quality, spec_tables
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
@@ -90,6 +91,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
     rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog))
+    refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
     seconds = time.perf_counter() - clock
     phases = {"kpis": computed - clock, "quality": checked - computed, "write": clock + seconds - checked,
               # CPU seconds of all threads: steadier than wall time on a busy machine

@@ -19,8 +19,10 @@ from generator.catalog import KpiCatalog
 from generator.plain_words import describe_kpi
 from generator.plan import QueryPlan
 
+from .event_stamps import publish_event_stamps
+
 SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
-                  "event_quality", "event_status", "warehouse_info")
+                  "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info")
 
 
 def serving_path(store: Path) -> Path:
@@ -115,6 +117,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
                 LEFT JOIN kpis ON kpis.event_name = coalesce(seen.event_name, spec.event_name)
                 ORDER BY event_name
             """)
+            publish_event_stamps(store, catalog)  # spec versions and consent (event_stamps.py)
             info = store.execute("""
                 SELECT min(event_date), max(event_date) FROM loaded_days
             """).fetchall()[0]

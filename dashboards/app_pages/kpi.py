@@ -18,6 +18,7 @@ from dashboards.formatting import format_value
 from dashboards.measures import grain_days, grain_start, shift_rows, top_n_with_other, trend
 from dashboards.periods import Period, provisional_start
 from dashboards.scorecard import active_definitions, build_cards, event_healths
+from dashboards.spec_health import spec_health
 
 TOP_N = 5
 
@@ -185,6 +186,7 @@ if len(targets):
 
 st.subheader("Events it depends on")
 by_event = health.set_index("event_name") if len(health) else health
+stamps = spec_health(ctx.path, period.start, period.end, warehouse.tables)
 events = []
 for name in kpi["events"]:
     row = by_event.loc[name] if name in by_event.index else None
@@ -197,18 +199,28 @@ for name in kpi["events"]:
             "Events in period": volume,
             "Violation rate": invalid / volume if volume else None,
             "Last seen": last_seen if last_seen is not None and pd.notna(last_seen) else None,
+            "Spec version live": stamps.live_text(name) if stamps else None,
+            "Without consent": stamps.no_consent_share([name]) if stamps else None,
         }
     )
 st.dataframe(
-    pd.DataFrame(events, columns=["Event", "Events in period", "Violation rate", "Last seen"]),
+    pd.DataFrame(events, columns=["Event", "Events in period", "Violation rate", "Last seen", "Spec version live",
+                                  "Without consent"]),
     hide_index=True,
     column_config={
         "Events in period": st.column_config.NumberColumn(format="localized"),
         "Violation rate": st.column_config.NumberColumn(format="percent"),
         "Last seen": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        "Without consent": st.column_config.NumberColumn(format="percent"),
     },
 )
 st.caption(f"Data health: {card.health.explain()}.")
+share = stamps.no_consent_share(list(kpi["events"])) if stamps else None
+if share is not None:
+    st.caption(
+        f"Without consent: {share:.1%} of this KPI's events in the period were cookieless pings (GA4 consent "
+        "mode: no user, no session). They count as events, but in no user or session count."
+    )
 
 if changed:
     st.subheader("Definition changes")

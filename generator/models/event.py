@@ -51,6 +51,9 @@ class EventSpec(Strict):
     """What the event means for the business."""
     key_event: bool = False
     """Mark as a GA4 key event (formerly "conversion")."""
+    before_consent: bool = False
+    """May be sent before the visitor consents to analytics cookies. Under GA4's consent mode such events
+    arrive as cookieless pings: no `user_pseudo_id`, no session, so no KPI counts their users or sessions."""
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     """The params it carries, by name (GA4's documented params of built-in events are included already)."""
 

@@ -12,12 +12,14 @@ from ..ga4.limits import (
     EVENT_SCOPED_DIMENSIONS_MAX,
     LONG_PARAM_VALUE_MAX,
     PARAMS_PER_EVENT,
+    RESERVED_EVENT_NAMES,
     RESERVED_PARAM_NAMES,
     USER_PROPERTIES_MAX,
     USER_PROPERTY_VALUE_MAX,
 )
 from ..issues import Issue, SourceLocation
 from ..measures import param_uses
+from ..spec_stamp import STAMP_PARAM
 from .base import Rule
 from .declarations import declared_events, declared_params, declared_user_properties
 
@@ -28,9 +30,12 @@ class ParamsPerEventRule(Rule):
 
     def check(self, catalog: KpiCatalog) -> Iterator[Issue]:
         for event in declared_events(catalog):
-            count = len(event.spec.params)
+            automatic = event.builtin and event.name in RESERVED_EVENT_NAMES
+            stamped = not automatic and STAMP_PARAM not in event.spec.params  # `kb_spec` goes on every event
+            count = len(event.spec.params) + stamped
             if count > PARAMS_PER_EVENT:
                 with_builtin = " (counting GA4's documented ones)" if event.builtin else ""
+                with_builtin += f" and the `{STAMP_PARAM}` spec stamp" if stamped else ""
                 yield self.issue(
                     f"`{event.name}` has {count} params{with_builtin}; GA4 keeps at most {PARAMS_PER_EVENT} per "
                     "event and drops the rest.", event.locate("params"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import ModuleType
 
-from . import event_schemas, ga4_admin, ga4_requests, snippets, sql, tracking_plan, typescript
+from . import event_schemas, ga4_admin, ga4_requests, gtm, snippets, sql, tracking_plan, typescript
 from .artifact import Artifact
 from .context import PreviousBuild, RenderContext
 
@@ -20,6 +20,7 @@ TARGETS: tuple[ModuleType, ...] = (
     event_schemas,
     snippets,
     typescript,
+    gtm,
     ga4_admin,
     # the queries (build/queries/)
     ga4_requests,

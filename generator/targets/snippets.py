@@ -10,6 +10,7 @@ from typing import Any
 
 from ..escaping import comment_text, js_key, js_literal
 from ..spec_model import EventEntry, ParamEntry
+from ..spec_stamp import STAMP_PARAM
 from .artifact import Artifact
 from .context import RenderContext
 
@@ -51,6 +52,8 @@ def header(e: EventEntry, how: str) -> list[str]:
 
 def param_note(p: ParamEntry) -> str:
     """The trailing comment of a param line: required or not, constraints, who reads it."""
+    if p.name == STAMP_PARAM:
+        return "on every event · the spec version this code implements (kpi status shows which is live)"
     parts = ["required" if p.required else "optional", p.type]
     if p.enum:
         parts.append("one of " + " | ".join(str(v) for v in p.enum))

@@ -167,7 +167,15 @@ def test_param_type_conflicts_with_another_event(examples) -> None:
 def test_too_many_params(examples) -> None:
     extra = "".join(f"      extra_{i:02d}: {{type: string}}\n" for i in range(17))  # purchase has 9 already
     examples.replace("events.yaml", "      payment_type:\n", extra + "      payment_type:\n")
-    assert "26 params" in examples.only_issue("KB421").message
+    assert "27 params" in examples.only_issue("KB421").message
+
+
+def test_the_spec_stamp_counts_in_the_params_budget(examples) -> None:
+    # 9 + 16 = 25 declared params: GA4's limit, but every event also carries `kb_spec`
+    extra = "".join(f"      extra_{i:02d}: {{type: string}}\n" for i in range(16))
+    examples.replace("events.yaml", "      payment_type:\n", extra + "      payment_type:\n")
+    message = examples.only_issue("KB421").message
+    assert "26 params" in message and "`kb_spec` spec stamp" in message
 
 
 def test_enum_value_too_long(examples) -> None:
@@ -208,7 +216,8 @@ def test_too_many_custom_dimensions(examples) -> None:
 
 def test_too_many_custom_metrics(examples) -> None:
     names = [f"amount_{i:02d}" for i in range(51)]
-    events = {"purchase": names[:16], "generate_lead": names[16:38], "sign_up": names[38:]}
+    # at most 24 params an event (its own, GA4's documented ones and the `kb_spec` stamp), 51 in all
+    events = {"purchase": names[:15], "generate_lead": names[15:36], "sign_up": names[36:]}
     anchors = {"generate_lead": "      lead_source:\n", "sign_up": "      method:\n", "purchase": "      payment_type:\n"}
     for event, params in events.items():
         examples.replace("events.yaml", anchors[event], "".join(f"      {p}: {{type: number}}\n" for p in params) + anchors[event])

@@ -140,6 +140,8 @@ def test_snippets_parse_and_send_schema_valid_events(example: tuple[SpecModel, d
                     assert pushes[0] == {"ecommerce": None}, "clear the previous ecommerce object first"
                 sent = pushes[-1]
             assert not list(v.iter_errors(sent)), f"{e.name} {kind}: {[x.message for x in v.iter_errors(sent)]}"
+            stamped = sent["params"] if kind == "gtag" else (sent["ecommerce"] if e.ecommerce else sent)
+            assert stamped["kb_spec"] == e.spec_version, "every event carries its spec version"
             checked += 1
     assert checked >= 2
 
@@ -159,8 +161,13 @@ def test_tracking_ts_has_one_typed_function_per_event(example: tuple[SpecModel, 
     ts = artifacts["spec/tracking.ts"]
     assert ts.count("export function track") == len(spec.to_implement)
     for e in spec.to_implement:
-        assert f'sendEvent("{e.name}", params);' in ts
+        ecommerce = "true" if e.ecommerce else "false"
+        assert f'sendEvent("{e.name}", {{ ...params, kb_spec: "{e.spec_version}" }}, {ecommerce});' in ts
+        assert re.fullmatch(r"[0-9a-f]{8}", e.spec_version)
         for p in e.params:
+            if p.name == "kb_spec":  # the function sends the stamp itself: not a param of its interface
+                assert not re.search(r"\n  kb_spec\??: ", ts)
+                continue
             if p.enum:
                 assert " | ".join(json.dumps(v) for v in p.enum) in ts
             assert re.search(rf"\n  {p.name}{'' if p.required else '[?]'}: ", ts), (e.name, p.name)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sys
 import threading
 from collections.abc import Iterable
-from concurrent import futures
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 from google.analytics.data_v1beta.types import (
@@ -37,6 +38,9 @@ from google.analytics.data_v1beta.types import (
     RunReportResponse,
     SamplingMetadata,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: also when run as a script (README)
+from grpc_fake import serve, unary  # noqa: E402
 
 SERVICE = "google.analytics.data.v1beta.BetaAnalyticsData"
 NOT_SET = "(not set)"
@@ -102,21 +106,11 @@ class FakeGA4:
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self, port: int = 0) -> FakeGA4:
         """Serve on 127.0.0.1 (a free port unless given); `endpoint` says where."""
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        handlers = {
-            "RunReport": grpc.unary_unary_rpc_method_handler(
-                self._run_report, request_deserializer=RunReportRequest.deserialize,
-                response_serializer=RunReportResponse.serialize),
-            "BatchRunReports": grpc.unary_unary_rpc_method_handler(
-                self._batch_run_reports, request_deserializer=BatchRunReportsRequest.deserialize,
-                response_serializer=BatchRunReportsResponse.serialize),
-            "GetMetadata": grpc.unary_unary_rpc_method_handler(
-                self._get_metadata, request_deserializer=GetMetadataRequest.deserialize,
-                response_serializer=Metadata.serialize),
-        }
-        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-        self.port = server.add_insecure_port(f"127.0.0.1:{port}")
-        server.start()
+        server, self.port = serve(SERVICE, {
+            "RunReport": unary(self._run_report, RunReportRequest, RunReportResponse),
+            "BatchRunReports": unary(self._batch_run_reports, BatchRunReportsRequest, BatchRunReportsResponse),
+            "GetMetadata": unary(self._get_metadata, GetMetadataRequest, Metadata),
+        }, port)
         self._server = server
         return self
 

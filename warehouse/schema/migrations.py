@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
 from .kpi_tables import KPI_TABLES_DDL
@@ -66,6 +67,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE VIEW events AS SELECT * FROM ga4_events",
         ),
     ),
+    (5, EVENT_STAMPS_DDL),  # events per day by spec version (kb_spec) and without consent (event_stamps.py)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -54,22 +54,28 @@ def connect_ga4(endpoint: str | None = None, insecure: bool = False) -> Ga4Conne
 
 
 def _default_credentials() -> object:
+    return default_credentials(SCOPES, "Viewer")
+
+
+def default_credentials(scopes: tuple[str, ...], role: str) -> object:
+    """Google's default credentials for `scopes`; a failure is one sentence naming the GA4 `role` needed."""
     import google.auth
 
     try:
-        credentials, _project = google.auth.default(scopes=list(SCOPES))
+        credentials, _project = google.auth.default(scopes=list(scopes))
     except Exception:  # any failure gets the same plain sentence: its text may quote the key file
-        raise CredentialsProblem(_credentials_sentence()) from None
+        raise CredentialsProblem(_credentials_sentence(role)) from None
     return credentials
 
 
-def _credentials_sentence() -> str:
+def _credentials_sentence(role: str = "Viewer") -> str:
     path = os.environ.get(KEY_ENV)
     if not path:
-        return f"No Google credentials were found: {ADC_HINT}."
+        hint = ADC_HINT if role == "Viewer" else ADC_HINT.replace("Viewer", role)
+        return f"No Google credentials were found: {hint}."
     if not Path(path).is_file():
         return (f"{KEY_ENV} points at {path}, which does not exist: set it to the JSON key file of a service "
-                "account that has Viewer access to the GA4 property.")
+                f"account that has {role} access to the GA4 property.")
     return (f"The key file in {KEY_ENV} ({path}) is not a usable service-account key: download a new JSON key "
             "(Google Cloud console, IAM, Service accounts, Keys) and point the variable at it.")
 

@@ -10,6 +10,7 @@ window.dataLayer.push({
   event: "add_to_cart",
   ecommerce: {
     items: [{ item_id: "SKU_123", item_name: "Example product", price: 49.9, quantity: 1 }], // required · items
+    kb_spec: "9cf2183a", // on every event · the spec version this code implements (kpi status shows which is live)
     // currency: "EUR", // optional · string · matches ^[A-Z]{3}$
     // value: 49.9, // optional · number · >= 0
   },

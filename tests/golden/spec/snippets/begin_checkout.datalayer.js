@@ -8,6 +8,7 @@ window.dataLayer.push({
   event: "begin_checkout",
   ecommerce: {
     items: [{ item_id: "SKU_123", item_name: "Example product", price: 49.9, quantity: 1 }], // required · items
+    kb_spec: "6fdfe2e2", // on every event · the spec version this code implements (kpi status shows which is live)
     // currency: "EUR", // optional · string · matches ^[A-Z]{3}$
     // value: 49.9, // optional · number · >= 0
     // coupon: "SUMMER10", // optional · string

@@ -8,4 +8,5 @@ gtag("event", "generate_lead", {
   lead_source: "contact_form", // required · string · one of contact_form | newsletter | webinar · for leads
   currency: "EUR", // optional · string · matches ^[A-Z]{3}$
   value: 30, // optional · number · >= 0
+  kb_spec: "ef6f7646", // on every event · the spec version this code implements (kpi status shows which is live)
 });

@@ -18,6 +18,7 @@ window.dataLayer.push({
     currency: "EUR", // required · string · matches ^[A-Z]{3}$
     items: [{ item_id: "SKU_123", item_name: "Example product", price: 59.9, quantity: 1 }], // required · items
     payment_type: "card", // optional · string · one of card | paypal | invoice · for revenue
+    kb_spec: "0f499d26", // on every event · the spec version this code implements (kpi status shows which is live)
     // coupon: "SUMMER10", // optional · string
     // shipping: 1, // optional · number · >= 0
     // tax: 1, // optional · number · >= 0

@@ -7,4 +7,5 @@ window.dataLayer = window.dataLayer || [];
 window.dataLayer.push({
   event: "sign_up",
   method: "email", // required · string · one of email | google · for email_sign_ups
+  kb_spec: "bfc9fc9f", // on every event · the spec version this code implements (kpi status shows which is live)
 });

@@ -9,6 +9,7 @@ window.dataLayer.push({
   event: "view_item",
   ecommerce: {
     items: [{ item_id: "SKU_123", item_name: "Example product", price: 49.9, quantity: 1 }], // required · items
+    kb_spec: "dd2ef3b7", // on every event · the spec version this code implements (kpi status shows which is live)
     // currency: "EUR", // optional · string · matches ^[A-Z]{3}$
     // value: 49.9, // optional · number · >= 0
   },
