@@ -98,9 +98,16 @@ def refresh_command(
     if format is SummaryFormat.json:
         sys.stdout.write(json.dumps({**summary.as_dict(), "ga4_api": api_summary.as_dict()}) + "\n")
     else:
-        Console().print(f"[green]✓[/] {summary.line()}")
+        Console().print(f"[{'yellow' if summary.failed else 'green'}]{'!' if summary.failed else '✓'}[/] "
+                        f"{summary.line()}")
         for line in api_summary.lines():
             Console(highlight=False, soft_wrap=True).print(escape(line))
+    for line in summary.failure_lines():
+        err.print(f"[red]✗[/] {escape(line)}", highlight=False, soft_wrap=True)
+    if summary.failed:
+        err.print("[red]Some KPIs were not refreshed[/] (the others were). Fix the cause above, or run "
+                  "`kpi validate`, then `kpi refresh` again.")
+        raise typer.Exit(1)
 
 
 def values_command(
