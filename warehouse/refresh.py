@@ -22,6 +22,7 @@ from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
 
 from .kpi_values import stage_values
+from .pending import kill_point
 from .quality import compute_quality, spec_tables
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
 from .refresh_isolation import KpiFailure, compute_isolated, unique_failures as _unique, without_kpis as _without
@@ -204,6 +205,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
                 con.register("quality_rows", table)
                 con.execute("INSERT INTO event_quality BY NAME SELECT * FROM quality_rows")
                 con.unregister("quality_rows")
+        kill_point("store-before-commit")
         con.execute("COMMIT")
         return rows
     except BaseException:
