@@ -8,7 +8,7 @@ from dashboards import cli as dashboards_cli
 from generator import cli as generator_cli
 from generator import cli_explain
 from warehouse import cli as warehouse_cli
-from warehouse import cli_ga4, cli_kpis
+from warehouse import cli_ga4, cli_kpis, cli_prune
 
 from . import demo
 
@@ -27,6 +27,7 @@ cli_explain.register(app)
 warehouse_cli.register(app, load_app)
 cli_ga4.register(app, load_app)
 cli_kpis.register(app)
+app.command("prune")(cli_prune.prune_command)
 dashboards_cli.register(app)
 demo.register(app)
 

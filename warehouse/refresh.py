@@ -175,13 +175,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
             DELETE FROM kpi_values v USING recomputed_days r
             WHERE v.kpi_id = r.kpi_id AND v.date = r.date AND v.source = $s
         """, {"s": SOURCE})
-        # KPIs no longer active: their values go too
-        active = pa.table({"kpi_id": pa.array(sorted(plan.kpis), pa.string())})
-        con.register("active_kpis", active)
-        con.execute("DELETE FROM kpi_values WHERE source = $s AND kpi_id NOT IN (SELECT kpi_id FROM active_kpis)",
-                    {"s": SOURCE})
-        con.execute("DELETE FROM kpi_refresh_state WHERE source = $s AND kpi_id NOT IN "
-                    "(SELECT kpi_id FROM active_kpis)", {"s": SOURCE})
+        # KPIs no longer active keep their values until `kpi prune` (warehouse/history.py)
         rows = 0
         if new_values is not None:
             con.execute(f"INSERT INTO kpi_values BY NAME SELECT * FROM {merged}")

@@ -19,6 +19,7 @@ from generator.catalog import KpiCatalog
 from generator.plain_words import describe_kpi
 from generator.plan import QueryPlan
 
+from .history import with_history
 from .pending import kill_point
 
 SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
@@ -85,7 +86,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     for leftover in (tmp, Path(f"{tmp}.wal")):
         leftover.unlink(missing_ok=True)
-    store.register("src_definitions", definitions_table(catalog, plan))
+    store.register("src_definitions", with_history(store, definitions_table(catalog, plan), catalog))
     store.register("src_targets", targets_table(catalog, plan))
     store.register("src_event_kpis", _kpis_per_event(plan))
     try:

@@ -53,6 +53,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     (2, GA4_API_TABLES_DDL),  # Data API: report caveats, property quota, caveats of ga4_api KPI values
     (3, KPI_TABLES_DDL),  # computed KPI values, refresh state, definition changes, data quality
+    # the last definition of every KPI ever served, so retired KPIs stay reachable (warehouse/history.py)
+    (4, ("""CREATE TABLE IF NOT EXISTS kpi_definition_snapshots (
+              kpi_id VARCHAR PRIMARY KEY,
+              definition VARCHAR NOT NULL,
+              saved_at TIMESTAMP NOT NULL
+            )""",)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
