@@ -73,6 +73,7 @@ def unique_failures(failures: list[KpiFailure]) -> list[KpiFailure]:
 
 
 def without_kpis(table: pa.Table, kpi_ids: set[str]) -> pa.Table:
-    """The rows of other KPIs (a derived KPI's statement also returns its components' rows)."""
+    """The rows of other KPIs: a KPI that failed in one day range keeps all its previous values, so its rows
+    from the ranges that succeeded are dropped too."""
     keep = [k not in kpi_ids for k in table.column("kpi_id").to_pylist()]
     return table.filter(pa.array(keep, pa.bool_()))
