@@ -75,20 +75,21 @@ def _sites() -> list[tuple[str, tuple, str]]:
     out = []
     for path in sorted((REPO / "kpis").rglob("*.yaml")):
         doc = load_document(path)
+        name = str(path.relative_to(REPO / "kpis"))
 
-        def walk(node, at):
+        def walk(node, at, name=name):
             if isinstance(node, dict):
                 for k, v in node.items():
-                    walk(v, (*at, k))
+                    walk(v, (*at, k), name)
             elif isinstance(node, list):
                 for i, v in enumerate(node):
-                    walk(v, (*at, i))
+                    walk(v, (*at, i), name)
             else:
                 key = next((p for p in reversed(at) if isinstance(p, str)), None)
                 if isinstance(node, int | float) and not isinstance(node, bool) and key in NUMBER_KEYS:
-                    out.append((str(path.relative_to(REPO / "kpis")), at, "number"))
+                    out.append((name, at, "number"))
                 elif isinstance(node, str) and key in TEXT_FIELDS:
-                    out.append((str(path.relative_to(REPO / "kpis")), at, "text"))
+                    out.append((name, at, "text"))
 
         walk(doc.data, ())
     return out

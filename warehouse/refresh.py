@@ -25,7 +25,7 @@ from .kpi_values import stage_values
 from .pending import kill_point
 from .quality import compute_quality, spec_tables
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
-from .refresh_isolation import KpiFailure, compute_isolated, unique_failures as _unique, without_kpis as _without
+from .refresh_isolation import KpiFailure, compute_isolated, unique_failures, without_kpis
 
 SOURCE = "ga4_export"
 
@@ -93,7 +93,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
                 if progress:
                     progress(kpi_id, done, total)
     failed_ids = {f.kpi_id for f in failures}  # they keep their previous values and refresh state
-    staged = [_without(table, failed_ids) for table in staged] if failed_ids else staged
+    staged = [without_kpis(table, failed_ids) for table in staged] if failed_ids else staged
     recomputed = [(kid, d) for kid, d in recomputed if kid not in failed_ids]
     computed, computed_cpu = time.perf_counter(), time.process_time()
     quality_days = _quality_days(con, catalog, loaded, full)
@@ -109,7 +109,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
                 {"at": now, "k": len(plan.kpis), "d": len(loaded), "r": rows, "s": seconds, "h": spec_hash(catalog)})
     return RefreshSummary(len(plan.kpis) - len(failed_ids), len({d for _k, d in recomputed}), rows, round(seconds, 2),
                           {k: len(v) for k, v in todo.items() if k not in failed_ids},
-                          {k: round(v, 3) for k, v in phases.items()}, _unique(failures))
+                          {k: round(v, 3) for k, v in phases.items()}, unique_failures(failures))
 
 
 def _quality_days(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, loaded: dict[str, dt.datetime],
