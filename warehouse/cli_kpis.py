@@ -189,13 +189,9 @@ def _read_or_exit(path: Path, sql: str, params: dict[str, object]) -> tuple[list
 
 def _warn_if_behind(path: Path) -> None:
     """Say so when the serving copy is older than the store (a refresh running, or one that stopped half-way)."""
-    try:
-        row = read_serving(path, "SELECT value FROM warehouse_info WHERE key = 'refresh_id'")[0]
-    except duckdb.Error:
-        row = []
-    behind = pending.pending(path, str(row[0][0]) if row and row[0][0] is not None else None)
-    if behind is not None:
-        err.print(f"[yellow]{escape(behind.sentence())}[/]")
+    sentence = pending.behind_sentence(path)
+    if sentence:
+        err.print(f"[yellow]{escape(sentence)}[/]")
 
 
 def _print_rows(rows: list[tuple[object, ...]], columns: list[str], format: OutputFormat) -> None:

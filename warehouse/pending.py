@@ -94,3 +94,20 @@ def _alive(pid: object) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def behind_sentence(serving: Path) -> str | None:
+    """What to tell a user of any command when the serving copy is behind the store, or None."""
+    if not marker_path(serving).exists():
+        return None
+    import duckdb  # only when there is a marker: most commands never need it here
+
+    served: str | None = None
+    try:
+        with duckdb.connect(str(serving), read_only=True) as con:
+            row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refresh_id'").fetchone()
+            served = None if not row or row[0] is None else str(row[0])
+    except duckdb.Error:
+        pass  # no copy yet, or busy: judge by the marker alone
+    found = pending(serving, served)
+    return None if found is None else found.sentence()
