@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 from kpibridge.config import resolve_db
+from warehouse.pending import pending
 
 SERVING_ENV = "KPIBRIDGE_SERVING_DB"
 CACHE_TTL_SECONDS = 60
@@ -103,6 +104,7 @@ class WarehouseStatus:
     data_start: date | None = None
     data_end: date | None = None
     refreshed_at: str | None = None
+    updating: str = ""  # "Numbers being updated: …" when the serving copy is behind the store (warehouse/pending.py)
 
     @property
     def ok(self) -> bool:
@@ -126,8 +128,10 @@ def warehouse_status(path: Path) -> WarehouseStatus:
         return WarehouseStatus(path, "empty", f"`{path}` has no {', '.join(absent)} table yet.", tables)
     if not facts["kpis"] or not facts["values"]:
         return WarehouseStatus(path, "empty", f"`{path}` holds no KPI values yet.", tables)
+    behind = pending(path, facts.get("refresh_id"))  # not cached: the marker comes and goes on its own
     return WarehouseStatus(
-        path, "ok", "", tables, facts["data_start"], facts["data_end"], facts.get("refreshed_at")
+        path, "ok", "", tables, facts["data_start"], facts["data_end"], facts.get("refreshed_at"),
+        behind.sentence() if behind else "",
     )
 
 
@@ -148,6 +152,8 @@ def _cached_facts(path: str, version: tuple) -> dict:
         if "warehouse_info" in tables:
             row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refreshed_at'").fetchone()
             facts["refreshed_at"] = str(row[0]) if row else None
+            row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refresh_id'").fetchone()
+            facts["refresh_id"] = str(row[0]) if row and row[0] is not None else None
         return facts
 
     return _with_connection(path, work)

@@ -14,6 +14,7 @@ from .health import DataHealth, EventHealth, assess
 from .measures import Goal, aggregate, period_goal
 from .periods import Period, provisional_days
 from .status import Status, evaluate_status
+from .text import md_text
 
 MAX_CARDS = 12
 ACTIVE = "active"
@@ -241,7 +242,5 @@ def _num(value) -> float | None:
 
 
 def _escape(text: str) -> str:
-    # Labels are Markdown; keep a title's own brackets and stars literal.
-    for char in "\\[]*_`":
-        text = text.replace(char, "\\" + char)
-    return text
+    # Labels are Markdown: the title is shown as text (dashboards/text.py).
+    return md_text(text)

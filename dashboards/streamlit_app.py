@@ -24,6 +24,8 @@ warehouse = data.warehouse_status(path)
 if not warehouse.ok:
     show_unavailable(warehouse)
     st.stop()
+if warehouse.updating:
+    st.info(warehouse.updating, icon=":material/sync:")
 
 definitions = active_definitions(data.kpi_definitions(path))
 choices = controls.Choices(

@@ -157,6 +157,9 @@ class EventsFormat(enum.StrEnum):
     json = "json"
 
 
+MAX_EVENTS_BYTES = 200_000_000  # sample events, not a whole export
+
+
 def check_events_command(
     file: Path = typer.Argument(..., help="NDJSON of Measurement Protocol payloads or dataLayer pushes (- for stdin)."),
     kpis: Path = typer.Option(Path("kpis"), "--kpis", help="The folder of KPI files."),
@@ -173,8 +176,15 @@ def check_events_command(
     if validated is None or validated.report.errors:
         err.print(f"[red]The KPI files in {kpis} cannot be read without errors[/]: run `kpi validate`.")
         raise typer.Exit(2)
+    from .bounded_read import InputFileError, read_regular_file, read_stream
+
     try:
-        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        raw = (read_stream(sys.stdin.buffer, MAX_EVENTS_BYTES) if str(file) == "-"
+               else read_regular_file(file, MAX_EVENTS_BYTES))
+    except InputFileError as exc:
+        err.print(f"[red]Cannot check {escape(str(file))}: {escape(str(exc))}.[/] Give a file of sample events "
+                  f"(NDJSON, at most {MAX_EVENTS_BYTES // 1_000_000} MB; split larger samples).")
+        raise typer.Exit(2) from None
     except OSError as exc:
         err.print(f"[red]Cannot read {escape(str(file))}: {escape(exc.strerror or str(exc))}.[/]")
         raise typer.Exit(2) from None

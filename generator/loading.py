@@ -26,6 +26,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .bounded_read import FileTooLarge, InputFileError, read_regular_file
 from .issues import Issue, Level, SourceLocation
 
 try:  # optional accelerator, see the module docstring
@@ -87,7 +88,11 @@ def load_document(path: Path, display: str | None = None) -> Document:
     """Read and parse one YAML file; raise LoadError with a located, readable issue."""
     name = display or str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_FILE_BYTES)
+    except InputFileError as exc:
+        code = "KB101" if isinstance(exc, FileTooLarge) else "KB100"
+        raise _fail(name, code, f"cannot read the file: {exc}.", "KPI files are small YAML text files (at most "
+                    "1 MB); check that this path is really a KPI file.") from None
     except OSError as exc:
         raise _fail(name, "KB100", f"cannot read the file: {exc.strerror or exc}.", "Check the path and permissions.") from None
     return parse_document(raw, name)

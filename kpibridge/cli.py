@@ -10,7 +10,7 @@ from ga4admin import cli as ga4admin_cli
 from generator import cli as generator_cli
 from generator import cli_explain
 from warehouse import cli as warehouse_cli
-from warehouse import cli_ga4, cli_kpis
+from warehouse import cli_ga4, cli_kpis, cli_prune
 
 from . import demo
 
@@ -29,6 +29,7 @@ cli_explain.register(app)
 warehouse_cli.register(app, load_app)
 cli_ga4.register(app, load_app)
 cli_kpis.register(app)
+app.command("prune")(cli_prune.prune_command)
 dashboards_cli.register(app)
 editor_cli.register(app)
 ga4admin_cli.register(app)

@@ -18,6 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from kpibridge.config import resolve_db
 
 from .connection import StoreError, connect_store
+from .pending import behind_sentence
+from .serving import serving_path
 from .store import EventSource, LoadError, LoadSummary, run_load
 
 # The sources are imported inside their commands: numpy and pyarrow would slow every other `kpi` command.
@@ -89,6 +91,9 @@ def _load(source: EventSource, db: Path | None, format: SummaryFormat) -> None:
     finally:
         con.close()
     _print_summary(summary, path, format)
+    behind = behind_sentence(serving_path(path))  # a refresh stopped half-way: the new data needs one anyway
+    if behind:
+        Console(stderr=True).print(f"[yellow]{escape(behind)}[/]")
 
 
 def _print_summary(summary: LoadSummary, path: Path, format: SummaryFormat) -> None:

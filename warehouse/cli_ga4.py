@@ -185,6 +185,11 @@ def _print_load_summary(summary: ApiLoadSummary, path: Path, skipped: dict[str, 
         parts = [f"{label} {summary.quota[k]['consumed']:,} used, {summary.quota[k]['remaining']:,} left"
                  for k, label in QUOTA_LABELS.items() if k in summary.quota]
         out.print(f"Property quota: {'; '.join(parts)}.")
+    for rid, why in summary.skipped_requests.items():
+        out.print(f"[yellow]Not loaded: request {escape(rid)}: {escape(why)}[/]")
+    if summary.skipped_requests:
+        out.print(f"[yellow]{len(summary.skipped_requests)} requests were skipped (above); register what they need "
+                  "in GA4 Admin, then load again to fill them in.[/]")
     out.print("Next: `kpi refresh` computes the KPIs from these rows.")
 
 

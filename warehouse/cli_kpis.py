@@ -23,6 +23,7 @@ from generator.report_formats import print_text
 from generator.validate import validate_paths
 from kpibridge.config import DEFAULT_KPIS_DIR, resolve_db
 
+from . import pending
 from .connection import StoreError, connect_store
 from .reading import read_serving
 from .refresh import refresh_kpis
@@ -89,10 +90,16 @@ def refresh_command(
             def tick(kpi: str, done: int, total: int) -> None:
                 bar.update(task, description=f"computing {kpi}", completed=done, total=total)
 
+            serving = serving_path(store_path)
+            refresh_id = pending.mark(serving)  # until the swap, readers know the copy may be behind the store
+            pending.kill_point("marked")
             summary = refresh_kpis(con, catalog, plan, full=full, progress=tick)
+            pending.kill_point("store-committed")
             api_summary = refresh_api_kpis(con, plan)  # the ga4_api values, from Data API report rows
+            pending.kill_point("api-committed")
             bar.update(task, description="publishing the serving copy")
-            publish_serving(con, store_path, catalog, plan)
+            publish_serving(con, store_path, catalog, plan, refresh_id)
+            pending.clear(serving, refresh_id)
     except duckdb.Error as exc:
         err.print(f"[red]The refresh failed and changed nothing: {str(exc).splitlines()[0]}[/]")
         raise typer.Exit(1) from None
@@ -101,9 +108,16 @@ def refresh_command(
     if format is SummaryFormat.json:
         sys.stdout.write(json.dumps({**summary.as_dict(), "ga4_api": api_summary.as_dict()}) + "\n")
     else:
-        Console().print(f"[green]✓[/] {summary.line()}")
+        Console().print(f"[{'yellow' if summary.failed else 'green'}]{'!' if summary.failed else '✓'}[/] "
+                        f"{summary.line()}")
         for line in api_summary.lines():
             Console(highlight=False, soft_wrap=True).print(escape(line))
+    for line in summary.failure_lines():
+        err.print(f"[red]✗[/] {escape(line)}", highlight=False, soft_wrap=True)
+    if summary.failed:
+        err.print("[red]Some KPIs were not refreshed[/] (the others were). Fix the cause above, or run "
+                  "`kpi validate`, then `kpi refresh` again.")
+        raise typer.Exit(1)
 
 
 def values_command(
@@ -176,11 +190,20 @@ def status_command(
 
 def _read_or_exit(path: Path, sql: str, params: dict[str, object]) -> tuple[list[tuple[object, ...]], list[str]]:
     try:
-        return read_serving(path, sql, params)
+        found = read_serving(path, sql, params)
+        _warn_if_behind(path)
+        return found
     except FileNotFoundError:
         err.print(f"[red]No computed KPIs at {path} yet.[/] Run `kpi load demo && kpi refresh` "
                   "(or load your GA4 export, then `kpi refresh`).")
         raise typer.Exit(1) from None
+
+
+def _warn_if_behind(path: Path) -> None:
+    """Say so when the serving copy is older than the store (a refresh running, or one that stopped half-way)."""
+    sentence = pending.behind_sentence(path)
+    if sentence:
+        err.print(f"[yellow]{escape(sentence)}[/]")
 
 
 def _print_rows(rows: list[tuple[object, ...]], columns: list[str], format: OutputFormat) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import duckdb
@@ -32,6 +32,7 @@ class ApiLoadSummary:
     quota: dict[str, dict[str, int]]
     other_properties: list[str]
     seconds: float
+    skipped_requests: dict[str, str] = field(default_factory=dict)  # request id → why, with the KPIs it serves
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,9 +48,12 @@ def store_reports(con: duckdb.DuckDBPyConnection, fetched: FetchedReports, start
     end = max([fetched.end, *rows.column("date").to_pylist()])
     try:
         con.execute("BEGIN TRANSACTION")
-        replaced = int(con.execute("SELECT count(*) FROM ga4_report_rows WHERE date BETWEEN $s AND $e",
-                                   {"s": start, "e": end}).fetchall()[0][0])
-        con.execute("DELETE FROM ga4_report_rows WHERE date BETWEEN $s AND $e", {"s": start, "e": end})
+        # the rows of requests skipped this time (an unregistered custom definition) stay as they were
+        kept = {"s": start, "e": end, "skipped": sorted(fetched.skipped)}
+        replaced = int(con.execute("SELECT count(*) FROM ga4_report_rows WHERE date BETWEEN $s AND $e "
+                                   "AND NOT list_contains($skipped, request_id)", kept).fetchall()[0][0])
+        con.execute("DELETE FROM ga4_report_rows WHERE date BETWEEN $s AND $e "
+                    "AND NOT list_contains($skipped, request_id)", kept)
         con.register("new_report_rows", rows)
         con.execute("INSERT INTO ga4_report_rows BY NAME SELECT * FROM new_report_rows")
         con.unregister("new_report_rows")
@@ -79,7 +83,7 @@ def store_reports(con: duckdb.DuckDBPyConnection, fetched: FetchedReports, start
         requests=len(fetched.reports), batches=fetched.batches, calls=fetched.calls, rows=int(count),
         replaced_rows=replaced, checksum=checksum, caveats=fetched.caveats(),
         quota={k: {"consumed": c, "remaining": r} for k, (c, r) in sorted(fetched.quota.items())},
-        other_properties=others, seconds=round(seconds, 3))
+        other_properties=others, seconds=round(seconds, 3), skipped_requests=dict(fetched.skipped))
 
 
 def record_failed_load(con: duckdb.DuckDBPyConnection, started_at: dt.datetime, outcome: str, message: str) -> None:

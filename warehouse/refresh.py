@@ -20,12 +20,13 @@ import pyarrow as pa
 
 from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
-from generator.sql import render_plan_sql
 
 from .event_stamps import refresh_event_stamps
 from .kpi_values import stage_values
+from .pending import kill_point
 from .quality import compute_quality, spec_tables
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
+from .refresh_isolation import KpiFailure, compute_isolated, unique_failures, without_kpis
 
 SOURCE = "ga4_export"
 
@@ -40,6 +41,7 @@ class RefreshSummary:
     seconds: float
     recomputed: dict[str, int]  # kpi → days recomputed
     phases: dict[str, float] = field(default_factory=dict)  # seconds on the KPIs, data quality, writes (and CPU)
+    failed: list[KpiFailure] = field(default_factory=list)  # KPIs whose statement failed: they kept their values
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -47,6 +49,10 @@ class RefreshSummary:
     def line(self) -> str:
         return (f"Refreshed {self.kpis} KPIs over {self.days} days: {self.rows:,} values written "
                 f"in {self.seconds:.1f} s.")
+
+    def failure_lines(self) -> list[str]:
+        """One sentence per KPI that failed (KPI, file, line, the database's message)."""
+        return [f.sentence() for f in self.failed]
 
 
 def _now() -> dt.datetime:
@@ -75,22 +81,26 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     total = sum(len(contiguous_ranges(days)) for days in todo.values())  # one step per KPI and day range
     done = 0
     hashes = {q.kpi_id: q.definition_hash for q in plan.ordered()}
+    failures: list[KpiFailure] = []
     for kpi_ids, ranges in batches(plan, todo):
-        sql = render_plan_sql(plan, "duckdb", kpi_ids)
         for start, end in ranges:
             if progress:
                 progress(_label(kpi_ids), done, total)
-            table = con.sql(sql, params={"start_date": start, "end_date": end}).to_arrow_table()
-            staged.append(_with_hashes(table, hashes))
+            tables, failed = compute_isolated(con, catalog, plan, kpi_ids, start, end)
+            staged += [_with_hashes(table, hashes) for table in tables]
+            failures += failed
             for kpi_id in kpi_ids:
                 done += 1
                 if progress:
                     progress(kpi_id, done, total)
+    failed_ids = {f.kpi_id for f in failures}  # they keep their previous values and refresh state
+    staged = [without_kpis(table, failed_ids) for table in staged] if failed_ids else staged
+    recomputed = [(kid, d) for kid, d in recomputed if kid not in failed_ids]
     computed, computed_cpu = time.perf_counter(), time.process_time()
     quality_days = _quality_days(con, catalog, loaded, full)
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
-    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog))
+    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog), failed_ids)
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
     seconds = time.perf_counter() - clock
     phases = {"kpis": computed - clock, "quality": checked - computed, "write": clock + seconds - checked,
@@ -99,8 +109,9 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
               "write_cpu": time.process_time() - checked_cpu}
     con.execute("INSERT INTO refresh_log VALUES ($at, $k, $d, $r, $s, $h)",
                 {"at": now, "k": len(plan.kpis), "d": len(loaded), "r": rows, "s": seconds, "h": spec_hash(catalog)})
-    return RefreshSummary(len(plan.kpis), len({d for _k, d in recomputed}), rows, round(seconds, 2),
-                          {k: len(v) for k, v in todo.items()}, {k: round(v, 3) for k, v in phases.items()})
+    return RefreshSummary(len(plan.kpis) - len(failed_ids), len({d for _k, d in recomputed}), rows, round(seconds, 2),
+                          {k: len(v) for k, v in todo.items() if k not in failed_ids},
+                          {k: round(v, 3) for k, v in phases.items()}, unique_failures(failures))
 
 
 def _quality_days(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, loaded: dict[str, dt.datetime],
@@ -151,7 +162,7 @@ def _typed(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
 
 def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Table],
            recomputed: list[tuple[str, str]], quality: list[pa.Table], quality_days: list[str],
-           now: dt.datetime, spec: str) -> int:
+           now: dt.datetime, spec: str, failed: set[str] = frozenset()) -> int:
     """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change."""
     new_values = pa.concat_tables(staged) if staged else None
     days_table = pa.table({"kpi_id": pa.array([k for k, _ in recomputed], pa.string()),
@@ -166,18 +177,14 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
             DELETE FROM kpi_values v USING recomputed_days r
             WHERE v.kpi_id = r.kpi_id AND v.date = r.date AND v.source = $s
         """, {"s": SOURCE})
-        # KPIs no longer active: their values go too
-        active = pa.table({"kpi_id": pa.array(sorted(plan.kpis), pa.string())})
-        con.register("active_kpis", active)
-        con.execute("DELETE FROM kpi_values WHERE source = $s AND kpi_id NOT IN (SELECT kpi_id FROM active_kpis)",
-                    {"s": SOURCE})
-        con.execute("DELETE FROM kpi_refresh_state WHERE source = $s AND kpi_id NOT IN "
-                    "(SELECT kpi_id FROM active_kpis)", {"s": SOURCE})
+        # KPIs no longer active keep their values until `kpi prune` (warehouse/history.py)
         rows = 0
         if new_values is not None:
             con.execute(f"INSERT INTO kpi_values BY NAME SELECT * FROM {merged}")
             rows = new_values.num_rows
         for q in plan.ordered():
+            if q.kpi_id in failed:
+                continue
             previous = con.execute("SELECT definition_hash FROM kpi_refresh_state WHERE kpi_id = $k AND source = $s",
                                    {"k": q.kpi_id, "s": SOURCE}).fetchall()
             if not previous or previous[0][0] != q.definition_hash:
@@ -194,6 +201,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
                 con.register("quality_rows", table)
                 con.execute("INSERT INTO event_quality BY NAME SELECT * FROM quality_rows")
                 con.unregister("quality_rows")
+        kill_point("store-before-commit")
         con.execute("COMMIT")
         return rows
     except BaseException:

@@ -219,12 +219,14 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, values: dict[str, di
     con.execute("BEGIN TRANSACTION")
     try:
         merged = stage_values(con, new_values, now)
-        con.execute("DELETE FROM kpi_values WHERE source = $s", {"s": SOURCE})
+        # only the active KPIs' values are replaced: inactive ones keep theirs until `kpi prune`
+        active = {"s": SOURCE, "ids": sorted(plan.kpis)}
+        con.execute("DELETE FROM kpi_values WHERE source = $s AND list_contains($ids, kpi_id)", active)
         con.execute(f"INSERT INTO kpi_values BY NAME SELECT * FROM {merged}")
-        con.execute("DELETE FROM kpi_value_caveats WHERE source = $s", {"s": SOURCE})
+        con.execute("DELETE FROM kpi_value_caveats WHERE source = $s AND list_contains($ids, kpi_id)", active)
         con.register("new_api_caveats", new_caveats)
         con.execute("INSERT INTO kpi_value_caveats BY NAME SELECT * FROM new_api_caveats")
-        con.execute("DELETE FROM kpi_refresh_state WHERE source = $s", {"s": SOURCE})
+        con.execute("DELETE FROM kpi_refresh_state WHERE source = $s AND list_contains($ids, kpi_id)", active)
         for kid in sorted(values):
             con.execute("INSERT INTO kpi_refresh_state VALUES ($k, $s, $h, $at)",
                         {"k": kid, "s": SOURCE, "h": plan.kpis[kid].definition_hash, "at": now})

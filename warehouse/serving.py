@@ -20,6 +20,8 @@ from generator.plain_words import describe_kpi
 from generator.plan import QueryPlan
 
 from .event_stamps import publish_event_stamps
+from .history import with_history
+from .pending import kill_point
 
 SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
                   "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info")
@@ -76,13 +78,16 @@ def _kpis_per_event(plan: QueryPlan) -> pa.Table:
 
 
 def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog: KpiCatalog,
-                    plan: QueryPlan) -> Path:
-    """Write a fresh serving file from the store and swap it in; return its path."""
+                    plan: QueryPlan, refresh_id: str | None = None) -> Path:
+    """Write a fresh serving file from the store and swap it in; return its path.
+
+    `refresh_id` (warehouse/pending.py) is recorded in `warehouse_info`, so readers can tell this copy
+    is the one the refresh that marked itself pending produced."""
     target = serving_path(store_path)
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     for leftover in (tmp, Path(f"{tmp}.wal")):
         leftover.unlink(missing_ok=True)
-    store.register("src_definitions", definitions_table(catalog, plan))
+    store.register("src_definitions", with_history(store, definitions_table(catalog, plan), catalog))
     store.register("src_targets", targets_table(catalog, plan))
     store.register("src_event_kpis", _kpis_per_event(plan))
     try:
@@ -124,7 +129,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
             store.execute("CREATE TABLE serving.warehouse_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
             for key, value in (("refreshed_at", now), ("data_start", _iso(info[0])), ("data_end", _iso(info[1])),
-                               ("store", str(store_path))):
+                               ("store", str(store_path)), ("refresh_id", refresh_id)):
                 store.execute("INSERT INTO serving.warehouse_info VALUES ($k, $v)", {"k": key, "v": value})
         finally:
             store.execute("DETACH serving")
@@ -133,7 +138,9 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
             store.unregister(name)
     if Path(f"{tmp}.wal").exists():  # DETACH checkpoints; a WAL left over would mean it did not
         raise RuntimeError(f"the serving copy {tmp} was not checkpointed; the previous copy stays in place")
+    kill_point("serving-written")
     os.replace(tmp, target)
+    kill_point("serving-swapped")
     return target
 
 

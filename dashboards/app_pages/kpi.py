@@ -19,6 +19,7 @@ from dashboards.measures import grain_days, grain_start, shift_rows, top_n_with_
 from dashboards.periods import Period, provisional_start
 from dashboards.scorecard import active_definitions, build_cards, event_healths
 from dashboards.spec_health import spec_health
+from dashboards.text import md_code, md_owner, md_text
 
 TOP_N = 5
 
@@ -32,17 +33,17 @@ titles = dict(zip(everything["kpi_id"], everything["title"].fillna(everything["k
 unknown = take_unknown_kpi()
 if unknown:
     close = difflib.get_close_matches(unknown, ids, n=1)
-    hint = f" Did you mean `{close[0]}`?" if close else ""
-    st.warning(f"The link asks for KPI `{unknown}`, which the warehouse does not hold.{hint}")
+    hint = f" Did you mean {md_code(close[0])}?" if close else ""
+    st.warning(f"The link asks for KPI {md_code(unknown)}, which the warehouse does not hold.{hint}")
 
 kpi_id = st.selectbox("KPI", ids, format_func=lambda k: titles[k], key="kpi")
 kpi = everything[everything["kpi_id"] == kpi_id].iloc[0]
 
-st.title(titles[kpi_id])
-who = [f"Objective: **{kpi['objective'] or '—'}**", f"Team: **{kpi['team'] or '—'}**"]
-who.append(f"Owner: **{kpi['owner'] or '—'}**")
+st.title(md_text(titles[kpi_id]))
+who = [f"Objective: **{md_text(kpi['objective'] or '—')}**", f"Team: **{md_text(kpi['team'] or '—')}**"]
+who.append(f"Owner: **{md_owner(kpi['owner'] or '—')}**")
 if str(kpi["status"] or "active").lower() != "active":
-    who.append(f"Status: **{kpi['status']}**")
+    who.append(f"Status: **{md_text(kpi['status'])}** (not on the overview; its stored values are kept)")
 st.markdown(" · ".join(who))
 
 # The trend shows whole weeks or months from the one holding the period's first day (only the last
@@ -76,9 +77,10 @@ with left:
         if note:
             st.caption(note)
 with right:
-    st.markdown(f"**In plain words.** {kpi['plain_words'] or kpi['description'] or 'No description.'}")
+    plain = md_text(kpi["plain_words"] or kpi["description"] or "No description.")
+    st.markdown(f"**In plain words.** {plain}")
     if kpi["description"] and kpi["plain_words"]:
-        st.caption(kpi["description"])
+        st.caption(md_text(kpi["description"], one_line=False))
     if export_only:
         st.caption(export_only)
 
@@ -136,7 +138,7 @@ if declared:
         with columns[index % len(columns)]:
             of_dimension = rows[rows["breakdown"] == dimension]
             top = top_n_with_other(of_dimension, kpi["aggregation"], TOP_N)
-            st.markdown(f"**By {labels.get(dimension) or dimension}**")
+            st.markdown(f"**By {md_text(labels.get(dimension) or dimension)}**")
             if top.empty:
                 st.caption("No values in this period.")
             else:
@@ -151,15 +153,15 @@ if declared:
 # Definition, targets and the events behind the number.
 st.subheader("Definition")
 facts = {
-    "KPI id": f"`{kpi_id}`",
+    "KPI id": md_code(kpi_id),
     "Good direction": "higher is better" if kpi["direction"] == "up" else "lower is better",
     "Aggregation": kpi["aggregation"],
     "Time grain": kpi["time_grain"] or "—",
-    "Format": kpi["format"] + (f" ({kpi['currency']})" if kpi["currency"] else ""),
-    "Defined in": f"`{kpi['source_file']}`" if kpi["source_file"] else "—",
+    "Format": md_text(kpi["format"] + (f" ({kpi['currency']})" if kpi["currency"] else "")),
+    "Defined in": md_code(kpi["source_file"]) if kpi["source_file"] else "—",
 }
 if kpi["tags"]:
-    facts["Tags"] = ", ".join(kpi["tags"])
+    facts["Tags"] = md_text(", ".join(kpi["tags"]))
 if export_only:
     facts["Source"] = "the BigQuery export only (the GA4 Data API cannot compute it; see above)"
 st.markdown("\n".join(f"- {name}: {value}" for name, value in facts.items()))

@@ -18,6 +18,7 @@ from dashboards.scorecard import (
     group_cards,
     order_cards,
 )
+from dashboards.text import md_text
 from dashboards.view_state import to_query_params
 
 COLUMNS = 3
@@ -63,7 +64,7 @@ if left_off:
 
 link_params = to_query_params(view)
 for group, group_cards_ in group_cards(shown, view.group):
-    st.subheader(group, divider="gray")
+    st.subheader(md_text(group), divider="gray")
     for row_start in range(0, len(group_cards_), COLUMNS):
         columns = st.columns(COLUMNS)
         for column, card in zip(columns, group_cards_[row_start : row_start + COLUMNS], strict=False):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.scorecard import Card
+from dashboards.text import md_text
 
 KPI_PAGE = "app_pages/kpi.py"
 
@@ -28,7 +29,7 @@ def render_card(card: Card, link_params: dict[str, str] | None = None) -> None:
     if link_params is not None:
         st.page_link(
             KPI_PAGE,
-            label=f"{card.title} details",
+            label=f"{md_text(card.title)} details",
             icon=":material/arrow_forward:",
             query_params={**link_params, "kpi": card.kpi_id},
         )

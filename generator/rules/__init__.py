@@ -24,6 +24,7 @@ from .ga4_names import (
     ReservedUserPropertyRule,
     UserPropertyNameRule,
 )
+from .numbers import FiniteNumberRule, FormulaNumberRule, Re2PatternRule, WindowLengthRule
 from .pii import PiiForGa4Rule, UndeclaredPiiRule
 from .references import (
     DerivedCycleRule,
@@ -76,6 +77,8 @@ ALL_RULES: tuple[Rule, ...] = (
     # KB43x: GA4's recommended events keep their shape
     RequiredBuiltinParamRule(),
     BuiltinParamTypeRule(),
+    # KB44x: patterns run on RE2
+    Re2PatternRule(),
     # KB5xx: personal data
     UndeclaredPiiRule(),
     PiiForGa4Rule(),
@@ -87,6 +90,10 @@ ALL_RULES: tuple[Rule, ...] = (
     TargetBandRule(),
     PercentScaleRule(),
     DuplicateTargetDateRule(),
+    # KB61x: numbers later stages can use
+    FiniteNumberRule(),
+    WindowLengthRule(),
+    FormulaNumberRule(),
     # KB7xx: warnings
     HighCardinalityBreakdownRule(),
     UnusedEventRule(),

@@ -161,14 +161,19 @@ def test_daily_quota_is_not_retried_and_says_when_it_resets(load, fake):
     assert "Waiting" not in result.stderr and fake.calls_to("BatchRunReports") == 1
 
 
-def test_an_unregistered_custom_dimension_is_found_before_any_report(load, fake):
+def test_an_unregistered_custom_dimension_skips_its_requests_and_the_others_load(load, fake, db, query, api):
+    """Issue 12 §2: the requests needing it are skipped and named (KPIs, how to register); the rest load."""
     fake.custom_dimensions = ("customEvent:lead_source", "customEvent:method", "customEvent:payment_typ")
     result = load()
-    assert result.exit_code == 1
+    assert result.exit_code == 0, result.output
     assert "`customEvent:payment_type` (used by revenue (by param:payment_type)) is not a field" in result.stderr
     assert "register `payment_type` as an event-scoped custom dimension" in result.stderr
     assert "Did you mean `customEvent:payment_typ`?" in result.stderr
-    assert fake.calls_to("BatchRunReports") == 0
+    needing = {rid for rid, r in api.requests.items() if "customEvent:payment_type" in r.dimensions}
+    assert needing and "Not loaded: request" in result.stdout
+    loaded = {r for (r,) in query(db, "SELECT DISTINCT request_id FROM ga4_report_rows")}
+    assert loaded and not loaded & needing
+    assert len(loaded) == len(api.requests) - len(needing)  # every other request loaded (each has rows)
 
 
 def test_invalid_argument_names_the_kpi_and_the_field(load, fake):

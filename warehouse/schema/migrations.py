@@ -68,6 +68,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     (5, EVENT_STAMPS_DDL),  # events per day by spec version (kb_spec) and without consent (event_stamps.py)
+    # the last definition of every KPI ever served, so retired KPIs stay reachable (warehouse/history.py)
+    (6, ("""CREATE TABLE IF NOT EXISTS kpi_definition_snapshots (
+              kpi_id VARCHAR PRIMARY KEY,
+              definition VARCHAR NOT NULL,
+              saved_at TIMESTAMP NOT NULL
+            )""",)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -101,6 +101,7 @@ class FetchedReports:
     quota: dict[str, tuple[int, int]]  # quota name → (consumed, remaining), from the last response
     calls: int
     batches: int
+    skipped: dict[str, str] = field(default_factory=dict)  # request id → why it was not run (and the fix)
 
     @property
     def rows(self) -> int:
@@ -219,9 +220,10 @@ class ReportFetcher:
         self.calls = 0
 
     def fetch(self) -> FetchedReports:
-        self.check_fields()
-        results = {rid: ReportResult(rid) for rid in sorted(self.api.requests)}
-        queue: list[tuple[str, int]] = [(r.request_id, 0) for batch in self.api.batches() for r in batch]
+        skipped = self.check_fields()
+        results = {rid: ReportResult(rid) for rid in sorted(self.api.requests) if rid not in skipped}
+        queue: list[tuple[str, int]] = [(r.request_id, 0) for batch in self.api.batches() for r in batch
+                                        if r.request_id not in skipped]
         batches = 0
         while queue:
             chunk, queue = queue[:BATCH_SIZE], queue[BATCH_SIZE:]
@@ -246,10 +248,11 @@ class ReportFetcher:
         start = resolve_date(self.date_range["startDate"], today)
         end = resolve_date(self.date_range["endDate"], today)
         return FetchedReports(self.property, start, end, results, self.kpi_ids, dict(self.quota), self.calls,
-                              batches)
+                              batches, skipped)
 
-    def check_fields(self) -> None:
-        """Ask GetMetadata which fields the property has; stop before spending quota on a request GA4 rejects."""
+    def check_fields(self) -> dict[str, str]:
+        """Ask GetMetadata which fields the property has; the requests GA4 would reject are skipped, each with
+        the KPIs it serves and how to register what it needs (request id → that sentence); the others run."""
         try:
             metadata = self._call(
                 lambda: self.conn.client.get_metadata(name=f"{self.property}/metadata", timeout=self.timeout,
@@ -258,19 +261,26 @@ class ReportFetcher:
         except ApiLoadError as exc:
             if isinstance(exc.__cause__, gexc.MethodNotImplemented):
                 self.say("The endpoint has no GetMetadata; the fields are checked by the reports themselves.")
-                return
+                return {}
             raise
         known = {d.api_name for d in metadata.dimensions} | {m.api_name for m in metadata.metrics}
         problems = []
+        skipped: dict[str, str] = {}
         for name in sorted({f for fields in self.fields.values() for f in fields} - known):
-            users = sorted({k for rid, fields in self.fields.items() if name in fields
-                            for k in self.kpi_labels.get(rid, ())})
+            requests = sorted(rid for rid, fields in self.fields.items() if name in fields)
+            users = sorted({k for rid in requests for k in self.kpi_labels.get(rid, ())})
             fix = (f"register `{name.removeprefix('customEvent:')}` as an event-scoped custom dimension in GA4 "
                    "Admin, Custom definitions" if name.startswith("customEvent:") else "check the API name")
-            problems.append(f"`{name}` (used by {', '.join(users) or 'a request'}) is not a field of "
-                            f"{self.property}: {fix}.{did_you_mean(name, known)}")
-        if problems:
-            raise ApiLoadError("GA4 would reject these requests; nothing was loaded:\n  " + "\n  ".join(problems))
+            problem = (f"`{name}` (used by {', '.join(users) or 'a request'}) is not a field of "
+                       f"{self.property}: {fix}.{did_you_mean(name, known)}")
+            problems.append(problem)
+            for rid in requests:
+                skipped[rid] = f"{skipped[rid]} {problem}" if rid in skipped else problem
+        if problems and len(skipped) == len(self.api.requests):
+            raise ApiLoadError("GA4 would reject every request; nothing was loaded:\n  " + "\n  ".join(problems))
+        for rid in sorted(skipped):
+            self.say(f"Skipped request {rid}: {skipped[rid]} The other requests load.")
+        return skipped
 
     def _batch(self, chunk: list[tuple[str, int]]) -> object:
         requests = []

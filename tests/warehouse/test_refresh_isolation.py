@@ -1,0 +1,122 @@
+"""Issue 12 §2: a KPI whose statement fails is reported (KPI, file, line, the database's message) and keeps
+its previous values; every other KPI refreshes; `kpi refresh` exits 1.
+
+The failing KPIs are ones the old `kpi validate` let through (validate now rejects them): here they reach
+refresh by loading the files without the rules, as a KPI set validated by an older KPI Bridge would.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from generator.catalog import load_catalog
+from generator.plan import compile_plan
+from generator.validate import validate_paths
+from warehouse.connection import connect_store
+from warehouse.refresh import refresh_kpis
+from warehouse.serving import publish_serving, serving_path
+from warehouse.sources.demo import iter_demo_days
+from warehouse.store import insert_events, run_load
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = {"events": 4_000, "days": 6, "seed": 3, "end_date": date(2024, 2, 29)}
+BAD = {
+    # INT32 conversion in DuckDB (the window in seconds does not fit)
+    "cart_to_purchase_1d": ("conversion", "within: 1d", "within: 99999999999999999999d"),
+    # `inf is not a finite number` while writing the SQL
+    "email_sign_ups": ("filter", "{param: method, equals: email}", "{param: method, gte: 1e309}"),
+}
+
+
+class Days:
+    source, detail = "demo", "test days"
+
+    def __init__(self, tables):
+        self.tables = dict(tables)
+
+    def plan(self, con):
+        return [[day] for day in self.tables]
+
+    def insert(self, con, batch):
+        for day in batch:
+            insert_events(con, self.tables[day])
+
+
+def compiled(kpis: Path):
+    result = load_catalog([kpis])  # the files as parsed, without the rules
+    return result.catalog, compile_plan(result.catalog)
+
+
+def values(db: Path, kpi: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT * FROM kpi_values WHERE kpi_id = $k ORDER BY ALL", {"k": kpi}).fetchall()
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    kpis = tmp_path / "kpis"
+    shutil.copytree(REPO / "kpis", kpis)
+    db = tmp_path / "warehouse.duckdb"
+    days = list(iter_demo_days(**DEMO))
+    con = connect_store(db)
+    try:
+        run_load(con, Days(days[:-1]))
+        catalog, plan = compiled(kpis)
+        refresh_kpis(con, catalog, plan)
+        publish_serving(con, db, catalog, plan)
+        run_load(con, Days(days[-1:]))  # a new day: every KPI recomputes it
+    finally:
+        con.close()
+    return kpis, db
+
+
+def break_kpis(kpis: Path) -> None:
+    for kid, (_what, old, new) in BAD.items():
+        path = next(kpis.rglob(f"{kid}.yaml"))
+        text = path.read_text()
+        assert old in text
+        path.write_text(text.replace(old, new))
+
+
+def test_one_failing_kpi_keeps_its_values_and_the_others_refresh(project) -> None:
+    kpis, db = project
+    before = {kid: values(db, kid) for kid in BAD}
+    assert all(before.values())
+    others_before = values(db, "revenue")
+    break_kpis(kpis)
+    catalog, plan = compiled(kpis)
+    con = connect_store(db)
+    try:
+        summary = refresh_kpis(con, catalog, plan)
+        publish_serving(con, db, catalog, plan)
+    finally:
+        con.close()
+    assert sorted(f.kpi_id for f in summary.failed) == sorted(BAD)
+    by_kpi = {f.kpi_id: f for f in summary.failed}
+    conv = by_kpi["cart_to_purchase_1d"]
+    assert conv.file.endswith("cart_to_purchase_1d.yaml") and conv.line == 9
+    assert "INT32" in conv.message or "out of range" in conv.message.lower()
+    assert "inf" in by_kpi["email_sign_ups"].message
+    for line in summary.failure_lines():
+        assert line.count("\n") == 0 and "keeps its previous values" in line
+    for kid in BAD:  # kept, untouched
+        assert values(db, kid) == before[kid]
+    assert values(db, "revenue") != others_before  # the others recomputed, the new day included
+    assert max(r[1] for r in values(db, "revenue")) == date(2024, 2, 29)
+    with duckdb.connect(str(serving_path(db)), read_only=True) as con:
+        served = con.execute("SELECT count(*) FROM kpi_values WHERE kpi_id = 'cart_to_purchase_1d'").fetchone()[0]
+    assert served == len(before["cart_to_purchase_1d"])
+
+
+
+def test_validate_now_rejects_both_at_their_lines(project) -> None:
+    kpis, _db = project
+    break_kpis(kpis)
+    issues = validate_paths([kpis]).report.errors
+    assert sorted((i.code, Path(i.location.file).name, i.location.line) for i in issues) == [
+        ("KB611", "email_sign_ups.yaml", 13), ("KB612", "cart_to_purchase_1d.yaml", 13)]

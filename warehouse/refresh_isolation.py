@@ -1,0 +1,79 @@
+"""One bad KPI never stops the others: run a batch, and when it fails, find the KPIs that fail on their own.
+
+`kpi refresh` computes a group of KPIs as one batch statement. When that statement fails (a database
+error, or the SQL cannot even be written), each KPI of the group is run alone: the ones that succeed are
+kept, the ones that fail are reported with their file, line and the database's message, and keep their
+previous values (their days are not replaced, their refresh state is not advanced, so the next refresh
+tries them again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from generator.catalog import KpiCatalog
+from generator.plan import QueryPlan
+from generator.sql import render_plan_sql
+
+
+@dataclass(frozen=True)
+class KpiFailure:
+    """A KPI whose statement failed: where it is written and what the database said."""
+
+    kpi_id: str
+    file: str
+    line: int
+    message: str
+
+    def sentence(self) -> str:
+        return (f"The KPI `{self.kpi_id}` ({self.file}:{self.line}) could not be computed, so it keeps its previous "
+                f"values: {self.message}")
+
+
+def first_line(exc: BaseException) -> str:
+    """The error's first line, as one sentence (DuckDB's messages run over several lines)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if text.endswith(".") else text + "."
+
+
+def failure(catalog: KpiCatalog, kpi_id: str, exc: BaseException) -> KpiFailure:
+    sk = catalog.kpis.get(kpi_id)
+    if sk is None:
+        return KpiFailure(kpi_id, "(unknown file)", 1, first_line(exc))
+    where = sk.locate("measure")
+    return KpiFailure(kpi_id, where.file, where.line, first_line(exc))
+
+
+def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: QueryPlan, kpi_ids: list[str],
+                     start: str, end: str) -> tuple[list[pa.Table], list[KpiFailure]]:
+    """The rows of `kpi_ids` over start..end; a failing batch is retried KPI by KPI to isolate the culprits."""
+    params = {"start_date": start, "end_date": end}
+    try:
+        return [con.sql(render_plan_sql(plan, "duckdb", kpi_ids), params=params).to_arrow_table()], []
+    except (duckdb.Error, ValueError, ArithmeticError, RecursionError) as exc:
+        if len(kpi_ids) == 1:
+            return [], [failure(catalog, kpi_ids[0], exc)]
+    tables: list[pa.Table] = []
+    failures: list[KpiFailure] = []
+    for kpi_id in kpi_ids:
+        try:
+            tables.append(con.sql(render_plan_sql(plan, "duckdb", [kpi_id]), params=params).to_arrow_table())
+        except (duckdb.Error, ValueError, ArithmeticError, RecursionError) as exc:
+            failures.append(failure(catalog, kpi_id, exc))
+    return tables, failures
+
+
+def unique_failures(failures: list[KpiFailure]) -> list[KpiFailure]:
+    """Each KPI once (a KPI fails in every day range it is run for)."""
+    return list({f.kpi_id: f for f in reversed(failures)}.values())[::-1]
+
+
+def without_kpis(table: pa.Table, kpi_ids: set[str]) -> pa.Table:
+    """The rows of other KPIs: a KPI that failed in one day range keeps all its previous values, so its rows
+    from the ranges that succeeded are dropped too."""
+    keep = [k not in kpi_ids for k in table.column("kpi_id").to_pylist()]
+    return table.filter(pa.array(keep, pa.bool_()))
