@@ -25,7 +25,8 @@ from .models.event import EventsCatalog, EventSpec, ParamSpec, UserPropertySpec
 from .models.filters import Condition
 from .models.kpi import Kpi, ParamBreakdown
 from .models.measure import Conversion, EventRef, Formula, Measure, ParamRef, Population, Ratio, SimpleMeasure
-from .models.target import TargetStep, Thresholds
+from .models.alerts import AlertSettings
+from .models.target import PeriodTarget, TargetStep, Thresholds
 from .rules import ALL_RULES, code_titles
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,7 +85,9 @@ GUIDE_MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("Condition", Condition),
     ("Param breakdown", ParamBreakdown),
     ("Target step", TargetStep),
+    ("Target per period", PeriodTarget),
     ("thresholds", Thresholds),
+    ("alerts", AlertSettings),
     ("Events catalog", EventsCatalog),
     ("Event declaration", EventSpec),
     ("Param declaration", ParamSpec),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .alerts import AlertAmountRule, AlertPercentScaleRule, AlertShareRule
 from .base import Rule, run_rules
 from .codes import LOADER_AND_MODEL_CODES
 from .conformance import BuiltinParamTypeRule, RequiredBuiltinParamRule
@@ -40,6 +41,7 @@ from .targets import (
     CurrencyFormatRule,
     DuplicateTargetDateRule,
     PercentScaleRule,
+    PeriodTargetShapeRule,
     TargetBandRule,
     ThresholdOrderRule,
     ThresholdSideRule,
@@ -87,6 +89,11 @@ ALL_RULES: tuple[Rule, ...] = (
     TargetBandRule(),
     PercentScaleRule(),
     DuplicateTargetDateRule(),
+    PeriodTargetShapeRule(),
+    # KB62x: alert settings
+    AlertShareRule(),
+    AlertAmountRule(),
+    AlertPercentScaleRule(),
     # KB7xx: warnings
     HighCardinalityBreakdownRule(),
     UnusedEventRule(),
