@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dashboards import cli as dashboards_cli
+from dashboards.alerts import cli as alerts_cli
 from generator import cli as generator_cli
 from generator import cli_explain
 from warehouse import cli as warehouse_cli
@@ -28,6 +29,7 @@ warehouse_cli.register(app, load_app)
 cli_ga4.register(app, load_app)
 cli_kpis.register(app)
 dashboards_cli.register(app)
+alerts_cli.register(app)
 demo.register(app)
 
 

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field
 
 from ._base import ID_PATTERN, Strict
-from .measure import Measure
 from .alerts import AlertSettings
+from .measure import Measure
 from .target import PeriodTarget, TargetStep, Thresholds
 
 Format = Literal["number", "percent", "currency", "duration"]
