@@ -21,7 +21,7 @@ from .settings import SettingsError, from_config
 from .snapshot import NoServingData, read_snapshot
 from .state import StateError, load_state, new_conditions, save_state
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class AlertFormat(enum.StrEnum):

@@ -34,7 +34,7 @@ class Reason:
     since: date | None = None  # the first final day the condition held (within the look-back)
 
     def as_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "severity": self.severity, "text": self.text,
+        return {"kind": self.kind, "key": self.key, "severity": self.severity, "text": self.text,
                 "since": self.since.isoformat() if self.since else None}
 
 
