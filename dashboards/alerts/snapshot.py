@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from ..data import LIST_COLUMNS, ONE_SOURCE, _as_date, _as_tuple, _with_connection
@@ -36,7 +35,7 @@ def read_snapshot(path: Path, history_days: int) -> Snapshot:
         raise NoServingData(f"No computed KPIs at {path} yet. Run `kpi load demo && kpi refresh` (or load your "
                             "GA4 export, then `kpi refresh`).")
 
-    def work(con: duckdb.DuckDBPyConnection) -> Snapshot:
+    def work(con) -> Snapshot:  # a read-only connection from data.py, the one door to DuckDB
         tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         if not {"kpi_definitions", "kpi_targets", "kpi_values"} <= tables:
             raise NoServingData(f"{path} holds no KPI values yet. Run `kpi refresh`.")
