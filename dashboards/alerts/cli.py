@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from kpibridge.config import DEFAULT_KPIS_DIR, project_section, resolve_db
 from rich.console import Console
+from rich.markup import escape
 
 from ..data import serving_path
 from ..periods import PROVISIONAL_DAYS
@@ -56,7 +57,7 @@ def alerts_command(
     try:
         settings = from_config(project_section("alerts", kpis))
     except SettingsError as error:
-        err.print(f"[red]{error}[/]")
+        err.print(f"[red]{escape(str(error))}[/]")
         raise typer.Exit(2) from None
     overrides: dict[str, object] = {}
     if window is not None:
@@ -74,7 +75,7 @@ def alerts_command(
         snapshot = read_snapshot(serving_path(resolve_db(db)), history)
         sent = load_state(settings.state)
     except (NoServingData, StateError) as error:
-        err.print(f"[red]{error}[/]")
+        err.print(f"[red]{escape(str(error))}[/]")
         raise typer.Exit(2) from None
 
     current = evaluate(snapshot, settings, day)
@@ -120,7 +121,7 @@ def _attempt(what: str, send) -> list[str]:
     try:
         send()
     except DeliveryError as error:
-        err.print(f"[red]The {what} was not sent: {error}[/]")
+        err.print(f"[red]The {what} was not sent: {escape(str(error))}[/]")
         return [what]
     err.print(f"[green]✓[/] Sent by {what}.")
     return []
