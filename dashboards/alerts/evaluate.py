@@ -159,10 +159,10 @@ def _judge(kpi, by_kpi, snapshot: Snapshot, settings: AlertSettings, window: Per
     change = _change(value, previous, kpi.direction, limits)
     if change is not None:
         word = "down" if value < previous else "up"  # type: ignore[operator]
+        size = "from zero" if change == float("inf") else f"{change:.0%}"
         reasons.append(Reason("change", word, "warning", (
-            f"{word} {alert.change_text or format_value(abs(value - previous), fmt, cur)} against {_days(before)} "  # type: ignore[operator]
-            f"({alert.previous_text} → {alert.value_text}); alerts at {limits.relative_change:.0%} and "
-            f"{format_value(limits.absolute_change, fmt, cur)}")))
+            f"{'fell' if word == 'down' else 'rose'} {size} against {_days(before)}: {alert.previous_text} → "
+            f"{alert.value_text}; alerts from {limits.relative_change:.0%} and {_amount(limits.absolute_change, fmt, cur)}")))
     reasons += _health(kpi.events or (), snapshot, limits, window)
     return alert.with_reasons(tuple(reasons))
 
@@ -225,6 +225,10 @@ def _late(snapshot: Snapshot, settings: AlertSettings, today: date, window: Peri
 
 def _days(period: Period) -> str:
     return f"the {period.days} days {period.start:%-d %b}–{period.end:%-d %b %Y}"
+
+
+def _amount(value: float, fmt: str | None, currency: str | None) -> str:
+    return f"{value * 100:g} pp" if fmt == "percent" else format_value(value, fmt, currency)
 
 
 def _num(value) -> float | None:
