@@ -76,7 +76,7 @@ def alerts_command(
         sent = load_state(settings.state)
     except (NoServingData, StateError) as error:
         err.print(f"[red]{escape(str(error))}[/]")
-        raise typer.Exit(2) from None
+        raise typer.Exit(1) from None
 
     current = evaluate(snapshot, settings, day)
     keys = {key: reason.text for alert in current for key, reason in alert.keys().items()}

@@ -72,3 +72,19 @@ def test_shares_written_as_percentages_are_refused():
     assert settings.for_kpi("number", {}).absolute_change == 10
     assert settings.for_kpi("percent", {}).absolute_change == 0.01
     assert settings.for_kpi("percent", {"alert_absolute_change": 0.02}).absolute_change == 0.02
+
+
+def test_no_warehouse_yet_says_what_to_run(tmp_path):
+    result = kpi("alerts", "--db", tmp_path / "none.duckdb", "--kpis", tmp_path / "kpis")
+    assert result.exit_code == 1
+    assert "kpi load demo && kpi refresh" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_state_file_that_is_not_ours_is_refused(dropped, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("[1, 2]", encoding="utf-8")
+    result = kpi("alerts", "--db", dropped.db, "--kpis", dropped.kpis, "--today", TODAY, "--state", state)
+    assert result.exit_code == 1
+    assert "is not a `kpi alerts` state file" in result.stderr
+    assert state.read_text(encoding="utf-8") == "[1, 2]"
