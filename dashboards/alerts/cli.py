@@ -38,10 +38,10 @@ def alerts_command(
         help="Only conditions that started on or after this day (YYYY-MM-DD)."),
     state: Path | None = typer.Option(
         None, "--state", help="State file: conditions already sent are not sent again while they last "
-        "(default: `state` in kpibridge.toml's [alerts], else none)."),
+        "(default: `state` in kpibridge.toml's \\[alerts], else none)."),
     webhook: str | None = typer.Option(None, "--webhook", help="Send to this Slack-compatible incoming webhook URL."),
     email: list[str] = typer.Option([], "--email", help="Send an e-mail to this address (repeat for more); "
-                                    "the server is [alerts.email] in kpibridge.toml."),
+                                    "the server is \\[alerts.email] in kpibridge.toml."),
     window: int | None = typer.Option(None, "--window", min=1, help="Days judged (default 7, before the "
                                       "3 provisional days), against as many days before them."),
     today: dt.datetime | None = typer.Option(None, "--today", formats=["%Y-%m-%d"],
