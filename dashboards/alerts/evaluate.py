@@ -190,6 +190,8 @@ def _change(value: float | None, previous: float | None, direction: str, limits:
 
 def _health(events, snapshot: Snapshot, limits: Thresholds, window: Period) -> list[Reason]:
     quality = snapshot.quality
+    if quality.empty:  # no raw events (a Data API-only warehouse): event health cannot be judged
+        return []
     out = []
     for name in events:
         mine = quality[(quality["event_name"] == name) & (quality["events"] > 0)]
