@@ -103,12 +103,18 @@ def grain_days(day: date, time_grain: str | None) -> int:
 
 
 def trend(
-    rows: pd.DataFrame, period: Period, aggregation: str, time_grain: str | None, targets: Targets
+    rows: pd.DataFrame,
+    period: Period,
+    aggregation: str,
+    time_grain: str | None,
+    targets: Targets,
+    target_per: str | None = None,
 ) -> pd.DataFrame:
     """The KPI per bucket of its time grain across the period, with the goal for each bucket.
 
     Buckets at the period's edges are cut to the period (a week starting before it counts only the
     days inside), and their target is phased the same way, so a partial bucket is judged fairly.
+    A target with a `per:` period is an amount per that period (else per time grain).
     Returns columns date (bucket start within the period), value, target, days.
     """
     buckets: dict[date, list[date]] = {}
@@ -120,7 +126,7 @@ def trend(
         bucket = Period(days[0], days[-1], "bucket")
         present = [by_day[day] for day in days if day in by_day]
         value = aggregate(pd.concat(present), aggregation) if present else None
-        target = period_goal(targets, bucket, aggregation, time_grain).target
+        target = period_goal(targets, bucket, aggregation, target_per or time_grain).target
         out.append((bucket.start, value, target, len(days)))
     return pd.DataFrame(out, columns=["date", "value", "target", "days"])
 

@@ -168,7 +168,7 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end) -
         targets,
         period,
         kpi.aggregation,
-        kpi.time_grain,
+        getattr(kpi, "target_per", None) or kpi.time_grain,  # a `per:` target is an amount per that period
         _num(kpi.warn_threshold),
         _num(kpi.critical_threshold),
     )

@@ -81,6 +81,7 @@ def _target_text(kpi: Any) -> str:
     steps = kpi.target_steps()
     if not steps:
         return "no target"
-    if kpi.target is not None and not isinstance(kpi.target, list):
-        return f"{kpi.target:g}"
-    return "; ".join(f"{s.value:g} from {s.from_.isoformat()}" for s in steps)
+    per = f" per {kpi.target_per()}" if kpi.target_per() else ""
+    if not kpi.target_is_steps():
+        return f"{steps[0].value:g}{per}"
+    return "; ".join(f"{s.value:g}{per} from {s.from_.isoformat()}" for s in steps)

@@ -21,11 +21,12 @@ from pydantic.json_schema import models_json_schema
 from .catalog import builtin_events
 from .ga4.dimensions import DIMENSIONS
 from .issues import Level
+from .models.alerts import AlertSettings
 from .models.event import EventsCatalog, EventSpec, ParamSpec, UserPropertySpec
 from .models.filters import Condition
 from .models.kpi import Kpi, ParamBreakdown
 from .models.measure import Conversion, EventRef, Formula, Measure, ParamRef, Population, Ratio, SimpleMeasure
-from .models.target import TargetStep, Thresholds
+from .models.target import PeriodTarget, TargetStep, Thresholds
 from .rules import ALL_RULES, code_titles
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,7 +85,9 @@ GUIDE_MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("Condition", Condition),
     ("Param breakdown", ParamBreakdown),
     ("Target step", TargetStep),
+    ("Target per period", PeriodTarget),
     ("thresholds", Thresholds),
+    ("alerts", AlertSettings),
     ("Events catalog", EventsCatalog),
     ("Event declaration", EventSpec),
     ("Param declaration", ParamSpec),

@@ -298,9 +298,10 @@ def target_text(kpi: Kpi) -> str:
     steps = kpi.target_steps()
     if not steps:
         return ""
-    if not isinstance(kpi.target, list):
-        return format_value(steps[0].value, kpi)
-    return ", ".join(f"{format_value(s.value, kpi)} from {s.from_.isoformat()}" for s in steps)
+    per = f" per {kpi.target_per()}" if kpi.target_per() else ""
+    if not kpi.target_is_steps():
+        return format_value(steps[0].value, kpi) + per
+    return ", ".join(f"{format_value(s.value, kpi)}{per} from {s.from_.isoformat()}" for s in steps)
 
 
 def derived_sources(kpi: Kpi, kpis: dict[str, Kpi]) -> list[str]:

@@ -284,7 +284,9 @@ def model_at(model: type[BaseModel], path: KeyPath) -> type[BaseModel] | None:
         found = _models_in(field.annotation)
         if not found:
             return None
-        target = found[0]
+        # A union of a list and a block (`target:`): the next part says which one the file holds.
+        listed = bool(parts) and isinstance(parts[0], int)
+        target = next((f for f in found if isinstance(f, tuple) == listed), found[0])
         if isinstance(target, tuple):
             if parts:
                 parts.pop(0)  # the list index or dict key

@@ -7,6 +7,7 @@ import typer
 from dashboards import cli as dashboards_cli
 from editor import cli as editor_cli
 from ga4admin import cli as ga4admin_cli
+from dashboards.alerts import cli as alerts_cli
 from generator import cli as generator_cli
 from generator import cli_explain
 from warehouse import cli as warehouse_cli
@@ -33,6 +34,7 @@ app.command("prune")(cli_prune.prune_command)
 dashboards_cli.register(app)
 editor_cli.register(app)
 ga4admin_cli.register(app)
+alerts_cli.register(app)
 demo.register(app)
 
 

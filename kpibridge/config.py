@@ -41,3 +41,11 @@ def load_project_config(kpis_dir: Path) -> ProjectConfig:
                 ga4_endpoint=ga4.get("endpoint"),
             )
     return ProjectConfig()
+
+
+def project_section(name: str, kpis_dir: Path = DEFAULT_KPIS_DIR) -> dict:
+    """One `[name]` table of kpibridge.toml (beside the KPI folder), or {} when absent."""
+    for candidate in (kpis_dir.parent / CONFIG_FILE, kpis_dir / CONFIG_FILE):
+        if candidate.is_file():
+            return dict(tomllib.loads(candidate.read_text(encoding="utf-8")).get(name, {}))
+    return {}

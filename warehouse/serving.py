@@ -50,6 +50,7 @@ def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
             "events": list(q.events), "tags": list(k.tags), "plain_words": describe_kpi(q),
             "definition_hash": q.definition_hash, "source_file": sk.doc.path,
             "api_note": api.kpis[kid].reason if kid in api.kpis else None,
+            **_period_and_alerts(k),
         })
     schema = pa.schema([
         ("kpi_id", pa.string()), ("title", pa.string()), ("description", pa.string()), ("objective", pa.string()),
@@ -59,9 +60,33 @@ def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
         ("breakdown_labels", pa.list_(pa.string())), ("warn_threshold", pa.float64()),
         ("critical_threshold", pa.float64()), ("events", pa.list_(pa.string())), ("tags", pa.list_(pa.string())),
         ("plain_words", pa.string()), ("definition_hash", pa.string()), ("source_file", pa.string()),
-        ("api_note", pa.string()),
+        ("api_note", pa.string()), *PERIOD_AND_ALERT_COLUMNS,
     ])
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+# What a target is for and when `kpi alerts` speaks up: read by the KPI page's pacing and by the alerts.
+PERIOD_AND_ALERT_COLUMNS = [
+    ("target_per", pa.string()), ("target_projection", pa.string()), ("alerts_enabled", pa.bool_()),
+    ("alert_relative_change", pa.float64()), ("alert_absolute_change", pa.float64()),
+    ("alert_max_violation_rate", pa.float64()),
+]
+
+
+def _period_and_alerts(k) -> dict[str, object]:
+    target = k.target
+    alerts = k.alerts
+
+    def num(name: str) -> float | None:
+        value = getattr(alerts, name) if alerts is not None else None
+        return None if value is None else float(value)
+
+    return {
+        "target_per": k.target_per(), "target_projection": getattr(target, "projection", None),
+        "alerts_enabled": alerts.enabled if alerts is not None else True,
+        "alert_relative_change": num("relative_change"), "alert_absolute_change": num("absolute_change"),
+        "alert_max_violation_rate": num("max_violation_rate"),
+    }
 
 
 def targets_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:

@@ -13,9 +13,11 @@ from dashboards.components import context
 from dashboards.components.charts import breakdown_chart, trend_chart
 from dashboards.components.controls import take_unknown_kpi
 from dashboards.components.kpi_card import render_card
+from dashboards.components.pacing import render_pacing
 from dashboards.estimates import api_note_words, caveats_of, describe_caveats, estimate_note, source_note
 from dashboards.formatting import format_value
 from dashboards.measures import grain_days, grain_start, shift_rows, top_n_with_other, trend
+from dashboards.pacing import calendar_period, pacing, pacing_grain, previous_period
 from dashboards.periods import Period, provisional_start
 from dashboards.scorecard import active_definitions, build_cards, event_healths
 from dashboards.spec_health import spec_health
@@ -86,7 +88,7 @@ with right:
 
 # Trend at the KPI's time grain, against the time-phased target line.
 phasing = list(zip(targets["valid_from"], targets["value"], strict=True))
-series = trend(history, span, kpi["aggregation"], grain, phasing)
+series = trend(history, span, kpi["aggregation"], grain, phasing, kpi.get("target_per"))
 if comparison is not None:
     offset = (period.start - comparison.start).days
     earlier = history[
@@ -126,6 +128,17 @@ if in_period:
         "Purple rules: the KPI's definition changed (" + ", ".join(f"{d:%-d %b %Y}" for d in in_period) + ")."
     )
 st.caption(" ".join(notes))
+
+# Pacing in the current week, month or quarter (the target's `per:`, else the trend's grain).
+per = pacing_grain(kpi.get("target_per"), grain)
+if per is not None and len(targets):
+    earliest = previous_period(calendar_period(warehouse.data_end, per), per).start
+    pace_rows = data.daily_totals(ctx.path, earliest, warehouse.data_end, warehouse.tables)
+    render_pacing(
+        pacing(pace_rows[pace_rows["kpi_id"] == kpi_id], phasing, kpi["aggregation"], per,
+               kpi.get("target_projection") or "linear", warehouse.data_end),
+        kpi["format"], kpi["currency"], kpi["aggregation"],
+    )
 
 # Breakdowns: only the dimensions the KPI declares.
 declared = list(kpi["breakdowns"])
@@ -168,7 +181,8 @@ st.markdown("\n".join(f"- {name}: {value}" for name, value in facts.items()))
 
 if len(targets):
     word = "below" if kpi["direction"] == "up" else "above"
-    st.markdown("**Targets** (each holds from its date until the next)")
+    target_unit = f", per {kpi.get('target_per')}" if kpi.get("target_per") else ""
+    st.markdown(f"**Targets** (each holds from its date until the next{target_unit})")
     thresholds = []
     for name, threshold in (("warning", kpi["warn_threshold"]), ("critical", kpi["critical_threshold"])):
         if threshold is not None:
@@ -183,8 +197,9 @@ if len(targets):
         hide_index=True,
     )
     if thresholds:
-        per = f" per {kpi['time_grain']}" if kpi["aggregation"] == "sum" and kpi["time_grain"] else ""
-        st.caption(f"Thresholds{per}: " + ", ".join(thresholds) + ".")
+        unit = kpi.get("target_per") or kpi["time_grain"]
+        each = f" per {unit}" if kpi["aggregation"] == "sum" and unit else ""
+        st.caption(f"Thresholds{each}: " + ", ".join(thresholds) + ".")
 
 st.subheader("Events it depends on")
 by_event = health.set_index("event_name") if len(health) else health

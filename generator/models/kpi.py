@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import Field
 
 from ._base import ID_PATTERN, Strict
+from .alerts import AlertSettings
 from .measure import Measure
-from .target import TargetStep, Thresholds
+from .target import PeriodTarget, TargetStep, Thresholds
 
 Format = Literal["number", "percent", "currency", "duration"]
 
@@ -51,14 +52,17 @@ class Kpi(Strict):
     """ISO 4217 code (EUR, USD) when `format: currency`."""
     direction: Literal["up", "down"] = "up"
     """Whether higher (`up`) or lower (`down`) is better."""
-    target: list[TargetStep] | int | float | None = None
-    """A number, or a list of `{from: YYYY-MM-DD, value: …}` steps for targets that change over time."""
+    target: list[TargetStep] | PeriodTarget | int | float | None = None
+    """A number, a list of `{from: YYYY-MM-DD, value: …}` steps for targets that change over time, or a
+    target for a calendar period: `{per: month, value: 36000}` (see "Targets per period")."""
     thresholds: Thresholds | None = None
     """Where the status turns amber (`warn_…`) and red (`critical_…`)."""
     breakdowns: list[str | ParamBreakdown] = Field(default_factory=list, max_length=5)
     """The only dimensions the dashboard may offer for this KPI, e.g. `[channel, device_category]`."""
     time_grain: Literal["day", "week", "month"] = "day"
     """The grain of the trend chart."""
+    alerts: AlertSettings | None = None
+    """When `kpi alerts` tells the owner about a change (overrides the defaults in kpibridge.toml)."""
 
     @property
     def id(self) -> str:
@@ -68,9 +72,23 @@ class Kpi(Strict):
         """The target as steps, sorted by date (a plain number holds from the beginning of time)."""
         if self.target is None:
             return []
+        if isinstance(self.target, PeriodTarget):
+            if self.target.steps is not None:
+                return sorted(self.target.steps, key=lambda s: s.from_)
+            if self.target.value is None:
+                return []
+            return [TargetStep.model_validate({"from": dt.date(2000, 1, 1), "value": self.target.value})]
         if isinstance(self.target, list):
             return sorted(self.target, key=lambda s: s.from_)
         return [TargetStep.model_validate({"from": dt.date(2000, 1, 1), "value": self.target})]
+
+    def target_per(self) -> str | None:
+        """The calendar period a `per:` target is for (day, week, month, quarter), else None."""
+        return self.target.per if isinstance(self.target, PeriodTarget) else None
+
+    def target_is_steps(self) -> bool:
+        """Whether the target changes over time (a list of steps, or `steps:` of a period target)."""
+        return isinstance(self.target, list) or (isinstance(self.target, PeriodTarget) and self.target.steps is not None)
 
     def breakdown_names(self) -> list[str]:
         """Breakdowns as strings: built-in names, or `param:<name>` for event-param breakdowns."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import Field
 
@@ -35,3 +36,21 @@ class Thresholds(Strict):
         if direction == "up":
             return self.warn_below, self.critical_below
         return self.warn_above, self.critical_above
+
+
+Per = Literal["day", "week", "month", "quarter"]
+
+
+class PeriodTarget(Strict):
+    """A target for a calendar period: `{per: month, value: 36000}`, or `steps:` that change over time."""
+
+    per: Per
+    """The period the target is for: `day`, `week` (Monday to Sunday), `month` or `quarter`. For counts and
+    amounts it is the total of that period (36,000 a month); for rates it is the rate over that period."""
+    value: int | float | None = None
+    """The target for each `per` period (a share like `0.03` for percent KPIs)."""
+    steps: list[TargetStep] | None = None
+    """Instead of `value`: targets that change over time, each holding from its date until the next."""
+    projection: Literal["linear", "last_period"] = "linear"
+    """How the dashboard projects the current period's end: `linear` (the pace so far holds for the rest of
+    the period) or `last_period` (the rest of the period goes as the same days of the previous period did)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .alerts import AlertAmountRule, AlertPercentScaleRule, AlertShareRule
 from .base import Rule, run_rules
 from .codes import LOADER_AND_MODEL_CODES
 from .conformance import BuiltinParamTypeRule, RequiredBuiltinParamRule
@@ -41,6 +42,7 @@ from .targets import (
     CurrencyFormatRule,
     DuplicateTargetDateRule,
     PercentScaleRule,
+    PeriodTargetShapeRule,
     TargetBandRule,
     ThresholdOrderRule,
     ThresholdSideRule,
@@ -94,6 +96,11 @@ ALL_RULES: tuple[Rule, ...] = (
     FiniteNumberRule(),
     WindowLengthRule(),
     FormulaNumberRule(),
+    PeriodTargetShapeRule(),
+    # KB62x: alert settings
+    AlertShareRule(),
+    AlertAmountRule(),
+    AlertPercentScaleRule(),
     # KB7xx: warnings
     HighCardinalityBreakdownRule(),
     UnusedEventRule(),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from ..catalog import KpiCatalog, SourcedKpi
 from ..issues import Issue, Level, SourceLocation
+from ..models.target import PeriodTarget, TargetStep
 from .base import Rule
 
 
@@ -19,9 +20,24 @@ def _target_values(sk: SourcedKpi) -> list[tuple[float, str, SourceLocation]]:
     target = sk.kpi.target
     if target is None:
         return []
+    if isinstance(target, PeriodTarget):
+        if target.steps is not None:
+            return [(s.value, f"the target from {s.from_}", sk.locate("target", "steps", i, "value"))
+                    for i, s in enumerate(target.steps)]
+        return [] if target.value is None else [(target.value, "the target", sk.locate("target", "value"))]
     if isinstance(target, list):
         return [(s.value, f"the target from {s.from_}", sk.locate("target", i, "value")) for i, s in enumerate(target)]
     return [(target, "the target", sk.locate("target"))]
+
+
+def _steps(sk: SourcedKpi) -> tuple[list[TargetStep], tuple[str, ...]]:
+    """The target's dated steps and the key path to their list (`target` or `target.steps`)."""
+    target = sk.kpi.target
+    if isinstance(target, PeriodTarget) and target.steps is not None:
+        return list(target.steps), ("target", "steps")
+    if isinstance(target, list):
+        return list(target), ("target",)
+    return [], ()
 
 
 class CurrencyFormatRule(Rule):
@@ -163,15 +179,37 @@ class DuplicateTargetDateRule(Rule):
 
     def check(self, catalog: KpiCatalog) -> Iterator[Issue]:
         for sk in catalog.kpis.values():
-            target = sk.kpi.target
-            if not isinstance(target, list):
-                continue
+            steps, at = _steps(sk)
             seen: dict[object, int] = {}
-            for i, step in enumerate(target):
+            for i, step in enumerate(steps):
                 if step.from_ in seen:
                     yield self.issue(
                         f"two target steps start on {step.from_} (items {seen[step.from_] + 1} and {i + 1}), so it is "
-                        "unclear which value holds.", sk.locate("target", i, "from"),
+                        "unclear which value holds.", sk.locate(*at, i, "from"),
                         "Keep one value per date: a step holds from its date until the next step's date.")
                 else:
                     seen[step.from_] = i
+
+
+class PeriodTargetShapeRule(Rule):
+    code = "KB608"
+    title = "a target per period has a value or steps, not both"
+
+    def check(self, catalog: KpiCatalog) -> Iterator[Issue]:
+        for sk in catalog.kpis.values():
+            target = sk.kpi.target
+            if not isinstance(target, PeriodTarget):
+                continue
+            example = f"`target: {{per: {target.per}, value: 36000}}`"
+            if target.value is None and target.steps is None:
+                yield self.issue(f"`target: {{per: {target.per}}}` says what period the target is for, but not "
+                                 "the target itself.", sk.locate("target", "per"),
+                                 f"Add `value:` ({example}), or `steps:` for targets that change over time.")
+            elif target.value is not None and target.steps is not None:
+                yield self.issue("`target` has both `value` and `steps`, so it is unclear which holds.",
+                                 sk.locate("target", "steps"),
+                                 f"Keep one: {example}, or `steps:` with one `{{from: YYYY-MM-DD, value: …}}` "
+                                 "per change.")
+            elif target.steps is not None and not target.steps:
+                yield self.issue("`target.steps` is empty.", sk.locate("target", "steps"),
+                                 "Add at least one `{from: YYYY-MM-DD, value: …}` step, or write `value:` instead.")
