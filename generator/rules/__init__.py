@@ -36,6 +36,7 @@ from .references import (
     UnknownEventRule,
     UnknownParamRule,
 )
+from .shares import ShareTargetRule
 from .targets import (
     CurrencyFormatRule,
     DuplicateTargetDateRule,
@@ -86,6 +87,7 @@ ALL_RULES: tuple[Rule, ...] = (
     ThresholdOrderRule(),
     TargetBandRule(),
     PercentScaleRule(),
+    ShareTargetRule(),
     DuplicateTargetDateRule(),
     # KB7xx: warnings
     HighCardinalityBreakdownRule(),
