@@ -20,10 +20,10 @@ import pandas as pd
 import streamlit as st
 from kpibridge.config import resolve_db
 
-SERVING_ENV = "KPIBRIDGE_SERVING_DB"
+from .serving_file import GUIDANCE, SERVING_ENV, serving_path  # noqa: F401 - re-exported
+
 CACHE_TTL_SECONDS = 60
 LOCK_TIMEOUT_SECONDS = 10.0
-GUIDANCE = "kpi load demo && kpi refresh"
 REQUIRED_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values")
 LIST_COLUMNS = ("breakdowns", "breakdown_labels", "events", "tags")
 # A day may hold a KPI from both the GA4 export and the Data API (for `kpi reconcile`): count it once,
@@ -35,12 +35,6 @@ ONE_SOURCE = (
 # GA4's caveats on `ga4_api` values (thresholded, sampled, other_row): estimates. Older serving files
 # lack the table; caveats join on the source too, so a day the export wins never carries them.
 CAVEATS_TABLE = "kpi_value_caveats"
-
-
-def serving_path(store_path: Path) -> Path:
-    """The serving copy beside a store: `.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.serving.duckdb`."""
-    store_path = Path(store_path)
-    return store_path.with_name(f"{store_path.stem}.serving.duckdb")
 
 
 def serving_db_from_env() -> Path:

@@ -82,5 +82,14 @@ def _target_text(kpi: Any) -> str:
     if not steps:
         return "no target"
     if kpi.target is not None and not isinstance(kpi.target, list):
-        return f"{kpi.target:g}"
-    return "; ".join(f"{s.value:g} from {s.from_.isoformat()}" for s in steps)
+        return _in_format(kpi, kpi.target)
+    return "; ".join(f"{_in_format(kpi, s.value)} from {s.from_.isoformat()}" for s in steps)
+
+
+def _in_format(kpi: Any, value: float) -> str:
+    """A target as the KPI shows it: 0.03 of a percent KPI is "3%", 60000 EUR "60,000 EUR"."""
+    if kpi.format == "percent":
+        return f"{float(value) * 100:.4g}%"
+    if kpi.format == "currency":
+        return f"{float(value):,.2f}".removesuffix(".00") + (f" {kpi.currency}" if kpi.currency else "")
+    return f"{value:g}"
