@@ -12,6 +12,7 @@ from dashboards import data
 from dashboards.components import context
 from dashboards.components.charts import breakdown_chart, trend_chart
 from dashboards.components.controls import take_unknown_kpi
+from dashboards.comparisons import other_periods
 from dashboards.components.kpi_card import render_card
 from dashboards.estimates import api_note_words, caveats_of, describe_caveats, estimate_note, source_note
 from dashboards.formatting import format_value
@@ -50,6 +51,8 @@ grain = kpi["time_grain"] or "day"
 span = Period(grain_start(period.start, grain), period.end, "trend")
 lead = (period.start - span.start).days
 first_day = min(span.start, comparison.start - timedelta(days=lead)) if comparison else span.start
+alternatives = other_periods(period, ctx.view.period, ctx.view.compare)
+first_day = min([first_day] + [p.start for p in alternatives])
 history = data.daily_totals(ctx.path, first_day, period.end, warehouse.tables)
 history = history[history["kpi_id"] == kpi_id]
 targets = data.kpi_targets(ctx.path)
@@ -63,6 +66,7 @@ card = build_cards(
     period,
     comparison,
     warehouse.data_end,
+    alternatives,
 )[0]
 
 # The days behind the card: one source a day (the export wins), GA4's caveats on Data API days.
@@ -70,7 +74,7 @@ period_rows = history[(history["date"] >= period.start) & (history["date"] <= pe
 export_only = api_note_words(kpi["api_note"])
 left, right = st.columns([1, 2])
 with left:
-    render_card(card)
+    render_card(card, show_title=False)
     for note in (estimate_note(period_rows), source_note(period_rows)):
         if note:
             st.caption(note)

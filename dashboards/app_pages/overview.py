@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.components import context
+from dashboards.comparisons import other_periods
 from dashboards.components.kpi_card import render_card
 from dashboards.periods import provisional_days, provisional_start
 from dashboards.scorecard import (
@@ -43,7 +44,8 @@ if definitions.empty:
     st.info("No active KPI matches this team and objective. Clear a filter in the sidebar.")
     st.stop()
 
-first = min(period.start, comparison.start) if comparison else period.start
+alternatives = other_periods(period, view.period, view.compare)
+first = min([period.start] + [p.start for p in [comparison, *alternatives] if p is not None])
 cards = build_cards(
     definitions,
     data.kpi_targets(ctx.path),
@@ -52,6 +54,7 @@ cards = build_cards(
     period,
     comparison,
     warehouse.data_end,
+    alternatives,
 )
 shown, left_off = cap_cards(order_cards(cards), MAX_CARDS)
 if left_off:
