@@ -9,12 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import data
-from dashboards.components import context
-from dashboards.components.charts import breakdown_chart, trend_chart
 from dashboards.breakdowns import breakdown_bars
-from dashboards.components.breakdown_views import breakdown_trend, drill_select, numbers_table
-from dashboards.components.controls import segment_of, take_unknown_kpi
 from dashboards.comparisons import other_periods
+from dashboards.components import context
+from dashboards.components.breakdown_views import breakdown_trend, drill_select, numbers_table
+from dashboards.components.charts import breakdown_chart, trend_chart
+from dashboards.components.controls import segment_of, take_unknown_kpi
 from dashboards.components.kpi_card import render_card
 from dashboards.estimates import api_note_words, caveats_of, describe_caveats, estimate_note, source_note
 from dashboards.formatting import format_values

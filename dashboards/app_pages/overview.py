@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import data
-from dashboards.components import context
 from dashboards.comparisons import other_periods
+from dashboards.components import context
 from dashboards.components.controls import segment_of
 from dashboards.components.kpi_card import render_card
 from dashboards.periods import provisional_days, provisional_start

@@ -22,9 +22,9 @@ _UNITS = {"users_with": "users", "users": "users", "new_users": "users",
 def share_unit(sk: SourcedKpi) -> str | None:
     """"users" or "sessions" when the KPI is a share of them (a conversion, or a ratio of like units)."""
     measure = sk.kpi.measure
-    if measure.kind == "conversion":
+    if measure.conversion is not None:
         return f"{measure.conversion.per}s"
-    if measure.kind != "ratio":
+    if measure.ratio is None:
         return None
     top, bottom = _unit(measure.ratio.numerator), _unit(measure.ratio.denominator)
     return top if top is not None and top == bottom else None

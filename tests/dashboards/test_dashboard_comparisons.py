@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import expected
-from fixture_warehouse import DATA_END, DATA_START
+from fixture_warehouse import DATA_START
 from streamlit.proto.Metric_pb2 import Metric
 
 # Ten days near the start of the data: the previous ten days are only partly in it, last year not at all.
