@@ -17,8 +17,12 @@ DEFAULT_PORT = 8501
 console = Console(stderr=True)
 
 
-def streamlit_command(port: int, host: str, open_browser: bool) -> list[str]:
-    """The `streamlit run` command line for the dashboard."""
+def streamlit_command(port: int, host: str, open_browser: bool = False) -> list[str]:
+    """The `streamlit run` command line for the dashboard.
+
+    Always headless: without it, Streamlit asks for an e-mail address on first start, which blocks (and
+    exits 255 without a terminal). `kpi dashboard --open` opens the browser itself (`_open_when_up`).
+    """
     return [
         sys.executable,
         "-m",
@@ -30,7 +34,7 @@ def streamlit_command(port: int, host: str, open_browser: bool) -> list[str]:
         "--server.address",
         host,
         "--server.headless",
-        "false" if open_browser else "true",
+        "true",
         "--server.fileWatcherType",
         "none",
         "--server.runOnSave",
@@ -44,8 +48,8 @@ def streamlit_command(port: int, host: str, open_browser: bool) -> list[str]:
 
 def serve(store: Path, port: int = DEFAULT_PORT, host: str = "localhost", open_browser: bool = True) -> int:
     """Serve the dashboard until it is stopped (Ctrl+C, or SIGTERM to this process's id)."""
-    # Imported here: data.py pulls in streamlit, duckdb and pandas, which `kpi --help` should not pay for.
-    from .data import GUIDANCE, SERVING_ENV, serving_path
+    # Not data.py: it pulls in streamlit's caches (and logs "No runtime found" outside the app).
+    from .serving_file import GUIDANCE, SERVING_ENV, serving_path
 
     serving = serving_path(store).resolve()
     env = {**os.environ, SERVING_ENV: str(serving)}
@@ -54,6 +58,8 @@ def serve(store: Path, port: int = DEFAULT_PORT, host: str = "localhost", open_b
         console.print(f"[yellow]No serving database yet.[/] Run [bold]{GUIDANCE}[/]; the page says so too.")
     console.print("Press Ctrl+C to stop.")
     command = streamlit_command(port, host, open_browser)
+    if open_browser:
+        _open_when_up(host, port)
     if os.name == "posix":
         # Become the server (same process id), so whoever started `kpi dashboard` can stop it by PID,
         # and the app starts in a fresh interpreter with Streamlit's runtime in charge of caching.
@@ -61,6 +67,26 @@ def serve(store: Path, port: int = DEFAULT_PORT, host: str = "localhost", open_b
         sys.stderr.flush()
         os.execvpe(command[0], command, env)
     return subprocess.call(command, env=env)
+
+
+def _open_when_up(host: str, port: int) -> None:
+    """Open the dashboard in a browser once the server answers, from a helper process (we exec the server)."""
+    url = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
+    code = (
+        "import sys, time, urllib.request, webbrowser\n"
+        "for _ in range(120):\n"
+        "    try:\n"
+        "        urllib.request.urlopen(sys.argv[1] + '/_stcore/health', timeout=1); break\n"
+        "    except Exception: time.sleep(0.5)\n"
+        "webbrowser.open(sys.argv[1])\n"
+    )
+    subprocess.Popen(
+        [sys.executable, "-c", code, url],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def register(app: typer.Typer) -> None:

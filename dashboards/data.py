@@ -21,10 +21,10 @@ import streamlit as st
 from kpibridge.config import resolve_db
 from warehouse.pending import pending
 
-SERVING_ENV = "KPIBRIDGE_SERVING_DB"
+from .serving_file import GUIDANCE, SERVING_ENV, serving_path  # noqa: F401 - re-exported
+
 CACHE_TTL_SECONDS = 60
 LOCK_TIMEOUT_SECONDS = 10.0
-GUIDANCE = "kpi load demo && kpi refresh"
 REQUIRED_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values")
 LIST_COLUMNS = ("breakdowns", "breakdown_labels", "events", "tags")
 # A day may hold a KPI from both the GA4 export and the Data API (for `kpi reconcile`): count it once,
@@ -36,12 +36,7 @@ ONE_SOURCE = (
 # GA4's caveats on `ga4_api` values (thresholded, sampled, other_row): estimates. Older serving files
 # lack the table; caveats join on the source too, so a day the export wins never carries them.
 CAVEATS_TABLE = "kpi_value_caveats"
-
-
-def serving_path(store_path: Path) -> Path:
-    """The serving copy beside a store: `.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.serving.duckdb`."""
-    store_path = Path(store_path)
-    return store_path.with_name(f"{store_path.stem}.serving.duckdb")
+ALLOWED_TABLE = "breakdown_allowed_values"  # per KPI and param breakdown, the catalog's allowed values
 
 
 def serving_db_from_env() -> Path:
@@ -198,6 +193,46 @@ def daily_totals(path: Path, start: date, end: date, tables: frozenset[str]) -> 
     return frame
 
 
+def segment_totals(
+    path: Path, segment: tuple[str, str], start: date, end: date, tables: frozenset[str]
+) -> pd.DataFrame:
+    """Like `daily_totals`, for one breakdown value ("everything for Paid Social"): every KPI that declares
+    that breakdown, its rows for that value as the KPI's daily values."""
+    one_source = (
+        "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, definition_hash, "
+        f"source FROM kpi_values WHERE breakdown = ? AND breakdown_value = ? AND date BETWEEN ? AND ? {ONE_SOURCE}"
+    )
+    frame = _read(
+        path,
+        "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source, caveats "
+        f"FROM ({_with_caveats(one_source, tables)}) ORDER BY kpi_id, date",
+        segment[0],
+        segment[1],
+        start,
+        end,
+    )
+    frame["date"] = frame["date"].map(_as_date)
+    frame["caveats"] = frame["caveats"].map(_as_tuple)
+    return frame
+
+
+def filter_choices(path: Path, tables: frozenset[str]) -> dict[str, list[str]]:
+    """The global filter's choices: each breakdown and its values, without invalid ones (personal data,
+    values outside the catalog's list): a filter menu must not show what a chart hides."""
+    rows = _read(
+        path,
+        "SELECT breakdown, breakdown_value FROM ("
+        + _with_validity(
+            "SELECT DISTINCT kpi_id, breakdown, breakdown_value FROM kpi_values WHERE breakdown <> ''", tables
+        )
+        + ") GROUP BY ALL HAVING NOT bool_or(invalid) ORDER BY breakdown, breakdown_value",
+    )
+    choices: dict[str, list[str]] = {}
+    for row in rows.itertuples(index=False):
+        choices.setdefault(str(row.breakdown), []).append(str(row.breakdown_value))
+    return choices
+
+
 def breakdown_rows(path: Path, kpi_id: str, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
     """One KPI's per-day breakdown rows (every declared breakdown) between two dates, one source a day,
     with their caveats as in `daily_totals`."""
@@ -205,10 +240,32 @@ def breakdown_rows(path: Path, kpi_id: str, start: date, end: date, tables: froz
         "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, source "
         f"FROM kpi_values WHERE kpi_id = ? AND breakdown <> '' AND date BETWEEN ? AND ? {ONE_SOURCE}"
     )
-    frame = _read(path, _with_caveats(one_source, tables), kpi_id, start, end)
+    frame = _read(path, _with_validity(_with_caveats(one_source, tables), tables), kpi_id, start, end)
     frame["date"] = frame["date"].map(_as_date)
     frame["caveats"] = frame["caveats"].map(_as_tuple)
     return frame
+
+
+def _with_validity(rows: str, tables: frozenset[str]) -> str:
+    """`rows` plus `invalid`: the value looks like personal data (the warehouse's own PII pattern, kept in
+    warehouse_info) or lies outside the values the events catalog allows for that param. The dashboard
+    groups those and never shows them."""
+    checks = []
+    if "warehouse_info" in tables:
+        checks.append(
+            "coalesce(regexp_matches(r.breakdown_value, "
+            "(SELECT value FROM warehouse_info WHERE key = 'pii_pattern')), false)"
+        )
+    if ALLOWED_TABLE in tables:
+        checks.append(
+            "coalesce(r.breakdown_value <> '(not set)' AND NOT list_contains(a.allowed, r.breakdown_value), false)"
+        )
+        rows = (
+            f"SELECT r.*, {' OR '.join(checks)} AS invalid FROM ({rows}) r LEFT JOIN {ALLOWED_TABLE} a "
+            "ON a.kpi_id = r.kpi_id AND a.breakdown = r.breakdown"
+        )
+        return rows
+    return f"SELECT r.*, {' OR '.join(checks) or 'false'} AS invalid FROM ({rows}) r"
 
 
 def _with_caveats(one_source: str, tables: frozenset[str]) -> str:
@@ -243,6 +300,24 @@ def event_health(path: Path, start: date, end: date, tables: frozenset[str]) -> 
     frame = _read(path, sql, start, end)
     frame["last_seen"] = frame["last_seen"].map(_as_date)
     return frame
+
+
+def event_quality_checks(path: Path, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
+    """Per event in the period: volume, invalid events, and each check's count (no values)."""
+    columns = ["event_name", "events", "invalid_events", "missing_required", "wrong_type", "out_of_range",
+               "pii_suspect", "in_spec"]
+    if "event_quality" not in tables:
+        return pd.DataFrame(columns=columns)
+    return _read(
+        path,
+        "SELECT event_name, sum(events) AS events, sum(invalid_events) AS invalid_events, "
+        "sum(missing_required) AS missing_required, sum(wrong_type) AS wrong_type, "
+        "sum(out_of_range) AS out_of_range, sum(pii_suspect) AS pii_suspect, bool_and(in_spec) AS in_spec "
+        "FROM event_quality WHERE date BETWEEN ? AND ? GROUP BY event_name "
+        "ORDER BY invalid_events DESC, event_name",
+        start,
+        end,
+    )
 
 
 def definition_changes(path: Path, kpi_id: str, tables: frozenset[str]) -> pd.DataFrame:

@@ -21,6 +21,29 @@ def format_value(value: float | None, fmt: str | None, currency: str | None = No
     return format_number(value)
 
 
+def format_values(values: list[float | None], fmt: str | None, currency: str | None = None) -> list[str]:
+    """Related amounts (a target and its thresholds) with one precision, so they read alike: "€1,000, €800"
+    or "€1,000.50, €800.00", never "€1,000 … €800.00"."""
+    numbers = [v for v in values if v is not None and not _nan(float(v))]
+    if fmt not in ("currency", "number") or not numbers or max(abs(v) for v in numbers) >= 1_000_000:
+        return [format_value(v, fmt, currency) for v in values]
+    decimals = 0 if all(float(v).is_integer() for v in numbers) else 2
+    out = []
+    for value in values:
+        if value is None or _nan(float(value)):
+            out.append("—")
+            continue
+        amount = f"{abs(value):,.{decimals}f}"
+        sign = "-" if value < 0 else ""
+        if fmt == "number":
+            out.append(f"{sign}{amount}")
+            continue
+        code = (currency or "").upper()
+        symbol = CURRENCY_SYMBOLS.get(code)
+        out.append(f"{sign}{symbol}{amount}" if symbol else f"{sign}{code} {amount}".strip())
+    return out
+
+
 def format_number(value: float) -> str:
     """12345 → "12,345"; 1234567 → "1.23M"; 3.14159 → "3.14"; 12.5 → "12.5"."""
     magnitude = abs(value)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
+from .comparisons import Comparison, against_period, against_target
 from .estimates import BADGE, caveats_of, describe_caveats, estimate_note
-from .formatting import format_delta, format_value
+from .formatting import format_value, format_values
 from .health import DataHealth, EventHealth, assess
 from .measures import Goal, aggregate, period_goal
 from .periods import Period, provisional_days
@@ -48,6 +49,10 @@ class Card:
     caveats: tuple[str, ...] = ()
     estimate_text: str | None = None
     comparison_caveats: tuple[str, ...] = ()
+    # Up to three comparisons (the chosen period first, the other period, the target), and which one the
+    # card's delta shows: the chosen period's, or the target's when that period has no data.
+    comparisons: tuple[Comparison, ...] = ()
+    delta_basis: Comparison | None = None
 
     @property
     def estimate(self) -> bool:
@@ -70,7 +75,16 @@ class Card:
         parts = [f"target {self.target_text}" if self.target_text else "no target"]
         if self.partial_data:
             parts.append(f"{self.days_with_data} of {self.period.days} days")
+        chosen = self.comparisons[0] if self.comparisons and self.comparisons[0].kind != "target" else None
+        if chosen is not None and chosen.missing:
+            parts.append(f"no data for {chosen.label}" + (": change vs target" if self.delta_text else ""))
+        elif chosen is not None and chosen.partial:
+            parts.append(f"⚠ {chosen.label}: {chosen.days_with_data} of {chosen.period.days} days")
         return " · ".join(parts)
+
+    @property
+    def delta_good(self) -> bool | None:
+        return self.delta_basis.good if self.delta_basis is not None else None
 
     def help_text(self) -> str:
         """The tooltip: the status in words and every number behind the card."""
@@ -80,8 +94,8 @@ class Card:
         lines.append(f"Period: {when}.")
         if self.estimate_text:
             lines.append(self.estimate_text)
-        if self.comparison_text:
-            lines.append(f"Compared with {self.comparison_text}.")
+        for comparison in self.comparisons:
+            lines.append(comparison.text().replace("vs ", "Compared with ", 1) + ".")
         if self.comparison_caveats:
             lines.append(
                 "The comparison period's value is an estimate: it uses GA4 Data API values that GA4 "
@@ -133,8 +147,12 @@ def build_cards(
     period: Period,
     comparison: Period | None,
     data_end: date,
+    alternatives: Sequence[Period] = (),
 ) -> list[Card]:
-    """One card per KPI in `definitions`, from the daily totals covering the period and its comparison."""
+    """One card per KPI in `definitions`, from the daily totals covering the period and its comparisons.
+
+    `comparison` is the period the reader chose (its change is the card's delta); `alternatives` are the
+    other comparison periods shown beside it (e.g. the same period last year)."""
 
     def by_kpi(start: date, end: date) -> dict[str, pd.DataFrame]:
         rows = totals[(totals["date"] >= start) & (totals["date"] <= end)]
@@ -146,6 +164,7 @@ def build_cards(
         kpi: list(zip(rows["valid_from"], rows["value"], strict=True))
         for kpi, rows in targets.groupby("kpi_id", sort=False)
     }
+    others = [(other, by_kpi(other.start, other.end)) for other in alternatives]
     empty = totals.iloc[0:0]
     return [
         _card(
@@ -157,12 +176,31 @@ def build_cards(
             period,
             comparison,
             data_end,
+            [(other, rows.get(kpi.kpi_id, empty)) for other, rows in others],
         )
         for kpi in definitions.itertuples(index=False)
     ]
 
 
-def _card(kpi, current, before, targets, events, period, comparison, data_end) -> Card:
+def _comparisons(kpi, value, before, comparison, others, target) -> tuple[tuple[Comparison, ...], Comparison | None]:
+    """The card's comparisons (chosen period, other periods, target) and the one its delta shows."""
+    found: list[Comparison] = []
+    if comparison is not None:
+        found.append(against_period(value, before, comparison, "previous", kpi))
+    for other, rows in others:
+        found.append(against_period(value, rows, other, "year", kpi))
+    versus_target = against_target(value, target, kpi)
+    if versus_target is not None:
+        found.append(versus_target)
+    basis = None
+    if comparison is not None and found[0].delta_text is not None:
+        basis = found[0]
+    elif comparison is not None and versus_target is not None and versus_target.delta_text is not None:
+        basis = versus_target  # never a silently vanishing delta: the target still tells a direction
+    return tuple(found[:3]), basis
+
+
+def _card(kpi, current, before, targets, events, period, comparison, data_end, others=()) -> Card:
     value = aggregate(current, kpi.aggregation)
     goal = period_goal(
         targets,
@@ -173,12 +211,13 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end) -
         _num(kpi.critical_threshold),
     )
     status = evaluate_status(value, goal.target, kpi.direction, goal.warn, goal.critical)
-    delta_text = comparison_text = None
+    comparison_text = None
     if comparison is not None:
         previous = aggregate(before, kpi.aggregation)
-        delta_text = format_delta(value, previous, kpi.format)
         shown = format_value(previous, kpi.format, kpi.currency) if previous is not None else "no data"
         comparison_text = f"{comparison.label} ({comparison.describe()}): {shown}"
+    comparisons, basis = _comparisons(kpi, value, before, comparison, others, goal.target)
+    delta_text = basis.delta_text if basis is not None else None
     spark = current.sort_values("date")["value"].dropna()
     return Card(
         kpi_id=kpi.kpi_id,
@@ -204,6 +243,8 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end) -
         caveats=caveats_of(current),
         estimate_text=estimate_note(current),
         comparison_caveats=caveats_of(before) if before is not None else (),
+        comparisons=comparisons,
+        delta_basis=basis,
     )
 
 
@@ -228,12 +269,13 @@ def group_cards(cards: list[Card], by: str) -> list[tuple[str, list[Card]]]:
 def _against(card: Card) -> str:
     if card.goal.target is None:
         return "; no target set."
-    text = f" against a target of {card.target_text}"
     limits = []
     word = "below" if card.direction == "up" else "above"
-    for name, threshold in (("warning", card.goal.warn), ("critical", card.goal.critical)):
-        if threshold is not None:
-            limits.append(f"{name} {word} {format_value(threshold, card.fmt, card.currency)}")
+    named = [(n, t) for n, t in (("warning", card.goal.warn), ("critical", card.goal.critical)) if t is not None]
+    texts = format_values([card.goal.target] + [t for _, t in named], card.fmt, card.currency)
+    text = f" against a target of {texts[0]}"
+    for (name, _), shown in zip(named, texts[1:], strict=True):
+        limits.append(f"{name} {word} {shown}")
     return text + (f" ({', '.join(limits)})." if limits else ".")
 
 

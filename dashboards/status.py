@@ -42,7 +42,8 @@ class Status(Enum):
 _COLOURS = {
     Status.CRITICAL: "red",
     Status.WARN: "orange",
-    Status.BELOW_TARGET: "yellow",
+    # Not yellow: beside the orange warning, amber and orange read as one colour.
+    Status.BELOW_TARGET: "blue",
     Status.NO_DATA: "gray",
     Status.ON_TRACK: "green",
     Status.NO_TARGET: "gray",
@@ -50,7 +51,7 @@ _COLOURS = {
 _ICONS = {
     Status.CRITICAL: ":material/error:",
     Status.WARN: ":material/warning:",
-    Status.BELOW_TARGET: ":material/remove_circle:",
+    Status.BELOW_TARGET: ":material/flag:",  # a shape unlike the warning's triangle
     Status.NO_DATA: ":material/help:",
     Status.ON_TRACK: ":material/check_circle:",
     Status.NO_TARGET: ":material/radio_button_unchecked:",

@@ -17,7 +17,8 @@ st.set_page_config(page_title="KPI Bridge", page_icon=":material/monitoring:", l
 
 overview = st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
 kpi_page = st.Page("app_pages/kpi.py", title="KPI", icon=":material/query_stats:", url_path="kpi")
-page = st.navigation([overview, kpi_page])
+quality_page = st.Page("app_pages/quality.py", title="Data quality", icon=":material/rule:", url_path="quality")
+page = st.navigation([overview, kpi_page, quality_page])
 
 path = data.serving_db_from_env()
 warehouse = data.warehouse_status(path)
@@ -34,6 +35,7 @@ choices = controls.Choices(
     kpi_ids=list(data.kpi_definitions(path)["kpi_id"]),
     data_start=warehouse.data_start,
     data_end=warehouse.data_end,
+    segments=data.filter_choices(path, warehouse.tables),
 )
 controls.sync_from_url(choices)
 view = controls.render_sidebar(choices)

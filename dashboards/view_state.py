@@ -23,13 +23,14 @@ class ViewState:
     objective: str | None = None
     group: str = "objective"
     kpi: str | None = None  # the KPI page's KPI
+    segment: str | None = None  # a global dimension filter, "channel=Paid Social" (URL `filter`)
 
 
 DEFAULT = ViewState()
 _CHOICES = {"period": PRESETS, "compare": COMPARISONS, "group": GROUPINGS}
 _DATES = ("start", "end")
 # URL names; `from` / `to` read better in a link than start / end.
-_URL_NAMES = {"start": "from", "end": "to"}
+_URL_NAMES = {"start": "from", "end": "to", "segment": "filter"}
 
 
 def parse_query_params(params: Mapping[str, str]) -> ViewState:

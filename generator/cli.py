@@ -36,6 +36,9 @@ def validate_command(
         raise typer.Exit(2)
     result = validate_paths(targets)
     report = result.report
+    if not result.catalog.kpis and not report.errors and all(p.is_dir() for p in targets):
+        _explain_no_kpis(targets)
+        raise typer.Exit(1)
     if format is ReportFormat.json:
         sys.stdout.write(to_json(report) + "\n")
     elif format is ReportFormat.github:
@@ -45,6 +48,16 @@ def validate_command(
     else:
         print_text(report, Console())
     raise typer.Exit(1 if report.has_errors(strict) else 0)
+
+
+def _explain_no_kpis(paths: list[Path]) -> None:
+    """Nothing to check is not "✓ 0 files": say where we looked and how to write the first KPI."""
+    where = ", ".join(escape(str(p)) for p in paths)
+    Console(stderr=True, highlight=False).print(
+        f"[red]✗ No KPI files in {where}[/]: found no `*.yaml` file holding a KPI (`id:`, `title:`, `measure:`).\n"
+        "  Write one per KPI, e.g. kpis/sessions.yaml (the authoring guide, kpis/README.md, has an example "
+        "for every kind of measure), or pass the folder that holds them: `kpi validate path/to/kpis`."
+    )
 
 
 def schema_command(
@@ -86,6 +99,9 @@ def generate_command(
     if report.errors:
         print_text(report, err)
         err.print("[red]Not generating: fix the errors above first[/] (`kpi validate` lists the same).")
+        raise typer.Exit(1)
+    if not validated.catalog.kpis:
+        _explain_no_kpis([kpis])
         raise typer.Exit(1)
     with err.status(f"Rendering {out}/…"):
         artifacts = build_artifacts(validated.catalog, read_previous_build(out))

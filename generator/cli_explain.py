@@ -28,10 +28,12 @@ class ExplainFormat(enum.StrEnum):
 def explain_command(
     kpi_id: str = typer.Argument(..., help="The KPI's id (the `kpi:` line of its file)."),
     kpis: Path = typer.Option(Path("kpis"), "--kpis", help="Folder of KPI files."),
-    dialect: str | None = typer.Option(None, "--sql", help="Show the SQL of one dialect only: duckdb or bigquery."),
-    format: ExplainFormat = typer.Option(ExplainFormat.text, "--format", help="Output format."),
+    dialect: str | None = typer.Option(None, "--sql", help="Also show the SQL of one dialect: duckdb or bigquery."),
+    requests: bool = typer.Option(False, "--requests", help="Also show its GA4 Data API request(s)."),
+    show_all: bool = typer.Option(False, "--all", help="Also show the GA4 requests and the SQL of both dialects."),
+    format: ExplainFormat = typer.Option(ExplainFormat.text, "--format", help="Output format (json has everything)."),
 ) -> None:
-    """A KPI in plain words: its definition, the events it needs, its GA4 request(s) and its SQL."""
+    """A KPI in plain words and the events it needs; its GA4 request(s) and SQL with --requests, --sql, --all."""
     err = Console(stderr=True)
     if not kpis.exists():
         err.print(f"[red]No KPI folder at {kpis}[/]: run this in your project folder or pass --kpis.")
@@ -55,10 +57,10 @@ def explain_command(
     if format is ExplainFormat.json:
         sys.stdout.write(json.dumps(ex.to_dict(), indent=2, ensure_ascii=False) + "\n")
         return
-    _print(ex, Console(), dialect)
+    _print(ex, Console(), dialect, requests or show_all, show_all)
 
 
-def _print(ex: Explanation, out: Console, dialect: str | None) -> None:
+def _print(ex: Explanation, out: Console, dialect: str | None, requests: bool, all_sql: bool) -> None:
     out.print(f"[bold]{escape(ex.title)}[/]  [dim]({ex.kpi_id}, {escape(ex.source_file)})[/]")
     out.print(escape(ex.plain_words))
     out.print(f"Owner: {escape(ex.owner)} · team {escape(ex.team)} · objective: {escape(ex.objective)} · "
@@ -74,17 +76,21 @@ def _print(ex: Explanation, out: Console, dialect: str | None) -> None:
     if not ex.events:
         out.print("  [dim]none directly (computed from other KPIs)[/]")
     out.print()
-    if ex.api_expressible:
+    if not ex.api_expressible:
+        out.print(f"[bold]GA4 Data API:[/] [yellow]not used[/]: {escape(ex.api_reason or '')}.")
+    if not (requests or all_sql or dialect):
+        out.print("[dim]Its GA4 Data API request(s): --requests; its SQL: --sql duckdb or --sql bigquery; "
+                  "everything: --all (or --format json).[/]")
+        return
+    if ex.api_expressible and requests:
         if ex.api_requests:
             body = json.dumps(ex.api_requests, indent=2)
             out.print(Panel(Syntax(body, "json", word_wrap=True), title="GA4 Data API (RunReportRequest)",
                             title_align="left"))
         else:
             out.print("[bold]GA4 Data API:[/] computed from the component KPIs' report rows.")
-    else:
-        out.print(f"[bold]GA4 Data API:[/] [yellow]not used[/]: {escape(ex.api_reason or '')}.")
     for name, sql in ex.sql.items():
-        if dialect is None or dialect == name:
+        if all_sql or dialect == name:
             out.print(Panel(Syntax(sql, "sql", word_wrap=True), title=f"SQL ({name})", title_align="left"))
 
 

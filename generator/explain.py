@@ -83,5 +83,14 @@ def _target_text(kpi: Any) -> str:
         return "no target"
     per = f" per {kpi.target_per()}" if kpi.target_per() else ""
     if not kpi.target_is_steps():
-        return f"{steps[0].value:g}{per}"
-    return "; ".join(f"{s.value:g}{per} from {s.from_.isoformat()}" for s in steps)
+        return f"{_in_format(kpi, steps[0].value)}{per}"
+    return "; ".join(f"{_in_format(kpi, s.value)}{per} from {s.from_.isoformat()}" for s in steps)
+
+
+def _in_format(kpi: Any, value: float) -> str:
+    """A target as the KPI shows it: 0.03 of a percent KPI is "3%", 60000 EUR "60,000 EUR"."""
+    if kpi.format == "percent":
+        return f"{float(value) * 100:.4g}%"
+    if kpi.format == "currency":
+        return f"{float(value):,.2f}".removesuffix(".00") + (f" {kpi.currency}" if kpi.currency else "")
+    return f"{value:g}"

@@ -108,7 +108,8 @@ def _print_summary(summary: LoadSummary, path: Path, format: SummaryFormat) -> N
 
 
 class _DayProgress:
-    """A rich progress bar over days on a terminal; one plain line per day elsewhere (CI logs, pipes)."""
+    """A rich progress bar over days on a terminal; elsewhere (CI logs, pipes) a plain line for the first
+    day and then one per tenth of the days, so 90 days make 11 lines, not 90."""
 
     def __init__(self, label: str) -> None:
         self.console = Console(stderr=True)
@@ -116,6 +117,8 @@ class _DayProgress:
         self.bar: Progress | None = None
         self.task: TaskID | None = None
         self.rows = 0
+        self.total = 0
+        self.done = 0
 
     def __enter__(self) -> _DayProgress:
         if self.console.is_terminal:
@@ -132,15 +135,20 @@ class _DayProgress:
             self.bar.__exit__(None, None, None)
 
     def start(self, total_days: int) -> None:
+        self.total = total_days
         if self.bar is not None:
             self.task = self.bar.add_task(f"Loading {self.label}", total=total_days, rows=0)
 
     def day_done(self, day: str, rows: int) -> None:
+        self.rows += rows
+        self.done += 1
         if self.bar is not None and self.task is not None:
-            self.rows += rows
             self.bar.update(self.task, advance=1, rows=self.rows)
-        else:
-            print(f"loaded {day}: {rows} rows", file=sys.stderr, flush=True)
+            return
+        total = max(self.total, self.done)
+        if self.done == 1 or self.done * 10 // total > (self.done - 1) * 10 // total:
+            print(f"loaded {day}: {rows} rows ({self.done} of {total} days, {self.rows:,} rows so far)",
+                  file=sys.stderr, flush=True)
 
 
 def _iso(day: str | None) -> str:

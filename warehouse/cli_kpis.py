@@ -24,6 +24,7 @@ from generator.validate import validate_paths
 from kpibridge.config import DEFAULT_KPIS_DIR, resolve_db
 
 from . import pending
+from .cli_findings import CHECKS, FailOn, console_for_tables, explain_no_values, status_failures
 from .connection import StoreError, connect_store
 from .reading import read_serving
 from .refresh import refresh_kpis
@@ -151,16 +152,27 @@ def values_command(
 
             err.print(f"[red]No KPI `{kpi}` in the warehouse.{did_you_mean(kpi, known)}[/]")
             raise typer.Exit(1)
+    if not rows:  # an empty table and exit 0 would let a script carry on with nothing
+        why = explain_no_values(path, _read_or_exit, kpi, breakdown, params["from"], params["to"], source)
+        err.print(f"[red]{escape(why)}[/]", highlight=False)
+        raise typer.Exit(1)
     _print_rows(rows, columns, format)
 
 
 def status_command(
     format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
+    fail_on: FailOn | None = typer.Option(
+        None, "--fail-on", help="Exit 1 when an event is at least this bad: error (missing, broken) or warning "
+        "(also not in spec, some invalid). Default: always exit 0."),
     db: Path | None = DB_OPTION,
 ) -> None:
-    """Implementation status: each spec'd event's volume, violations, last seen, and spec versions (kb_spec)."""
+    """Implementation status: each spec'd event's volume, violations per check, last seen and spec versions (kb_spec)."""
     path = serving_path(resolve_db(db))
-    sql = """
+    checks = " || ".join(f"CASE WHEN q.{c} > 0 THEN '{label}: ' || q.{c} || ', ' ELSE '' END"
+                         for c, label in CHECKS.items())
+    sql = f"""
+        WITH q AS (SELECT event_name, {", ".join(f"sum({c}) AS {c}" for c in CHECKS)}
+                   FROM event_quality GROUP BY event_name)
         SELECT event_name AS event,
                CASE WHEN NOT in_spec THEN 'not in spec'
                     WHEN events = 0 THEN 'missing'
@@ -169,23 +181,31 @@ def status_command(
                     ELSE 'ok' END AS status,
                events, invalid_events,
                round(100.0 * invalid_events / nullif(events, 0), 2) AS invalid_pct,
+               rtrim({checks}, ', ') AS failed_checks,
                strftime(first_seen, '%Y-%m-%d') AS first_seen, strftime(last_seen, '%Y-%m-%d') AS last_seen,
                array_to_string(kpis, ', ') AS kpis
-        FROM event_status
+        FROM event_status LEFT JOIN q USING (event_name)
         ORDER BY CASE status WHEN 'missing' THEN 0 WHEN 'broken' THEN 1 WHEN 'not in spec' THEN 2
                  WHEN 'some invalid' THEN 3 ELSE 4 END, event_name
     """
     rows, columns = _read_or_exit(path, sql, {})
     rows, columns = with_spec_versions(path, rows, columns, structured=format is OutputFormat.json)
+    failures = status_failures(rows, columns, fail_on)
     if format is not OutputFormat.table:
         _print_rows(rows, columns, format)
-        return
-    at = len(columns) - len(VERSION_COLUMNS) if "spec_version" in columns else len(columns)
-    _print_rows([r[:at] for r in rows], columns[:at], format)
-    versions = versions_table(rows, columns)
-    if versions:
-        Console().print("Spec versions (kb_spec) the events carry:")
-        _print_rows(versions, VERSION_TABLE_COLUMNS, format)
+    else:
+        at = len(columns) - len(VERSION_COLUMNS) if "spec_version" in columns else len(columns)
+        _print_rows([r[:at] for r in rows], columns[:at], format)
+        versions = versions_table(rows, columns)
+        if versions:
+            Console().print("Spec versions (kb_spec) the events carry:")
+            _print_rows(versions, VERSION_TABLE_COLUMNS, format)
+    if failures:
+        err.print(f"[red]✗ {len(failures)} event{'s' if len(failures) != 1 else ''} at or above "
+                  f"--fail-on {fail_on}:[/]", highlight=False)
+        for line in failures:
+            err.print(f"  {escape(line)}", highlight=False)
+        raise typer.Exit(1)
 
 
 def _read_or_exit(path: Path, sql: str, params: dict[str, object]) -> tuple[list[tuple[object, ...]], list[str]]:
@@ -219,7 +239,7 @@ def _print_rows(rows: list[tuple[object, ...]], columns: list[str], format: Outp
         table = Table(*columns, show_lines=False)
         for r in rows:
             table.add_row(*("" if v is None else (f"{v:,.4g}" if isinstance(v, float) else str(v)) for v in r))
-        Console().print(table)
+        console_for_tables().print(table)
         Console(stderr=True).print(f"[dim]{len(rows)} rows[/]")
 
 

@@ -22,9 +22,11 @@ from generator.plan import QueryPlan
 from .event_stamps import publish_event_stamps
 from .history import with_history
 from .pending import kill_point
+from .quality import PII_RE
 
 SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
-                  "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info")
+                  "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info",
+                  "breakdown_allowed_values")
 
 
 def serving_path(store: Path) -> Path:
@@ -96,6 +98,24 @@ def targets_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+def allowed_values_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
+    """Per KPI and param breakdown, the values the events catalog allows (its `enum`), so the dashboard can
+    group anything else as invalid instead of showing it. Only where every event of the KPI that has the
+    param lists its values; a free-text param has no row."""
+    rows = []
+    for kid, q in plan.kpis.items():
+        for b in q.breakdowns:
+            if b.param is None:
+                continue
+            specs = [catalog.events[e].spec.params.get(b.param) for e in q.events if e in catalog.events]
+            specs = [p for p in specs if p is not None]
+            if specs and all(p.enum for p in specs):
+                allowed = sorted({str(v) for p in specs for v in p.enum})
+                rows.append({"kpi_id": kid, "breakdown": b.name, "allowed": allowed})
+    schema = pa.schema([("kpi_id", pa.string()), ("breakdown", pa.string()), ("allowed", pa.list_(pa.string()))])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
 def _kpis_per_event(plan: QueryPlan) -> pa.Table:
     pairs = sorted({(e, kid) for kid, q in plan.kpis.items() for e in q.events})
     return pa.table({"event_name": pa.array([e for e, _ in pairs], pa.string()),
@@ -115,6 +135,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
     store.register("src_definitions", with_history(store, definitions_table(catalog, plan), catalog))
     store.register("src_targets", targets_table(catalog, plan))
     store.register("src_event_kpis", _kpis_per_event(plan))
+    store.register("src_allowed_values", allowed_values_table(catalog, plan))
     try:
         store.execute("ATTACH $p AS serving", {"p": str(tmp)})
         try:
@@ -128,6 +149,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
                           "ORDER BY kpi_id, date, breakdown, breakdown_value, source")
             store.execute("CREATE TABLE serving.kpi_definition_changes AS SELECT * FROM kpi_definition_changes "
                           "WHERE kpi_id IN (SELECT kpi_id FROM src_definitions) ORDER BY kpi_id, effective_from")
+            store.execute("CREATE TABLE serving.breakdown_allowed_values AS SELECT * FROM src_allowed_values")
             store.execute("CREATE TABLE serving.event_quality AS SELECT * FROM event_quality ORDER BY date, event_name")
             store.execute("""
                 CREATE TABLE serving.event_status AS
@@ -154,12 +176,13 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
             store.execute("CREATE TABLE serving.warehouse_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
             for key, value in (("refreshed_at", now), ("data_start", _iso(info[0])), ("data_end", _iso(info[1])),
-                               ("store", str(store_path)), ("refresh_id", refresh_id)):
+                               ("store", str(store_path)), ("refresh_id", refresh_id),
+                               ("pii_pattern", PII_RE)):
                 store.execute("INSERT INTO serving.warehouse_info VALUES ($k, $v)", {"k": key, "v": value})
         finally:
             store.execute("DETACH serving")
     finally:
-        for name in ("src_definitions", "src_targets", "src_event_kpis"):
+        for name in ("src_definitions", "src_targets", "src_event_kpis", "src_allowed_values"):
             store.unregister(name)
     if Path(f"{tmp}.wal").exists():  # DETACH checkpoints; a WAL left over would mean it did not
         raise RuntimeError(f"the serving copy {tmp} was not checkpointed; the previous copy stays in place")

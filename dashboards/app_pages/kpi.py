@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import difflib
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from dashboards import data
+from dashboards.breakdowns import breakdown_bars
+from dashboards.comparisons import other_periods
 from dashboards.components import context
+from dashboards.components.breakdown_views import breakdown_trend, drill_select, numbers_table
 from dashboards.components.charts import breakdown_chart, trend_chart
-from dashboards.components.controls import take_unknown_kpi
+from dashboards.components.controls import segment_of, take_unknown_kpi
 from dashboards.components.kpi_card import render_card
 from dashboards.components.pacing import render_pacing
 from dashboards.estimates import api_note_words, caveats_of, describe_caveats, estimate_note, source_note
-from dashboards.formatting import format_value
-from dashboards.measures import grain_days, grain_start, shift_rows, top_n_with_other, trend
+from dashboards.formatting import format_values
+from dashboards.measures import grain_days, grain_start, shift_rows, trend
 from dashboards.pacing import calendar_period, pacing, pacing_grain, previous_period
 from dashboards.periods import Period, provisional_start
 from dashboards.scorecard import active_definitions, build_cards, event_healths
@@ -24,6 +27,7 @@ from dashboards.spec_health import spec_health
 from dashboards.text import md_code, md_owner, md_text
 
 TOP_N = 5
+ALWAYS = date(2000, 1, 1)  # the date a single-number target holds from (generator: "from the beginning of time")
 
 ctx = context.current()
 period, comparison, warehouse = ctx.period, ctx.comparison, ctx.warehouse
@@ -54,10 +58,23 @@ grain = kpi["time_grain"] or "day"
 span = Period(grain_start(period.start, grain), period.end, "trend")
 lead = (period.start - span.start).days
 first_day = min(span.start, comparison.start - timedelta(days=lead)) if comparison else span.start
-history = data.daily_totals(ctx.path, first_day, period.end, warehouse.tables)
+alternatives = other_periods(period, ctx.view.period, ctx.view.compare)
+first_day = min([first_day] + [p.start for p in alternatives])
+segment = segment_of(ctx.view)
+if segment is not None and segment[0] not in kpi["breakdowns"]:
+    st.info(f"This KPI has no {segment[0]} breakdown, so the filter {segment[0]} = {segment[1]} does not apply: "
+            "it shows the whole.", icon=":material/filter_alt_off:")
+    segment = None
+if segment is None:
+    history = data.daily_totals(ctx.path, first_day, period.end, warehouse.tables)
+else:
+    history = data.segment_totals(ctx.path, segment, first_day, period.end, warehouse.tables)
+    st.info(f"Filtered to **{segment[0]} = {segment[1]}**; the target is for the whole, so it is not applied.",
+            icon=":material/filter_alt:")
 history = history[history["kpi_id"] == kpi_id]
-targets = data.kpi_targets(ctx.path)
-targets = targets[targets["kpi_id"] == kpi_id]
+all_targets = data.kpi_targets(ctx.path)
+all_targets = all_targets[all_targets["kpi_id"] == kpi_id]
+targets = all_targets if segment is None else all_targets.iloc[0:0]
 health = data.event_health(ctx.path, period.start, period.end, warehouse.tables)
 card = build_cards(
     everything[everything["kpi_id"] == kpi_id],
@@ -67,6 +84,7 @@ card = build_cards(
     period,
     comparison,
     warehouse.data_end,
+    alternatives,
 )[0]
 
 # The days behind the card: one source a day (the export wins), GA4's caveats on Data API days.
@@ -74,7 +92,7 @@ period_rows = history[(history["date"] >= period.start) & (history["date"] <= pe
 export_only = api_note_words(kpi["api_note"])
 left, right = st.columns([1, 2])
 with left:
-    render_card(card)
+    render_card(card, show_title=False)
     for note in (estimate_note(period_rows), source_note(period_rows)):
         if note:
             st.caption(note)
@@ -118,8 +136,10 @@ if last_days < full_days:
     notes.append(
         f"The last {grain} is to date ({last_days} of {full_days} days), against a target cut alike."
     )
-if comparison is not None:
+if comparison is not None and series["comparison"].notna().any():
     notes.append(f"Dotted: {comparison.label} ({comparison.describe()}), laid over the same days.")
+elif comparison is not None:
+    notes.append(f"No dotted comparison line: there is no data for {comparison.label} ({comparison.describe()}).")
 if has_provisional:
     shown = "Shaded" if grain == "day" else f"The last {grain} includes"
     notes.append(f"{shown}: provisional days from {provisional:%-d %b} (GA4 may still update them).")
@@ -143,25 +163,46 @@ if per is not None and len(targets):
 # Breakdowns: only the dimensions the KPI declares.
 declared = list(kpi["breakdowns"])
 labels = dict(zip(declared, kpi.get("breakdown_labels") or declared, strict=False))
+rows = data.breakdown_rows(ctx.path, kpi_id, span.start, period.end, warehouse.tables) if declared else None
 if declared:
     st.subheader("Breakdowns")
-    rows = data.breakdown_rows(ctx.path, kpi_id, period.start, period.end, warehouse.tables)
+    in_period = rows[(rows["date"] >= period.start) & (rows["date"] <= period.end)]
     columns = st.columns(min(len(declared), 3))
     for index, dimension in enumerate(declared):
         with columns[index % len(columns)]:
-            of_dimension = rows[rows["breakdown"] == dimension]
-            top = top_n_with_other(of_dimension, kpi["aggregation"], TOP_N)
+            of_dimension = in_period[in_period["breakdown"] == dimension]
+            bars = breakdown_bars(of_dimension, kpi["aggregation"], kpi["format"], kpi["currency"], TOP_N)
             st.markdown(f"**By {md_text(labels.get(dimension) or dimension)}**")
-            if top.empty:
+            if bars.frame.empty:
                 st.caption("No values in this period.")
-            else:
-                st.altair_chart(breakdown_chart(top, kpi["format"], dimension), width="stretch")
-                flagged = caveats_of(of_dimension)
-                if flagged:
-                    st.caption(
-                        f"≈ Estimates: some values are GA4 Data API values GA4 flagged: "
-                        f"{describe_caveats(flagged)}."
-                    )
+                continue
+            st.altair_chart(breakdown_chart(bars.frame, kpi["format"], dimension), width="stretch")
+            st.caption("Each bar: the value, then its volume" + (
+                " (the denominator)." if kpi["aggregation"] == "ratio" else " (share of the total)."
+                if kpi["aggregation"] == "sum" else "."))
+            if bars.all_not_set:
+                st.warning(
+                    f"Every value is `(not set)`: {dimension} is not sent with the KPI's events, or not "
+                    "registered in GA4, so this breakdown tells nothing yet. Ask IT to check the tracking "
+                    "spec (`kpi status`).",
+                    icon=":material/report:",
+                )
+            if bars.invalid_values:
+                st.caption(
+                    f"invalid values ({bars.invalid_values}): values that look like personal data or are not "
+                    "in the events catalog's allowed list are grouped, never shown."
+                )
+                st.page_link("app_pages/quality.py", label="See them in Data quality", icon=":material/rule:")
+            flagged = caveats_of(of_dimension)
+            if flagged:
+                st.caption(
+                    f"≈ Estimates: some values are GA4 Data API values GA4 flagged: "
+                    f"{describe_caveats(flagged)}."
+                )
+            drill_select(dimension, bars.frame, segment)
+    breakdown_trend(rows, declared, labels, span, kpi, grain)
+
+numbers_table(series, kpi, comparison)
 
 # Definition, targets and the events behind the number.
 st.subheader("Definition")
@@ -179,23 +220,30 @@ if export_only:
     facts["Source"] = "the BigQuery export only (the GA4 Data API cannot compute it; see above)"
 st.markdown("\n".join(f"- {name}: {value}" for name, value in facts.items()))
 
-if len(targets):
+if len(all_targets):
     word = "below" if kpi["direction"] == "up" else "above"
     target_unit = f", per {kpi.get('target_per')}" if kpi.get("target_per") else ""
-    st.markdown(f"**Targets** (each holds from its date until the next{target_unit})")
-    thresholds = []
-    for name, threshold in (("warning", kpi["warn_threshold"]), ("critical", kpi["critical_threshold"])):
-        if threshold is not None:
-            thresholds.append(f"{name} {word} {format_value(threshold, kpi['format'], kpi['currency'])}")
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "From": targets["valid_from"],
-                "Target": [format_value(v, kpi["format"], kpi["currency"]) for v in targets["value"]],
-            }
-        ),
-        hide_index=True,
-    )
+    named = [(n, t) for n, t in (("warning", kpi["warn_threshold"]), ("critical", kpi["critical_threshold"]))
+             if t is not None]
+    # Targets and thresholds in one precision: "€1,000 … €800", never "€1,000 … €800.00".
+    texts = format_values([*all_targets["value"], *(t for _, t in named)], kpi["format"], kpi["currency"])
+    target_texts, threshold_texts = texts[: len(all_targets)], texts[len(all_targets) :]
+    thresholds = [f"{name} {word} {text}" for (name, _), text in zip(named, threshold_texts, strict=True)]
+    steps = list(all_targets["valid_from"])
+    if len(steps) == 1 and steps[0] <= ALWAYS:
+        # A single number in the file holds on every day: no "From 2000-01-01".
+        st.markdown(f"**Target**: {target_texts[0]}" + (f" per {kpi.get('target_per')}" if kpi.get("target_per") else ", on every day") + ".")
+    else:
+        st.markdown(f"**Targets** (each holds from its date until the next{target_unit})")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "From": ["the start" if day <= ALWAYS else f"{day:%-d %b %Y}" for day in steps],
+                    "Target": target_texts,
+                }
+            ),
+            hide_index=True,
+        )
     if thresholds:
         unit = kpi.get("target_per") or kpi["time_grain"]
         each = f" per {unit}" if kpi["aggregation"] == "sum" and unit else ""

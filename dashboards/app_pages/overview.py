@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import data
+from dashboards.comparisons import other_periods
 from dashboards.components import context
+from dashboards.components.controls import segment_of
 from dashboards.components.kpi_card import render_card
 from dashboards.periods import provisional_days, provisional_start
 from dashboards.scorecard import (
@@ -44,15 +46,35 @@ if definitions.empty:
     st.info("No active KPI matches this team and objective. Clear a filter in the sidebar.")
     st.stop()
 
-first = min(period.start, comparison.start) if comparison else period.start
+alternatives = other_periods(period, view.period, view.compare)
+first = min([period.start] + [p.start for p in [comparison, *alternatives] if p is not None])
+segment = segment_of(view)
+targets = data.kpi_targets(ctx.path)
+if segment is None:
+    totals = data.daily_totals(ctx.path, first, period.end, warehouse.tables)
+else:
+    declares = definitions["breakdowns"].map(lambda names: segment[0] in names)
+    hidden = int((~declares).sum())
+    definitions = definitions[declares]
+    st.info(
+        f"Filtered to **{segment[0]} = {segment[1]}**: each card shows that segment only. "
+        + (f"{hidden} KPI(s) without a {segment[0]} breakdown are hidden. " if hidden else "")
+        + "Targets are set for the whole, so segment cards show no target status.",
+        icon=":material/filter_alt:",
+    )
+    if definitions.empty:
+        st.stop()
+    totals = data.segment_totals(ctx.path, segment, first, period.end, warehouse.tables)
+    targets = targets.iloc[0:0]
 cards = build_cards(
     definitions,
-    data.kpi_targets(ctx.path),
-    data.daily_totals(ctx.path, first, period.end, warehouse.tables),
+    targets,
+    totals,
     event_healths(data.event_health(ctx.path, period.start, period.end, warehouse.tables)),
     period,
     comparison,
     warehouse.data_end,
+    alternatives,
 )
 shown, left_off = cap_cards(order_cards(cards), MAX_CARDS)
 if left_off:

@@ -88,19 +88,23 @@ def _date_axis(grain: str) -> alt.Axis:
     return alt.Axis(format="%-d %b", labelOverlap=True)
 
 
-def breakdown_chart(rows: pd.DataFrame, fmt: str | None, dimension: str) -> alt.Chart:
-    """Horizontal bars of a breakdown's top values (and "Other"), in the order given."""
+def breakdown_chart(rows: pd.DataFrame, fmt: str | None, dimension: str) -> alt.LayerChart:
+    """Horizontal bars of a breakdown's top values (then "Other", "invalid values"), in the order given,
+    each labelled with its value and volume (`rows` from breakdowns.breakdown_bars)."""
     order = list(rows["breakdown_value"])
-    return (
-        alt.Chart(rows)
-        .mark_bar(color=VALUE_COLOUR)
-        .encode(
-            x=alt.X("value:Q", title=None, axis=alt.Axis(format=axis_format(fmt))),
-            y=alt.Y("breakdown_value:N", sort=order, title=None),
-            tooltip=[
-                alt.Tooltip("breakdown_value:N", title=dimension),
-                alt.Tooltip("value:Q", title="Value", format=axis_format(fmt)),
-            ],
-        )
-        .properties(height=alt.Step(26))
+    kinds = alt.Scale(domain=["value", "other", "invalid"], range=[VALUE_COLOUR, COMPARISON_COLOUR, "#cf222e"])
+    base = alt.Chart(rows).encode(
+        y=alt.Y("breakdown_value:N", sort=order, title=None, axis=alt.Axis(labelLimit=180)),
+        tooltip=[
+            alt.Tooltip("breakdown_value:N", title=dimension),
+            alt.Tooltip("value:Q", title="Value", format=axis_format(fmt)),
+            alt.Tooltip("size:Q", title="Volume", format=",.0f"),
+            alt.Tooltip("share:Q", title="Share of volume", format=".0%"),
+        ],
     )
+    bars = base.mark_bar().encode(
+        x=alt.X("value:Q", title=None, axis=alt.Axis(format=axis_format(fmt))),
+        color=alt.Color("kind:N", scale=kinds, legend=None),
+    )
+    labels = base.mark_text(align="left", dx=4, color="#57606a").encode(x="value:Q", text="label:N")
+    return alt.layer(bars, labels).properties(height=alt.Step(26))

@@ -7,7 +7,7 @@ state back to the URL so the address bar always reproduces the view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import streamlit as st
@@ -29,6 +29,8 @@ class Choices:
     kpi_ids: list[str]
     data_start: date
     data_end: date
+    # the global filter: breakdown → its values (none for an older serving file)
+    segments: dict[str, list[str]] = field(default_factory=dict)
 
 
 def sync_from_url(choices: Choices) -> None:
@@ -47,6 +49,10 @@ def sync_from_url(choices: Choices) -> None:
         start = _clamp(state.start or high - timedelta(days=27), low, high)
         end = _clamp(state.end or high, low, high)
         st.session_state["range"] = (min(start, end), max(start, end))
+    dimension, _, value = (state.segment or "").partition("=")
+    known = value in choices.segments.get(dimension, [])
+    st.session_state["segment_dim"] = dimension if known else ALL
+    st.session_state["segment_value"] = value if known else ALL
     if state.kpi in choices.kpi_ids:
         st.session_state["kpi"] = state.kpi
     elif state.kpi is not None:
@@ -72,6 +78,7 @@ def render_sidebar(choices: Choices) -> ViewState:
     sidebar.segmented_control(
         "Group cards by", list(GROUPINGS), format_func=GROUPINGS.__getitem__, key="group"
     )
+    segment = _segment_filter(sidebar, choices)
     return ViewState(
         period=st.session_state["period"],
         start=start,
@@ -81,7 +88,40 @@ def render_sidebar(choices: Choices) -> ViewState:
         objective=st.session_state["objective"] or None,
         group=st.session_state.get("group") or "objective",
         kpi=None,
+        segment=segment,
     )
+
+
+def _segment_filter(sidebar, choices: Choices) -> str | None:
+    """ "Filter by" a breakdown value, for every KPI that declares that breakdown ("everything for Paid Social")."""
+    if not choices.segments:
+        return None
+    st.session_state.setdefault("segment_dim", ALL)
+    if st.session_state["segment_dim"] not in (ALL, *choices.segments):
+        st.session_state["segment_dim"] = ALL
+    dimension = sidebar.selectbox(
+        "Filter by", [ALL, *choices.segments], format_func=lambda d: d or "No filter", key="segment_dim"
+    )
+    if not dimension:
+        return None
+    values = choices.segments[dimension]
+    if st.session_state.get("segment_value") not in values:
+        st.session_state["segment_value"] = values[0]
+    value = sidebar.selectbox(f"{dimension} is", values, key="segment_value")
+    return f"{dimension}={value}"
+
+
+def drill_into(dimension: str, value: str) -> None:
+    """Set the global filter to one breakdown value (a breakdown bar's "drill into")."""
+    st.session_state["segment_dim"] = dimension
+    st.session_state["segment_value"] = value
+
+
+def segment_of(state: ViewState) -> tuple[str, str] | None:
+    if not state.segment or "=" not in state.segment:
+        return None
+    dimension, _, value = state.segment.partition("=")
+    return dimension, value
 
 
 def write_to_url(state: ViewState) -> None:

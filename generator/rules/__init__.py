@@ -38,6 +38,7 @@ from .references import (
     UnknownEventRule,
     UnknownParamRule,
 )
+from .shares import ShareTargetRule
 from .targets import (
     CurrencyFormatRule,
     DuplicateTargetDateRule,
@@ -91,6 +92,7 @@ ALL_RULES: tuple[Rule, ...] = (
     ThresholdOrderRule(),
     TargetBandRule(),
     PercentScaleRule(),
+    ShareTargetRule(),
     DuplicateTargetDateRule(),
     # KB61x: numbers later stages can use
     FiniteNumberRule(),

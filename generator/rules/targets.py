@@ -155,6 +155,10 @@ class PercentScaleRule(Rule):
         for sk in catalog.kpis.values():
             if sk.kpi.format != "percent":
                 continue
+            from .shares import share_unit  # a share's scale is KB609's error, not this warning
+
+            if share_unit(sk) is not None:
+                continue
             values = [(v, label, at) for v, label, at in _target_values(sk)]
             th = sk.kpi.thresholds
             if th is not None:

@@ -112,10 +112,13 @@ def test_overview_in_a_real_browser(dashboard_url, page, warehouse):
     page.goto(dashboard_url, wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=30_000)
     page.wait_for_selector(RENDERED, timeout=30_000)
-    page.wait_for_selector('[data-testid="stMetric"] svg, [data-testid="stMetric"] canvas', timeout=30_000)
+    # The sparklines (the label is collapsed: the card's title is Markdown above the number, so it wraps).
+    page.wait_for_selector(
+        '[data-testid="stMetric"] svg, [data-testid="stMetric"] canvas', state="attached", timeout=30_000
+    )
     assert page.get_by_test_id("stException").count() == 0
 
-    labels = page.get_by_test_id("stMetricLabel").all_inner_texts()
+    labels = page.get_by_test_id("stMetricLabel").all_text_contents()
     values = page.get_by_test_id("stMetricValue").all_inner_texts()
     shown = {}
     for label, value in zip(labels, values, strict=True):

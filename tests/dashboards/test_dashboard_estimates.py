@@ -137,7 +137,7 @@ def test_a_serving_file_without_caveats_still_renders(tmp_path, app):
     assert BADGE not in at.metric[0].label
     assert any(c.startswith("Sources: ") for c in captions(at))  # sources need no caveats table
     at = open_kpi_page(app, db, "checkout_conversion", **MARCH)  # breakdowns read without the table too
-    assert len(at.get("vega_lite_chart")) == 3
+    assert len(at.get("vega_lite_chart")) == 4  # trend, two breakdowns, the breakdown over time
 
 
 def test_plain_words_helpers():

@@ -48,7 +48,7 @@ def test_breakdowns_are_the_declared_dimensions_top_five_plus_other(warehouse, a
     headings = [m.value for m in at.markdown if m.value.startswith("**By ")]
     assert headings == ["**By channel**", "**By device\\_category**"]  # shown as text (dashboards/text.py)
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 3  # trend + two breakdowns
+    assert len(charts) == 4  # trend + two breakdowns + the breakdown over time
 
     # Expected channel values: ratio of sums per channel, top 5 by volume (denominator), rest as "Other".
     sums = defaultdict(lambda: [0.0, 0.0])
@@ -63,9 +63,10 @@ def test_breakdowns_are_the_declared_dimensions_top_five_plus_other(warehouse, a
     ranked = sorted(sums, key=lambda name: -sums[name][1])
     top, rest = ranked[:5], ranked[5:]
     want = {name: sums[name][0] / sums[name][1] for name in top}
-    want["Other"] = sum(sums[n][0] for n in rest) / sum(sums[n][1] for n in rest)
+    other = f"Other ({len(rest)} values)"
+    want[other] = sum(sums[n][0] for n in rest) / sum(sums[n][1] for n in rest)
     shown = {row["breakdown_value"]: row["value"] for row in chart_data(charts[1])}
-    assert list(shown) == [*top, "Other"]
+    assert list(shown) == [*top, other]
     assert shown == pytest.approx(want)
 
 

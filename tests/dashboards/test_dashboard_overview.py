@@ -38,7 +38,8 @@ def test_one_card_per_active_kpi_with_the_warehouse_values(warehouse, app):
     for title, metric in shown.items():
         kpi_id = titles[title]
         assert metric.value == expected.text(warehouse, kpi_id, expected.value(warehouse, kpi_id, start, end))
-        assert metric.proto.show_border
+        # The title is Markdown above the number (a metric label is cut at the card's width).
+        assert any(m.value == f"**{metric.label}**" for m in at.markdown)
 
 
 def test_delta_compares_with_the_previous_28_days(warehouse, app):
@@ -65,13 +66,19 @@ def test_targets_status_colours_and_off_track_first(warehouse, app):
     assert shown["Returning users"].proto.delta_description == "no target"
     colour = Metric.DESCRIPTOR.fields_by_name["color"].enum_type.values_by_number
     names = {title: colour[metric.proto.color].name.lower() for title, metric in shown.items()}
+    # On track is green only when the change against the previous 28 days goes the KPI's good way
+    # (issue 14: "E-mail sign-ups ↓ −16.1 % in green"); a fall of an on-track KPI is grey.
+    on_track = {}
+    for title, kpi_id in (("Revenue", "revenue"), ("Average engagement time", "avg_engagement_time")):
+        now = expected.value(warehouse, kpi_id, date(2026, 10, 1), DATA_END)
+        before = expected.value(warehouse, kpi_id, date(2026, 9, 3), date(2026, 9, 30))
+        on_track[title] = "green" if now >= before else "gray"
     assert names == {
         "Bounce rate": "red",
         "Newsletter sign-ups": "orange",
-        "Checkout conversion rate": "yellow",
-        "Revenue": "green",
-        "Average engagement time": "green",
+        "Checkout conversion rate": "blue",  # off target: blue, so it never reads like the orange warning
         "Returning users": "gray",
+        **on_track,
     }
     order = [title for metric in at.metric for title in ACTIVE if metric.label.endswith(title)]
     # Groups follow their most urgent card; within a group, the most urgent first.

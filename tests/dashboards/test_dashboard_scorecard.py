@@ -64,7 +64,7 @@ def test_value_target_status_and_text():
     assert card.delta_text == "+0.0%"  # the same daily values as the week before
     assert card.description() == "target 70"
     assert "Off target" in card.help_text() and "warning below 56" in card.help_text()
-    assert card.label == ":yellow[:material/remove_circle:] Sales"
+    assert card.label == ":blue[:material/flag:] Sales"
 
 
 def test_missing_days_are_flagged():

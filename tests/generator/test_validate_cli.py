@@ -58,7 +58,7 @@ def test_text_output_shape(app, monkeypatch) -> None:
     lines = run(app, "kpis").stdout.splitlines()
     assert lines[0].startswith("kpis/broken.yaml:4:1  KB104  ")
     assert lines[1].startswith("    → ")
-    assert lines[-1] == "✗ 5 files checked: 5 errors, 2 warnings."
+    assert lines[-1] == "✗ 5 files checked: 6 errors, 1 warning."
 
 
 # --- exit codes ----------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def test_exit_2_on_usage_errors(app, monkeypatch, args: list[str]) -> None:
 def test_json_lists_every_issue_with_its_place(app, monkeypatch) -> None:
     monkeypatch.chdir(GOLDEN_DIR)
     report = json.loads(run(app, "--format", "json", "kpis").stdout)
-    assert (report["errors"], report["warnings"]) == (5, 2)
+    assert (report["errors"], report["warnings"]) == (6, 1)
     first = report["issues"][0]
     assert set(first) == {"code", "level", "message", "hint", "file", "line", "column", "key_path"}
     assert (first["file"], first["line"], first["code"]) == ("kpis/broken.yaml", 4, "KB104")
