@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from dashboards import cli as dashboards_cli
+from dashboards.alerts import cli as alerts_cli
 from editor import cli as editor_cli
 from ga4admin import cli as ga4admin_cli
-from dashboards.alerts import cli as alerts_cli
 from generator import cli as generator_cli
 from generator import cli_explain
 from warehouse import cli as warehouse_cli

@@ -39,7 +39,7 @@ def render_card(card: Card, link_params: dict[str, str] | None = None, show_titl
         if link_params is not None:
             st.page_link(
                 KPI_PAGE,
-                label=f"{card.title} details",
+                label=f"{md_text(card.title)} details",
                 icon=":material/arrow_forward:",
                 query_params={**link_params, "kpi": card.kpi_id},
             )

@@ -9,6 +9,8 @@ import pytest
 from fixture_warehouse import DATA_END, build_empty_db, build_serving_db, generic_kpis
 from streamlit.proto.Metric_pb2 import Metric
 
+from dashboards.text import md_text
+
 ACTIVE = [
     "Checkout conversion rate",
     "Revenue",
@@ -39,7 +41,8 @@ def test_one_card_per_active_kpi_with_the_warehouse_values(warehouse, app):
         kpi_id = titles[title]
         assert metric.value == expected.text(warehouse, kpi_id, expected.value(warehouse, kpi_id, start, end))
         # The title is Markdown above the number (a metric label is cut at the card's width).
-        assert any(m.value == f"**{metric.label}**" for m in at.markdown)
+        # (escaped: marketer text is shown as text, never as Markdown)
+        assert any(m.value == f"**{md_text(metric.label)}**" for m in at.markdown)
 
 
 def test_delta_compares_with_the_previous_28_days(warehouse, app):
