@@ -23,6 +23,7 @@ from generator.plan import QueryPlan
 from generator.sql import render_plan_sql
 
 from .kpi_values import stage_values
+from .period_values import compute_period_values, write_period_values
 from .quality import compute_quality, spec_tables
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
 
@@ -85,11 +86,12 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
                 done += 1
                 if progress:
                     progress(kpi_id, done, total)
+    periods = compute_period_values(con, plan, sorted(loaded), todo)  # distinct counts over periods, exact
     computed, computed_cpu = time.perf_counter(), time.process_time()
     quality_days = _quality_days(con, catalog, loaded, full)
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
-    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog))
+    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog), periods)
     seconds = time.perf_counter() - clock
     phases = {"kpis": computed - clock, "quality": checked - computed, "write": clock + seconds - checked,
               # CPU seconds of all threads: steadier than wall time on a busy machine
@@ -149,7 +151,7 @@ def _typed(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
 
 def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Table],
            recomputed: list[tuple[str, str]], quality: list[pa.Table], quality_days: list[str],
-           now: dt.datetime, spec: str) -> int:
+           now: dt.datetime, spec: str, periods: tuple[pa.Table, dict[str, dt.date]] | None = None) -> int:
     """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change."""
     new_values = pa.concat_tables(staged) if staged else None
     days_table = pa.table({"kpi_id": pa.array([k for k, _ in recomputed], pa.string()),
@@ -192,6 +194,8 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
                 con.register("quality_rows", table)
                 con.execute("INSERT INTO event_quality BY NAME SELECT * FROM quality_rows")
                 con.unregister("quality_rows")
+        if periods is not None:
+            write_period_values(con, plan, *periods, now)
         con.execute("COMMIT")
         return rows
     except BaseException:

@@ -24,6 +24,8 @@ from typing import Literal, get_args
 
 from sqlglot import exp
 
+from ..plan import QueryPlan
+
 Bucket = Literal["day", "week", "month", "quarter", "period"]
 BUCKETS: tuple[Bucket, ...] = get_args(Bucket)
 _TRUNC_UNIT = {"week": "ISOWEEK", "month": "MONTH", "quarter": "QUARTER"}  # ISOWEEK: weeks start on Monday
@@ -43,3 +45,18 @@ def event_bucket(day: exp.Expr, event_date: exp.Expr, start: exp.Expr, end: exp.
         first = exp.cast(exp.DateTrunc(this=day.copy(), unit=exp.var(_TRUNC_UNIT[bucket])), "DATE")
     in_range = exp.LTE(this=event_date, expression=end)
     return exp.Case(ifs=[exp.If(this=in_range, true=first)], default=day)
+
+
+DISTINCT_KINDS = frozenset({"users", "users_with", "new_users", "sessions", "sessions_with", "engaged_sessions"})
+
+
+def counts_distinct_units(plan: QueryPlan, kpi_id: str) -> bool:
+    """True when the KPI counts distinct users or sessions (or a conversion of them, or a formula over such a
+    KPI): its value over a period is not the sum of its days and needs its own statement with a bucket.
+
+    Counts of events and sums of params add up across days; everything else here does not.
+    """
+    q = plan.kpis[kpi_id]
+    if q.kind == "derived":
+        return any(counts_distinct_units(plan, c) for c in q.components)
+    return q.kind == "conversion" or any(m.kind in DISTINCT_KINDS for m in q.measures())

@@ -9,7 +9,7 @@ import duckdb
 
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
-from .kpi_tables import KPI_TABLES_DDL
+from .kpi_tables import KPI_TABLES_DDL, PERIOD_VALUES_DDL
 
 Migration = tuple[int, Sequence[str]]
 
@@ -53,6 +53,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     (2, GA4_API_TABLES_DDL),  # Data API: report caveats, property quota, caveats of ga4_api KPI values
     (3, KPI_TABLES_DDL),  # computed KPI values, refresh state, definition changes, data quality
+    (4, (PERIOD_VALUES_DDL,)),  # exact values over periods of the KPIs counting distinct users or sessions
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
