@@ -47,6 +47,8 @@ class Card:
     caveats: tuple[str, ...] = ()
     estimate_text: str | None = None
     comparison_caveats: tuple[str, ...] = ()
+    # For a KPI counting distinct users or sessions without a stored value for this range: where to get it.
+    exact_note: str | None = None
 
     @property
     def estimate(self) -> bool:
@@ -67,6 +69,8 @@ class Card:
     def description(self) -> str:
         """The muted line beside the delta: the target (the comparison is in the page caption)."""
         parts = [f"target {self.target_text}" if self.target_text else "no target"]
+        if self.exact_note:
+            parts.append("range not precomputed")
         if self.partial_data:
             parts.append(f"{self.days_with_data} of {self.period.days} days")
         return " · ".join(parts)
@@ -77,6 +81,8 @@ class Card:
         when = f"{self.period.describe()} ({self.period.label.lower()}"
         when += ", partial period)" if self.period.partial else ")"
         lines.append(f"Period: {when}.")
+        if self.exact_note:
+            lines.append(self.exact_note)
         if self.estimate_text:
             lines.append(self.estimate_text)
         if self.comparison_text:
@@ -132,13 +138,20 @@ def build_cards(
     period: Period,
     comparison: Period | None,
     data_end: date,
+    exact: pd.DataFrame | None = None,
 ) -> list[Card]:
-    """One card per KPI in `definitions`, from the daily totals covering the period and its comparison."""
+    """One card per KPI in `definitions`, from the daily totals covering the period and its comparison.
+
+    A KPI counting distinct users or sessions (`distinct_units`) takes its value over a period from `exact`
+    (`data.period_totals`: kpi_id, period_start, period_end, value, numerator, denominator), never from a
+    sum of its days; a range with no stored value shows no value and says how to get it.
+    """
 
     def by_kpi(start: date, end: date) -> dict[str, pd.DataFrame]:
         rows = totals[(totals["date"] >= start) & (totals["date"] <= end)]
         return dict(iter(rows.groupby("kpi_id", sort=False)))
 
+    exact_values = exact_lookup(exact)
     current = by_kpi(period.start, period.end)
     before = by_kpi(comparison.start, comparison.end) if comparison else {}
     targets_by_kpi = {
@@ -156,13 +169,22 @@ def build_cards(
             period,
             comparison,
             data_end,
+            exact_values,
         )
         for kpi in definitions.itertuples(index=False)
     ]
 
 
-def _card(kpi, current, before, targets, events, period, comparison, data_end) -> Card:
-    value = aggregate(current, kpi.aggregation)
+def _card(kpi, current, before, targets, events, period, comparison, data_end, exact_values) -> Card:
+    flag = getattr(kpi, "distinct_units", None)  # absent in serving files written before it
+    distinct = flag is not None and not pd.isna(flag) and bool(flag)
+    if distinct:
+        value = exact_values.get((kpi.kpi_id, period.start, period.end))
+    else:
+        value = aggregate(current, kpi.aggregation)
+    exact_note = None
+    if distinct and (kpi.kpi_id, period.start, period.end) not in exact_values and len(current):
+        exact_note = missing_exact_note(kpi.kpi_id, period)
     goal = period_goal(
         targets,
         period,
@@ -174,7 +196,11 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end) -
     status = evaluate_status(value, goal.target, kpi.direction, goal.warn, goal.critical)
     delta_text = comparison_text = None
     if comparison is not None:
-        previous = aggregate(before, kpi.aggregation)
+        previous = (
+            exact_values.get((kpi.kpi_id, comparison.start, comparison.end))
+            if distinct
+            else aggregate(before, kpi.aggregation)
+        )
         delta_text = format_delta(value, previous, kpi.format)
         shown = format_value(previous, kpi.format, kpi.currency) if previous is not None else "no data"
         comparison_text = f"{comparison.label} ({comparison.describe()}): {shown}"
@@ -203,6 +229,27 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end) -
         caveats=caveats_of(current),
         estimate_text=estimate_note(current),
         comparison_caveats=caveats_of(before) if before is not None else (),
+        exact_note=exact_note,
+    )
+
+
+def exact_lookup(exact: pd.DataFrame | None) -> dict[tuple[str, date, date], float | None]:
+    """(kpi_id, first day, last day) → the KPI's exact value over those days (None: no denominator)."""
+    if exact is None or exact.empty:
+        return {}
+    out: dict[tuple[str, date, date], float | None] = {}
+    for row in exact.itertuples(index=False):
+        value = None if row.value is None or pd.isna(row.value) else float(row.value)
+        out[(row.kpi_id, row.period_start, row.period_end)] = value
+    return out
+
+
+def missing_exact_note(kpi_id: str, period: Period) -> str:
+    """What a card of a distinct-count KPI says for a range `kpi refresh` did not precompute."""
+    return (
+        "This KPI counts distinct users or sessions, so its value over a range is not the sum of its days, "
+        "and this range was not precomputed. The exact value: "
+        f"`kpi values --kpi {kpi_id} --grain period --from {period.start:%Y-%m-%d} --to {period.end:%Y-%m-%d}`."
     )
 
 

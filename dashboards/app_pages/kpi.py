@@ -17,7 +17,13 @@ from dashboards.estimates import api_note_words, caveats_of, describe_caveats, e
 from dashboards.formatting import format_value
 from dashboards.measures import grain_days, grain_start, shift_rows, top_n_with_other, trend
 from dashboards.periods import Period, provisional_start
-from dashboards.scorecard import active_definitions, build_cards, event_healths
+from dashboards.scorecard import (
+    active_definitions,
+    build_cards,
+    event_healths,
+    exact_lookup,
+    missing_exact_note,
+)
 
 TOP_N = 5
 
@@ -55,6 +61,9 @@ history = history[history["kpi_id"] == kpi_id]
 targets = data.kpi_targets(ctx.path)
 targets = targets[targets["kpi_id"] == kpi_id]
 health = data.event_health(ctx.path, period.start, period.end, warehouse.tables)
+exact = data.period_totals(ctx.path, warehouse.tables)
+exact = exact[exact["kpi_id"] == kpi_id]
+distinct = bool(kpi.get("distinct_units")) if pd.notna(kpi.get("distinct_units")) else False
 card = build_cards(
     everything[everything["kpi_id"] == kpi_id],
     targets,
@@ -63,6 +72,7 @@ card = build_cards(
     period,
     comparison,
     warehouse.data_end,
+    exact,
 )[0]
 
 # The days behind the card: one source a day (the export wins), GA4's caveats on Data API days.
@@ -92,6 +102,19 @@ if comparison is not None:
     series["comparison"] = trend(shift_rows(earlier, offset), span, kpi["aggregation"], grain, phasing)[
         "value"
     ]
+if distinct and grain != "day":
+    # Distinct users or sessions per week / month: the stored exact values, never the sum of the days.
+    values = exact_lookup(exact)
+
+    def exact_series(shift: int) -> list[float | None]:
+        return [
+            values.get((kpi_id, start - timedelta(days=shift), start + timedelta(days=days - 1 - shift)))
+            for start, days in zip(series["date"], series["days"], strict=True)
+        ]
+
+    series["value"] = exact_series(0)
+    if comparison is not None:
+        series["comparison"] = exact_series((period.start - comparison.start).days)
 changes = data.definition_changes(ctx.path, kpi_id, warehouse.tables)
 # The first row records the definition the KPI started with; every later row is a change.
 changed = list(changes["effective_from"])[1:]
@@ -118,6 +141,11 @@ if comparison is not None:
 if has_provisional:
     shown = "Shaded" if grain == "day" else f"The last {grain} includes"
     notes.append(f"{shown}: provisional days from {provisional:%-d %b} (GA4 may still update them).")
+if distinct and grain != "day" and series["value"].isna().any():
+    notes.append(
+        f"Gaps: {grain}s without an exact distinct count stored (`kpi values --kpi {kpi_id} --grain {grain}` "
+        "counts any range)."
+    )
 if in_period:
     notes.append(
         "Purple rules: the KPI's definition changed (" + ", ".join(f"{d:%-d %b %Y}" for d in in_period) + ")."
@@ -130,6 +158,10 @@ labels = dict(zip(declared, kpi.get("breakdown_labels") or declared, strict=Fals
 if declared:
     st.subheader("Breakdowns")
     rows = data.breakdown_rows(ctx.path, kpi_id, period.start, period.end, warehouse.tables)
+    if distinct:  # distinct users or sessions per breakdown value over the period, never a sum of days
+        rows = data.period_breakdowns(ctx.path, kpi_id, period.start, period.end, warehouse.tables)
+        if rows.empty:
+            st.caption(missing_exact_note(kpi_id, period).replace("`.", " --breakdown DIMENSION`."))
     columns = st.columns(min(len(declared), 3))
     for index, dimension in enumerate(declared):
         with columns[index % len(columns)]:

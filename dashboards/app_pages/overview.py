@@ -52,6 +52,7 @@ cards = build_cards(
     period,
     comparison,
     warehouse.data_end,
+    data.period_totals(ctx.path, warehouse.tables),
 )
 shown, left_off = cap_cards(order_cards(cards), MAX_CARDS)
 if left_off:

@@ -25,6 +25,8 @@ def render_card(card: Card, link_params: dict[str, str] | None = None) -> None:
         chart_data=list(card.sparkline) or None,
         chart_type="area",
     )
+    if card.exact_note:
+        st.caption(card.exact_note)
     if link_params is not None:
         st.page_link(
             KPI_PAGE,
