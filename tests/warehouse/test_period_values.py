@@ -16,7 +16,13 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from generator.plan import compile_plan
+from generator.validate import validate_paths
 from kpibridge.cli import app as kpi_app
+from warehouse.connection import connect_store
+from warehouse.refresh import refresh_kpis
+from warehouse.sources.demo import iter_demo_days
+from warehouse.store import insert_events, run_load
 
 REPO = Path(__file__).resolve().parents[2]
 END = date(2026, 3, 31)  # a Tuesday: the last week and month are partial
@@ -70,16 +76,22 @@ def run(*args: object) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> tuple[Path, Path]:
-    """(KPI folder, store): the example KPIs plus three distinct-count ones, over 60 demo days, refreshed."""
-    root = tmp_path_factory.mktemp("periods")
+def write_kpis(root: Path) -> Path:
+    """The example KPIs plus three distinct-count ones, in `root/kpis`."""
     kpis = root / "kpis"
     shutil.copytree(REPO / "kpis", kpis)
     (kpis / "audit").mkdir()
     for name, body in EXTRA_KPIS.items():
         kpi = name.removesuffix(".yaml")
         (kpis / "audit" / name).write_text(HEADER.format(kpi=kpi, title=kpi.replace("_", " ").title()) + body)
+    return kpis
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> tuple[Path, Path]:
+    """(KPI folder, store): the example KPIs plus three distinct-count ones, over 60 demo days, refreshed."""
+    root = tmp_path_factory.mktemp("periods")
+    kpis = write_kpis(root)
     store = root / "warehouse.duckdb"
     run("load", "demo", "--events", 20_000, "--days", DAYS, "--seed", 3, "--end-date", END, "--db", store)
     run("refresh", "--db", store, "--kpis", kpis)
@@ -166,3 +178,62 @@ def test_refresh_stores_the_dashboard_presets_exactly(project):
     assert stored[("active_users", mtd, END)][0] == independent(store, USERS, mtd, END)[0]
     previous = (END - timedelta(days=55), END - timedelta(days=28))  # the previous 28 days
     assert stored[("active_users", *previous)][0] == independent(store, USERS, *previous)[0]
+
+
+class Days:
+    """Some demo days as a load source."""
+
+    source, detail = "demo", "test days"
+
+    def __init__(self, tables: list[tuple[str, object]]) -> None:
+        self.tables = dict(tables)
+
+    def plan(self, con: object) -> list[list[str]]:
+        return [[day] for day in self.tables]
+
+    def insert(self, con: duckdb.DuckDBPyConnection, batch: list[str]) -> None:
+        for day in batch:
+            insert_events(con, self.tables[day])  # type: ignore[arg-type]
+
+
+PERIODS_SQL = "SELECT * EXCLUDE (computed_at) FROM kpi_period_values ORDER BY ALL"
+
+
+def test_a_new_day_moves_the_presets_and_updates_its_week_incrementally(tmp_path):
+    catalog = validate_paths([write_kpis(tmp_path)]).catalog
+    plan = compile_plan(catalog)
+    days = list(iter_demo_days(events=6_000, days=20, seed=9, end_date=END))
+    store = tmp_path / "warehouse.duckdb"
+
+    def load_and_refresh(tables, full=False):
+        con = connect_store(store)
+        try:
+            run_load(con, Days(tables))  # type: ignore[arg-type]
+            refresh_kpis(con, catalog, plan, full=full)
+        finally:
+            con.close()
+        with duckdb.connect(str(store), read_only=True) as con:
+            return con.execute(PERIODS_SQL).fetchall(), {
+                (k, s, e): v for k, s, e, v in con.execute(
+                    "SELECT kpi_id, period_start, period_end, value FROM kpi_period_values "
+                    "WHERE breakdown = '' AND grain = $g", {"g": "period"}).fetchall()}
+
+    _, before = load_and_refresh(days[:-1])
+    yesterday = END - timedelta(days=1)
+    old_week = (yesterday - timedelta(days=6), yesterday)
+    assert before[("active_users", *old_week)] == independent(store, USERS, *old_week)[0]
+    after_rows, after = load_and_refresh(days[-1:])
+    new_week = (END - timedelta(days=6), END)
+    assert ("active_users", *old_week) not in after  # the presets end at the new last day
+    assert after[("active_users", *new_week)] == independent(store, USERS, *new_week)[0]
+    assert after[("active_users", *new_week)] != before[("active_users", *old_week)]
+    # the calendar week holding the new day, recomputed: exact over its days
+    monday = END - timedelta(days=END.weekday())
+    with duckdb.connect(str(store), read_only=True) as con:
+        week = con.execute("SELECT value FROM kpi_period_values WHERE kpi_id = 'active_users' AND grain = 'week' "
+                           "AND breakdown = '' AND period_start = $s AND period_end = $e",
+                           {"s": monday, "e": END}).fetchall()
+    assert week == [(independent(store, USERS, monday, END)[0],)]
+    # incremental gives exactly what a full recomputation gives
+    full_rows, _ = load_and_refresh([], full=True)
+    assert after_rows == full_rows
