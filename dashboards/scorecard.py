@@ -184,7 +184,8 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end, e
         value = aggregate(current, kpi.aggregation)
     exact_note = None
     if distinct and (kpi.kpi_id, period.start, period.end) not in exact_values and len(current):
-        exact_note = missing_exact_note(kpi.kpi_id, period)
+        api_only = "source" in current and set(current["source"]) == {"ga4_api"}
+        exact_note = API_ONLY_NOTE if api_only else missing_exact_note(kpi.kpi_id, period)
     goal = period_goal(
         targets,
         period,
@@ -242,6 +243,13 @@ def exact_lookup(exact: pd.DataFrame | None) -> dict[tuple[str, date, date], flo
         value = None if row.value is None or pd.isna(row.value) else float(row.value)
         out[(row.kpi_id, row.period_start, row.period_end)] = value
     return out
+
+
+API_ONLY_NOTE = (
+    "This KPI counts distinct users or sessions, so its value over a range is not the sum of its days; its "
+    "days come from the GA4 Data API only, and the exact value over a range needs the BigQuery export "
+    "(`kpi load ga4-export`)."
+)
 
 
 def missing_exact_note(kpi_id: str, period: Period) -> str:

@@ -93,3 +93,29 @@ def test_kpi_page_weekly_trend_uses_distinct_weeks(store, app):
     assert sorted(weeks) == [monday + timedelta(weeks=i) for i in range(len(weeks))] and len(weeks) == 5
     for start, users in weeks.items():
         assert users == distinct_users(store, start, min(start + timedelta(days=6), END))
+
+
+def test_a_card_never_adds_up_the_days_of_a_distinct_count():
+    import pandas as pd
+
+    from dashboards.periods import Period
+    from dashboards.scorecard import API_ONLY_NOTE, build_cards
+
+    period = Period(date(2026, 3, 1), date(2026, 3, 2), "Custom range")
+    definitions = pd.DataFrame([{
+        "kpi_id": "users", "title": "Users", "objective": None, "team": None, "format": "number", "currency": None,
+        "direction": "up", "time_grain": "day", "aggregation": "sum", "warn_threshold": None,
+        "critical_threshold": None, "events": (), "distinct_units": True,
+    }])
+    targets = pd.DataFrame(columns=["kpi_id", "valid_from", "value"])
+    days = pd.DataFrame({"kpi_id": ["users"] * 2, "date": [period.start, period.end], "value": [10.0, 12.0],
+                         "numerator": [10.0, 12.0], "denominator": [None, None], "source": ["ga4_export"] * 2,
+                         "caveats": [(), ()]})
+    exact = pd.DataFrame([{"kpi_id": "users", "period_start": period.start, "period_end": period.end, "value": 15.0}])
+    card = build_cards(definitions, targets, days, {}, period, None, period.end, exact)[0]
+    assert (card.value, card.exact_note) == (15.0, None)
+    card = build_cards(definitions, targets, days, {}, period, None, period.end, exact.iloc[0:0])[0]
+    assert card.value is None and "--from 2026-03-01 --to 2026-03-02" in (card.exact_note or "")
+    api = days.assign(source="ga4_api")
+    card = build_cards(definitions, targets, api, {}, period, None, period.end)[0]
+    assert card.value is None and card.exact_note == API_ONLY_NOTE
