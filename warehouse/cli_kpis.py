@@ -126,6 +126,11 @@ def values_command(
     if grain is not Grain.day:
         from .cli_periods import COLUMNS, period_values
 
+        if source not in (None, "ga4_export"):
+            err.print(f"[red]--grain {grain.value} counts from the GA4 export's events; --source {escape(source)} "
+                      "has values per day only.[/] Use --grain day with it.")
+            raise typer.Exit(2)
+
         _catalog, plan = compile_or_exit(kpis)
         rows = period_values(resolve_db(db), plan, grain.value, kpi, date_from.date() if date_from else None,
                              date_to.date() if date_to else None, breakdown)

@@ -237,3 +237,18 @@ def test_a_new_day_moves_the_presets_and_updates_its_week_incrementally(tmp_path
     # incremental gives exactly what a full recomputation gives
     full_rows, _ = load_and_refresh([], full=True)
     assert after_rows == full_rows
+
+
+def test_period_grains_say_what_they_cannot_do(project):
+    kpis, store = project
+    runner = CliRunner()
+    result = runner.invoke(kpi_app, ["values", "--db", str(store), "--kpis", str(kpis), "--grain", "week",
+                                     "--kpi", "active_user"])
+    assert result.exit_code == 1 and "No active KPI `active_user`" in result.output
+    assert "active_users" in result.output  # did you mean
+    result = runner.invoke(kpi_app, ["values", "--db", str(store), "--kpis", str(kpis), "--grain", "month",
+                                     "--source", "ga4_api"])
+    assert result.exit_code == 2 and "--grain day" in result.output
+    result = runner.invoke(kpi_app, ["values", "--db", str(store), "--kpis", str(kpis), "--grain", "period",
+                                     "--from", "2026-03-10", "--to", "2026-03-01"])
+    assert result.exit_code == 2 and "before --from" in result.output
