@@ -27,6 +27,7 @@ from dashboards.periods import comparison_period, month_end, resolve_period
 from generator.plan import QueryPlan
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.buckets import counts_distinct_units
+from generator.sql.conversions import extension_days
 
 from .refresh_days import parse_day
 
@@ -83,30 +84,67 @@ def run_bucketed(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
     return rows
 
 
-def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: list[str],
-                          todo: dict[str, list[str]]) -> tuple[pa.Table, dict[str, dt.date]]:
-    """(the rows to store, per calendar grain the first period_start they replace)."""
+def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
+                          full: bool = False) -> tuple[pa.Table, dict[str, dt.date]]:
+    """(the rows to store, per calendar grain the first period_start they replace).
+
+    Only what can have changed is counted again: a period none of whose days (nor the days a conversion's
+    window reaches after it) was loaded since the last refresh, stored with the KPIs' current definitions, is
+    kept as it is (so refreshing twice counts nothing again); `full` counts everything.
+    """
     ids = distinct_kpis(plan)
     hashes = {kid: plan.kpis[kid].definition_hash for kid in ids}
     rows: list[dict[str, object]] = []
     since: dict[str, dt.date] = {}
-    if ids and loaded:
-        first, last = parse_day(min(loaded)), parse_day(max(loaded))
-        sql = render_plan_sql(plan, "duckdb", ids, bucket="period")
-        for start, end in dashboard_periods(last):
-            if end >= first and start <= last:
-                rows += run_bucketed(con, plan, ids, "period", start, end, sql)
-        changed = [parse_day(d) for kid in ids for d in todo.get(kid, ())]
-        stored = set(con.execute("SELECT DISTINCT kpi_id, definition_hash, grain FROM kpi_period_values").fetchall())
-        for grain in CALENDAR:
-            complete = all((kid, hashes[kid], grain) in stored for kid in ids)
-            from_day = min(changed) if changed and complete else first
-            since[grain] = max(first, bucket_start(from_day, grain))
-            rows += run_bucketed(con, plan, ids, grain, since[grain], last)
+    if not ids or not loaded:
+        return _table(rows, hashes), since
+    first, last = parse_day(min(loaded)), parse_day(max(loaded))
+    previous = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchone()[0]  # type: ignore[index]
+    fresh = sorted(parse_day(d) for d, at in loaded.items() if full or previous is None or at > previous)
+    reach = dt.timedelta(days=max((extension_days(q.conversion.window_seconds) for q in plan.kpis.values()
+                                   if q.conversion is not None), default=0))
+    stored: dict[tuple[str, str], set[str]] = {}
+    for kid, grain, digest in con.execute("SELECT DISTINCT kpi_id, grain, definition_hash FROM kpi_period_values"
+                                          ).fetchall():
+        stored.setdefault((kid, grain), set()).add(digest)
+
+    def current(grain: str) -> bool:  # every KPI's stored rows of this grain use its definition of today
+        return all(stored.get((kid, grain)) == {hashes[kid]} for kid in ids)
+
+    kept = set() if full or not current("period") else {
+        (a, b) for a, b in con.execute("SELECT DISTINCT period_start, period_end FROM kpi_period_values "
+                                       "WHERE grain = 'period'").fetchall()
+        if not any(a <= day <= b + reach for day in fresh)}
+    sql = render_plan_sql(plan, "duckdb", ids, bucket="period")
+    for start, end in dashboard_periods(last):
+        if end < first or start > last:
+            continue
+        if (start, end) in kept:
+            rows += _stored(con, "period", start, end)
+        else:
+            rows += run_bucketed(con, plan, ids, "period", start, end, sql)
+    for grain in CALENDAR:
+        if full or not current(grain):
+            since[grain] = first
+        elif fresh:
+            since[grain] = max(first, bucket_start(fresh[0] - reach, grain))
+        else:
+            continue  # nothing loaded since: the stored weeks and months stand
+        rows += run_bucketed(con, plan, ids, grain, since[grain], last)
+    return _table(rows, hashes), since
+
+
+def _stored(con: duckdb.DuckDBPyConnection, grain: str, start: dt.date, end: dt.date) -> list[dict[str, object]]:
+    cursor = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM kpi_period_values WHERE grain = $g "
+                         "AND period_start = $s AND period_end = $e", {"g": grain, "s": start, "e": end})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def _table(rows: list[dict[str, object]], hashes: dict[str, str]) -> pa.Table:
     for row in rows:
         row["definition_hash"] = hashes[str(row["kpi_id"])]
-    table = pa.Table.from_pylist([{k: r[k] for k in _COLUMNS} for r in rows], schema=pa.schema(list(_COLUMNS.items())))
-    return table, since
+    return pa.Table.from_pylist([{k: r[k] for k in _COLUMNS} for r in rows], schema=pa.schema(list(_COLUMNS.items())))
 
 
 def write_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, table: pa.Table,

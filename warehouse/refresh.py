@@ -86,7 +86,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
                 done += 1
                 if progress:
                     progress(kpi_id, done, total)
-    periods = compute_period_values(con, plan, sorted(loaded), todo)  # distinct counts over periods, exact
+    periods = compute_period_values(con, plan, loaded, full)  # distinct counts over periods, exact
     computed, computed_cpu = time.perf_counter(), time.process_time()
     quality_days = _quality_days(con, catalog, loaded, full)
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]

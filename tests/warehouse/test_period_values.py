@@ -234,6 +234,12 @@ def test_a_new_day_moves_the_presets_and_updates_its_week_incrementally(tmp_path
                            "AND breakdown = '' AND period_start = $s AND period_end = $e",
                            {"s": monday, "e": END}).fetchall()
     assert week == [(independent(store, USERS, monday, END)[0],)]
+    # refreshing again with nothing loaded keeps every period value, computed_at included
+    with duckdb.connect(str(store), read_only=True) as con:
+        stamped = con.execute("SELECT * FROM kpi_period_values ORDER BY ALL").fetchall()
+    load_and_refresh([])
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("SELECT * FROM kpi_period_values ORDER BY ALL").fetchall() == stamped
     # incremental gives exactly what a full recomputation gives
     full_rows, _ = load_and_refresh([], full=True)
     assert after_rows == full_rows
