@@ -9,9 +9,10 @@ stores the rows in `kpi_period_values`, in the same transaction as the daily val
 - `grain = 'period'`: each dashboard preset (last 7 / 28 / 90 days, month and quarter to date) ending at the
   last loaded day, and its comparison periods (previous period, same period last year), from
   `dashboards.periods`, the one place that says what a preset means; those outside the loaded days are
-  skipped, and all are rewritten on every refresh (the last day always moves or is re-read);
+  skipped, those with no day loaded since the last refresh are kept;
 - `grain = 'week'` (ISO, from Monday) and `'month'`: the calendar weeks and months of the loaded days (the
-  first and last cut to them), recomputed from the bucket holding the earliest recomputed day onwards.
+  first and last cut to them), recomputed from the bucket holding the earliest day loaded since the last
+  refresh onwards.
 
 `period_start` … `period_end` is exactly the days counted. Counts and sums keep adding their days.
 """
