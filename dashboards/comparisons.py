@@ -49,9 +49,14 @@ class Comparison:
         return text
 
 
-def against_period(value: float | None, rows: pd.DataFrame, period: Period, kind: str, kpi) -> Comparison:
-    """The value against a comparison period's rows (daily totals of that period)."""
-    reference = aggregate(rows, kpi.aggregation)
+def against_period(value: float | None, rows: pd.DataFrame, period: Period, kind: str, kpi,
+                   exact: dict | None = None) -> Comparison:
+    """The value against a comparison period's rows (daily totals of that period); for a KPI counting distinct
+    units, against its `exact` value over that period (never a sum of days)."""
+    if exact is not None:
+        reference = exact.get((kpi.kpi_id, period.start, period.end))
+    else:
+        reference = aggregate(rows, kpi.aggregation)
     days = int(rows["date"].nunique()) if len(rows) else 0
     return _make(kind, period.label, value, reference, kpi, period, days)
 

@@ -233,6 +233,61 @@ def filter_choices(path: Path, tables: frozenset[str]) -> dict[str, list[str]]:
     return choices
 
 
+PERIOD_TABLE = "kpi_period_values"
+
+
+def period_totals(path: Path, tables: frozenset[str]) -> pd.DataFrame:
+    """The exact totals over periods of the KPIs counting distinct users or sessions, stored by `kpi refresh`
+    (dashboard presets and their comparisons, calendar weeks and months): kpi_id, grain, period_start,
+    period_end, value, numerator, denominator. Empty for a serving file older than the table."""
+    columns = ["kpi_id", "grain", "period_start", "period_end", "value", "numerator", "denominator"]
+    if PERIOD_TABLE not in tables:
+        return pd.DataFrame(columns=columns)
+    frame = _read(
+        path,
+        f"SELECT {', '.join(columns)} FROM {PERIOD_TABLE} WHERE breakdown = '' "
+        "ORDER BY kpi_id, period_start, period_end",
+    )
+    for column in ("period_start", "period_end"):
+        frame[column] = frame[column].map(_as_date)
+    return frame
+
+
+def period_breakdowns(
+    path: Path, kpi_id: str, start: date, end: date, tables: frozenset[str]
+) -> pd.DataFrame:
+    """One KPI's exact breakdown rows over exactly `start` … `end`, in `breakdown_rows`' shape (one row per
+    breakdown value, dated `start`); empty when `kpi refresh` did not store that range."""
+    columns = [
+        "kpi_id",
+        "date",
+        "breakdown",
+        "breakdown_value",
+        "value",
+        "numerator",
+        "denominator",
+        "source",
+    ]
+    if PERIOD_TABLE not in tables:
+        return pd.DataFrame(columns=[*columns, "caveats"])
+    exact = (
+        "SELECT kpi_id, period_start AS date, breakdown, breakdown_value, value, numerator, denominator, "
+        f"'ga4_export' AS source FROM {PERIOD_TABLE} WHERE kpi_id = ? AND breakdown <> '' AND grain = 'period' "
+        "AND period_start = ? AND period_end = ?"
+    )
+    frame = _read(
+        path,
+        # invalid values (personal data, outside the catalog's list) are marked as in `breakdown_rows`
+        f"SELECT * FROM ({_with_validity(exact, tables)}) ORDER BY breakdown, breakdown_value",
+        kpi_id,
+        start,
+        end,
+    )
+    frame["date"] = frame["date"].map(_as_date)
+    frame["caveats"] = [() for _ in range(len(frame))]
+    return frame
+
+
 def breakdown_rows(path: Path, kpi_id: str, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
     """One KPI's per-day breakdown rows (every declared breakdown) between two dates, one source a day,
     with their caveats as in `daily_totals`."""

@@ -53,6 +53,8 @@ class Card:
     # card's delta shows: the chosen period's, or the target's when that period has no data.
     comparisons: tuple[Comparison, ...] = ()
     delta_basis: Comparison | None = None
+    # For a KPI counting distinct users or sessions without a stored value for this range: where to get it.
+    exact_note: str | None = None
 
     @property
     def estimate(self) -> bool:
@@ -73,6 +75,8 @@ class Card:
     def description(self) -> str:
         """The muted line beside the delta: the target (the comparison is in the page caption)."""
         parts = [f"target {self.target_text}" if self.target_text else "no target"]
+        if self.exact_note:
+            parts.append("range not precomputed")
         if self.partial_data:
             parts.append(f"{self.days_with_data} of {self.period.days} days")
         chosen = self.comparisons[0] if self.comparisons and self.comparisons[0].kind != "target" else None
@@ -92,6 +96,8 @@ class Card:
         when = f"{self.period.describe()} ({self.period.label.lower()}"
         when += ", partial period)" if self.period.partial else ")"
         lines.append(f"Period: {when}.")
+        if self.exact_note:
+            lines.append(self.exact_note)
         if self.estimate_text:
             lines.append(self.estimate_text)
         for comparison in self.comparisons:
@@ -148,16 +154,21 @@ def build_cards(
     comparison: Period | None,
     data_end: date,
     alternatives: Sequence[Period] = (),
+    exact: pd.DataFrame | None = None,
 ) -> list[Card]:
     """One card per KPI in `definitions`, from the daily totals covering the period and its comparisons.
 
     `comparison` is the period the reader chose (its change is the card's delta); `alternatives` are the
-    other comparison periods shown beside it (e.g. the same period last year)."""
+    other comparison periods shown beside it (e.g. the same period last year). A KPI counting distinct users
+    or sessions (`distinct_units`) takes its value over a period from `exact` (`data.period_totals`), never
+    from a sum of its days; a range with no stored value shows no value and says how to get it.
+    """
 
     def by_kpi(start: date, end: date) -> dict[str, pd.DataFrame]:
         rows = totals[(totals["date"] >= start) & (totals["date"] <= end)]
         return dict(iter(rows.groupby("kpi_id", sort=False)))
 
+    exact_values = exact_lookup(exact)
     current = by_kpi(period.start, period.end)
     before = by_kpi(comparison.start, comparison.end) if comparison else {}
     targets_by_kpi = {
@@ -177,18 +188,20 @@ def build_cards(
             comparison,
             data_end,
             [(other, rows.get(kpi.kpi_id, empty)) for other, rows in others],
+            exact_values,
         )
         for kpi in definitions.itertuples(index=False)
     ]
 
 
-def _comparisons(kpi, value, before, comparison, others, target) -> tuple[tuple[Comparison, ...], Comparison | None]:
+def _comparisons(kpi, value, before, comparison, others, target,
+                 exact=None) -> tuple[tuple[Comparison, ...], Comparison | None]:
     """The card's comparisons (chosen period, other periods, target) and the one its delta shows."""
     found: list[Comparison] = []
     if comparison is not None:
-        found.append(against_period(value, before, comparison, "previous", kpi))
+        found.append(against_period(value, before, comparison, "previous", kpi, exact))
     for other, rows in others:
-        found.append(against_period(value, rows, other, "year", kpi))
+        found.append(against_period(value, rows, other, "year", kpi, exact))
     versus_target = against_target(value, target, kpi)
     if versus_target is not None:
         found.append(versus_target)
@@ -200,8 +213,19 @@ def _comparisons(kpi, value, before, comparison, others, target) -> tuple[tuple[
     return tuple(found[:3]), basis
 
 
-def _card(kpi, current, before, targets, events, period, comparison, data_end, others=()) -> Card:
-    value = aggregate(current, kpi.aggregation)
+def _card(kpi, current, before, targets, events, period, comparison, data_end, others=(),
+          exact_values=None) -> Card:
+    exact_values = exact_values or {}
+    flag = getattr(kpi, "distinct_units", None)  # absent in serving files written before it
+    distinct = flag is not None and not pd.isna(flag) and bool(flag)
+    if distinct:
+        value = exact_values.get((kpi.kpi_id, period.start, period.end))
+    else:
+        value = aggregate(current, kpi.aggregation)
+    exact_note = None
+    if distinct and (kpi.kpi_id, period.start, period.end) not in exact_values and len(current):
+        api_only = "source" in current and set(current["source"]) == {"ga4_api"}
+        exact_note = API_ONLY_NOTE if api_only else missing_exact_note(kpi.kpi_id, period)
     goal = period_goal(
         targets,
         period,
@@ -213,10 +237,15 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end, o
     status = evaluate_status(value, goal.target, kpi.direction, goal.warn, goal.critical)
     comparison_text = None
     if comparison is not None:
-        previous = aggregate(before, kpi.aggregation)
+        previous = (
+            exact_values.get((kpi.kpi_id, comparison.start, comparison.end))
+            if distinct
+            else aggregate(before, kpi.aggregation)
+        )
         shown = format_value(previous, kpi.format, kpi.currency) if previous is not None else "no data"
         comparison_text = f"{comparison.label} ({comparison.describe()}): {shown}"
-    comparisons, basis = _comparisons(kpi, value, before, comparison, others, goal.target)
+    comparisons, basis = _comparisons(kpi, value, before, comparison, others, goal.target,
+                                      exact_values if distinct else None)
     delta_text = basis.delta_text if basis is not None else None
     spark = current.sort_values("date")["value"].dropna()
     return Card(
@@ -245,6 +274,34 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end, o
         comparison_caveats=caveats_of(before) if before is not None else (),
         comparisons=comparisons,
         delta_basis=basis,
+        exact_note=exact_note,
+    )
+
+
+def exact_lookup(exact: pd.DataFrame | None) -> dict[tuple[str, date, date], float | None]:
+    """(kpi_id, first day, last day) → the KPI's exact value over those days (None: no denominator)."""
+    if exact is None or exact.empty:
+        return {}
+    out: dict[tuple[str, date, date], float | None] = {}
+    for row in exact.itertuples(index=False):
+        value = None if row.value is None or pd.isna(row.value) else float(row.value)
+        out[(row.kpi_id, row.period_start, row.period_end)] = value
+    return out
+
+
+API_ONLY_NOTE = (
+    "This KPI counts distinct users or sessions, so its value over a range is not the sum of its days; its "
+    "days come from the GA4 Data API only, and the exact value over a range needs the BigQuery export "
+    "(`kpi load ga4-export`)."
+)
+
+
+def missing_exact_note(kpi_id: str, period: Period) -> str:
+    """What a card of a distinct-count KPI says for a range `kpi refresh` did not precompute."""
+    return (
+        "This KPI counts distinct users or sessions, so its value over a range is not the sum of its days, "
+        "and this range was not precomputed. The exact value: "
+        f"`kpi values --kpi {kpi_id} --grain period --from {period.start:%Y-%m-%d} --to {period.end:%Y-%m-%d}`."
     )
 
 

@@ -46,6 +46,13 @@ class OutputFormat(enum.StrEnum):
     json = "json"
 
 
+class Grain(enum.StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+    period = "period"
+
+
 class SummaryFormat(enum.StrEnum):
     text = "text"
     json = "json"
@@ -127,10 +134,26 @@ def values_command(
     date_to: dt.datetime | None = typer.Option(None, "--to", formats=["%Y-%m-%d"], help="Last day."),
     breakdown: str | None = typer.Option(None, "--breakdown", help="A breakdown (e.g. channel); default: totals."),
     source: str | None = typer.Option(None, "--source", help="ga4_export or ga4_api (default: both)."),
+    grain: Grain = typer.Option(Grain.day, "--grain", help="day: the stored daily values; week (ISO, from Monday), "
+                                "month, period (--from … --to as one): exact values counted from the events."),
     format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
     db: Path | None = DB_OPTION,
+    kpis: Path = KPIS_OPTION,
 ) -> None:
-    """Print stored KPI values (date, KPI, breakdown, value, numerator, denominator)."""
+    """Print KPI values per day, or per week, month or period (distinct users and sessions counted once)."""
+    if grain is not Grain.day:
+        from .cli_periods import COLUMNS, period_values
+
+        if source not in (None, "ga4_export"):
+            err.print(f"[red]--grain {grain.value} counts from the GA4 export's events; --source {escape(source)} "
+                      "has values per day only.[/] Use --grain day with it.")
+            raise typer.Exit(2)
+
+        _catalog, plan = compile_or_exit(kpis)
+        rows = period_values(resolve_db(db), plan, grain.value, kpi, date_from.date() if date_from else None,
+                             date_to.date() if date_to else None, breakdown)
+        _print_rows(rows, COLUMNS, format)
+        return
     path = serving_path(resolve_db(db))
     sql = """
         SELECT strftime(date, '%Y-%m-%d') AS date, kpi_id AS kpi, breakdown, breakdown_value, value,

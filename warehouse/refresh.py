@@ -24,6 +24,7 @@ from generator.plan import QueryPlan
 from .event_stamps import refresh_event_stamps
 from .kpi_values import stage_values
 from .pending import kill_point
+from .period_values import compute_period_values, write_period_values
 from .quality import compute_quality, spec_tables
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
 from .refresh_isolation import KpiFailure, compute_isolated, unique_failures, without_kpis
@@ -96,11 +97,12 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     failed_ids = {f.kpi_id for f in failures}  # they keep their previous values and refresh state
     staged = [without_kpis(table, failed_ids) for table in staged] if failed_ids else staged
     recomputed = [(kid, d) for kid, d in recomputed if kid not in failed_ids]
+    periods = compute_period_values(con, plan, loaded, full)  # distinct counts over periods, exact
     computed, computed_cpu = time.perf_counter(), time.process_time()
     quality_days = _quality_days(con, catalog, loaded, full)
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
-    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog), failed_ids)
+    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog), failed_ids, periods)
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
     seconds = time.perf_counter() - clock
     phases = {"kpis": computed - clock, "quality": checked - computed, "write": clock + seconds - checked,
@@ -162,7 +164,8 @@ def _typed(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
 
 def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Table],
            recomputed: list[tuple[str, str]], quality: list[pa.Table], quality_days: list[str],
-           now: dt.datetime, spec: str, failed: set[str] = frozenset()) -> int:
+           now: dt.datetime, spec: str, failed: set[str] = frozenset(),
+           periods: tuple[pa.Table, dict[str, dt.date]] | None = None) -> int:
     """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change."""
     new_values = pa.concat_tables(staged) if staged else None
     days_table = pa.table({"kpi_id": pa.array([k for k, _ in recomputed], pa.string()),
@@ -201,6 +204,8 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
                 con.register("quality_rows", table)
                 con.execute("INSERT INTO event_quality BY NAME SELECT * FROM quality_rows")
                 con.unregister("quality_rows")
+        if periods is not None:
+            write_period_values(con, plan, *periods, now)
         kill_point("store-before-commit")
         con.execute("COMMIT")
         return rows

@@ -18,6 +18,7 @@ from generator.api_plan import compile_api_plan
 from generator.catalog import KpiCatalog
 from generator.plain_words import describe_kpi
 from generator.plan import QueryPlan
+from generator.sql.buckets import counts_distinct_units
 
 from .event_stamps import publish_event_stamps
 from .history import with_history
@@ -26,7 +27,7 @@ from .quality import PII_RE
 
 SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
                   "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info",
-                  "breakdown_allowed_values")
+                  "breakdown_allowed_values", "kpi_period_values")
 
 
 def serving_path(store: Path) -> Path:
@@ -53,6 +54,8 @@ def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
             "definition_hash": q.definition_hash, "source_file": sk.doc.path,
             "api_note": api.kpis[kid].reason if kid in api.kpis else None,
             **_period_and_alerts(k),
+            # its period values are not sums of days: read them from kpi_period_values
+            "distinct_units": counts_distinct_units(plan, kid),
         })
     schema = pa.schema([
         ("kpi_id", pa.string()), ("title", pa.string()), ("description", pa.string()), ("objective", pa.string()),
@@ -62,7 +65,7 @@ def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
         ("breakdown_labels", pa.list_(pa.string())), ("warn_threshold", pa.float64()),
         ("critical_threshold", pa.float64()), ("events", pa.list_(pa.string())), ("tags", pa.list_(pa.string())),
         ("plain_words", pa.string()), ("definition_hash", pa.string()), ("source_file", pa.string()),
-        ("api_note", pa.string()), *PERIOD_AND_ALERT_COLUMNS,
+        ("api_note", pa.string()), ("distinct_units", pa.bool_()), *PERIOD_AND_ALERT_COLUMNS,
     ])
     return pa.Table.from_pylist(rows, schema=schema)
 
@@ -150,6 +153,9 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
             store.execute("CREATE TABLE serving.kpi_definition_changes AS SELECT * FROM kpi_definition_changes "
                           "WHERE kpi_id IN (SELECT kpi_id FROM src_definitions) ORDER BY kpi_id, effective_from")
             store.execute("CREATE TABLE serving.breakdown_allowed_values AS SELECT * FROM src_allowed_values")
+            store.execute("CREATE TABLE serving.kpi_period_values AS SELECT * FROM kpi_period_values "
+                          "WHERE kpi_id IN (SELECT kpi_id FROM src_definitions) "
+                          "ORDER BY kpi_id, grain, period_start, period_end, breakdown, breakdown_value")
             store.execute("CREATE TABLE serving.event_quality AS SELECT * FROM event_quality ORDER BY date, event_name")
             store.execute("""
                 CREATE TABLE serving.event_status AS

@@ -22,7 +22,13 @@ from dashboards.formatting import format_values
 from dashboards.measures import grain_days, grain_start, shift_rows, trend
 from dashboards.pacing import calendar_period, pacing, pacing_grain, previous_period
 from dashboards.periods import Period, provisional_start
-from dashboards.scorecard import active_definitions, build_cards, event_healths
+from dashboards.scorecard import (
+    active_definitions,
+    build_cards,
+    event_healths,
+    exact_lookup,
+    missing_exact_note,
+)
 from dashboards.spec_health import spec_health
 from dashboards.text import md_code, md_owner, md_text
 
@@ -76,6 +82,11 @@ all_targets = data.kpi_targets(ctx.path)
 all_targets = all_targets[all_targets["kpi_id"] == kpi_id]
 targets = all_targets if segment is None else all_targets.iloc[0:0]
 health = data.event_health(ctx.path, period.start, period.end, warehouse.tables)
+exact = data.period_totals(ctx.path, warehouse.tables)
+exact = exact[exact["kpi_id"] == kpi_id]
+if segment is not None:  # exact distinct counts are stored for the whole, not per segment
+    exact = exact.iloc[0:0]
+distinct = bool(kpi.get("distinct_units")) if pd.notna(kpi.get("distinct_units")) else False
 card = build_cards(
     everything[everything["kpi_id"] == kpi_id],
     targets,
@@ -85,6 +96,7 @@ card = build_cards(
     comparison,
     warehouse.data_end,
     alternatives,
+    exact,
 )[0]
 
 # The days behind the card: one source a day (the export wins), GA4's caveats on Data API days.
@@ -115,6 +127,19 @@ if comparison is not None:
     series["comparison"] = trend(shift_rows(earlier, offset), span, kpi["aggregation"], grain, phasing)[
         "value"
     ]
+if distinct and grain != "day":
+    # Distinct users or sessions per week / month: the stored exact values, never the sum of the days.
+    values = exact_lookup(exact)
+
+    def exact_series(shift: int) -> list[float | None]:
+        return [
+            values.get((kpi_id, start - timedelta(days=shift), start + timedelta(days=days - 1 - shift)))
+            for start, days in zip(series["date"], series["days"], strict=True)
+        ]
+
+    series["value"] = exact_series(0)
+    if comparison is not None:
+        series["comparison"] = exact_series((period.start - comparison.start).days)
 changes = data.definition_changes(ctx.path, kpi_id, warehouse.tables)
 # The first row records the definition the KPI started with; every later row is a change.
 changed = list(changes["effective_from"])[1:]
@@ -143,6 +168,11 @@ elif comparison is not None:
 if has_provisional:
     shown = "Shaded" if grain == "day" else f"The last {grain} includes"
     notes.append(f"{shown}: provisional days from {provisional:%-d %b} (GA4 may still update them).")
+if distinct and grain != "day" and series["value"].isna().any():
+    notes.append(
+        f"Gaps: {grain}s without an exact distinct count stored (`kpi values --kpi {kpi_id} --grain {grain}` "
+        "counts any range)."
+    )
 if in_period:
     notes.append(
         "Purple rules: the KPI's definition changed (" + ", ".join(f"{d:%-d %b %Y}" for d in in_period) + ")."
@@ -167,6 +197,10 @@ rows = data.breakdown_rows(ctx.path, kpi_id, span.start, period.end, warehouse.t
 if declared:
     st.subheader("Breakdowns")
     in_period = rows[(rows["date"] >= period.start) & (rows["date"] <= period.end)]
+    if distinct and segment is None:  # distinct users or sessions per value over the period, never a sum of days
+        in_period = data.period_breakdowns(ctx.path, kpi_id, period.start, period.end, warehouse.tables)
+        if in_period.empty:
+            st.caption(md_text(missing_exact_note(kpi_id, period).replace("`.", " --breakdown DIMENSION`.")))
     columns = st.columns(min(len(declared), 3))
     for index, dimension in enumerate(declared):
         with columns[index % len(columns)]:

@@ -75,6 +75,7 @@ cards = build_cards(
     comparison,
     warehouse.data_end,
     alternatives,
+    data.period_totals(ctx.path, warehouse.tables) if segment is None else None,
 )
 shown, left_off = cap_cards(order_cards(cards), MAX_CARDS)
 if left_off:

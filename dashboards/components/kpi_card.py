@@ -36,6 +36,8 @@ def render_card(card: Card, link_params: dict[str, str] | None = None, show_titl
         )
         if card.comparisons:
             st.caption(" · ".join(_md(c.text()) for c in card.comparisons))
+        if card.exact_note:
+            st.caption(card.exact_note)
         if link_params is not None:
             st.page_link(
                 KPI_PAGE,

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from sqlglot import exp
 
 from ..plan import KpiQuery, QueryPlan
+from .buckets import Bucket
 from .build import AGGREGATED, RESULT_COLUMNS, last_day, measure_parts, result
 from .ctes import Cte, attach, rename_tables
 from .derived import ROW_KEYS, combine, shown_breakdowns
@@ -39,8 +40,8 @@ RESULT = "result"
 _SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
-def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> exp.Query:
-    """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement."""
+def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, bucket: Bucket = "day") -> exp.Query:
+    """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`."""
     wanted = _wanted(plan, kpi_ids)
     needed = _with_components(plan, wanted)
     # a KPI's CTEs are named after it; an id that is no plain name gets one that no id can be (a leading "_")
@@ -50,7 +51,7 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> e
     parts = {kid: measure_parts(q, cols) for kid, q in needed.items() if q.kind != "derived"}
     cols.transaction_id = any(p.dedupe for p in parts.values())
     widest = max((p.extension for p in parts.values()), default=0)
-    scan = scan_ctes(cols, last_day(widest), batch=True)
+    scan = scan_ctes(cols, last_day(widest), batch=True, bucket=bucket)
     event_columns = scan[-1][1].named_selects  # of `scanned_events`
     ctes: list[Cte] = [*scan]
     inline: list[str] = [RAW, SCANNED]  # each reader scans with its own filters: cheaper than storing every event
@@ -84,9 +85,9 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> e
 
 
 def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None,
-                    export: ExportShape = NEWEST) -> str:
-    """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters `start_date` / `end_date` as for `render_sql`."""
-    statement = lower(build_plan_query(plan, kpi_ids), dialect, copy=False, export=export)
+                    bucket: Bucket = "day", export: ExportShape = NEWEST) -> str:
+    """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters, `bucket` and `export` as for `render_sql`."""
+    statement = lower(build_plan_query(plan, kpi_ids, bucket), dialect, copy=False, export=export)
     if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
         for cte in statement.find_all(exp.CTE):
             cte.set("materialized", None)

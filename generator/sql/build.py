@@ -27,6 +27,7 @@ from sqlglot import exp
 
 from ..plan import KpiQuery, PlanBreakdown, PlanMeasure, QueryPlan
 from . import dimensions as dims
+from .buckets import Bucket
 from .conversions import CONVERSIONS, conversion_ctes, extension_days
 from .derived import derived_query
 from .dialects import Dialect, lower
@@ -44,22 +45,26 @@ AGGREGATED = "aggregated"
 _SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
-def build_kpi_query(kpi_query: KpiQuery, plan: QueryPlan) -> exp.Select:
+def build_kpi_query(kpi_query: KpiQuery, plan: QueryPlan, bucket: Bucket = "day") -> exp.Select:
     """The KPI's statement as a dialect-neutral AST; `render_sql` (or `dialects.lower`) makes it runnable."""
-    return _build(kpi_query, plan).order_by(*RESULT_COLUMNS[:3], copy=False)
+    return _build(kpi_query, plan, bucket).order_by(*RESULT_COLUMNS[:3], copy=False)
 
 
-def render_sql(kpi_query: KpiQuery, plan: QueryPlan, dialect: Dialect, export: ExportShape = NEWEST) -> str:
+def render_sql(kpi_query: KpiQuery, plan: QueryPlan, dialect: Dialect, bucket: Bucket = "day",
+               export: ExportShape = NEWEST) -> str:
     """The KPI's SQL for `duckdb` or `bigquery`, with `start_date` / `end_date` ('YYYYMMDD') as parameters, for
-    an export of the shape `export` (`export_shape.ERAS`)."""
-    return lower(build_kpi_query(kpi_query, plan), dialect, copy=False, export=export).sql(dialect=dialect,
-                                                                                           pretty=True)
+    an export of the shape `export` (`export_shape.ERAS`).
+
+    One row per day, or per `bucket` (`buckets.py`: week, month, quarter, or the whole range as one `period`).
+    """
+    return lower(build_kpi_query(kpi_query, plan, bucket), dialect, copy=False, export=export).sql(
+        dialect=dialect, pretty=True)
 
 
-def _build(q: KpiQuery, plan: QueryPlan) -> exp.Select:
+def _build(q: KpiQuery, plan: QueryPlan, bucket: Bucket = "day") -> exp.Select:
     if q.kind == "derived":
-        return derived_query(q, plan, lambda component: _build(component, plan))
-    return _measure_query(q)
+        return derived_query(q, plan, lambda component: _build(component, plan, bucket))
+    return _measure_query(q, bucket)
 
 
 def _roles(q: KpiQuery) -> list[tuple[str, PlanMeasure]]:
@@ -150,11 +155,11 @@ def last_day(extension: int) -> exp.Expr:
     return end_date_plus(extension) if extension else end_date()
 
 
-def _measure_query(q: KpiQuery) -> exp.Select:
+def _measure_query(q: KpiQuery, bucket: Bucket = "day") -> exp.Select:
     cols = EventColumns()
     parts = measure_parts(q, cols)
     cols.transaction_id = parts.dedupe
-    ctes: list[tuple[str, exp.Expr]] = [*scan_ctes(cols, last_day(parts.extension))]
+    ctes: list[tuple[str, exp.Expr]] = [*scan_ctes(cols, last_day(parts.extension), bucket=bucket)]
     if parts.reads_sessions:
         ctes += session_ctes(cols.session_columns)
     if parts.dedupe:

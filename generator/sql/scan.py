@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from . import dimensions as dims
 from .attribution import click_values, last_click_values
+from .buckets import Bucket, event_bucket
 from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
 from .params import as_integer, as_string, param_record
 
@@ -94,8 +95,11 @@ class EventColumns:
         return exp.func("COALESCE", exp.column("engaged", table=SESSIONS_ALIAS), exp.Literal.number(0))
 
 
-def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False) -> list[tuple[str, exp.Select]]:
+def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
+              bucket: Bucket = "day") -> list[tuple[str, exp.Select]]:
     """`raw_events` and `scanned_events` for the days `start_date` … `last_day`.
+
+    `event_day` is the event's date, or the first day of its `bucket` (`buckets.py`).
 
     For the batch statement (`batch`), a param that only some events' measures read is extracted on those
     events only (NULL on the others, which no expression reading it ever sees), so a few params of purchases
@@ -133,10 +137,10 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False) -> li
     raw = raw.from_(EventsRelation(), copy=False).where(ExportDateRange(this=start_date(), expression=last_day),
                                                        copy=False)
 
+    day = exp.StrToDate(this=exp.column("event_date"), format=exp.Literal.string(DATE_FORMAT))
     scanned = exp.select(
         "event_date",
-        exp.alias_(exp.StrToDate(this=exp.column("event_date"), format=exp.Literal.string(DATE_FORMAT)),
-                   "event_day"),
+        exp.alias_(event_bucket(day, exp.column("event_date"), start_date(), end_date(), bucket), "event_day"),
         "event_timestamp", "event_name", "user_pseudo_id",
         exp.alias_(_session_key(as_integer(exp.column(session_id.name)), batch), "session_key"),
         *cols.event_dimensions.values(),

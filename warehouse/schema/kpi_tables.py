@@ -53,3 +53,19 @@ KPI_TABLES_DDL: tuple[str, ...] = (
       spec_hash VARCHAR NOT NULL
     )""",
 )
+
+# Exact values over periods for KPIs counting distinct users or sessions (warehouse/period_values.py).
+PERIOD_VALUES_DDL = """CREATE TABLE IF NOT EXISTS kpi_period_values (
+      kpi_id VARCHAR NOT NULL,
+      grain VARCHAR NOT NULL,
+      period_start DATE NOT NULL,
+      period_end DATE NOT NULL,
+      breakdown VARCHAR NOT NULL,
+      breakdown_value VARCHAR NOT NULL,
+      value DOUBLE,
+      numerator DOUBLE,
+      denominator DOUBLE,
+      definition_hash VARCHAR NOT NULL,
+      computed_at TIMESTAMP NOT NULL,
+      PRIMARY KEY (kpi_id, grain, period_start, period_end, breakdown, breakdown_value)
+    )"""

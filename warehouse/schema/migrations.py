@@ -10,7 +10,7 @@ import duckdb
 from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
-from .kpi_tables import KPI_TABLES_DDL
+from .kpi_tables import KPI_TABLES_DDL, PERIOD_VALUES_DDL
 
 Migration = tuple[int, Sequence[str]]
 
@@ -74,6 +74,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               definition VARCHAR NOT NULL,
               saved_at TIMESTAMP NOT NULL
             )""",)),
+    (7, (PERIOD_VALUES_DDL,)),  # exact values over periods of the KPIs counting distinct users or sessions
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,174 @@
+"""Exact KPI values over periods, for the KPIs whose days do not add up (issue 10 §5).
+
+A KPI that counts distinct users or sessions (`users`, `users_with`, `new_users`, sessions, a conversion per
+user or session, a ratio or formula over them: `generator.sql.buckets.counts_distinct_units`) has a value
+over a week or a month that is not the sum of its days: a user active on three days is one user of the week.
+`kpi refresh` therefore runs the KPIs' batch statement once per period with a bucket (`buckets.py`) and
+stores the rows in `kpi_period_values`, in the same transaction as the daily values:
+
+- `grain = 'period'`: each dashboard preset (last 7 / 28 / 90 days, month and quarter to date) ending at the
+  last loaded day, and its comparison periods (previous period, same period last year), from
+  `dashboards.periods`, the one place that says what a preset means; those outside the loaded days are
+  skipped, those with no day loaded since the last refresh are kept;
+- `grain = 'week'` (ISO, from Monday) and `'month'`: the calendar weeks and months of the loaded days (the
+  first and last cut to them), recomputed from the bucket holding the earliest day loaded since the last
+  refresh onwards.
+
+`period_start` … `period_end` is exactly the days counted. Counts and sums keep adding their days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+
+from dashboards.periods import comparison_period, month_end, resolve_period
+from generator.plan import QueryPlan
+from generator.sql import render_plan_sql, sql_parameters
+from generator.sql.buckets import counts_distinct_units
+from generator.sql.conversions import extension_days
+
+from .refresh_days import parse_day
+
+PRESETS = ("7d", "28d", "90d", "mtd", "qtd")
+COMPARISONS = ("previous", "year")
+CALENDAR = ("week", "month")
+_COLUMNS = {"kpi_id": pa.string(), "grain": pa.string(), "period_start": pa.date32(), "period_end": pa.date32(),
+            "breakdown": pa.string(), "breakdown_value": pa.string(), "value": pa.float64(),
+            "numerator": pa.float64(), "denominator": pa.float64(), "definition_hash": pa.string()}
+
+def distinct_kpis(plan: QueryPlan) -> list[str]:
+    return [kid for kid in plan.kpis if counts_distinct_units(plan, kid)]
+
+
+def dashboard_periods(anchor: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """Every preset ending at `anchor` and its comparison periods, as the dashboard resolves them."""
+    out: set[tuple[dt.date, dt.date]] = set()
+    for preset in PRESETS:
+        period = resolve_period(preset, anchor)
+        out.add((period.start, period.end))
+        for mode in COMPARISONS:
+            earlier = comparison_period(period, preset, mode)
+            if earlier is not None:
+                out.add((earlier.start, earlier.end))
+    return sorted(out)
+
+
+def bucket_start(day: dt.date, grain: str) -> dt.date:
+    return day - dt.timedelta(days=day.weekday()) if grain == "week" else day.replace(day=1)
+
+
+def bucket_end(start: dt.date, grain: str) -> dt.date:
+    return start + dt.timedelta(days=6) if grain == "week" else month_end(start)
+
+
+def run_bucketed(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], grain: str,
+                 start: dt.date, end: dt.date, sql: str | None = None) -> list[dict[str, object]]:
+    """The KPIs' rows over `start` … `end` per `grain` (day, week, month or period), each with the days it counts.
+
+    `sql`: the statement already rendered for these KPIs and grain (rendering takes longer than a small run).
+    """
+    bucket = grain if grain in (*CALENDAR, "period") else "day"
+    sql = sql or render_plan_sql(plan, "duckdb", kpi_ids, bucket=bucket)  # type: ignore[arg-type]
+    cursor = con.execute(sql, sql_parameters(start, end))
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        first: dt.date = row.pop("date")
+        if first > end:  # a conversion's extra days (never a bucket of their own)
+            continue
+        last = end if grain == "period" else min(end, first if bucket == "day" else bucket_end(first, grain))
+        rows.append({**row, "grain": grain, "period_start": max(first, start), "period_end": last})
+    return rows
+
+
+def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
+                          full: bool = False) -> tuple[pa.Table, dict[str, dt.date]]:
+    """(the rows to store, per calendar grain the first period_start they replace).
+
+    Only what can have changed is counted again: a period none of whose days (nor the days a conversion's
+    window reaches after it) was loaded since the last refresh, stored with the KPIs' current definitions, is
+    kept as it is (so refreshing twice counts nothing again); `full` counts everything.
+    """
+    ids = distinct_kpis(plan)
+    hashes = {kid: plan.kpis[kid].definition_hash for kid in ids}
+    rows: list[dict[str, object]] = []
+    since: dict[str, dt.date] = {}
+    if not ids or not loaded:
+        return _table(rows, hashes), since
+    first, last = parse_day(min(loaded)), parse_day(max(loaded))
+    previous = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchone()[0]  # type: ignore[index]
+    fresh = sorted(parse_day(d) for d, at in loaded.items() if full or previous is None or at > previous)
+    reach = dt.timedelta(days=max((extension_days(q.conversion.window_seconds) for q in plan.kpis.values()
+                                   if q.conversion is not None), default=0))
+    stored: dict[tuple[str, str], set[str]] = {}
+    for kid, grain, digest in con.execute("SELECT DISTINCT kpi_id, grain, definition_hash FROM kpi_period_values"
+                                          ).fetchall():
+        stored.setdefault((kid, grain), set()).add(digest)
+
+    def current(grain: str) -> bool:  # every KPI's stored rows of this grain use its definition of today
+        return all(stored.get((kid, grain)) == {hashes[kid]} for kid in ids)
+
+    kept = set() if full or not current("period") else {
+        (a, b) for a, b in con.execute("SELECT DISTINCT period_start, period_end FROM kpi_period_values "
+                                       "WHERE grain = 'period'").fetchall()
+        if not any(a <= day <= b + reach for day in fresh)}
+    sql = render_plan_sql(plan, "duckdb", ids, bucket="period")
+    for start, end in dashboard_periods(last):
+        if end < first or start > last:
+            continue
+        if (start, end) in kept:
+            rows += _stored(con, "period", start, end)
+        else:
+            rows += run_bucketed(con, plan, ids, "period", start, end, sql)
+    for grain in CALENDAR:
+        if full or not current(grain):
+            since[grain] = first
+        elif fresh:
+            since[grain] = max(first, bucket_start(fresh[0] - reach, grain))
+        else:
+            continue  # nothing loaded since: the stored weeks and months stand
+        rows += run_bucketed(con, plan, ids, grain, since[grain], last)
+    return _table(rows, hashes), since
+
+
+def _stored(con: duckdb.DuckDBPyConnection, grain: str, start: dt.date, end: dt.date) -> list[dict[str, object]]:
+    cursor = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM kpi_period_values WHERE grain = $g "
+                         "AND period_start = $s AND period_end = $e", {"g": grain, "s": start, "e": end})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def _table(rows: list[dict[str, object]], hashes: dict[str, str]) -> pa.Table:
+    for row in rows:
+        row["definition_hash"] = hashes[str(row["kpi_id"])]
+    return pa.Table.from_pylist([{k: r[k] for k in _COLUMNS} for r in rows], schema=pa.schema(list(_COLUMNS.items())))
+
+
+def write_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, table: pa.Table,
+                        since: dict[str, dt.date], now: dt.datetime) -> None:
+    """Replace the stored period values (inside the refresh's transaction); unchanged rows keep `computed_at`."""
+    con.register("staged_period_values", table)
+    con.register("period_kpis", pa.table({"kpi_id": pa.array(distinct_kpis(plan), pa.string())}))
+    try:
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE merged_period_values AS
+            SELECT n.*, CASE WHEN o.kpi_id IS NOT NULL AND o.value IS NOT DISTINCT FROM n.value
+                    AND o.numerator IS NOT DISTINCT FROM n.numerator
+                    AND o.denominator IS NOT DISTINCT FROM n.denominator AND o.definition_hash = n.definition_hash
+                THEN o.computed_at ELSE $now END AS computed_at
+            FROM staged_period_values n
+            LEFT JOIN kpi_period_values o USING (kpi_id, grain, period_start, period_end, breakdown, breakdown_value)
+        """, {"now": now})
+        con.execute("DELETE FROM kpi_period_values WHERE grain = 'period' "
+                    "OR kpi_id NOT IN (SELECT kpi_id FROM period_kpis)")
+        for grain, start in since.items():
+            con.execute("DELETE FROM kpi_period_values WHERE grain = $g AND period_start >= $s", {"g": grain, "s": start})
+        con.execute("INSERT INTO kpi_period_values BY NAME SELECT * FROM merged_period_values")
+        con.execute("DROP TABLE merged_period_values")
+    finally:
+        con.unregister("staged_period_values")
+        con.unregister("period_kpis")
