@@ -112,9 +112,9 @@ def test_a_card_never_adds_up_the_days_of_a_distinct_count():
                          "numerator": [10.0, 12.0], "denominator": [None, None], "source": ["ga4_export"] * 2,
                          "caveats": [(), ()]})
     exact = pd.DataFrame([{"kpi_id": "users", "period_start": period.start, "period_end": period.end, "value": 15.0}])
-    card = build_cards(definitions, targets, days, {}, period, None, period.end, exact)[0]
+    card = build_cards(definitions, targets, days, {}, period, None, period.end, exact=exact)[0]
     assert (card.value, card.exact_note) == (15.0, None)
-    card = build_cards(definitions, targets, days, {}, period, None, period.end, exact.iloc[0:0])[0]
+    card = build_cards(definitions, targets, days, {}, period, None, period.end, exact=exact.iloc[0:0])[0]
     assert card.value is None and "--from 2026-03-01 --to 2026-03-02" in (card.exact_note or "")
     api = days.assign(source="ga4_api")
     card = build_cards(definitions, targets, api, {}, period, None, period.end)[0]
