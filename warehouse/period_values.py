@@ -143,6 +143,7 @@ def _stored(con: duckdb.DuckDBPyConnection, grain: str, start: dt.date, end: dt.
 
 
 def _table(rows: list[dict[str, object]], hashes: dict[str, str]) -> pa.Table:
+    rows = [row for row in rows if str(row["kpi_id"]) in hashes]  # stored rows of a KPI no longer computed
     for row in rows:
         row["definition_hash"] = hashes[str(row["kpi_id"])]
     return pa.Table.from_pylist([{k: r[k] for k in _COLUMNS} for r in rows], schema=pa.schema(list(_COLUMNS.items())))

@@ -97,7 +97,8 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     failed_ids = {f.kpi_id for f in failures}  # they keep their previous values and refresh state
     staged = [without_kpis(table, failed_ids) for table in staged] if failed_ids else staged
     recomputed = [(kid, d) for kid, d in recomputed if kid not in failed_ids]
-    periods = compute_period_values(con, plan, loaded, full)  # distinct counts over periods, exact
+    # distinct counts over periods, exact; not for a KPI whose statement failed (nor what derives from it)
+    periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full)
     computed, computed_cpu = time.perf_counter(), time.process_time()
     quality_days = _quality_days(con, catalog, loaded, full)
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
@@ -114,6 +115,17 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     return RefreshSummary(len(plan.kpis) - len(failed_ids), len({d for _k, d in recomputed}), rows, round(seconds, 2),
                           {k: len(v) for k, v in todo.items() if k not in failed_ids},
                           {k: round(v, 3) for k, v in phases.items()}, unique_failures(failures))
+
+
+def without_failed(plan: QueryPlan, failed: set[str]) -> QueryPlan:
+    """The plan without the KPIs that failed and those derived from them."""
+    if not failed:
+        return plan
+    out: dict[str, object] = {}
+    for kid, q in plan.kpis.items():  # plan order: components before the KPIs derived from them
+        if kid not in failed and all(c in out for c in q.components):
+            out[kid] = q
+    return QueryPlan(out)  # type: ignore[arg-type]
 
 
 def _quality_days(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, loaded: dict[str, dt.datetime],
