@@ -28,6 +28,8 @@ from typing import Literal
 import sqlglot
 from sqlglot import exp
 
+from .bigquery_form import emulator_compatible
+
 Dialect = Literal["duckdb", "bigquery"]
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "bigquery")
 
@@ -112,7 +114,10 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True) -> exp.Expr
             return exp.Sum(this=exp.Order(this=node.this, expressions=[exp.Ordered(this=node.this.copy())]))
         return node
 
-    return (expression.copy() if copy else expression).transform(replace, copy=False)
+    lowered = (expression.copy() if copy else expression).transform(replace, copy=False)
+    if dialect == "bigquery":
+        emulator_compatible(lowered, BIGQUERY_TABLE_PLACEHOLDER)
+    return lowered
 
 
 def _events_table(dialect: Dialect) -> exp.Table:
