@@ -53,6 +53,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     (2, GA4_API_TABLES_DDL),  # Data API: report caveats, property quota, caveats of ga4_api KPI values
     (3, KPI_TABLES_DDL),  # computed KPI values, refresh state, definition changes, data quality
+    # which engine computed each value: `duckdb` (this warehouse) or `bigquery` (`kpi refresh --engine bigquery`)
+    (4, ("ALTER TABLE kpi_values ADD COLUMN engine VARCHAR DEFAULT 'duckdb'",)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
