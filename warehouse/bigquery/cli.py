@@ -59,16 +59,18 @@ def run_bigquery_refresh(catalog: KpiCatalog, plan: QueryPlan, kpis: Path, store
         con = connect_store(store_path)
     except (BigQueryError, StoreError) as exc:
         _fail(str(exc))
-    written = None
+    written, stored = None, False
     try:
         summary = refresh_on_bigquery(con, catalog, plan, engine, full=full, dry_run=options.dry_run,
                                       announce=announce)
         if not summary.dry_run:
             publish_serving(con, store_path, catalog, plan)
+            stored = True
             if target is not None:
                 written = write_table(engine, stored_values(con), *target)
     except BigQueryError as exc:
-        _fail(f"{exc} The stored KPI values are as they were." if written is None else str(exc))
+        _fail(f"{exc} The local KPI values are refreshed; only the write to BigQuery failed." if stored
+              else f"{exc} The stored KPI values are as they were.")
     except duckdb.Error as exc:
         _fail(f"The refresh failed and changed nothing: {str(exc).splitlines()[0]}")
     except KeyboardInterrupt:

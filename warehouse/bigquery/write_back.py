@@ -45,7 +45,7 @@ WHEN NOT MATCHED BY SOURCE THEN DELETE
 
 def stored_values(con: duckdb.DuckDBPyConnection) -> pa.Table:
     cols = ", ".join(COLUMNS)
-    return con.execute(f"SELECT {cols} FROM kpi_values ORDER BY kpi_id, date, breakdown, breakdown_value, "
+    return con.sql(f"SELECT {cols} FROM kpi_values ORDER BY kpi_id, date, breakdown, breakdown_value, "
                        "source").to_arrow_table()
 
 

@@ -7,8 +7,10 @@ tables, the last day only as `events_intraday_YYYYMMDD`, and one day with both (
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
+import os
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +20,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from bq_helpers import BOTH, run_kpi
+from bq_emulator import PROJECT
+from bq_helpers import BOTH, DATASET, run_kpi
 
 KEY = ("kpi_id", "date", "breakdown", "breakdown_value")
 
@@ -41,6 +44,37 @@ def duckdb_reference(tmp_path_factory: pytest.TempPathFactory, demo_days: dict[s
     done = run_kpi("refresh", "--db", db)
     assert done.returncode == 0, done.stderr
     return db
+
+
+def _table_rows(emulator: str) -> dict[tuple[object, ...], tuple[object, ...]]:
+    """The rows of the BigQuery table `--write-table` wrote, read back with the official client."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    with _emulator_env(emulator):
+        client = bigquery.Client(project=PROJECT, credentials=AnonymousCredentials())
+        rows = client.query(f"SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, "
+                            f"definition_hash FROM `{PROJECT}.{DATASET}.kpi_values`").result()
+        return {tuple(r.values())[:4]: tuple(r.values())[4:] for r in rows}
+
+
+def _merge_again(emulator: str, db: Path) -> None:
+    from warehouse.bigquery.engine import BigQueryEngine
+    from warehouse.bigquery.settings import BigQuerySettings
+    from warehouse.bigquery.write_back import stored_values, write_table
+
+    with _emulator_env(emulator), duckdb.connect(str(db), read_only=True) as con:
+        engine = BigQueryEngine(BigQuerySettings(PROJECT, DATASET), announce=print)
+        write_table(engine, stored_values(con), PROJECT, DATASET, "kpi_values")
+
+
+@contextlib.contextmanager
+def _emulator_env(url: str) -> Iterator[None]:
+    os.environ["BIGQUERY_EMULATOR_HOST"] = url
+    try:
+        yield
+    finally:
+        del os.environ["BIGQUERY_EMULATOR_HOST"]
 
 
 def _assert_same(actual: dict, expected: dict) -> None:
@@ -73,8 +107,13 @@ def test_bigquery_refresh_stores_what_the_duckdb_engine_computes(emulator: str, 
     assert header.endswith(",source,engine") and first.endswith(",ga4_export,bigquery")
 
     again = run_kpi("refresh", "--engine", "bigquery", "--kpis", project / "kpis", "--db", db, "--format", "json",
-                    env={"BIGQUERY_EMULATOR_HOST": emulator})
+                    "--write-table", f"{DATASET}.kpi_values", env={"BIGQUERY_EMULATOR_HOST": emulator})
     assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["write_table_rows"] == len(stored)
+    merged = _table_rows(emulator)
+    assert merged == {k: v[:4] for k, v in stored.items()}
+    _merge_again(emulator, db)  # idempotent: the same values MERGEd again change nothing
+    assert _table_rows(emulator) == merged
     recomputed = json.loads(again.stdout)["recomputed"]
     assert recomputed["sessions"] == 3  # incremental: only GA4's 3-day late window …
     assert recomputed["cart_to_purchase_1d"] == 4  # … and the day before, whose 1-day window reaches into it
