@@ -91,7 +91,8 @@ def refresh_command(
         options = BigQueryOptions(project, dataset, location, max_bytes_billed, credentials, dry_run, write_table)
         run_bigquery_refresh(catalog, plan, kpis, store_path, full, options, format is SummaryFormat.json)
         return
-    if dry_run or write_table or project or dataset:
+    # `is True` / isinstance: called from Python (kpi demo), the unset options are typer's OptionInfo objects
+    if dry_run is True or any(isinstance(v, str) for v in (write_table, project, dataset)):
         err.print("[red]--dry-run, --write-table, --project and --dataset are for --engine bigquery.[/]")
         raise typer.Exit(2)
     if not store_path.exists():
