@@ -71,7 +71,7 @@ def refresh_command(
     format: SummaryFormat = typer.Option(SummaryFormat.text, "--format", help="Summary format."),
     engine: Engine = typer.Option(Engine.duckdb, "--engine", help="Where the KPIs are computed: duckdb (this "
                                   "warehouse's events) or bigquery (GA4's export in BigQuery)."),
-    project: str | None = typer.Option(None, "--project", help="BigQuery: the export's project ([bigquery] project)."),
+    project: str | None = typer.Option(None, "--project", help="BigQuery: the export's project (default: kpibridge.toml)."),
     dataset: str | None = typer.Option(None, "--dataset", help="BigQuery: the export dataset, analytics_<property>."),
     location: str | None = typer.Option(None, "--location", help="BigQuery: the dataset's location (e.g. EU)."),
     max_bytes_billed: int | None = typer.Option(None, "--max-bytes-billed", min=1,
