@@ -29,6 +29,9 @@ from sqlglot import exp
 from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
 from .params import as_integer, as_string, param_record
 
+TRAFFIC_COLUMNS = frozenset({"channel", "source", "medium", "campaign"})
+"""The session columns that come from the session's attribution."""
+
 LOOKBACK_DAYS = 30
 """How far back a direct session looks for the user's last click (GA4's acquisition lookback; dbt-ga4's default)."""
 

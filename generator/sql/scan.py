@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from . import dimensions as dims
-from .attribution import click_values, last_click_values
+from .attribution import TRAFFIC_COLUMNS, click_values, last_click_values
 from .buckets import Bucket, event_bucket
 from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
 from .params import as_integer, as_string, param_record
@@ -109,7 +109,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
     cols.reading = None  # what the scan itself reads, it reads on every event
     if "landing_page" in cols.session_columns:
         cols.page_path = True
-    traffic = bool(cols.session_columns & {"channel", "source", "medium", "campaign"})
+    traffic = bool(cols.session_columns & TRAFFIC_COLUMNS)
     if cols.page_path or traffic:  # a landing page's path; UTM / gclid in the URL on older exports
         cols.param("page_location")
     if "engaged" in cols.session_columns:

@@ -25,7 +25,16 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .attribution import CARRIED, CLICK, LAST_CLICK, carried_ctes, prior_ctes, record, session_attribution
+from .attribution import (
+    CARRIED,
+    CLICK,
+    LAST_CLICK,
+    TRAFFIC_COLUMNS,
+    carried_ctes,
+    prior_ctes,
+    record,
+    session_attribution,
+)
 from .channels import default_channel_group, source_category
 from .dimensions import DIRECT
 from .scan import SCANNED
@@ -37,7 +46,6 @@ SESSIONS = "sessions"
 CHANNEL_INPUTS = "channel_inputs"
 CHANNELS = "session_channels"
 ATTRIBUTED = "session_attributed"
-TRAFFIC_COLUMNS = {"channel", "source", "medium", "campaign"}
 
 
 def _lit(text: str) -> exp.Literal:

@@ -39,10 +39,8 @@ EVENT_PARAMS_TYPE = f"STRUCT(key VARCHAR, value {PARAM_VALUE_TYPE})[]"
 _DEVICE = (("category", "VARCHAR"), ("operating_system", "VARCHAR"), ("browser", "VARCHAR"), ("language", "VARCHAR"))
 _GEO = (("continent", "VARCHAR"), ("country", "VARCHAR"), ("region", "VARCHAR"), ("city", "VARCHAR"))
 _TRAFFIC_SOURCE = (("name", "VARCHAR"), ("medium", "VARCHAR"), ("source", "VARCHAR"))
-# collected_traffic_source and GA4's own session attribution (session_traffic_source_last_click): their
-# fields are defined with the SQL that reads them (generator/sql/export_shape.py).
-_COLLECTED_TRAFFIC_SOURCE = COLLECTED_TRAFFIC_SOURCE
-_LAST_CLICK = LAST_CLICK
+# collected_traffic_source and session_traffic_source_last_click: their fields are defined with the SQL
+# that reads them (generator/sql/export_shape.py).
 # Consent mode: cookieless pings say `analytics_storage = 'No'` and have no user_pseudo_id (ga4.md §11).
 _PRIVACY_INFO = (("analytics_storage", "VARCHAR"), ("ads_storage", "VARCHAR"), ("uses_transient_token", "VARCHAR"))
 _ECOMMERCE = (("transaction_id", "VARCHAR"), ("purchase_revenue", "DOUBLE"), ("total_item_quantity", "BIGINT"))
@@ -58,8 +56,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("device", _struct(_DEVICE), fields=_DEVICE),
     Column("geo", _struct(_GEO), fields=_GEO),
     Column("traffic_source", _struct(_TRAFFIC_SOURCE), fields=_TRAFFIC_SOURCE),
-    Column("collected_traffic_source", _struct(_COLLECTED_TRAFFIC_SOURCE), fields=_COLLECTED_TRAFFIC_SOURCE),
-    Column("session_traffic_source_last_click", _struct(_LAST_CLICK), fields=_LAST_CLICK),
+    Column("collected_traffic_source", _struct(COLLECTED_TRAFFIC_SOURCE), fields=COLLECTED_TRAFFIC_SOURCE),
+    Column("session_traffic_source_last_click", _struct(LAST_CLICK), fields=LAST_CLICK),
     Column("ecommerce", _struct(_ECOMMERCE), fields=_ECOMMERCE),
     Column("privacy_info", _struct(_PRIVACY_INFO), fields=_PRIVACY_INFO),
     Column("platform", "VARCHAR"),
