@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from kpibridge.config import resolve_db
 
 from .connection import StoreError, connect_store
+from .day_tables import provisional_sentence
 from .pending import behind_sentence
 from .serving import serving_path
 from .store import EventSource, LoadError, LoadSummary, run_load
@@ -101,10 +102,16 @@ def _print_summary(summary: LoadSummary, path: Path, format: SummaryFormat) -> N
         sys.stdout.write(json.dumps({**summary.as_dict(), "db": str(path)}) + "\n")
         return
     span = f" ({_iso(summary.start_date)} to {_iso(summary.end_date)})" if summary.start_date else ""
-    Console(highlight=False, soft_wrap=True).print(
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(escape(
         f"Loaded {summary.rows:,} rows over {summary.days} day{'' if summary.days == 1 else 's'}{span} into {path} "
         f"in {summary.seconds:.1f} s (load {summary.load_id}, {summary.source})."
-    )
+    ))
+    for note in summary.notes:  # what was skipped or replaced, so a file left out is never a surprise
+        console.print(escape(f"Note: {note}"))
+    provisional = provisional_sentence(list(summary.provisional))
+    if provisional:
+        console.print(f"[yellow]{escape(provisional)}[/]")
 
 
 class _DayProgress:

@@ -13,6 +13,7 @@ import duckdb
 if TYPE_CHECKING:
     import pyarrow as pa
 
+from .day_tables import provisional_days, record_day_tables
 from .schema import COLUMN_NAMES
 
 _HASH_MODULUS = 1 << 64
@@ -65,6 +66,8 @@ class LoadSummary:
     end_date: str | None
     checksum: str
     seconds: float
+    notes: tuple[str, ...] = ()  # what the load skipped or replaced, one sentence each (the export loader's)
+    provisional: tuple[str, ...] = ()  # loaded days filled from intraday data only (warehouse/day_tables.py)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,6 +118,7 @@ def run_load(
         con.execute("BEGIN TRANSACTION")
         days, rows, checksum = _replace_days(con, source, load_id, progress)
         _audit(con, load_id, source, days, rows, checksum, started_at, "ok", source.detail)
+        provisional = tuple(provisional_days(con))
         con.execute("COMMIT")
     except BaseException as exc:
         _rollback(con)
@@ -134,6 +138,8 @@ def run_load(
         end_date=max(days) if days else None,
         checksum=checksum,
         seconds=round(time.perf_counter() - clock, 3),
+        notes=tuple(getattr(source, "notes", ())),
+        provisional=provisional,
     )
 
 
@@ -161,6 +167,7 @@ def _replace_days(
             digest = (digest + int(checksum, 16)) % _HASH_MODULUS
             if progress:
                 progress.day_done(day, rows)
+        record_day_tables(con, source, batch, load_id)
     return days, total_rows, f"{digest:016x}"
 
 

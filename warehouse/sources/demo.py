@@ -96,7 +96,10 @@ class DemoSource:
 
     def __init__(self, events: int, days: int, seed: int, end_date: date) -> None:
         self.detail = f"demo property: {events} events over {days} days to {end_date.isoformat()}, seed {seed}"
-        self._days = [d.day.strftime("%Y%m%d") for d in _plan_days(events, days, end_date)]
+        planned = _plan_days(events, days, end_date)
+        self._days = [d.day.strftime("%Y%m%d") for d in planned]
+        # the last day comes from the intraday table: provisional in the store (warehouse/day_tables.py)
+        self.day_tables = {d.day.strftime("%Y%m%d"): "intraday" if d.intraday else "daily" for d in planned}
         self._tables = iter_demo_days(events, days, seed, end_date)
 
     def plan(self, con: duckdb.DuckDBPyConnection) -> list[list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import gzip
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,9 @@ def inspect_export_file(con: duckdb.DuckDBPyConnection, path: Path) -> ExportFil
     """Read the file's columns, check the required ones are there, and plan how to select ours."""
     kind = _kind(path)
     assert kind is not None
+    if path.stat().st_size == 0:
+        raise LoadError(f"{path} is empty (0 bytes): was its export or download cut short? "
+                        "Export it again or leave it out.")
     present = _columns(con, path, kind)
     missing = [name for name in REQUIRED_COLUMNS if name not in present]
     if missing:
@@ -77,6 +81,8 @@ def describe_read_error(file: ExportFile, exc: duckdb.Error) -> str:
     detail = _first_line(exc)
     if file.kind == "json":
         line = _first_bad_json_line(file.path)
+        if line is not None and line[0] == 0:
+            return f"{file.path} {line[1]}: export or download it again, or leave it out."
         if line is not None:
             return f"{file.path} line {line[0]}: not valid JSON ({line[1]}); fix or remove that line and load again."
     if isinstance(exc, duckdb.ConstraintException):
@@ -134,8 +140,10 @@ def _first_bad_json_line(path: Path) -> tuple[int, str] | None:
                         json.loads(raw)
                     except ValueError as exc:
                         return number, str(exc).split(":")[0]
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # a download or copy cut short
+        return 0, f"is a truncated or damaged gzip file ({_first_line(exc)})"
     except OSError as exc:
-        return 0, str(exc)
+        return 0, f"cannot be read ({_first_line(exc)})"
     return None
 
 
