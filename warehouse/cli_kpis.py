@@ -26,6 +26,7 @@ from kpibridge.config import DEFAULT_KPIS_DIR, resolve_db
 from . import pending
 from .cli_findings import CHECKS, FailOn, console_for_tables, explain_no_values, status_failures
 from .connection import StoreError, connect_store
+from .day_tables import provisional_sentence, serving_provisional_days
 from .reading import read_serving
 from .refresh import refresh_kpis
 from .refresh_api import refresh_api_kpis
@@ -120,6 +121,9 @@ def refresh_command(
                         f"{summary.line()}")
         for line in api_summary.lines():
             Console(highlight=False, soft_wrap=True).print(escape(line))
+        provisional = provisional_sentence(summary.provisional)
+        if provisional:
+            Console(highlight=False, soft_wrap=True).print(f"[yellow]{escape(provisional)}[/]")
     for line in summary.failure_lines():
         err.print(f"[red]✗[/] {escape(line)}", highlight=False, soft_wrap=True)
     if summary.failed:
@@ -223,6 +227,9 @@ def status_command(
         if versions:
             Console().print("Spec versions (kb_spec) the events carry:")
             _print_rows(versions, VERSION_TABLE_COLUMNS, format)
+        provisional = provisional_sentence(serving_provisional_days(path))
+        if provisional:
+            Console(highlight=False, soft_wrap=True).print(f"[yellow]{escape(provisional)}[/]")
     if failures:
         err.print(f"[red]✗ {len(failures)} event{'s' if len(failures) != 1 else ''} at or above "
                   f"--fail-on {fail_on}:[/]", highlight=False)

@@ -8,7 +8,11 @@ is loaded again (`loaded_days.loaded_at`), so the daily table arriving recompute
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
+
+from .reading import read_serving
 
 LOADED_DAY_TABLES_DDL = """CREATE TABLE IF NOT EXISTS loaded_day_tables (
   event_date VARCHAR PRIMARY KEY,
@@ -41,6 +45,12 @@ def provisional_days(con: duckdb.DuckDBPyConnection) -> list[str]:
         WHERE t.export_table = 'intraday' ORDER BY 1
     """).fetchall()
     return [str(day) for (day,) in rows]
+
+
+def serving_provisional_days(serving: Path) -> list[str]:
+    """The provisional days as of the last refresh (the serving copy's `warehouse_info`)."""
+    rows, _ = read_serving(serving, "SELECT value FROM warehouse_info WHERE key = 'provisional_days'")
+    return [d for d in str(rows[0][0]).split(",") if d] if rows and rows[0][0] else []
 
 
 def provisional_sentence(days: list[str]) -> str | None:

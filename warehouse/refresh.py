@@ -21,6 +21,7 @@ import pyarrow as pa
 from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
 
+from .day_tables import provisional_days
 from .event_stamps import refresh_event_stamps
 from .kpi_values import stage_values
 from .pending import kill_point
@@ -43,6 +44,7 @@ class RefreshSummary:
     recomputed: dict[str, int]  # kpi → days recomputed
     phases: dict[str, float] = field(default_factory=dict)  # seconds on the KPIs, data quality, writes (and CPU)
     failed: list[KpiFailure] = field(default_factory=list)  # KPIs whose statement failed: they kept their values
+    provisional: list[str] = field(default_factory=list)  # days from intraday data only (warehouse/day_tables.py)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -114,7 +116,8 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
                 {"at": now, "k": len(plan.kpis), "d": len(loaded), "r": rows, "s": seconds, "h": spec_hash(catalog)})
     return RefreshSummary(len(plan.kpis) - len(failed_ids), len({d for _k, d in recomputed}), rows, round(seconds, 2),
                           {k: len(v) for k, v in todo.items() if k not in failed_ids},
-                          {k: round(v, 3) for k, v in phases.items()}, unique_failures(failures))
+                          {k: round(v, 3) for k, v in phases.items()}, unique_failures(failures),
+                          provisional_days(con))
 
 
 def without_failed(plan: QueryPlan, failed: set[str]) -> QueryPlan:

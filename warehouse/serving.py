@@ -20,6 +20,7 @@ from generator.plain_words import describe_kpi
 from generator.plan import QueryPlan
 from generator.sql.buckets import counts_distinct_units
 
+from .day_tables import provisional_days
 from .event_stamps import publish_event_stamps
 from .history import with_history
 from .pending import kill_point
@@ -183,7 +184,8 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
             for key, value in (("refreshed_at", now), ("data_start", _iso(info[0])), ("data_end", _iso(info[1])),
                                ("store", str(store_path)), ("refresh_id", refresh_id),
-                               ("pii_pattern", PII_RE)):
+                               ("pii_pattern", PII_RE),
+                               ("provisional_days", ",".join(provisional_days(store)))):
                 store.execute("INSERT INTO serving.warehouse_info VALUES ($k, $v)", {"k": key, "v": value})
         finally:
             store.execute("DETACH serving")
