@@ -280,3 +280,21 @@ def test_a_provisional_day_is_shown_and_recomputed_when_its_daily_table_arrives(
     assert "Provisional" not in run("status", "--db", db).output
     assert value_on(LAST) == carts(later / f"events_{LAST}.parquet")
     assert value_on(LAST) != carts(first / f"events_intraday_{LAST}.parquet")
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "jsonl"])
+def test_an_intraday_file_holding_two_days_loads_only_the_day_not_yet_final(kpi, export, db, query, tmp_path,
+                                                                               suffix):
+    """Only the day the warehouse does not hold from a daily table is read from the file."""
+    assert kpi("load", "ga4-export", export / "daily" / "events_20240130.parquet", "--db", db).exit_code == 0
+    before = query(db, STORE_SQL)[0]
+    both = tmp_path / f"events_intraday_{LAST}_and_before.{suffix}"
+    duckdb.execute(f"COPY (SELECT * FROM read_parquet('{export / 'daily'}/events_2024013*.parquet')) TO '{both}' "
+                   f"(FORMAT {'parquet' if suffix == 'parquet' else 'json'})")
+    result = kpi("load", "ga4-export", both, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert query(db, STORE_SQL)[0] == before  # 30 January: still the daily table's rows
+    last = duckdb.execute(f"SELECT count(*) FROM read_parquet('{export / 'daily'}/events_{LAST}.parquet')").fetchall()
+    assert query(db, "SELECT count(*) FROM ga4_events WHERE event_date = $d", {"d": LAST}) == last
+    assert provisional(query, db) == [LAST]
+    assert f"2024-01-30: ignored {both.name}" in result.stdout
