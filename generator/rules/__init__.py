@@ -6,6 +6,7 @@ from .alerts import AlertAmountRule, AlertPercentScaleRule, AlertShareRule
 from .base import Rule, run_rules
 from .codes import LOADER_AND_MODEL_CODES
 from .conformance import BuiltinParamTypeRule, RequiredBuiltinParamRule
+from .cohorts import FirstEverSessionFilterRule
 from .consistency import ParamTypeConsistencyRule
 from .coverage import HighCardinalityBreakdownRule, MissingTriggerRule, UnusedEventRule
 from .ga4_limits import (
@@ -58,6 +59,7 @@ ALL_RULES: tuple[Rule, ...] = (
     UnknownDimensionRule(),
     PopulationParamFilterRule(),
     ParamBreakdownRule(),
+    FirstEverSessionFilterRule(),
     FormulaRule(),
     DerivedCycleRule(),
     # KB40x: GA4 naming rules
