@@ -5,8 +5,8 @@ from __future__ import annotations
 from .alerts import AlertAmountRule, AlertPercentScaleRule, AlertShareRule
 from .base import Rule, run_rules
 from .codes import LOADER_AND_MODEL_CODES
-from .conformance import BuiltinParamTypeRule, RequiredBuiltinParamRule
 from .cohorts import FirstEverSessionFilterRule
+from .conformance import BuiltinParamTypeRule, RequiredBuiltinParamRule
 from .consistency import ParamTypeConsistencyRule
 from .coverage import HighCardinalityBreakdownRule, MissingTriggerRule, UnusedEventRule
 from .ga4_limits import (
