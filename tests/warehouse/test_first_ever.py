@@ -48,6 +48,7 @@ EVENTS: list[tuple[str | None, int, int, str, dict[str, Any]]] = [
     ("u4", 0, 12, "purchase", {"value": 15}),  # no transaction_id at all
     ("u4", 3, 12, "purchase", {"transaction_id": "T5", "value": 15}),
     ("u4", 4, 12, "sign_up", {"method": "email"}),
+    ("u4", 4, 18, "purchase", {"transaction_id": "T10", "value": 15}),  # after the sign-up, not a first purchase
     ("u4", 7, 13, "purchase", {"transaction_id": 6006, "value": 15}),  # a numeric id is an id
     ("u5", 1, 14, "sign_up", {"method": "google"}),
     ("u5", 4, 14, "sign_up", {"method": "google"}),  # refreshed in the second half: still not new
@@ -83,12 +84,27 @@ measure:
     within: 2d
 format: percent
 """,
+    "new_signup_first_purchase_2d": """
+measure:
+  conversion:
+    from: {event: sign_up, first_ever: true}
+    to: {event: purchase, first_ever: true, where: [{param: transaction_id, is_set: true}]}
+    within: 2d
+format: percent
+""",
     "purchases_with_id": """
 measure:
   count:
     event: purchase
     where:
       - {param: transaction_id, is_set: true}
+""",
+    "sign_ups_without_country": """
+measure:
+  count:
+    event: sign_up
+    where:
+      - {dimension: country, is_set: false}
 """,
     "purchases_without_id": """
 measure:
@@ -98,6 +114,9 @@ measure:
       - {param: transaction_id, is_set: false}
 """,
 }
+
+
+COUNTRY = {"u6": None, "u7": "", None: "(not set)"}  # everyone else: Germany
 
 
 def _micros(day: int, hour: int, minute: int = 0) -> int:
@@ -121,7 +140,7 @@ def _rows() -> list[dict[str, Any]]:
             "event_params": [_param(k, v) for k, v in {**session, **params}.items()],
             "user_pseudo_id": f"{user}.1709000000" if user else None,
             "device": {"category": "mobile" if user in ("u2", "u5") else "desktop"},
-            "geo": {"country": "Germany"}, "platform": "WEB",
+            "geo": {"country": COUNTRY.get(user, "Germany")}, "platform": "WEB",
             "ecommerce": {"transaction_id": None if tid is None else str(tid), "purchase_revenue": float(params["value"]),
                           "total_item_quantity": 1} if name == "purchase" else None,
         })
@@ -161,16 +180,24 @@ def expected(kpi: str, days: list[str]) -> dict[str, float]:
         for day, _at in firsts.values():
             if day in wanted:
                 out[DAYS[day]] += 1
-    elif kpi == "new_signup_purchase_2d":
+    elif kpi in ("new_signup_purchase_2d", "new_signup_first_purchase_2d"):
         starts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        first_purchases = _firsts("purchase", _has_id)
         for user, (day, at) in _firsts("sign_up").items():
             if day not in wanted:
                 continue
-            bought = any(u == user and n == "purchase" and at <= _micros(d, h, i % 7) <= at + WINDOW * 1_000_000
-                         for i, (u, d, h, n, _p) in enumerate(EVENTS))
+            if kpi == "new_signup_purchase_2d":
+                bought = any(u == user and n == "purchase" and at <= _micros(d, h, i % 7) <= at + WINDOW * 1_000_000
+                             for i, (u, d, h, n, _p) in enumerate(EVENTS))
+            else:  # their first purchase ever (with an id) falls in the window
+                bought = user in first_purchases and at <= first_purchases[user][1] <= at + WINDOW * 1_000_000
             starts[DAYS[day]][0] += bought
             starts[DAYS[day]][1] += 1
         return {d: converted / total for d, (converted, total) in starts.items()}
+    elif kpi == "sign_ups_without_country":
+        for user, day, _hour, name, _params in EVENTS:
+            if name == "sign_up" and day in wanted and COUNTRY.get(user, "Germany") in (None, "", "(not set)"):
+                out[DAYS[day]] += 1
     else:
         wants_id = kpi == "purchases_with_id"
         for _user, day, _hour, name, params in EVENTS:
