@@ -83,7 +83,10 @@ def event_ref_state(prefix: str, ref: Any) -> State:
     if isinstance(ref, str):
         return {f"{prefix}.event": ref} | where_state(prefix, [])
     ref = ref if isinstance(ref, dict) else {}
-    return {f"{prefix}.event": str(ref.get("event", ""))} | where_state(prefix, ref.get("where"))
+    state: State = {f"{prefix}.event": str(ref.get("event", ""))} | where_state(prefix, ref.get("where"))
+    if ref.get("first_ever"):
+        state[f"{prefix}.first_ever"] = ref["first_ever"]
+    return state
 
 
 def where_state(prefix: str, where: Any) -> State:
@@ -93,6 +96,8 @@ def where_state(prefix: str, where: Any) -> State:
         subject = "param" if "param" in cond else "dimension"
         op = next((o for o in OPERATORS if o in cond), "equals")
         value = cond.get(op)
+        if isinstance(value, bool):
+            value = "true" if value else "false"
         text = ", ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else str(value))
         state |= {f"{prefix}.where.{i}.subject": subject, f"{prefix}.where.{i}.name": str(cond.get(subject, "")),
                   f"{prefix}.where.{i}.op": op, f"{prefix}.where.{i}.value": text}
@@ -131,10 +136,13 @@ def simple_data(prefix: str, state: State, param_type: ParamType) -> dict[str, A
 
 
 def event_ref_data(prefix: str, state: State, param_type: ParamType) -> Any:
-    """`purchase`, or `{event: purchase, where: [...]}` when it has conditions."""
+    """`purchase`, or `{event: purchase, where: [...]}` when it has conditions (or is a first-ever event)."""
     event = str(state.get(f"{prefix}.event", "")).strip()
     where = where_data(prefix, state, event, param_type)
-    return {"event": event, "where": where} if where else event
+    first_ever = state.get(f"{prefix}.first_ever", False)
+    if not where and not first_ever:
+        return event
+    return {"event": event} | ({"first_ever": first_ever} if first_ever else {}) | ({"where": where} if where else {})
 
 
 def where_data(prefix: str, state: State, event: str | None, param_type: ParamType) -> list[dict[str, Any]]:
@@ -147,6 +155,10 @@ def where_data(prefix: str, state: State, event: str | None, param_type: ParamTy
         text = state.get(f"{p}.value", "")
         if not name and not str(text).strip():
             continue  # an empty row the user has not filled in yet
+        if op == "is_set":  # true (also when left empty) or false; anything else stays text, for the checker
+            answer = str(text).strip().lower()
+            out.append({subject: name, op: {"": True, "true": True, "false": False}.get(answer, str(text).strip())})
+            continue
         numeric = op in NUMBER_OPERATORS or (
             subject == "param" and event is not None and param_type(event, name) in ("integer", "number"))
         if isinstance(text, list):

@@ -20,7 +20,9 @@ KIND_LABELS = {
 }
 OPERATOR_LABELS = {"equals": "is", "not_equals": "is not", "in": "is one of (comma-separated)",
                    "not_in": "is none of (comma-separated)", "contains": "contains", "starts_with": "starts with",
-                   "gt": "is more than", "gte": "is at least", "lt": "is less than", "lte": "is at most"}
+                   "gt": "is more than", "gte": "is at least", "lt": "is less than", "lte": "is at most",
+                   "is_set": "is set (value true; false: is not set)"}
+FIRST_EVER_LABEL = "Only each user's first one ever (a first sign-up, a first purchase), not the first of each day"
 ValuesOf = Callable[[str, str, str | None], list[str]]  # (subject, name, event) -> values seen in the data
 
 
@@ -64,10 +66,12 @@ def measure_form(catalog: KpiCatalog, board: IssueBoard, values_of: ValuesOf, kp
     elif kind == "conversion":
         st.markdown("**First event**")
         event = event_picker(catalog, "k.m.from.event")
+        first_ever_box("k.m.from")
         where_form(catalog, "k.m.from", event, values_of, params=True)
         board.show("measure.conversion.from")
         st.markdown("**Then this event**")
         event = event_picker(catalog, "k.m.to.event")
+        first_ever_box("k.m.to")
         where_form(catalog, "k.m.to", event, values_of, params=True)
         board.show("measure.conversion.to")
         st.session_state.setdefault("k.m.within", "1d")
@@ -98,11 +102,19 @@ def simple_form(catalog: KpiCatalog, prefix: str, values_of: ValuesOf, kind: str
         kind = st.selectbox("Measure", list(SIMPLE_KINDS), key=f"{prefix}.kind", format_func=KIND_LABELS.get)
     if kind in EVENT_KINDS or kind in PARAM_KINDS:
         event = event_picker(catalog, f"{prefix}.event")
+        if kind in EVENT_KINDS:
+            first_ever_box(prefix)
         if kind in PARAM_KINDS:
             param_picker(catalog, event, f"{prefix}.param", numeric=True)
         where_form(catalog, prefix, event, values_of, params=True)
     elif kind in POPULATION_KINDS:
         where_form(catalog, prefix, None, values_of, params=False)
+
+
+def first_ever_box(prefix: str) -> None:
+    """`first_ever: true`: each user's first matching event of all the data."""
+    st.session_state.setdefault(f"{prefix}.first_ever", False)
+    st.checkbox(FIRST_EVER_LABEL, key=f"{prefix}.first_ever")
 
 
 def where_form(catalog: KpiCatalog, prefix: str, event: str | None, values_of: ValuesOf, params: bool) -> None:

@@ -155,6 +155,11 @@ class _Builder:
         breakdowns: list[PlanBreakdown | None] = [None, *query.breakdowns]
         slots: dict[str, dict[str, Slot]] = {"numerator": {}, "denominator": {}}
         for role, measure in parts:
+            if measure.first_ever:
+                raise NotExpressible(
+                    f"the Data API cannot count each user's first `{measure.event}` event ever (GA4's own "
+                    "`firstTimePurchasers` follows GA4's user history, not the export's), so this KPI is computed "
+                    "from the BigQuery export only")
             for bd in breakdowns:
                 slots[role][bd.name if bd else TOTAL] = self._slot(measure, bd)
         self.out.kpis[query.kpi_id] = ApiKpi(query.kpi_id, numerator=slots["numerator"],
@@ -250,6 +255,8 @@ def _api_filter(f: PlanFilter) -> dict[str, Any]:
         field_name = f"customEvent:{f.name}"
     else:
         field_name = _DIMENSION_API[f.name]
+    if f.operator == "is_set":
+        return _is_set_filter(field_name, bool(f.value))
     if f.value_type in ("number", "boolean") or f.operator in ("gt", "gte", "lt", "lte"):
         raise NotExpressible(
             f"it compares `{f.name}` as a {'number' if f.value_type != 'boolean' else 'yes/no value'}, but the "
@@ -269,6 +276,13 @@ def _api_filter(f: PlanFilter) -> dict[str, Any]:
     if f.operator.startswith("not_"):
         return {"notExpression": expr}
     return expr
+
+
+def _is_set_filter(field_name: str, wanted: bool) -> dict[str, Any]:
+    """`is_set`: the Data API reports a missing (or empty) value as `(not set)`; an empty string is matched too."""
+    missing = {"orGroup": {"expressions": [_string_filter(field_name, "EXACT", "(not set)"),
+                                           _string_filter(field_name, "EXACT", "")]}}
+    return {"notExpression": missing} if wanted else missing
 
 
 def api_plan_to_dict(api: ApiPlan, property_: str = PROPERTY_PLACEHOLDER) -> dict[str, Any]:

@@ -13,6 +13,10 @@ _OPS = {"equals": "is", "not_equals": "is not", "in": "is one of", "not_in": "is
 def describe_filter(f: PlanFilter) -> str:
     value = ", ".join(map(str, f.value)) if isinstance(f.value, tuple) else str(f.value)
     subject = f"param `{f.name}`" if f.subject == "param" else f.name.replace("_", " ")
+    if f.operator == "is_set":
+        if f.value:
+            return f"{subject} is set (neither missing, empty nor `(not set)`)"
+        return f"{subject} is not set (missing, empty or `(not set)`)"
     return f"{subject} {_OPS[f.operator]} {value}"
 
 
@@ -23,6 +27,8 @@ def _where(filters: tuple[PlanFilter, ...]) -> str:
 def describe_measure(m: PlanMeasure) -> str:
     """`sessions with a purchase event`, `the sum of param value of purchase events`, …"""
     w = _where(m.filters)
+    if m.first_ever:
+        return _first_ever(m, w)
     if m.kind == "count":
         dedupe = " (one per transaction id)" if m.dedupe_transactions else ""
         return f"the number of `{m.event}` events{w}{dedupe}"
@@ -39,6 +45,25 @@ def describe_measure(m: PlanMeasure) -> str:
     names = {"users": "all users", "sessions": "all sessions", "new_users": "new users (first visit)",
              "engaged_sessions": "engaged sessions (10 s or more, a key event, or 2+ page views)"}
     return names[m.kind] + w
+
+
+def _first_ever(m: PlanMeasure, where: str) -> str:
+    """A measure on each user's first matching event of all the data (`first_ever: true`)."""
+    only = f", counting only `{m.event}` events{where}" if where else ""
+    once = f"{only} (a user counts once, on that day, never again later)"
+    if m.kind == "users_with":
+        return f"the users whose first `{m.event}` event ever was on that day{once}"
+    if m.kind == "sessions_with":
+        return f"the sessions holding a user's first `{m.event}` event ever{once}"
+    return f"the number of users' first `{m.event}` events ever{once}"
+
+
+def _start(m: PlanMeasure) -> str:
+    """What starts (or ends) a conversion: `an `add_to_cart` event` or `their first `sign_up` event ever`."""
+    if m.first_ever:
+        where = _where(m.filters)
+        return f"their first `{m.event}` event ever" + (f" (of the `{m.event}` events{where})" if where else "")
+    return f"{_a(m.event)} event{_where(m.filters)}"
 
 
 def _formula(e: Expr) -> str:
@@ -62,8 +87,8 @@ def describe_kpi(q: KpiQuery) -> str:
         c = q.conversion
         assert c is not None
         unit = "users" if c.per == "user" else "sessions"
-        text = (f"Of the {unit} with {_a(c.from_.event)} event{_where(c.from_.filters)} on a day, the share that "
-                f"had {_a(c.to.event)} event{_where(c.to.filters)} within {window_text(c.window_seconds)} after it"
+        text = (f"Of the {unit} with {_start(c.from_)} on a day, the share that "
+                f"had {_start(c.to)} within {window_text(c.window_seconds)} after it"
                 + (" in the same session" if c.per == "session" else ""))
     elif q.kind == "derived":
         assert q.formula is not None

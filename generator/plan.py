@@ -31,7 +31,7 @@ class PlanFilter:
 
     subject: Literal["param", "dimension"]
     name: str
-    operator: str  # equals, not_equals, in, not_in, contains, starts_with, gt, gte, lt, lte
+    operator: str  # equals, not_equals, in, not_in, contains, starts_with, gt, gte, lt, lte, is_set
     value: str | int | float | bool | tuple[str | int | float | bool, ...]
     value_type: Literal["string", "integer", "number", "boolean"] = "string"
 
@@ -45,6 +45,7 @@ class PlanMeasure:
     param: str | None = None
     param_type: str | None = None
     filters: tuple[PlanFilter, ...] = ()
+    first_ever: bool = False  # only each user's first matching event of all the export (`first_ever.py`)
 
     @property
     def dedupe_transactions(self) -> bool:
@@ -237,11 +238,12 @@ def _simple(measure: SimpleMeasure, catalog: KpiCatalog) -> PlanMeasure:
         return PlanMeasure(kind, spec.event, spec.param, pspec.type if pspec else None,  # type: ignore[arg-type]
                            tuple(_filter(c, spec.event, catalog) for c in spec.where))
     assert isinstance(spec, EventRef)
-    return PlanMeasure(kind, spec.event, filters=tuple(_filter(c, spec.event, catalog) for c in spec.where))  # type: ignore[arg-type]
+    return _event_measure(kind, spec, catalog)
 
 
 def _event_measure(kind: str, ref: EventRef, catalog: KpiCatalog) -> PlanMeasure:
-    return PlanMeasure(kind, ref.event, filters=tuple(_filter(c, ref.event, catalog) for c in ref.where))  # type: ignore[arg-type]
+    return PlanMeasure(kind, ref.event, filters=tuple(_filter(c, ref.event, catalog) for c in ref.where),  # type: ignore[arg-type]
+                       first_ever=ref.first_ever)
 
 
 def _conversion(conv: Conversion, catalog: KpiCatalog) -> PlanConversion:
@@ -256,7 +258,9 @@ def _filter(cond: Condition, event: str | None, catalog: KpiCatalog) -> PlanFilt
     if isinstance(value, list):
         value = tuple(value)
     vtype: str = "string"
-    if subject == "param" and event is not None:
+    if cond.operator == "is_set":
+        pass  # whether there is a value at all, whatever its type: `sql/filters.py`
+    elif subject == "param" and event is not None:
         spec = catalog.param(event, name)
         if spec is not None and spec.type in ("integer", "number", "boolean"):
             vtype = spec.type

@@ -112,10 +112,12 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     def current(grain: str) -> bool:  # every KPI's stored rows of this grain use its definition of today
         return all(stored.get((kid, grain)) == {hashes[kid]} for kid in ids)
 
+    # a day loaded late can hold a user's first event ever, so a first-ever KPI's later periods change too
+    since_first = any(m.first_ever for kid in ids for m in plan.kpis[kid].measures())
     kept = set() if full or not current("period") else {
         (a, b) for a, b in con.execute("SELECT DISTINCT period_start, period_end FROM kpi_period_values "
                                        "WHERE grain = 'period'").fetchall()
-        if not any(a <= day <= b + reach for day in fresh)}
+        if not any((since_first or a <= day) and day <= b + reach for day in fresh)}
     sql = render_plan_sql(plan, "duckdb", ids, bucket="period")
     for start, end in dashboard_periods(last):
         if end < first or start > last:

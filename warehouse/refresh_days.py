@@ -36,8 +36,8 @@ def days_to_refresh(
     `loaded` maps each loaded day to when it was last (re)loaded; `state` holds each KPI's definition
     hash and last refresh time. A KPI recomputes every day when it is new, its definition changed, or
     `full`; otherwise the days (re)loaded since its last refresh plus the last LATE_DATA_DAYS days of
-    data. A conversion also recomputes the days whose window reaches a recomputed day, and a derived
-    KPI every day any of its components recomputes.
+    data. A conversion also recomputes the days whose window reaches a recomputed day, a first-ever KPI every
+    day after a (re)loaded one, and a derived KPI every day any of its components recomputes.
     """
     all_days = sorted(loaded)
     if not all_days:
@@ -50,6 +50,7 @@ def days_to_refresh(
             out[q.kpi_id] = all_days
             continue
         days = {d for d, at in loaded.items() if at > st.refreshed_at} | trailing
+        days |= _later_for_first_ever(q, {d for d, at in loaded.items() if at > st.refreshed_at}, all_days)
         days = _widen_for_window(q, days, set(all_days))
         for comp in q.components:
             days |= set(out.get(comp, []))
@@ -69,6 +70,15 @@ def _widen_for_window(q: KpiQuery, days: set[str], available: set[str]) -> set[s
             if earlier in available:
                 widened.add(earlier)
     return widened
+
+
+def _later_for_first_ever(q: KpiQuery, reloaded: set[str], all_days: list[str]) -> set[str]:
+    """A first-ever KPI (`generator/sql/first_ever.py`) also recomputes every day after a (re)loaded one: a day
+    loaded late (a backfill) can hold a user's first event, which then is no longer first on a later day."""
+    if not reloaded or not any(m.first_ever for m in q.measures()):
+        return set()
+    first = min(reloaded)
+    return {d for d in all_days if d > first}
 
 
 def contiguous_ranges(days: Iterable[str]) -> list[tuple[str, str]]:

@@ -10,7 +10,8 @@ from ._base import Strict
 
 Scalar = str | int | float | bool
 
-OPERATORS = ("equals", "not_equals", "in", "not_in", "contains", "starts_with", "gt", "gte", "lt", "lte")
+OPERATORS = ("equals", "not_equals", "in", "not_in", "contains", "starts_with", "gt", "gte", "lt", "lte",
+             "is_set")
 
 
 class Condition(Strict):
@@ -40,6 +41,8 @@ class Condition(Strict):
     """The number is less than this."""
     lte: int | float | None = None
     """The number is this or less."""
+    is_set: bool | None = None
+    """`true`: the value is there (not missing, not empty, not `(not set)`); `false`: it is not."""
 
     @model_validator(mode="after")
     def _one_subject_one_operator(self) -> Condition:

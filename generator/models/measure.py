@@ -19,6 +19,8 @@ class EventRef(Strict):
     """The event name, from the events catalog or GA4's built-in events."""
     where: list[Condition] = Field(default_factory=list)
     """Conditions on the event's params or on dimensions; all must hold."""
+    first_ever: bool = False
+    """`true`: only each user's first such event ever (the first that meets `where:`, in all the data, not the first of each day): a first sign-up, a first purchase."""
 
 
 def _event_shorthand(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .alerts import AlertAmountRule, AlertPercentScaleRule, AlertShareRule
 from .base import Rule, run_rules
 from .codes import LOADER_AND_MODEL_CODES
+from .cohorts import FirstEverSessionFilterRule
 from .conformance import BuiltinParamTypeRule, RequiredBuiltinParamRule
 from .consistency import ParamTypeConsistencyRule
 from .coverage import HighCardinalityBreakdownRule, MissingTriggerRule, UnusedEventRule
@@ -58,6 +59,7 @@ ALL_RULES: tuple[Rule, ...] = (
     UnknownDimensionRule(),
     PopulationParamFilterRule(),
     ParamBreakdownRule(),
+    FirstEverSessionFilterRule(),
     FormulaRule(),
     DerivedCycleRule(),
     # KB40x: GA4 naming rules

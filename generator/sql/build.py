@@ -9,7 +9,8 @@ The statement's CTEs, in order:
 3. `kept_events`, when a measure reads `purchase`: the events with each transaction id's duplicates removed
    (the earliest purchase of a transaction id wins; purchases without an id are all kept);
 4. `measure_rows`: one row per event the KPI reads, with its breakdown values and one flag (and value) per
-   measure (`measures.py`);
+   measure (`measures.py`); a `first_ever` measure's flag holds on each user's first event only, and its
+   `first_ever_<role>` CTEs before it read who had one before `start_date` (`first_ever.py`);
 5. for conversions, `conversion_starts` … `conversions` (`conversions.py`);
 6. `aggregated`: per day, the total and every breakdown in one GROUP BY GROUPING SETS;
 
@@ -32,6 +33,7 @@ from .conversions import CONVERSIONS, conversion_ctes, extension_days
 from .derived import derived_query
 from .dialects import Dialect, lower
 from .export_shape import NEWEST, ExportShape
+from .first_ever import first_ever_ctes, first_only
 from .measures import aggregate, events_read, row_flag, row_value
 from .params import as_string
 from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, end_date_plus, scan_ctes
@@ -109,11 +111,15 @@ def measure_parts(q: KpiQuery, cols: EventColumns) -> MeasureParts:
     for b, (_, alias) in zip(q.breakdowns, breakdowns, strict=True):
         rows = rows.select(exp.alias_(_breakdown_value(b, cols), alias), copy=False)
     counts_every_row = False
+    history: list[tuple[str, exp.Expr]] = []  # first-ever measures: who had the event before start_date
     for role, m in roles:
         flag = row_flag(m, cols)
         counts_every_row |= flag == exp.true()
         if role == "from":  # conversions start only in the requested days (the scan reads a few more)
             flag = exp.and_(flag, exp.LTE(this=e("event_date"), expression=end_date()))
+        if m.first_ever:
+            history += first_ever_ctes(m, role)
+            flag = first_only(flag, role)
         rows = rows.select(exp.alias_(flag, f"is_{role}"), copy=False)
         value = row_value(m, cols)
         if value is not None:
@@ -130,7 +136,7 @@ def measure_parts(q: KpiQuery, cols: EventColumns) -> MeasureParts:
         rows = rows.join(sessions, on=on, join_type="left", copy=False)
     if events is not None:
         rows = rows.where(e("event_name").isin(*(exp.Literal.string(n) for n in sorted(events))), copy=False)
-    ctes: list[tuple[str, exp.Expr]] = [(ROWS, rows)]
+    ctes: list[tuple[str, exp.Expr]] = [*history, (ROWS, rows)]
 
     aliases = [alias for _, alias in breakdowns]
     if q.conversion is not None:

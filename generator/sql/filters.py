@@ -3,7 +3,8 @@
 Param conditions compare the param typed as the events catalog declares it (or as the value is
 written, for an undeclared param); dimension conditions compare the dimension exactly as breakdowns show
 it, so `{dimension: country, equals: "(not set)"}` matches what the breakdown calls `(not set)`.
-`not_equals` and `not_in` keep events without the param, as GA4's `notExpression` does.
+`not_equals` and `not_in` keep events without the param, as GA4's `notExpression` does. `is_set` asks whether
+there is a value at all: a missing, empty or `(not set)` value is not set, as in a breakdown.
 String comparisons are case-sensitive.
 """
 
@@ -14,6 +15,7 @@ import math
 from sqlglot import exp
 
 from ..plan import PlanFilter
+from . import dimensions as dims
 from .params import as_number, as_string, typed
 from .scan import EventColumns
 
@@ -24,6 +26,8 @@ TEXT_OPERATORS = ("contains", "starts_with")
 
 def condition(f: PlanFilter, cols: EventColumns) -> exp.Expr:
     """The SQL condition an event row must meet."""
+    if f.operator == "is_set":
+        return is_set(f, cols)
     kind = _comparison_type(f)
     value = _subject(f, cols, kind)
     values = f.value if isinstance(f.value, tuple) else (f.value,)
@@ -47,6 +51,16 @@ def condition(f: PlanFilter, cols: EventColumns) -> exp.Expr:
         node = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}[op]
         return node(this=value, expression=literals[0])
     raise ValueError(f"unknown filter operator `{op}`")
+
+
+def is_set(f: PlanFilter, cols: EventColumns) -> exp.Expr:
+    """`is_set: true`: the value is there: not missing, not empty, not `(not set)` (GA4's placeholder, which the
+    export also carries, e.g. as a transaction id). A number counts as set. `is_set: false`: the opposite."""
+    text = cols.dimension(f.name) if f.subject == "dimension" else dims.label(as_string(cols.param(f.name)))
+    missing = exp.Literal.string(dims.NOT_SET)
+    if f.value is True:
+        return exp.NEQ(this=text, expression=missing)
+    return exp.EQ(this=text, expression=missing)
 
 
 def _comparison_type(f: PlanFilter) -> str:

@@ -42,6 +42,8 @@ def rolls_up(parts: MeasureParts) -> bool:
     """True for a KPI the roll-up can count (see the module's docstring)."""
     if parts.query.kind not in ("simple", "ratio") or any(m.kind not in SESSION_UNITS for _, m in parts.roles):
         return False
+    if any(m.first_ever for _, m in parts.roles):  # a user's first event is found over all its events, not per session
+        return False
     pieces = [_select(parts, alias) for _, alias in parts.breakdowns]
     pieces += [c for role, _ in parts.roles for c in _conjuncts(_select(parts, f"is_{role}"))]
     return all(_level(p) is not None for p in pieces)

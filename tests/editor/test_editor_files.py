@@ -80,3 +80,21 @@ def test_param_added_to_a_built_in_event_the_file_does_not_declare_yet():
     text = "# catalog\nversion: 1\nevents:\n  purchase:\n    trigger: On the thank-you page.\n"
     new = with_param(text, "page_view", "page_type", ParamForm(type="string", allowed="home, product"))
     assert new == text + "  page_view:\n    params:\n      page_type:\n        type: string\n        enum: [home, product]\n"
+
+
+def test_first_ever_and_is_set_survive_the_form_both_ways():
+    """Issue 10 §6: a KPI with `first_ever` and an `is_set` condition opens in the form and saves unchanged."""
+    measure = {"conversion": {"from": {"event": "sign_up", "first_ever": True},
+                              "to": {"event": "purchase", "where": [{"param": "transaction_id", "is_set": True}]},
+                              "within": "7d", "per": "user"}}
+    data = {"version": 1, "kpi": "new_signup_purchase", "title": "T", "description": "D", "objective": "O",
+            "owner": "o@shop.example", "team": "t", "measure": measure}
+    state = kpi_state(data)
+    assert state["k.m.from.first_ever"] is True
+    assert state["k.m.to.where.0.op"] == "is_set" and state["k.m.to.where.0.value"] == "true"
+    assert kpi_data(state, data, lambda _e, _p: None)["measure"] == measure
+    state["k.m.to.where.0.value"] = "false"
+    state["k.m.from.first_ever"] = False
+    saved = kpi_data(state, data, lambda _e, _p: None)["measure"]["conversion"]
+    assert saved["from"] == "sign_up"
+    assert saved["to"]["where"] == [{"param": "transaction_id", "is_set": False}]
