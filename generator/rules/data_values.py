@@ -71,6 +71,12 @@ def check_against_data(catalog: KpiCatalog, observed: Mapping[Subject, ObservedV
     return issues
 
 
+def superseded(issues: list[Issue], found: list[Issue]) -> list[Issue]:
+    """`issues` without the KB630 spelling warnings that a KB631 from the data says again, at the same place."""
+    places = {i.location for i in found if i.code == "KB631"}
+    return [i for i in issues if not (i.code == "KB630" and i.location in places)]
+
+
 def _values(catalog: KpiCatalog, observed: Mapping[Subject, ObservedValues]) -> Iterator[Issue]:
     for use in value_uses(catalog):
         seen = observed.get(use.subject)
@@ -139,9 +145,11 @@ def _empty_kpis(catalog: KpiCatalog, outcomes: Mapping[str, KpiOutcome], days: L
         outcome = outcomes.get(kid, KpiOutcome(0, 0))
         if outcome.nonzero:
             continue
-        what = ("computes nothing" if not outcome.rows else "is 0")
-        hint = ("Its filter matches nothing: see the value reported above." if sk.doc.path in with_values
+        what = (f"computes nothing over {days.describe()}" if not outcome.rows
+                else f"is 0 on every one of {days.describe()}")
+        hint = ("A value it filters on never occurs in the data (reported for this file): fix that value."
+                if sk.doc.path in with_values
                 else "Check that its events arrive (`kpi status`) and that its filters match the data "
                      "(`kpi validate --db`).")
-        yield Issue("KB633", Level.WARNING, f"the KPI `{kid}` {what} on every one of {days.describe()}.",
+        yield Issue("KB633", Level.WARNING, f"the KPI `{kid}` {what}.",
                     sk.locate("measure"), hint)
