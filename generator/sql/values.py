@@ -29,7 +29,7 @@ def build_values_query(subject: Subject, limit: int) -> exp.Select:
         value = dims.label(as_string(cols.param(subject.name)))
     select = exp.select(exp.alias_(value, "value")).distinct().from_(
         exp.alias_(exp.to_table(SCANNED), "e", table=True))
-    ctes = scan_ctes(cols, end_date())
+    ctes: list[tuple[str, exp.Query]] = [*scan_ctes(cols, end_date())]
     if cols.session_columns:
         ctes += session_ctes(cols.session_columns)
         on = exp.EQ(this=exp.column("session_key", table=SESSIONS_ALIAS), expression=e("session_key"))
