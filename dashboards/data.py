@@ -234,6 +234,17 @@ def filter_choices(path: Path, tables: frozenset[str]) -> dict[str, list[str]]:
 
 
 PERIOD_TABLE = "kpi_period_values"
+FINDINGS_TABLE = "kpi_value_findings"  # kpi refresh's checks of the KPI files against the data
+
+
+def value_findings(path: Path, tables: frozenset[str]) -> pd.DataFrame:
+    """Why KPIs may be empty (warehouse/value_findings.py): kpi_id, code, message, hint, file, line. Empty for a
+    serving file older than the table."""
+    columns = ["kpi_id", "code", "message", "hint", "file", "line"]
+    if FINDINGS_TABLE not in tables:
+        return pd.DataFrame(columns=columns)
+    return _read(path, f"SELECT {', '.join(columns)} FROM {FINDINGS_TABLE} ORDER BY kpi_id, code, file, line")
+
 
 
 def period_totals(path: Path, tables: frozenset[str]) -> pd.DataFrame:

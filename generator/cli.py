@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .catalog import KpiCatalog
+from .issues import Issue
 from .report_formats import print_text, to_github, to_json, to_sarif
 from .rules import code_titles
+from .rules.data_values import superseded
 from .validate import validate_paths
 
 
@@ -26,6 +30,8 @@ def validate_command(
     paths: list[Path] = typer.Argument(None, help="KPI files or folders (default: kpis/)."),
     format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="Output format."),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
+    db: Path | None = typer.Option(None, "--db", help="Also check every filter and breakdown value against the data "
+                                   "loaded in this warehouse, and that every KPI computes something."),
 ) -> None:
     """Check KPI files and the events catalog: every problem at once, each with file:line and a fix."""
     targets = paths or [Path("kpis")]
@@ -39,6 +45,12 @@ def validate_command(
     if not result.catalog.kpis and not report.errors and all(p.is_dir() for p in targets):
         _explain_no_kpis(targets)
         raise typer.Exit(1)
+    if db is not None and _data_check is not None:
+        found = _data_check(result.catalog, db)
+        if isinstance(found, str):
+            Console(stderr=True, highlight=False).print(f"[red]{escape(found)}[/]")
+            raise typer.Exit(2)
+        report.issues = [*superseded(report.issues, found), *found]
     if format is ReportFormat.json:
         sys.stdout.write(to_json(report) + "\n")
     elif format is ReportFormat.github:
@@ -214,8 +226,17 @@ def check_events_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the generator's commands to the `kpi` app."""
+DataCheck = Callable[[KpiCatalog, Path], "list[Issue] | str"]
+"""`kpi validate --db`: the KPI files against a warehouse's data (the warehouse provides it; generator/ has no
+database), giving the issues found or a sentence saying why the warehouse cannot be read."""
+
+_data_check: DataCheck | None = None
+
+
+def register(app: typer.Typer, data_check: DataCheck | None = None) -> None:
+    """Add the generator's commands to the `kpi` app; `data_check` enables `kpi validate --db`."""
+    global _data_check
+    _data_check = data_check
     app.command("validate")(validate_command)
     app.command("schema")(schema_command)
     app.command("generate")(generate_command)

@@ -28,6 +28,7 @@ from .models.kpi import Kpi, ParamBreakdown
 from .models.measure import Conversion, EventRef, Formula, Measure, ParamRef, Population, Ratio, SimpleMeasure
 from .models.target import PeriodTarget, TargetStep, Thresholds
 from .rules import ALL_RULES, code_titles
+from .rules.data_values import DATA_CODES
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = REPO / "kpis" / "kpi.schema.json"
@@ -171,6 +172,7 @@ def field_tables() -> str:
 
 def codes_table() -> str:
     levels = {rule.code: rule.level for rule in ALL_RULES}
+    levels.update({c.code: c.level for c in DATA_CODES})
     rows = ["| Code | Level | What it checks |", "|---|---|---|"]
     for code, title in code_titles().items():
         rows.append(f"| {code} | {levels.get(code, Level.ERROR).value} | {_cell(title)} |")

@@ -11,7 +11,7 @@ from ga4admin import cli as ga4admin_cli
 from generator import cli as generator_cli
 from generator import cli_explain
 from warehouse import cli as warehouse_cli
-from warehouse import cli_ga4, cli_kpis, cli_prune
+from warehouse import cli_ga4, cli_kpis, cli_prune, cli_values
 
 from . import demo
 
@@ -25,7 +25,7 @@ app = typer.Typer(
 load_app = typer.Typer(help="Load GA4 data into the warehouse.", no_args_is_help=True)
 app.add_typer(load_app, name="load")
 
-generator_cli.register(app)
+generator_cli.register(app, cli_values.findings_for_validate)
 cli_explain.register(app)
 warehouse_cli.register(app, load_app)
 cli_ga4.register(app, load_app)

@@ -25,6 +25,7 @@ from kpibridge.config import DEFAULT_KPIS_DIR, resolve_db
 
 from . import pending
 from .cli_findings import CHECKS, FailOn, console_for_tables, explain_no_values, status_failures
+from .cli_values import data_findings, print_findings
 from .connection import StoreError, connect_store
 from .day_tables import provisional_sentence, serving_provisional_days
 from .reading import read_serving
@@ -106,8 +107,10 @@ def refresh_command(
             pending.kill_point("store-committed")
             api_summary = refresh_api_kpis(con, plan)  # the ga4_api values, from Data API report rows
             pending.kill_point("api-committed")
+            bar.update(task, description="checking the KPI files' values against the data")
+            findings = data_findings(con, catalog, {f.kpi_id for f in summary.failed})
             bar.update(task, description="publishing the serving copy")
-            publish_serving(con, store_path, catalog, plan, refresh_id)
+            publish_serving(con, store_path, catalog, plan, refresh_id, findings)
             pending.clear(serving, refresh_id)
     except duckdb.Error as exc:
         err.print(f"[red]The refresh failed and changed nothing: {str(exc).splitlines()[0]}[/]")
@@ -115,7 +118,8 @@ def refresh_command(
     finally:
         con.close()
     if format is SummaryFormat.json:
-        sys.stdout.write(json.dumps({**summary.as_dict(), "ga4_api": api_summary.as_dict()}) + "\n")
+        sys.stdout.write(json.dumps({**summary.as_dict(), "ga4_api": api_summary.as_dict(),
+                                     "findings": [i.to_dict() for i in findings]}) + "\n")
     else:
         Console().print(f"[{'yellow' if summary.failed else 'green'}]{'!' if summary.failed else '✓'}[/] "
                         f"{summary.line()}")
@@ -124,6 +128,7 @@ def refresh_command(
         provisional = provisional_sentence(summary.provisional)
         if provisional:
             Console(highlight=False, soft_wrap=True).print(f"[yellow]{escape(provisional)}[/]")
+        print_findings(findings, Console())
     for line in summary.failure_lines():
         err.print(f"[red]✗[/] {escape(line)}", highlight=False, soft_wrap=True)
     if summary.failed:

@@ -26,10 +26,11 @@ from .history import with_history
 from .pending import kill_point
 from .quality import PII_RE
 from .serving_location import serving_path
+from .value_findings import publish_value_findings
 
 SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
                   "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info",
-                  "breakdown_allowed_values", "kpi_period_values")
+                  "breakdown_allowed_values", "kpi_period_values", "kpi_value_findings")
 
 
 def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
@@ -123,11 +124,12 @@ def _kpis_per_event(plan: QueryPlan) -> pa.Table:
 
 
 def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog: KpiCatalog,
-                    plan: QueryPlan, refresh_id: str | None = None) -> Path:
+                    plan: QueryPlan, refresh_id: str | None = None, findings: list | None = None) -> Path:
     """Write a fresh serving file from the store and swap it in; return its path.
 
     `refresh_id` (warehouse/pending.py) is recorded in `warehouse_info`, so readers can tell this copy
-    is the one the refresh that marked itself pending produced."""
+    is the one the refresh that marked itself pending produced. `findings`: the refresh's checks of the KPI
+    files against the data (value_findings.py); None: checked here."""
     target = serving_path(store_path)
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     for leftover in (tmp, Path(f"{tmp}.wal")):
@@ -173,6 +175,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
                 ORDER BY event_name
             """)
             publish_event_stamps(store, catalog)  # spec versions and consent (event_stamps.py)
+            publish_value_findings(store, catalog, findings)  # why a KPI is empty (value_findings.py)
             info = store.execute("""
                 SELECT min(event_date), max(event_date) FROM loaded_days
             """).fetchall()[0]

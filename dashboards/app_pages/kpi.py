@@ -17,6 +17,7 @@ from dashboards.components.charts import breakdown_chart, trend_chart
 from dashboards.components.controls import segment_of, take_unknown_kpi
 from dashboards.components.kpi_card import render_card
 from dashboards.components.pacing import render_pacing
+from dashboards.empty_cards import why_empty
 from dashboards.estimates import api_note_words, caveats_of, describe_caveats, estimate_note, source_note
 from dashboards.formatting import format_values
 from dashboards.measures import grain_days, grain_start, shift_rows, trend
@@ -104,7 +105,8 @@ period_rows = history[(history["date"] >= period.start) & (history["date"] <= pe
 export_only = api_note_words(kpi["api_note"])
 left, right = st.columns([1, 2])
 with left:
-    render_card(card, show_title=False)
+    render_card(card, show_title=False, why_empty=why_empty(
+        card, data.value_findings(ctx.path, warehouse.tables), warehouse.data_start, warehouse.data_end))
     for note in (estimate_note(period_rows), source_note(period_rows)):
         if note:
             st.caption(note)

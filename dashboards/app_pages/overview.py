@@ -9,6 +9,7 @@ from dashboards.comparisons import other_periods
 from dashboards.components import context
 from dashboards.components.controls import segment_of
 from dashboards.components.kpi_card import render_card
+from dashboards.empty_cards import explanations
 from dashboards.periods import provisional_days, provisional_start
 from dashboards.scorecard import (
     MAX_CARDS,
@@ -86,10 +87,11 @@ if left_off:
     )
 
 link_params = to_query_params(view)
+why = explanations(shown, data.value_findings(ctx.path, warehouse.tables), warehouse.data_start, warehouse.data_end)
 for group, group_cards_ in group_cards(shown, view.group):
     st.subheader(md_text(group), divider="gray")
     for row_start in range(0, len(group_cards_), COLUMNS):
         columns = st.columns(COLUMNS)
         for column, card in zip(columns, group_cards_[row_start : row_start + COLUMNS], strict=False):
             with column:
-                render_card(card, link_params)
+                render_card(card, link_params, why_empty=why.get(card.kpi_id))

@@ -12,8 +12,10 @@ from dashboards.text import md_text
 KPI_PAGE = "app_pages/kpi.py"
 
 
-def render_card(card: Card, link_params: dict[str, str] | None = None, show_title: bool = True) -> None:
-    """Draw one card; with `link_params`, a link to the KPI's page under it (carrying the view)."""
+def render_card(card: Card, link_params: dict[str, str] | None = None, show_title: bool = True,
+                why_empty: str | None = None) -> None:
+    """Draw one card; with `link_params`, a link to the KPI's page under it (carrying the view); `why_empty`:
+    why it has no value (dashboards/empty_cards.py), plain text."""
     with st.container(border=True):
         # The title in Markdown wraps; a metric label is cut at the card's width ("Cart-to-purchase con…").
         # The badges stay in the label too (its tooltip and screen readers), collapsed from view.
@@ -38,6 +40,8 @@ def render_card(card: Card, link_params: dict[str, str] | None = None, show_titl
             st.caption(" · ".join(_md(c.text()) for c in card.comparisons))
         if card.exact_note:
             st.caption(card.exact_note)
+        if why_empty:
+            st.caption(f":material/help: {md_text(why_empty)}")
         if link_params is not None:
             st.page_link(
                 KPI_PAGE,

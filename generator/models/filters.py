@@ -15,7 +15,7 @@ OPERATORS = ("equals", "not_equals", "in", "not_in", "contains", "starts_with", 
 
 
 class Condition(Strict):
-    """One condition: `{param: method, equals: email}` or `{dimension: country, in: [DE, AT]}`."""
+    """One condition: `{param: method, equals: email}` or `{dimension: country, in: [Germany, Austria]}`."""
 
     param: str | None = None
     """An event parameter of the measured event, e.g. `method`."""
@@ -26,7 +26,7 @@ class Condition(Strict):
     not_equals: Scalar | None = None
     """The value is anything but this."""
     in_: list[Scalar] | None = Field(default=None, alias="in")
-    """The value is one of these, e.g. `[DE, AT, CH]`."""
+    """The value is one of these, e.g. `[Germany, Austria, Switzerland]` (GA4 names countries in English)."""
     not_in: list[Scalar] | None = None
     """The value is none of these."""
     contains: str | None = None

@@ -32,7 +32,7 @@ class Population(Strict):
     """Users or sessions overall (`sessions: {}`), optionally narrowed by dimension conditions."""
 
     where: list[Condition] = Field(default_factory=list)
-    """Conditions on dimensions only (e.g. `{dimension: country, equals: DE}`)."""
+    """Conditions on dimensions only (e.g. `{dimension: country, equals: Germany}`)."""
 
 
 class ParamRef(Strict):

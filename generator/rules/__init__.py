@@ -9,6 +9,7 @@ from .cohorts import FirstEverSessionFilterRule
 from .conformance import BuiltinParamTypeRule, RequiredBuiltinParamRule
 from .consistency import ParamTypeConsistencyRule
 from .coverage import HighCardinalityBreakdownRule, MissingTriggerRule, UnusedEventRule
+from .data_values import DATA_CODES
 from .ga4_limits import (
     CustomDimensionQuotaRule,
     CustomMetricQuotaRule,
@@ -50,6 +51,7 @@ from .targets import (
     ThresholdSideRule,
     UnusedCurrencyRule,
 )
+from .vocabulary import Ga4VocabularyRule
 
 ALL_RULES: tuple[Rule, ...] = (
     # KB3xx: names point at something
@@ -105,6 +107,8 @@ ALL_RULES: tuple[Rule, ...] = (
     AlertShareRule(),
     AlertAmountRule(),
     AlertPercentScaleRule(),
+    # KB63x: values as GA4 spells them (KB631-KB633 check them against the loaded data: data_values.py)
+    Ga4VocabularyRule(),
     # KB7xx: warnings
     HighCardinalityBreakdownRule(),
     UnusedEventRule(),
@@ -117,6 +121,7 @@ def code_titles() -> dict[str, str]:
     """Every issue code → what it checks (for SARIF, the docs and `kpi explain`)."""
     titles = dict(LOADER_AND_MODEL_CODES)
     titles.update({rule.code: rule.title for rule in ALL_RULES})
+    titles.update({c.code: c.title for c in DATA_CODES})
     return dict(sorted(titles.items()))
 
 

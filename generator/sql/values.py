@@ -1,0 +1,47 @@
+"""The distinct values a dimension or an event param takes in the export: what `kpi refresh` and
+`kpi validate --db` check a KPI file's filter values against (`generator/rules/data_values.py`).
+
+Built from the same expressions as a KPI's breakdowns (`scan.EventColumns.dimension`, the session table
+with GA4's channel rules and last-click attribution, `(not set)` for a missing value), so a value this
+query returns is exactly a value a filter or breakdown can meet. Parameters `start_date`, `end_date` as
+for every KPI query; at most `limit` rows (the caller asks for one more than it keeps, to know it stopped).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..rules.value_uses import Subject
+from . import dimensions as dims
+from .dialects import Dialect, lower
+from .export_shape import NEWEST, ExportShape
+from .params import as_string
+from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, scan_ctes
+from .sessions import SESSIONS, session_ctes
+
+
+def build_values_query(subject: Subject, limit: int) -> exp.Select:
+    """`SELECT DISTINCT value …` for one dimension, or one event's param, over `start_date` … `end_date`."""
+    cols = EventColumns()
+    if subject.kind == "dimension":
+        value = cols.dimension(subject.name)
+    else:
+        value = dims.label(as_string(cols.param(subject.name)))
+    select = exp.select(exp.alias_(value, "value")).distinct().from_(
+        exp.alias_(exp.to_table(SCANNED), "e", table=True))
+    ctes: list[tuple[str, exp.Query]] = [*scan_ctes(cols, end_date())]
+    if cols.session_columns:
+        ctes += session_ctes(cols.session_columns)
+        on = exp.EQ(this=exp.column("session_key", table=SESSIONS_ALIAS), expression=e("session_key"))
+        select = select.join(exp.alias_(exp.to_table(SESSIONS), SESSIONS_ALIAS, table=True), on=on, join_type="left")
+    if subject.event is not None:
+        select = select.where(exp.EQ(this=e("event_name"), expression=exp.Literal.string(subject.event)))
+    for name, body in ctes:
+        select = select.with_(name, as_=body, copy=False)
+    return select.order_by("value").limit(limit)
+
+
+def render_values_sql(subject: Subject, dialect: Dialect, limit: int, export: ExportShape = NEWEST) -> str:
+    """The query for `duckdb` or `bigquery` (see `build_values_query`)."""
+    return lower(build_values_query(subject, limit), dialect, copy=False, export=export).sql(dialect=dialect,
+                                                                                           pretty=True)

@@ -1,0 +1,58 @@
+"""The refresh's and `kpi validate --db`'s report of KPI files against the loaded data (value_findings.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.markup import escape
+
+from generator.catalog import KpiCatalog
+from generator.issues import Issue, Report
+
+from .connection import StoreError, connect_store
+from .value_findings import check_loaded_values
+
+err = Console(stderr=True)
+
+
+def data_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set[str]) -> list[Issue]:
+    """The checks, or none with a warning when the database cannot run them (the refresh itself is done)."""
+    try:
+        return check_loaded_values(con, catalog, skip)
+    except duckdb.Error as exc:
+        err.print(f"[yellow]! The KPI files' values could not be checked against the data: "
+                  f"{escape(str(exc).splitlines()[0])}[/]", highlight=False)
+        return []
+
+
+def print_findings(findings: list[Issue], console: Console) -> None:
+    """`file:line:col  CODE  message`, the hint under it; nothing when the data bears everything out."""
+    if not findings:
+        return
+    n = len(findings)
+    console.print(f"[yellow]! {n} thing{'s' if n != 1 else ''} in the KPI files the loaded data does not bear "
+                  "out[/] (the KPIs were computed; fix the files, then `kpi refresh`):", highlight=False)
+    for issue in Report(findings).sorted():
+        console.print(f"  [bold]{escape(str(issue.location))}[/]  [yellow]{issue.code}[/]  {escape(issue.message)}",
+                      highlight=False, soft_wrap=True)
+        if issue.hint:
+            console.print(f"      [dim]→ {escape(issue.hint)}[/]", highlight=False, soft_wrap=True)
+
+
+def findings_for_validate(catalog: KpiCatalog, db: Path) -> list[Issue] | str:
+    """`kpi validate --db`: the checks on the store, read-only; a sentence instead when it cannot be read."""
+    if not db.exists():
+        return (f"There is no warehouse at {db}: load data first (`kpi load demo` or `kpi load ga4-export FILES`), "
+                "or leave out --db.")
+    try:
+        con = connect_store(db, read_only=True)
+    except StoreError as exc:
+        return str(exc)
+    try:
+        return check_loaded_values(con, catalog)
+    except duckdb.Error as exc:
+        return f"The warehouse {db} could not be checked: {str(exc).splitlines()[0]}"
+    finally:
+        con.close()

@@ -1,0 +1,94 @@
+"""Filter and breakdown values checked against the loaded data, and KPIs that compute nothing.
+
+The warehouse side of `generator/rules/data_values.py`: one `SELECT DISTINCT` per dimension or event param
+the active KPIs filter or break down by (`generator.sql.values`, the same expressions as the KPIs' SQL),
+over every loaded day, and per KPI how many of its daily totals there are and how many are not 0. The pure
+checker turns them into located warnings; `kpi refresh` prints them and stores them in the serving copy
+(`kpi_value_findings`), where the dashboard reads why a card is empty; `kpi validate --db` prints them too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+
+from generator.catalog import KpiCatalog
+from generator.issues import Issue
+from generator.rules.data_values import KpiOutcome, LoadedDays, ObservedValues, check_against_data
+from generator.rules.value_uses import Subject, subjects
+from generator.sql import sql_parameters
+from generator.sql.values import render_values_sql
+
+MAX_VALUES = 20_000
+"""Distinct values read per dimension or param; past this (a free-text param) nothing is reported for it."""
+
+SOURCE = "ga4_export"
+FINDINGS_COLUMNS = [("kpi_id", pa.string()), ("code", pa.string()), ("level", pa.string()),
+                    ("message", pa.string()), ("hint", pa.string()), ("file", pa.string()), ("line", pa.int64()),
+                    ("column", pa.int64())]
+
+
+def loaded_days(con: duckdb.DuckDBPyConnection) -> LoadedDays | None:
+    first, last, count = con.execute("SELECT min(event_date), max(event_date), count(*) FROM loaded_days").fetchone()
+    if not count:
+        return None
+    day = lambda text: dt.datetime.strptime(text, "%Y%m%d").date()  # noqa: E731
+    return LoadedDays(day(first), day(last), int(count))
+
+
+def observed_values(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog,
+                    days: LoadedDays) -> dict[Subject, ObservedValues]:
+    """The distinct values of every dimension and param the active KPIs filter or break down by."""
+    params = sql_parameters(days.first, days.last)
+    out: dict[Subject, ObservedValues] = {}
+    for subject in subjects(catalog):
+        rows = con.execute(render_values_sql(subject, "duckdb", MAX_VALUES + 1), params).fetchall()
+        out[subject] = ObservedValues(frozenset(str(v) for (v,) in rows[:MAX_VALUES] if v is not None),
+                                      complete=len(rows) <= MAX_VALUES)
+    return out
+
+
+def kpi_outcomes(con: duckdb.DuckDBPyConnection, days: LoadedDays) -> dict[str, KpiOutcome]:
+    """Per KPI, its stored daily totals from the export over the loaded days, and how many are not 0."""
+    rows = con.execute("""
+        SELECT kpi_id, count(*), count(*) FILTER (WHERE value IS NOT NULL AND value <> 0)
+        FROM kpi_values WHERE breakdown = '' AND source = $s AND date BETWEEN $a AND $b GROUP BY kpi_id
+    """, {"s": SOURCE, "a": days.first, "b": days.last}).fetchall()
+    return {kid: KpiOutcome(int(n), int(nonzero)) for kid, n, nonzero in rows}
+
+
+def check_loaded_values(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog,
+                        skip: set[str] = frozenset()) -> list[Issue]:
+    """Every value, breakdown and KPI the loaded data does not bear out (nothing when no day is loaded).
+
+    `skip`: KPIs whose statement failed this time (their values are old, so "computes nothing" would mislead)."""
+    days = loaded_days(con)
+    if days is None:
+        return []
+    issues = check_against_data(catalog, observed_values(con, catalog, days), kpi_outcomes(con, days), days)
+    files = {sk.doc.path: kid for kid, sk in catalog.kpis.items()}
+    return [i for i in issues if files.get(i.location.file) not in skip]
+
+
+def findings_table(catalog: KpiCatalog, issues: list[Issue]) -> pa.Table:
+    """The findings as rows of `kpi_value_findings`, each with the KPI its file holds."""
+    files = {sk.doc.path: kid for kid, sk in catalog.kpis.items()}
+    rows = [{"kpi_id": files.get(i.location.file), "code": i.code, "level": i.level.value, "message": i.message,
+             "hint": i.hint, "file": i.location.file, "line": i.location.line, "column": i.location.column}
+            for i in issues]
+    return pa.Table.from_pylist(rows, schema=pa.schema(FINDINGS_COLUMNS))
+
+
+def publish_value_findings(store: duckdb.DuckDBPyConnection, catalog: KpiCatalog,
+                           issues: list[Issue] | None) -> None:
+    """Create `serving.kpi_value_findings` (the serving file is attached as `serving`); `issues` None: check now."""
+    if issues is None:
+        issues = check_loaded_values(store, catalog)
+    store.register("src_value_findings", findings_table(catalog, issues))
+    try:
+        store.execute("CREATE TABLE serving.kpi_value_findings AS SELECT * FROM src_value_findings "
+                      "ORDER BY kpi_id, file, line, code")
+    finally:
+        store.unregister("src_value_findings")
