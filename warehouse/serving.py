@@ -20,6 +20,7 @@ from generator.plain_words import describe_kpi
 from generator.plan import QueryPlan
 from generator.sql.buckets import counts_distinct_units
 
+from .attribution_methods import publish_attribution
 from .event_stamps import publish_event_stamps
 from .history import with_history
 from .pending import kill_point
@@ -27,7 +28,7 @@ from .quality import PII_RE
 
 SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
                   "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info",
-                  "breakdown_allowed_values", "kpi_period_values")
+                  "breakdown_allowed_values", "kpi_period_values", "attribution_methods", "kpi_attribution")
 
 
 def serving_path(store: Path) -> Path:
@@ -176,6 +177,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
                 ORDER BY event_name
             """)
             publish_event_stamps(store, catalog)  # spec versions and consent (event_stamps.py)
+            publish_attribution(store, plan)  # sessions per attribution method and day (attribution_methods.py)
             info = store.execute("""
                 SELECT min(event_date), max(event_date) FROM loaded_days
             """).fetchall()[0]

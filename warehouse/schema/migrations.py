@@ -11,6 +11,7 @@ from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
 from .kpi_tables import KPI_TABLES_DDL, PERIOD_VALUES_DDL
+from .quality_tables import QUALITY_TABLES_DDL
 
 Migration = tuple[int, Sequence[str]]
 
@@ -75,6 +76,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               saved_at TIMESTAMP NOT NULL
             )""",)),
     (7, (PERIOD_VALUES_DDL,)),  # exact values over periods of the KPIs counting distinct users or sessions
+    (8, QUALITY_TABLES_DDL),  # GA4's own checks per event and day; attribution method per day (issue 10 §9, §1)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
