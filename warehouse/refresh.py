@@ -21,7 +21,8 @@ import pyarrow as pa
 from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
 
-from .attribution_methods import AttributionSummary, refresh_attribution
+from .attribution_methods import refresh_attribution
+from .attribution_summary import AttributionSummary
 from .event_stamps import refresh_event_stamps
 from .kpi_values import stage_values
 from .pending import kill_point

@@ -13,7 +13,7 @@ import duckdb
 
 from generator.sql.attribution import METHODS
 
-from .attribution_methods import no_source_warning, runs, summarize
+from .attribution_summary import no_source_warning, runs, summarize
 from .reading import read_serving
 
 DAY_COLUMNS = ["date", "sessions", *METHODS]
