@@ -23,7 +23,7 @@ def build_methods_query(batch: bool = True) -> exp.Select:
     """The dialect-neutral statement (`batch`: the session key as the batch statement builds it)."""
     cols = EventColumns()
     cols.session_columns.add("channel")
-    ctes = scan_ctes(cols, end_date(), batch=batch)
+    ctes: list[tuple[str, exp.Query]] = [*scan_ctes(cols, end_date(), batch=batch)]
     sessions = session_ctes({"channel"}, batch=batch)
     names = [name for name, _ in sessions]
     ctes += sessions[: names.index(ATTRIBUTED) + 1]  # the channel rules themselves are not needed
