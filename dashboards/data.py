@@ -369,21 +369,45 @@ def event_health(path: Path, start: date, end: date, tables: frozenset[str]) -> 
 
 
 def event_quality_checks(path: Path, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
-    """Per event in the period: volume, invalid events, and each check's count (no values)."""
+    """Per event in the period: volume, invalid events, and each check's count (no values); GA4's own checks
+    (duplicate transaction ids, no session id, cookieless, names GA4 rejects) where the serving copy has them."""
     columns = ["event_name", "events", "invalid_events", "missing_required", "wrong_type", "out_of_range",
                "pii_suspect", "in_spec"]
     if "event_quality" not in tables:
         return pd.DataFrame(columns=columns)
+    present = set(_read(path, "SELECT * FROM event_quality LIMIT 0").columns)
+    ga4 = [c for c in GA4_CHECKS if c in present]
     return _read(
         path,
         "SELECT event_name, sum(events) AS events, sum(invalid_events) AS invalid_events, "
         "sum(missing_required) AS missing_required, sum(wrong_type) AS wrong_type, "
-        "sum(out_of_range) AS out_of_range, sum(pii_suspect) AS pii_suspect, bool_and(in_spec) AS in_spec "
+        "sum(out_of_range) AS out_of_range, sum(pii_suspect) AS pii_suspect, "
+        + "".join(f"sum({c}) AS {c}, " for c in ga4)
+        + "bool_and(in_spec) AS in_spec "
         "FROM event_quality WHERE date BETWEEN ? AND ? GROUP BY event_name "
         "ORDER BY invalid_events DESC, event_name",
         start,
         end,
     )
+
+
+GA4_CHECKS = ("duplicate_transactions", "no_session_id", "cookieless", "bad_event_name")  # fixed names, no input
+
+
+def attribution_rows(path: Path, start: date, end: date, tables: frozenset[str]) -> list[tuple[str, str, int]]:
+    """(YYYY-MM-DD, attribution method, sessions) per day in the period (none from an older serving copy)."""
+    if "attribution_methods" not in tables:
+        return []
+    frame = _read(path, "SELECT strftime(date, '%Y-%m-%d') AS day, method, sessions FROM attribution_methods "
+                        "WHERE date BETWEEN ? AND ? ORDER BY 1, 2", start, end)
+    return [(str(d), str(m), int(n)) for d, m, n in frame.itertuples(index=False, name=None)]
+
+
+def uses_attribution(path: Path, kpi_id: str, tables: frozenset[str]) -> bool:
+    """Whether the KPI's numbers depend on a session's source (a channel, source, medium or campaign)."""
+    if "kpi_attribution" not in tables:
+        return False
+    return not _read(path, "SELECT kpi_id FROM kpi_attribution WHERE kpi_id = ?", kpi_id).empty
 
 
 def definition_changes(path: Path, kpi_id: str, tables: frozenset[str]) -> pd.DataFrame:

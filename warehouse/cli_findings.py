@@ -10,6 +10,8 @@ from rich.console import Console
 
 from generator.issues import did_you_mean
 
+from .quality import CHECKS as QUALITY_CHECKS
+
 # (sql, params) -> (rows, columns): the caller's reader of the serving copy
 Reader = Callable[[Path, str, dict[str, object]], tuple[list[tuple[object, ...]], list[str]]]
 
@@ -22,9 +24,9 @@ class FailOn(enum.StrEnum):
 # Event statuses by how bad they are: errors stop a script with --fail-on error; warnings with --fail-on warning.
 ERROR_STATUSES = ("missing", "broken")
 WARNING_STATUSES = ("not in spec", "some invalid")
-# The per-check counts of event_quality, and how `kpi status` names them.
-CHECKS = {"missing_required": "missing required param", "wrong_type": "wrong type",
-          "out_of_range": "value not allowed", "pii_suspect": "personal data"}
+# The per-check counts of event_quality, and how `kpi status` names them (levels: warehouse/quality.py).
+CHECKS = {c.column: c.label for c in QUALITY_CHECKS}
+LEVELS = {c.column: c.level for c in QUALITY_CHECKS}
 
 
 def failing_statuses(fail_on: FailOn | None) -> tuple[str, ...]:
@@ -65,13 +67,21 @@ def explain_no_values(path: Path, read: Reader, kpi: str | None, breakdown: str 
             + f". The warehouse holds {first} to {last}: pass --from / --to within those days.")
 
 
-def status_failures(rows: list[tuple[object, ...]], columns: list[str], fail_on: FailOn | None) -> list[str]:
-    """One line per event whose status `--fail-on` stops on: the event, its status and the failed checks."""
+def status_failures(rows: list[tuple[object, ...]], columns: list[str], fail_on: FailOn | None,
+                    counts: dict[str, dict[str, int]] | None = None) -> list[str]:
+    """One line per event `--fail-on` stops on: its status is that bad (the event, its status and the failed
+    checks), or one of its `counts` (event → check column → count) is of a check at that level or above."""
     failing = failing_statuses(fail_on)
+    levels = () if fail_on is None else ("error",) if fail_on is FailOn.error else ("error", "warning")
     lines = []
     for row in rows:
         record = dict(zip(columns, row, strict=True))
+        checks = record.get("failed_checks") or ""
         if record["status"] in failing:
-            checks = record.get("failed_checks") or ""
             lines.append(f"{record['event']}: {record['status']}" + (f" ({checks})" if checks else ""))
+            continue
+        fired = [f"{CHECKS[c]}: {n:,} ({LEVELS[c]})" for c, n in (counts or {}).get(str(record["event"]), {}).items()
+                 if n and LEVELS.get(c) in levels]
+        if fired:
+            lines.append(f"{record['event']}: " + ", ".join(fired))
     return lines

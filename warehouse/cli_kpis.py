@@ -32,6 +32,8 @@ from .reading import read_serving
 from .refresh import refresh_kpis
 from .refresh_api import refresh_api_kpis
 from .serving import publish_serving, serving_path
+from .status_attribution import DAY_COLUMNS, RUN_COLUMNS, method_rows, per_day, per_run
+from .status_attribution import warning as attribution_warning
 from .status_versions import COLUMNS as VERSION_COLUMNS
 from .status_versions import TABLE_COLUMNS as VERSION_TABLE_COLUMNS
 from .status_versions import versions_table, with_spec_versions
@@ -129,6 +131,10 @@ def refresh_command(
         if provisional:
             Console(highlight=False, soft_wrap=True).print(f"[yellow]{escape(provisional)}[/]")
         print_findings(findings, Console())
+        if summary.attribution.line():
+            Console(highlight=False, soft_wrap=True).print(escape(summary.attribution.line() or ""))
+    if summary.attribution.warning():  # loud, on stderr, also with --format json
+        err.print(f"[yellow]⚠ {escape(summary.attribution.warning() or '')}[/]", highlight=False, soft_wrap=True)
     for line in summary.failure_lines():
         err.print(f"[red]✗[/] {escape(line)}", highlight=False, soft_wrap=True)
     if summary.failed:
@@ -194,16 +200,25 @@ def values_command(
 def status_command(
     format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format."),
     fail_on: FailOn | None = typer.Option(
-        None, "--fail-on", help="Exit 1 when an event is at least this bad: error (missing, broken) or warning "
-        "(also not in spec, some invalid). Default: always exit 0."),
+        None, "--fail-on", help="Exit 1 when an event is at least this bad: error (missing, broken, or a check of "
+        "level error fired: a name GA4 rejects) or warning (also not in spec, some invalid, a duplicate "
+        "transaction id, events without ga_session_id). Default: always exit 0."),
+    attribution: bool = typer.Option(False, "--attribution", help="Print the sessions per attribution method "
+                                     "and day (how each session got its channel) instead of the events."),
     db: Path | None = DB_OPTION,
 ) -> None:
-    """Implementation status: each spec'd event's volume, violations per check, last seen and spec versions (kb_spec)."""
+    """Implementation status: each spec'd event's volume, violations per check, last seen and spec versions (kb_spec);
+    how each day's sessions got their channel."""
     path = serving_path(resolve_db(db))
+    if attribution:
+        _status_attribution(path, format)
+        return
+    _, available = _read_or_exit(path, "SELECT * FROM event_quality LIMIT 0", {})
+    shown = {c: label for c, label in CHECKS.items() if c in available}  # an older copy lacks the newer checks
     checks = " || ".join(f"CASE WHEN q.{c} > 0 THEN '{label}: ' || q.{c} || ', ' ELSE '' END"
-                         for c, label in CHECKS.items())
+                         for c, label in shown.items())
     sql = f"""
-        WITH q AS (SELECT event_name, {", ".join(f"sum({c}) AS {c}" for c in CHECKS)}
+        WITH q AS (SELECT event_name, {", ".join(f"sum({c}) AS {c}" for c in shown)}
                    FROM event_quality GROUP BY event_name)
         SELECT event_name AS event,
                CASE WHEN NOT in_spec THEN 'not in spec'
@@ -220,9 +235,13 @@ def status_command(
         ORDER BY CASE status WHEN 'missing' THEN 0 WHEN 'broken' THEN 1 WHEN 'not in spec' THEN 2
                  WHEN 'some invalid' THEN 3 ELSE 4 END, event_name
     """
-    rows, columns = _read_or_exit(path, sql, {})
+    rows, columns = read_serving(path, sql)
+    sums, _ = read_serving(path, f"SELECT event_name, {', '.join(f'sum({c})::BIGINT' for c in shown)} "
+                                 "FROM event_quality GROUP BY event_name")
+    counts = {str(r[0]): {c: int(n or 0) for c, n in zip(shown, r[1:], strict=True)} for r in sums}
     rows, columns = with_spec_versions(path, rows, columns, structured=format is OutputFormat.json)
-    failures = status_failures(rows, columns, fail_on)
+    failures = status_failures(rows, columns, fail_on, counts)
+    methods = method_rows(path)
     if format is not OutputFormat.table:
         _print_rows(rows, columns, format)
     else:
@@ -235,12 +254,32 @@ def status_command(
         provisional = provisional_sentence(serving_provisional_days(path))
         if provisional:
             Console(highlight=False, soft_wrap=True).print(f"[yellow]{escape(provisional)}[/]")
+        if methods:
+            Console().print("How sessions got their channel (sessions per attribution method; "
+                            "--attribution for each day):")
+            _print_rows(per_run(methods), RUN_COLUMNS, format)
+    no_source = attribution_warning(methods or [])
+    if no_source:
+        err.print(f"[yellow]⚠ {escape(no_source)}[/]", highlight=False, soft_wrap=True)
     if failures:
         err.print(f"[red]✗ {len(failures)} event{'s' if len(failures) != 1 else ''} at or above "
                   f"--fail-on {fail_on}:[/]", highlight=False)
         for line in failures:
             err.print(f"  {escape(line)}", highlight=False)
         raise typer.Exit(1)
+
+
+def _status_attribution(path: Path, format: OutputFormat) -> None:
+    """`kpi status --attribution`: one row per day, sessions per method, and the warning for days without source."""
+    _read_or_exit(path, "SELECT 1", {})  # a missing copy or one behind the store: say so
+    methods = method_rows(path)
+    if methods is None:
+        err.print("[red]This serving copy has no attribution methods yet.[/] Run `kpi refresh`.")
+        raise typer.Exit(1)
+    _print_rows(per_day(methods), DAY_COLUMNS, format)
+    no_source = attribution_warning(methods)
+    if no_source:
+        err.print(f"[yellow]⚠ {escape(no_source)}[/]", highlight=False, soft_wrap=True)
 
 
 def _read_or_exit(path: Path, sql: str, params: dict[str, object]) -> tuple[list[tuple[object, ...]], list[str]]:

@@ -2,16 +2,60 @@
 
 The spec (every event's params: required, type, enum, pattern, bounds) is handed to DuckDB as a
 table, so one fixed SQL statement checks any spec: no SQL is assembled from marketer text.
+
+Besides the spec checks (which make an event *invalid*), the same pass counts what GA4's own rules say about
+the events (`CHECKS`, each with its level for `kpi status --fail-on`): extra copies of a transaction id,
+consented events outside any session (no `ga_session_id`), cookieless pings (no `user_pseudo_id`, consent
+mode) and event names GA4's naming rule rejects (`generator.ga4.limits.name_problem`, the rule `kpi validate`
+applies to the KPI files).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
+from sqlglot import exp
 
 from generator.catalog import KpiCatalog
+from generator.ga4.limits import name_problem
+from generator.sql.dialects import lower
+from generator.sql.dimensions import NOT_SET
+from generator.sql.params import as_integer
+
+Level = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A per-event, per-day count in `event_quality`: its column, how `kpi status` names it, and its level
+    (`kpi status --fail-on error` stops on an error, `--fail-on warning` on a warning or an error; info never)."""
+
+    column: str
+    label: str
+    level: Level
+    why: str
+
+
+CHECKS: tuple[Check, ...] = (
+    # spec checks: they make an event invalid; an event more than 5 % invalid is `broken` (an error)
+    Check("missing_required", "missing required param", "warning", "a param the spec requires is missing"),
+    Check("wrong_type", "wrong type", "warning", "a param has another type than the spec's"),
+    Check("out_of_range", "value not allowed", "warning", "a value outside the allowed list, pattern or bounds"),
+    Check("pii_suspect", "personal data", "warning", "a value looks like an e-mail address or a phone number"),
+    # GA4's own rules (issue 10 §9)
+    Check("duplicate_transactions", "duplicate transaction id", "warning",
+          "extra copies of a transaction id seen before (a reloaded confirmation page): GA4 counts it once"),
+    Check("no_session_id", "no ga_session_id", "warning",
+          "a consented event (it has a user_pseudo_id) without a ga_session_id: in no session count"),
+    Check("cookieless", "cookieless (no user_pseudo_id)", "info",
+          "a consent-mode ping sent without consent: counted as an event, in no user or session count"),
+    Check("bad_event_name", "name GA4 rejects", "error",
+          "the event name breaks GA4's naming rule (letters, digits, _; a letter first; at most 40 characters)"),
+)
+NEW_CHECK_COLUMNS = ("duplicate_transactions", "no_session_id", "cookieless", "bad_event_name")
 
 EMAIL_RE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 PHONE_RE = r"(\+|00)[0-9][0-9 ()/-]{7,}[0-9]"
@@ -49,6 +93,9 @@ def spec_tables(catalog: KpiCatalog) -> SpecTables:
 PII_RE = f"(?:{EMAIL_RE})|(?:{PHONE_RE})"
 assert "'" not in PII_RE  # it goes into the SQL below as a literal: DuckDB compiles a constant pattern once
 
+# A session id as the KPI SQL reads it (`params.as_integer`): of `sid`, the event's `ga_session_id` value record.
+SESSION_ID_SQL = lower(as_integer(exp.column("sid")), "duckdb").sql("duckdb")
+
 # Per (event, spec param): the param's first value (found through the event's list of keys, computed once per
 # event) and whether it breaks the spec. A cheap first filter keeps only the pairs that can break it at all (a
 # small share), so the full checks, the grouping per event and the PII search's results are small; the
@@ -56,9 +103,26 @@ assert "'" not in PII_RE  # it goes into the SQL below as a literal: DuckDB comp
 # identifies an event): cheaper than storing every event's params.
 QUALITY_SQL = f"""
 WITH ev AS NOT MATERIALIZED (
-    SELECT event_date, event_name, event_params, rowid AS eid
+    SELECT event_date, event_name, event_params, rowid AS eid, user_pseudo_id,
+        list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value AS sid
     FROM ga4_events
     WHERE event_date BETWEEN $start_date AND $end_date
+),
+-- transaction ids: each (event, id) counts once; every later copy (any earlier day included) is an extra one.
+-- Only ids seen in the range are looked up in the days before it (a cheap filter: purchases are few).
+range_ids AS (
+    SELECT DISTINCT ecommerce.transaction_id AS tid FROM ga4_events
+    WHERE event_date BETWEEN $start_date AND $end_date AND ecommerce.transaction_id NOT IN ('', $not_set)
+),
+copies AS (
+    SELECT event_date, event_name, row_number() OVER (
+        PARTITION BY event_name, ecommerce.transaction_id ORDER BY event_timestamp, event_date) AS copy
+    FROM ga4_events
+    WHERE event_date <= $end_date AND ecommerce.transaction_id IN (SELECT tid FROM range_ids)
+),
+duplicates AS (
+    SELECT event_date, event_name, count(*) AS duplicate_transactions FROM copies
+    WHERE copy > 1 AND event_date >= $start_date GROUP BY ALL
 ),
 spec AS (
     SELECT *, CASE type WHEN 'string' THEN 1 WHEN 'integer' THEN 2 WHEN 'number' THEN 3 WHEN 'boolean' THEN 4
@@ -128,14 +192,18 @@ invalid AS (
     GROUP BY event_date, event_name
 ),
 volume AS (
-    SELECT event_date, event_name, count(*) AS events FROM ev GROUP BY event_date, event_name
+    SELECT event_date, event_name, count(*) AS events,
+        count(*) FILTER (WHERE user_pseudo_id IS NULL) AS cookieless,
+        count(*) FILTER (WHERE user_pseudo_id IS NOT NULL AND {SESSION_ID_SQL} IS NULL) AS no_session_id
+    FROM ev GROUP BY event_date, event_name
 )
 SELECT strptime(event_date, '%Y%m%d')::DATE AS date, event_name, events,
     coalesce(invalid_events, 0) AS invalid_events, coalesce(missing_required, 0) AS missing_required,
     coalesce(wrong_type, 0) AS wrong_type, coalesce(out_of_range, 0) AS out_of_range,
     coalesce(pii_suspect, 0) AS pii_suspect,
-    event_name IN (SELECT event_name FROM spec_events) AS in_spec
-FROM volume LEFT JOIN invalid USING (event_date, event_name)
+    event_name IN (SELECT event_name FROM spec_events) AS in_spec,
+    coalesce(duplicate_transactions, 0) AS duplicate_transactions, no_session_id, cookieless
+FROM volume LEFT JOIN invalid USING (event_date, event_name) LEFT JOIN duplicates USING (event_date, event_name)
 """
 
 
@@ -145,8 +213,30 @@ def compute_quality(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, start_d
     con.register("spec_params", tables.params)
     con.register("spec_events", tables.events)
     try:
-        params = {"start_date": start_date, "end_date": end_date}
-        return con.sql(QUALITY_SQL, params=params).to_arrow_table()
+        params = {"start_date": start_date, "end_date": end_date, "not_set": NOT_SET}
+        return with_name_check(con.sql(QUALITY_SQL, params=params).to_arrow_table())
     finally:
         con.unregister("spec_params")
         con.unregister("spec_events")
+
+
+def with_name_check(table: pa.Table) -> pa.Table:
+    """The quality rows with `bad_event_name`: all of the row's events when GA4's naming rule rejects its name
+    (checked once per distinct name, in Python, by the rule `kpi validate` uses)."""
+    names = table.column("event_name").to_pylist()
+    bad = {n for n in set(names) if name_problem(n or "")}
+    counts = table.column("events").to_pylist()
+    column = pa.array([c if n in bad else 0 for n, c in zip(names, counts, strict=True)], pa.int64())
+    return table.append_column("bad_event_name", column)
+
+
+def stale_quality_days(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Days whose quality rows were computed before the checks of `NEW_CHECK_COLUMNS` existed (NULL there):
+    the next refresh checks them again, so no day shows 0 for a check it never ran."""
+    rows = con.execute("SELECT DISTINCT strftime(date, '%Y%m%d') FROM event_quality "
+                       "WHERE duplicate_transactions IS NULL OR bad_event_name IS NULL").fetchall()
+    return {d for (d,) in rows}
+
+
+def check(column: str) -> Check:
+    return next(c for c in CHECKS if c.column == column)

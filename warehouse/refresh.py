@@ -21,12 +21,14 @@ import pyarrow as pa
 from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
 
+from .attribution_methods import refresh_attribution
+from .attribution_summary import AttributionSummary
 from .day_tables import provisional_days
 from .event_stamps import refresh_event_stamps
 from .kpi_values import stage_values
 from .pending import kill_point
 from .period_values import compute_period_values, write_period_values
-from .quality import compute_quality, spec_tables
+from .quality import compute_quality, spec_tables, stale_quality_days
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
 from .refresh_isolation import KpiFailure, compute_isolated, unique_failures, without_kpis
 
@@ -45,6 +47,8 @@ class RefreshSummary:
     phases: dict[str, float] = field(default_factory=dict)  # seconds on the KPIs, data quality, writes (and CPU)
     failed: list[KpiFailure] = field(default_factory=list)  # KPIs whose statement failed: they kept their values
     provisional: list[str] = field(default_factory=list)  # days from intraday data only (warehouse/day_tables.py)
+    # sessions per attribution method over the days checked, and the days without any source (issue 10 §1)
+    attribution: AttributionSummary = field(default_factory=AttributionSummary)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -102,22 +106,24 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     # distinct counts over periods, exact; not for a KPI whose statement failed (nor what derives from it)
     periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full)
     computed, computed_cpu = time.perf_counter(), time.process_time()
-    quality_days = _quality_days(con, catalog, loaded, full)
+    quality_days = sorted(set(_quality_days(con, catalog, loaded, full)) | (stale_quality_days(con) & set(loaded)))
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
     rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog), failed_ids, periods)
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
+    attributed = time.perf_counter()
+    attribution = refresh_attribution(con, quality_days)  # likewise (and any loaded day not counted yet)
     seconds = time.perf_counter() - clock
     phases = {"kpis": computed - clock, "quality": checked - computed, "write": clock + seconds - checked,
               # CPU seconds of all threads: steadier than wall time on a busy machine
               "kpis_cpu": computed_cpu - cpu, "quality_cpu": checked_cpu - computed_cpu,
-              "write_cpu": time.process_time() - checked_cpu}
+              "write_cpu": time.process_time() - checked_cpu, "attribution": clock + seconds - attributed}
     con.execute("INSERT INTO refresh_log VALUES ($at, $k, $d, $r, $s, $h)",
                 {"at": now, "k": len(plan.kpis), "d": len(loaded), "r": rows, "s": seconds, "h": spec_hash(catalog)})
     return RefreshSummary(len(plan.kpis) - len(failed_ids), len({d for _k, d in recomputed}), rows, round(seconds, 2),
                           {k: len(v) for k, v in todo.items() if k not in failed_ids},
                           {k: round(v, 3) for k, v in phases.items()}, unique_failures(failures),
-                          provisional_days(con))
+                          provisional_days(con), attribution)
 
 
 def without_failed(plan: QueryPlan, failed: set[str]) -> QueryPlan:

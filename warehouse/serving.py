@@ -20,6 +20,7 @@ from generator.plain_words import describe_kpi
 from generator.plan import QueryPlan
 from generator.sql.buckets import counts_distinct_units
 
+from .attribution_methods import publish_attribution
 from .day_tables import provisional_days
 from .event_stamps import publish_event_stamps
 from .history import with_history
@@ -30,7 +31,8 @@ from .value_findings import publish_value_findings
 
 SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
                   "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info",
-                  "breakdown_allowed_values", "kpi_period_values", "kpi_value_findings")
+                  "breakdown_allowed_values", "kpi_period_values", "kpi_value_findings",
+                  "attribution_methods", "kpi_attribution")
 
 
 def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
@@ -176,6 +178,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
             """)
             publish_event_stamps(store, catalog)  # spec versions and consent (event_stamps.py)
             publish_value_findings(store, catalog, findings)  # why a KPI is empty (value_findings.py)
+            publish_attribution(store, plan)  # sessions per attribution method and day (attribution_methods.py)
             info = store.execute("""
                 SELECT min(event_date), max(event_date) FROM loaded_days
             """).fetchall()[0]

@@ -12,6 +12,7 @@ from dashboards import data
 from dashboards.breakdowns import breakdown_bars
 from dashboards.comparisons import other_periods
 from dashboards.components import context
+from dashboards.components.attribution_note import render_attribution_note
 from dashboards.components.breakdown_views import breakdown_trend, drill_select, numbers_table
 from dashboards.components.charts import breakdown_chart, trend_chart
 from dashboards.components.controls import segment_of, take_unknown_kpi
@@ -238,6 +239,7 @@ if declared:
             drill_select(dimension, bars.frame, segment)
     breakdown_trend(rows, declared, labels, span, kpi, grain)
 
+render_attribution_note(ctx.path, kpi_id, period.start, period.end, warehouse.tables)
 numbers_table(series, kpi, comparison)
 
 # Definition, targets and the events behind the number.

@@ -29,6 +29,8 @@ st.dataframe(
         "event_name": "Event", "events": "Events", "invalid_events": "Invalid", "missing_required": "Missing "
         "required param", "wrong_type": "Wrong type", "out_of_range": "Value not allowed",
         "pii_suspect": "Looks like personal data", "in_spec": "In spec",
+        "duplicate_transactions": "Duplicate transaction id", "no_session_id": "No ga_session_id",
+        "cookieless": "Cookieless (no consent)", "bad_event_name": "Name GA4 rejects",
     }),
     hide_index=True,
     column_config={"Events": st.column_config.NumberColumn(format="localized")},

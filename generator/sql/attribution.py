@@ -182,3 +182,19 @@ def session_attribution(direct: dict[str, str]) -> dict[str, exp.Expr]:
         "campaign": attribute("campaign", None),
         "ga4_channel": _dot(last_click, "channel"),
     }
+
+
+METHODS = ("ga4_channel_group", "last_click", "derived_from_utm", "none")
+"""How a session got its channel, best first (`attribution_method`), as `kpi status` and the dashboard name it."""
+
+
+def attribution_method() -> exp.Expr:
+    """Which of `session_attribution`'s branches gave a session row (with `last_click` and `carried`) its channel:
+    GA4's own channel group (`cross_channel_campaign`), GA4's last click with our channel rules, a click we
+    derived from `collected_traffic_source` / the URL (the session's own or a carried one), or nothing (direct)."""
+    last_click, carried = exp.column("last_click"), exp.column("carried")
+    ga4_channel, last, derived, none = (_lit(m) for m in METHODS)
+    return exp.Case(ifs=[exp.If(this=_dot(last_click, "channel").is_(exp.null()).not_(), true=ga4_channel),
+                         exp.If(this=last_click.copy().is_(exp.null()).not_(), true=last),
+                         exp.If(this=carried.copy().is_(exp.null()).not_(), true=derived)],
+                    default=none)

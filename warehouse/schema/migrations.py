@@ -12,6 +12,7 @@ from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
 from .kpi_tables import KPI_TABLES_DDL, PERIOD_VALUES_DDL
+from .quality_tables import QUALITY_TABLES_DDL
 
 Migration = tuple[int, Sequence[str]]
 
@@ -77,6 +78,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",)),
     (7, (PERIOD_VALUES_DDL,)),  # exact values over periods of the KPIs counting distinct users or sessions
     (8, (LOADED_DAY_TABLES_DDL,)),  # daily or intraday (provisional) table of each loaded day (day_tables.py)
+    (9, QUALITY_TABLES_DDL),  # GA4's own checks per event and day; attribution method per day (issue 10 §9, §1)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,141 @@
+"""Which attribution method gave each day's sessions their channel (issue 10 §1), on an export whose days are of
+different eras (export_shape.ERAS): counted per day by `kpi refresh`, shown by `kpi refresh`, `kpi status` and
+the dashboard's KPI page, with a loud warning for a day without any session-level source.
+
+The expected counts are worked out here in plain Python over the same rows, following GA4's rules (ga4.md §11):
+GA4's own channel group where `cross_channel_campaign` has one, else GA4's last click, else a click of the
+session or the user's previous one within 30 days from the UTM / gclid, else none."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from ga4_rows import event, last_click, load_and_refresh
+from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner
+
+from dashboards.data import SERVING_ENV
+from kpibridge.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+UTM = "https://shop.example/?utm_source=newsletter&utm_medium=email"
+GCLID = "https://shop.example/?gclid=abc"
+# (day, era): the eras in the order GA4 added the columns; day 2 is legacy with no UTM at all
+DAYS = [("20240601", "legacy"), ("20240602", "legacy"), ("20240603", "collected"), ("20240604", "last_click"),
+        ("20240605", "cross_channel")]
+LOOKBACK_SECONDS = 30 * 86_400
+
+
+def crafted() -> list[dict]:
+    (d1, e1), (d2, e2), (d3, e3), (d4, e4), (d5, e5) = DAYS
+    return [
+        # day 1, legacy: UTM in the URL (derived), gclid in the URL (derived), nothing (none)
+        event(d1, 100, "page_view", "u1", 1, url=UTM, era=e1), event(d1, 160, "page_view", "u1", 1, era=e1),
+        event(d1, 200, "page_view", "u2", 1, url=GCLID, era=e1),
+        event(d1, 300, "page_view", "u3", 1, era=e1),
+        # day 2, legacy, no source anywhere: the loud warning
+        event(d2, 100, "page_view", "u4", 1, era=e2), event(d2, 200, "page_view", "u5", 1, era=e2),
+        # day 3, collected: u1 comes back direct (carries its day-1 click), u6 collected only, u7 nothing
+        event(d3, 100, "page_view", "u1", 2, era=e3),
+        event(d3, 200, "page_view", "u6", 1, collected=("facebook", "paid_social"), era=e3),
+        event(d3, 300, "page_view", "u7", 1, era=e3),
+        # day 4, last click (no cross_channel_campaign yet, even where the row has one)
+        event(d4, 100, "page_view", "u8", 1, click=last_click("google", "cpc", "Paid Search"), era=e4),
+        event(d4, 200, "page_view", "u9", 1, click=last_click("(direct)", "(none)", None), era=e4),
+        event(d4, 300, "page_view", "u10", 1, era=e4),
+        # day 5, cross channel: GA4's group; a last click without a group; a UTM only
+        event(d5, 100, "page_view", "u11", 1, click=last_click("google", "cpc", "Paid Search"), era=e5),
+        event(d5, 160, "page_view", "u11", 1, click=last_click("google", "cpc", "Paid Search"), era=e5),
+        event(d5, 200, "page_view", "u12", 1, click=last_click("bing", "cpc", None), era=e5),
+        event(d5, 300, "page_view", "u13", 1, url=UTM, era=e5),
+    ]
+
+
+def expected(rows: list[dict]) -> dict[str, Counter]:
+    """Per day (YYYY-MM-DD): sessions per method, by GA4's rules, by hand."""
+    sessions: dict[tuple[str, int], list[dict]] = {}
+    for r in rows:
+        sid = next(p["value"]["int_value"] for p in r["event_params"] if p["key"] == "ga_session_id")
+        sessions.setdefault((r["user_pseudo_id"], sid), []).append(r)
+
+    def click(events: list[dict]) -> bool:
+        for r in events:
+            url = next(p["value"]["string_value"] for p in r["event_params"] if p["key"] == "page_location")
+            cts = r["collected_traffic_source"] or {}
+            if cts.get("manual_source") or cts.get("manual_medium") or re.search(r"[?&](utm_\w+|gclid)=", url):
+                return True
+        return False
+
+    clicks = {key: (min(r["event_timestamp"] for r in evs) // 1_000_000, click(evs)) for key, evs in sessions.items()}
+    out: dict[str, Counter] = {}
+    for (user, sid), evs in sessions.items():
+        lcs = [r["session_traffic_source_last_click"] for r in evs if r["session_traffic_source_last_click"]]
+        started = clicks[(user, sid)][0]
+        carried = any(u == user and has and started - LOOKBACK_SECONDS <= at <= started
+                      for (u, _), (at, has) in clicks.items())
+        if any(lc["cross_channel_campaign"] and lc["cross_channel_campaign"]["default_channel_group"] for lc in lcs):
+            method = "ga4_channel_group"
+        elif lcs:
+            method = "last_click"
+        elif carried:
+            method = "derived_from_utm"
+        else:
+            method = "none"
+        day = evs[0]["event_date"]
+        out.setdefault(f"{day[:4]}-{day[4:6]}-{day[6:]}", Counter())[method] += 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory) -> tuple[Path, str]:
+    return load_and_refresh(crafted(), tmp_path_factory.mktemp("eras"), REPO / "kpis")
+
+
+def test_each_day_counts_its_sessions_by_the_method_of_its_era(refreshed: tuple[Path, str]) -> None:
+    db, _ = refreshed
+    want = expected(crafted())
+    assert want["2024-06-02"] == Counter(none=2) and want["2024-06-03"]["derived_from_utm"] == 2
+    result = CliRunner().invoke(app, ["status", "--db", str(db), "--attribution", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    got = {r["date"]: Counter({m: r[m] for m in ("ga4_channel_group", "last_click", "derived_from_utm", "none")
+                               if r[m]}) for r in json.loads(result.stdout)}
+    assert got == want
+    assert all(r["sessions"] == sum(want[r["date"]].values()) for r in json.loads(result.stdout))
+
+
+def test_refresh_and_status_say_it_and_warn_loudly_about_a_day_without_source(refreshed: tuple[Path, str]) -> None:
+    db, output = refreshed
+    total = sum(sum(c.values()) for c in expected(crafted()).values())
+    assert f"Channel attribution of {total} sessions over 5 days:" in output
+    warning = "No session on 2024-06-02 has any session-level source"
+    assert warning in " ".join(output.split())
+    assert "tag campaign links with utm_source and utm_medium" in " ".join(output.split())
+    status = CliRunner().invoke(app, ["status", "--db", str(db)], env={"COLUMNS": "200"})
+    assert "How sessions got their channel" in status.stdout
+    assert warning in " ".join(status.stderr.split())
+
+
+def test_kpi_page_shows_the_method_for_a_kpi_by_channel(refreshed: tuple[Path, str], monkeypatch) -> None:
+    db, _ = refreshed
+    want = Counter()
+    for counts in expected(crafted()).values():
+        want.update(counts)
+    total = sum(want.values())
+    monkeypatch.setenv(SERVING_ENV, str(db.with_name("warehouse.serving.duckdb")))
+    at = AppTest.from_file(str(REPO / "dashboards" / "streamlit_app.py"), default_timeout=30)
+    at.query_params["kpi"] = "sessions"  # broken down by channel
+    at.query_params["period"] = "custom"
+    at.query_params["from"] = "2024-06-01"
+    at.query_params["to"] = "2024-06-05"
+    at.run()
+    at.switch_page("app_pages/kpi.py").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")
+    shares = f"GA4's channel group {want['ga4_channel_group'] / total:.0%}"
+    assert f"Channel attribution in this period: {shares}" in captions, captions
+    assert f"no source (Direct) {want['none'] / total:.0%} of {total} sessions" in captions
+    assert any("No session on 2024-06-02" in w.value.replace("\\", "") for w in at.warning)

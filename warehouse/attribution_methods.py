@@ -1,0 +1,86 @@
+"""Which attribution method gave each day's sessions their channel (issue 10 §1), and the loud warning.
+
+Each refresh counts, for the days it checks (and every loaded day the store has no count for yet), the sessions
+per day by method (`generator.sql.attribution_methods`: the SQL a KPI by channel runs, up to the session's
+click) into the store's `attribution_methods` (date, method, sessions), copied to the serving copy. `kpi
+refresh`'s summary, `kpi status` and the dashboard's KPI page (for KPIs by channel, source, medium or campaign)
+read it. A day whose sessions all have no source (`none`) gets a one-sentence warning with the fix: every
+session on it counts as Direct.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+import duckdb
+import pyarrow as pa
+
+from generator.plan import KpiQuery, QueryPlan
+from generator.sql.attribution import TRAFFIC_COLUMNS
+from generator.sql.attribution_methods import render_methods_sql
+
+from .attribution_summary import AttributionSummary, summarize
+from .refresh_days import contiguous_ranges
+
+
+@cache
+def _sql() -> str:
+    return render_methods_sql("duckdb")
+
+
+def refresh_attribution(store: duckdb.DuckDBPyConnection, days: list[str]) -> AttributionSummary:
+    """Count the YYYYMMDD `days` (and loaded days not counted yet) into `attribution_methods` in one transaction;
+    return the summary of those days."""
+    missing = store.execute("SELECT event_date FROM loaded_days WHERE strptime(event_date, '%Y%m%d')::DATE NOT IN "
+                            "(SELECT date FROM attribution_methods)").fetchall()
+    todo = sorted(set(days) | {d for (d,) in missing})
+    if not todo:
+        return AttributionSummary()
+    found = [store.sql(_sql(), params={"start_date": s, "end_date": e}).to_arrow_table()
+             for s, e in contiguous_ranges(todo)]
+    rows = pa.concat_tables(found) if found else None
+    dates = pa.table({"date": pa.array([dt.datetime.strptime(d, "%Y%m%d").date() for d in todo], pa.date32())})
+    store.register("method_days", dates)
+    try:
+        store.execute("BEGIN TRANSACTION")
+        try:
+            store.execute("DELETE FROM attribution_methods WHERE date IN (SELECT date FROM method_days)")
+            if rows is not None and rows.num_rows:
+                store.register("method_rows", rows)
+                store.execute("INSERT INTO attribution_methods BY NAME SELECT date, method, sessions FROM method_rows")
+                store.unregister("method_rows")
+            store.execute("COMMIT")
+        except BaseException:
+            store.execute("ROLLBACK")
+            raise
+    finally:
+        store.unregister("method_days")
+    return summarize((r["date"], r["method"], r["sessions"]) for r in rows.to_pylist()) if rows else AttributionSummary()
+
+
+def publish_attribution(store: duckdb.DuckDBPyConnection, plan: QueryPlan) -> None:
+    """Create `serving.attribution_methods` and `serving.kpi_attribution` (the KPIs whose numbers depend on a
+    session's source, `kpis_using_attribution`); the serving file is attached as `serving`."""
+    store.execute("CREATE TABLE serving.attribution_methods AS SELECT * FROM attribution_methods ORDER BY date, method")
+    store.register("src_kpi_attribution", pa.table({"kpi_id": pa.array(sorted(kpis_using_attribution(plan)),
+                                                                           pa.string())}))
+    try:
+        store.execute("CREATE TABLE serving.kpi_attribution AS SELECT * FROM src_kpi_attribution")
+    finally:
+        store.unregister("src_kpi_attribution")
+
+
+def kpis_using_attribution(plan: QueryPlan) -> set[str]:
+    """The KPIs whose numbers depend on a session's source: a breakdown or a filter on channel, source, medium
+    or campaign (their components' included, for derived KPIs)."""
+    out: set[str] = set()
+    for kid, q in plan.kpis.items():
+        names = {b.name for b in q.breakdowns} | _filter_dimensions(q)
+        if names & TRAFFIC_COLUMNS or any(c in out for c in q.components):
+            out.add(kid)
+    return out
+
+
+def _filter_dimensions(q: KpiQuery) -> set[str]:
+    return {f.name for m in q.measures() for f in m.filters if f.subject == "dimension"}
