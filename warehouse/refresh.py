@@ -227,3 +227,9 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
         except duckdb.Error:
             pass
         raise
+
+
+# The seam for other engines (warehouse/bigquery): they compute the same batches elsewhere, then stage and
+# write their rows exactly as this refresh does.
+with_hashes = _with_hashes
+write_values = _write

@@ -75,6 +75,9 @@ MIGRATIONS: tuple[Migration, ...] = (
               saved_at TIMESTAMP NOT NULL
             )""",)),
     (7, (PERIOD_VALUES_DDL,)),  # exact values over periods of the KPIs counting distinct users or sessions
+    # which engine computed each value: `duckdb` (this warehouse) or `bigquery` (`kpi refresh --engine bigquery`)
+    (8, ("ALTER TABLE kpi_values ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'",
+         "ALTER TABLE kpi_period_values ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'")),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

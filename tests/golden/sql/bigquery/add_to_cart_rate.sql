@@ -16,7 +16,7 @@ WITH raw_events AS (
     event_timestamp,
     event_name,
     user_pseudo_id,
-    device.category AS dim_device_category,
+    events.device.category AS dim_device_category,
     (
       SELECT
         param.value
@@ -25,7 +25,7 @@ WITH raw_events AS (
         param.key = 'ga_session_id'
       LIMIT 1
     ) AS param_ga_session_id
-  FROM `your-project.analytics_123456789.events_*`
+  FROM `your-project.analytics_123456789.events_*` AS events /* the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, in a form local BigQuery emulators accept too */
   WHERE
     _TABLE_SUFFIX BETWEEN @start_date AND @end_date
 ), scanned_events AS (
@@ -35,10 +35,10 @@ WITH raw_events AS (
     event_timestamp,
     event_name,
     user_pseudo_id,
-    user_pseudo_id || '.' || CAST(COALESCE(
+    CAST(CAST(user_pseudo_id || '.' AS STRING) || CAST(COALESCE(
       param_ga_session_id.int_value,
       SAFE_CAST(param_ga_session_id.string_value AS INT64)
-    ) AS STRING) AS session_key,
+    ) AS STRING) AS STRING) /* CAST(… AS STRING) around ||: a no-op in BigQuery, kept for local emulators */ AS session_key,
     dim_device_category,
     param_ga_session_id
   FROM raw_events

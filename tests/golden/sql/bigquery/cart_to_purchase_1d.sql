@@ -17,8 +17,8 @@ WITH raw_events AS (
     event_timestamp,
     event_name,
     user_pseudo_id,
-    device.category AS dim_device_category,
-    ecommerce.transaction_id AS transaction_id,
+    events.device.category AS dim_device_category,
+    events.ecommerce.transaction_id AS transaction_id,
     (
       SELECT
         param.value
@@ -27,9 +27,9 @@ WITH raw_events AS (
         param.key = 'ga_session_id'
       LIMIT 1
     ) AS param_ga_session_id
-  FROM `your-project.analytics_123456789.events_*`
+  FROM `your-project.analytics_123456789.events_*` AS events /* the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, in a form local BigQuery emulators accept too */
   WHERE
-    _TABLE_SUFFIX BETWEEN @start_date AND FORMAT_DATE('%Y%m%d', DATE_ADD(PARSE_DATE('%Y%m%d', @end_date), INTERVAL 2 DAY))
+    _TABLE_SUFFIX BETWEEN @start_date AND REPLACE(CAST(DATE_ADD(PARSE_DATE('%Y%m%d', @end_date), INTERVAL 2 DAY) AS STRING), '-', '') /* REPLACE(CAST(date AS STRING), '-', '') is FORMAT_DATE('%Y%m%d', date), in a form local emulators run */
 ), scanned_events AS (
   SELECT
     event_date,
@@ -37,10 +37,10 @@ WITH raw_events AS (
     event_timestamp,
     event_name,
     user_pseudo_id,
-    user_pseudo_id || '.' || CAST(COALESCE(
+    CAST(CAST(user_pseudo_id || '.' AS STRING) || CAST(COALESCE(
       param_ga_session_id.int_value,
       SAFE_CAST(param_ga_session_id.string_value AS INT64)
-    ) AS STRING) AS session_key,
+    ) AS STRING) AS STRING) /* CAST(… AS STRING) around ||: a no-op in BigQuery, kept for local emulators */ AS session_key,
     dim_device_category,
     param_ga_session_id,
     NULLIF(NULLIF(transaction_id, ''), '(not set)') AS transaction_id

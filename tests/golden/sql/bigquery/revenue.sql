@@ -19,97 +19,97 @@ WITH raw_events AS (
     collected_traffic_source AS collected_traffic_source,
     CASE
       WHEN NOT (
-        session_traffic_source_last_click.cross_channel_campaign.source
+        events.session_traffic_source_last_click.cross_channel_campaign.source
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+        events.session_traffic_source_last_click.cross_channel_campaign.default_channel_group
       ) IS NULL
-      THEN session_traffic_source_last_click.cross_channel_campaign.source
+      THEN events.session_traffic_source_last_click.cross_channel_campaign.source
       WHEN NOT (
-        session_traffic_source_last_click.manual_campaign.source
+        events.session_traffic_source_last_click.manual_campaign.source
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.manual_campaign.medium
+        events.session_traffic_source_last_click.manual_campaign.medium
       ) IS NULL
-      THEN session_traffic_source_last_click.manual_campaign.source
+      THEN events.session_traffic_source_last_click.manual_campaign.source
       WHEN NOT (
-        session_traffic_source_last_click.google_ads_campaign.campaign_id
+        events.session_traffic_source_last_click.google_ads_campaign.campaign_id
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.google_ads_campaign.campaign_name
+        events.session_traffic_source_last_click.google_ads_campaign.campaign_name
       ) IS NULL
       THEN 'google'
     END AS lc_source,
     CASE
       WHEN NOT (
-        session_traffic_source_last_click.cross_channel_campaign.source
+        events.session_traffic_source_last_click.cross_channel_campaign.source
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+        events.session_traffic_source_last_click.cross_channel_campaign.default_channel_group
       ) IS NULL
-      THEN session_traffic_source_last_click.cross_channel_campaign.medium
+      THEN events.session_traffic_source_last_click.cross_channel_campaign.medium
       WHEN NOT (
-        session_traffic_source_last_click.manual_campaign.source
+        events.session_traffic_source_last_click.manual_campaign.source
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.manual_campaign.medium
+        events.session_traffic_source_last_click.manual_campaign.medium
       ) IS NULL
-      THEN session_traffic_source_last_click.manual_campaign.medium
+      THEN events.session_traffic_source_last_click.manual_campaign.medium
       WHEN NOT (
-        session_traffic_source_last_click.google_ads_campaign.campaign_id
+        events.session_traffic_source_last_click.google_ads_campaign.campaign_id
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.google_ads_campaign.campaign_name
+        events.session_traffic_source_last_click.google_ads_campaign.campaign_name
       ) IS NULL
       THEN 'cpc'
     END AS lc_medium,
     CASE
       WHEN NOT (
-        session_traffic_source_last_click.cross_channel_campaign.source
+        events.session_traffic_source_last_click.cross_channel_campaign.source
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+        events.session_traffic_source_last_click.cross_channel_campaign.default_channel_group
       ) IS NULL
-      THEN session_traffic_source_last_click.cross_channel_campaign.campaign_name
+      THEN events.session_traffic_source_last_click.cross_channel_campaign.campaign_name
       WHEN NOT (
-        session_traffic_source_last_click.manual_campaign.source
+        events.session_traffic_source_last_click.manual_campaign.source
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.manual_campaign.medium
+        events.session_traffic_source_last_click.manual_campaign.medium
       ) IS NULL
-      THEN session_traffic_source_last_click.manual_campaign.campaign_name
+      THEN events.session_traffic_source_last_click.manual_campaign.campaign_name
       WHEN NOT (
-        session_traffic_source_last_click.google_ads_campaign.campaign_id
+        events.session_traffic_source_last_click.google_ads_campaign.campaign_id
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.google_ads_campaign.campaign_name
+        events.session_traffic_source_last_click.google_ads_campaign.campaign_name
       ) IS NULL
-      THEN session_traffic_source_last_click.google_ads_campaign.campaign_name
+      THEN events.session_traffic_source_last_click.google_ads_campaign.campaign_name
     END AS lc_campaign,
     CASE
       WHEN NOT (
-        session_traffic_source_last_click.cross_channel_campaign.source
+        events.session_traffic_source_last_click.cross_channel_campaign.source
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+        events.session_traffic_source_last_click.cross_channel_campaign.default_channel_group
       ) IS NULL
-      THEN session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+      THEN events.session_traffic_source_last_click.cross_channel_campaign.default_channel_group
       WHEN NOT (
-        session_traffic_source_last_click.manual_campaign.source
+        events.session_traffic_source_last_click.manual_campaign.source
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.manual_campaign.medium
+        events.session_traffic_source_last_click.manual_campaign.medium
       ) IS NULL
       THEN NULL
       WHEN NOT (
-        session_traffic_source_last_click.google_ads_campaign.campaign_id
+        events.session_traffic_source_last_click.google_ads_campaign.campaign_id
       ) IS NULL
       OR NOT (
-        session_traffic_source_last_click.google_ads_campaign.campaign_name
+        events.session_traffic_source_last_click.google_ads_campaign.campaign_name
       ) IS NULL
       THEN NULL
     END AS lc_channel,
-    ecommerce.transaction_id AS transaction_id,
+    events.ecommerce.transaction_id AS transaction_id,
     (
       SELECT
         param.value
@@ -142,7 +142,7 @@ WITH raw_events AS (
         param.key = 'page_location'
       LIMIT 1
     ) AS param_page_location
-  FROM `your-project.analytics_123456789.events_*`
+  FROM `your-project.analytics_123456789.events_*` AS events /* the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, in a form local BigQuery emulators accept too */
   WHERE
     _TABLE_SUFFIX BETWEEN @start_date AND @end_date
 ), scanned_events AS (
@@ -152,10 +152,10 @@ WITH raw_events AS (
     event_timestamp,
     event_name,
     user_pseudo_id,
-    user_pseudo_id || '.' || CAST(COALESCE(
+    CAST(CAST(user_pseudo_id || '.' AS STRING) || CAST(COALESCE(
       param_ga_session_id.int_value,
       SAFE_CAST(param_ga_session_id.string_value AS INT64)
-    ) AS STRING) AS session_key,
+    ) AS STRING) AS STRING) /* CAST(… AS STRING) around ||: a no-op in BigQuery, kept for local emulators */ AS session_key,
     param_ga_session_id,
     param_payment_type,
     param_value,
@@ -287,12 +287,16 @@ WITH raw_events AS (
         param.key = 'page_location'
       LIMIT 1
     ) AS page_location
-  FROM `your-project.analytics_123456789.events_*`
+  FROM `your-project.analytics_123456789.events_*` AS events /* the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, in a form local BigQuery emulators accept too */
   WHERE
-    _TABLE_SUFFIX BETWEEN FORMAT_DATE('%Y%m%d', DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 30 DAY)) AND FORMAT_DATE('%Y%m%d', DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 1 DAY))
+    _TABLE_SUFFIX BETWEEN REPLACE(
+      CAST(DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 30 DAY) AS STRING),
+      '-',
+      ''
+    ) /* REPLACE(CAST(date AS STRING), '-', '') is FORMAT_DATE('%Y%m%d', date), in a form local emulators run */ AND REPLACE(CAST(DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 1 DAY) AS STRING), '-', '') /* REPLACE(CAST(date AS STRING), '-', '') is FORMAT_DATE('%Y%m%d', date), in a form local emulators run */
 ), prior_clicks AS (
   SELECT
-    user_pseudo_id || '.' || CAST(COALESCE(session_id.int_value, SAFE_CAST(session_id.string_value AS INT64)) AS STRING) AS session_key,
+    CAST(CAST(user_pseudo_id || '.' AS STRING) || CAST(COALESCE(session_id.int_value, SAFE_CAST(session_id.string_value AS INT64)) AS STRING) AS STRING) AS session_key,
     user_pseudo_id,
     event_timestamp,
     COALESCE(

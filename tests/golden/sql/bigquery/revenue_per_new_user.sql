@@ -15,7 +15,7 @@ WITH revenue__raw_events AS (
     event_timestamp,
     event_name,
     user_pseudo_id,
-    ecommerce.transaction_id AS transaction_id,
+    events.ecommerce.transaction_id AS transaction_id,
     (
       SELECT
         param.value
@@ -32,7 +32,7 @@ WITH revenue__raw_events AS (
         param.key = 'value'
       LIMIT 1
     ) AS param_value
-  FROM `your-project.analytics_123456789.events_*`
+  FROM `your-project.analytics_123456789.events_*` AS events /* the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, in a form local BigQuery emulators accept too */
   WHERE
     _TABLE_SUFFIX BETWEEN @start_date AND @end_date
 ), revenue__scanned_events AS (
@@ -42,10 +42,10 @@ WITH revenue__raw_events AS (
     event_timestamp,
     event_name,
     user_pseudo_id,
-    user_pseudo_id || '.' || CAST(COALESCE(
+    CAST(CAST(user_pseudo_id || '.' AS STRING) || CAST(COALESCE(
       param_ga_session_id.int_value,
       SAFE_CAST(param_ga_session_id.string_value AS INT64)
-    ) AS STRING) AS session_key,
+    ) AS STRING) AS STRING) /* CAST(… AS STRING) around ||: a no-op in BigQuery, kept for local emulators */ AS session_key,
     param_ga_session_id,
     param_value,
     NULLIF(NULLIF(transaction_id, ''), '(not set)') AS transaction_id
@@ -110,7 +110,7 @@ WITH revenue__raw_events AS (
         param.key = 'ga_session_id'
       LIMIT 1
     ) AS param_ga_session_id
-  FROM `your-project.analytics_123456789.events_*`
+  FROM `your-project.analytics_123456789.events_*` AS events /* the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, in a form local BigQuery emulators accept too */
   WHERE
     _TABLE_SUFFIX BETWEEN @start_date AND @end_date
 ), new_users__scanned_events AS (
@@ -120,10 +120,10 @@ WITH revenue__raw_events AS (
     event_timestamp,
     event_name,
     user_pseudo_id,
-    user_pseudo_id || '.' || CAST(COALESCE(
+    CAST(CAST(user_pseudo_id || '.' AS STRING) || CAST(COALESCE(
       param_ga_session_id.int_value,
       SAFE_CAST(param_ga_session_id.string_value AS INT64)
-    ) AS STRING) AS session_key,
+    ) AS STRING) AS STRING) AS session_key,
     param_ga_session_id
   FROM new_users__raw_events
 ), new_users__measure_rows AS (

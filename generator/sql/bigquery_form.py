@@ -1,0 +1,103 @@
+"""BigQuery statements in a form both BigQuery and a local BigQuery emulator run (`lower` applies it).
+
+`kpi refresh --engine bigquery` is tested, and users' CI may run it, against bqemulator (GoogleSQL translated
+to DuckDB). It rejects three valid GoogleSQL spellings the generated SQL used; each is written here in an
+equivalent form both accept, and the statement says so in a comment beside it:
+
+- `device.category` read from the wildcard table binds to a table named `device` there: the table is
+  aliased `events` and its struct paths qualified (`events.device.category`);
+- a bare `a || b`, and `FORMAT_DATE('%Y%m%d', d)`, send the statement through a rewrite pass that drops the
+  export's RECORD columns (`event_params`) and then fails: `CAST(a || b AS STRING)` (a no-op in BigQuery)
+  and `REPLACE(CAST(d AS STRING), '-', '')` (the same text for every four-digit year) do not.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+EXPORT_ALIAS = "events"
+NOTE = ("the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, "
+        "in a form local BigQuery emulators accept too")
+
+
+CONCAT_NOTE = "CAST(… AS STRING) around ||: a no-op in BigQuery, kept for local emulators"
+DATE_NOTE = "REPLACE(CAST(date AS STRING), '-', '') is FORMAT_DATE('%Y%m%d', date), in a form local emulators run"
+
+
+def emulator_compatible(statement: exp.Expr, table_name: str) -> exp.Expr:
+    """The BigQuery statement in the equivalent form local emulators run too (in place); see the module doc."""
+    qualify_export_reads(statement, table_name)
+    _cast_concatenations(statement)
+    _format_dates_by_cast(statement)
+    return statement
+
+
+def _cast_concatenations(statement: exp.Expr) -> None:
+    """`a || b` → `CAST(a || b AS STRING)`: bqemulator rewrites a bare `||` through a pass that drops RECORD
+    columns (e.g. `event_params`) from the export table and then fails; the cast keeps it off that pass."""
+    noted = False
+    for node in list(statement.find_all(exp.DPipe)):
+        parent = node.parent
+        if isinstance(parent, exp.Cast) and parent.to.this in _STRING_TYPES:
+            continue
+        cast = exp.Cast(to=exp.DataType.build("TEXT"))
+        node.replace(cast)
+        cast.set("this", node)
+        if not noted:
+            cast.add_comments([CONCAT_NOTE])
+            noted = True
+
+
+_STRING_TYPES = (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT)
+
+
+def _format_dates_by_cast(statement: exp.Expr) -> None:
+    """`FORMAT_DATE('%Y%m%d', d)` → `REPLACE(CAST(d AS STRING), '-', '')` (the same text for years 1000-9999):
+    bqemulator rewrites FORMAT_DATE with `%Y` through the same failing pass as `||`."""
+    for node in list(statement.find_all(exp.TimeToStr)):
+        fmt = node.args.get("format")
+        if not (isinstance(fmt, exp.Literal) and fmt.this == "%Y%m%d"):
+            continue
+        text = exp.Cast(this=node.this.copy(), to=exp.DataType.build("TEXT"))
+        replaced = exp.func("REPLACE", text, exp.Literal.string("-"), exp.Literal.string(""), dialect="bigquery")
+        replaced.add_comments([DATE_NOTE])
+        node.replace(replaced)
+
+
+def qualify_export_reads(statement: exp.Expr, table_name: str) -> exp.Expr:
+    """Alias each read of the wildcard table `table_name` and qualify the columns its SELECT reads (in place)."""
+    for select in list(statement.find_all(exp.Select)):
+        source = select.args.get("from_")
+        table = source.this if source is not None else None
+        if not isinstance(table, exp.Table) or table.alias or _dotted(table) != table_name:
+            continue
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(EXPORT_ALIAS)))
+        table.add_comments([NOTE])
+        local = _local_names(select, table)
+        for column in list(select.find_all(exp.Column)):  # also those of its UNNEST(event_params) subqueries
+            _qualify(column, local)
+    return statement
+
+
+def _dotted(table: exp.Table) -> str:
+    return ".".join(part.name for part in table.parts)
+
+
+def _local_names(select: exp.Select, export: exp.Table) -> set[str]:
+    """Names a column may be qualified with that are not the export's own columns (e.g. `param` of UNNEST)."""
+    names = {alias.name for alias in select.find_all(exp.TableAlias) if alias.name}
+    # BigQuery's `UNNEST(x) AS param` names a value (sqlglot: an alias column), not a table
+    names |= {c.name for alias in select.find_all(exp.TableAlias) for c in alias.columns}
+    names |= {t.name for t in select.find_all(exp.Table) if t is not export}
+    return names - {EXPORT_ALIAS}
+
+
+def _qualify(column: exp.Column, local: set[str]) -> None:
+    parts = [column.args.get(k) for k in ("catalog", "db", "table") if column.args.get(k)]
+    root = parts[0].name if parts else column.name
+    struct_path = bool(parts) or (isinstance(column.parent, exp.Dot) and column.parent.this is column)
+    if not struct_path or root in local or root == EXPORT_ALIAS or len(parts) == 3:
+        return
+    qualified = [exp.to_identifier(EXPORT_ALIAS), *parts]
+    for key, part in zip(("catalog", "db", "table")[3 - len(qualified):], qualified, strict=True):
+        column.set(key, part)
