@@ -8,11 +8,19 @@ equivalent form both accept, and the statement says so in a comment beside it:
   aliased `events` and its struct paths qualified (`events.device.category`);
 - a bare `a || b`, and `FORMAT_DATE('%Y%m%d', d)`, send the statement through a rewrite pass that drops the
   export's RECORD columns (`event_params`) and then fails: `CAST(a || b AS STRING)` (a no-op in BigQuery)
-  and `REPLACE(CAST(d AS STRING), '-', '')` (the same text for every four-digit year) do not.
+  and `REPLACE(CAST(d AS STRING), '-', '')` (the same text for every four-digit year) do not;
+- `DATE_TRUNC(d, ISOWEEK | MONTH | QUARTER)` (the week, month and quarter buckets, `buckets.py`), and
+  `EXTRACT(DAYOFWEEK …)`, go through the same failing pass (ISOWEEK is not even known to it): the first day
+  is computed by date arithmetic instead (`_TRUNC_FORMS`: the same day for every date).
+
+Not for the emulator: a window's `ORDER BY` without a NULLS order is given BigQuery's own (NULLS FIRST when
+ascending), which BigQuery writes as nothing, so rendering says nothing about a NULLS LAST it cannot write in a
+window. The keys ordered there (a session's start) are never NULL, so both orders are the same.
 """
 
 from __future__ import annotations
 
+import sqlglot
 from sqlglot import exp
 
 EXPORT_ALIAS = "events"
@@ -29,7 +37,40 @@ def emulator_compatible(statement: exp.Expr, table_name: str) -> exp.Expr:
     qualify_export_reads(statement, table_name)
     _cast_concatenations(statement)
     _format_dates_by_cast(statement)
+    _date_truncs_by_arithmetic(statement)
+    _window_nulls_as_bigquery(statement)
     return statement
+
+
+TRUNC_NOTE = "DATE_TRUNC(d, {unit}), in a form local emulators run"
+# DATE '0001-01-01' was a Monday; no DATE_TRUNC and no EXTRACT(DAYOFWEEK): bqemulator rewrites both through the
+# pass that drops the export's RECORD columns
+_TRUNC_FORMS = {
+    "ISOWEEK": "DATE_SUB(d, INTERVAL MOD(DATE_DIFF(d, DATE '0001-01-01', DAY), 7) DAY)",
+    "MONTH": "DATE_SUB(d, INTERVAL EXTRACT(DAY FROM d) - 1 DAY)",
+    "QUARTER": "DATE_SUB(DATE_SUB(d, INTERVAL EXTRACT(DAY FROM d) - 1 DAY), INTERVAL MOD(EXTRACT(MONTH FROM d) - 1, 3) MONTH)",
+}
+_TRUNC_TEMPLATES = {unit: sqlglot.parse_one(sql, read="bigquery") for unit, sql in _TRUNC_FORMS.items()}
+
+
+def _date_truncs_by_arithmetic(statement: exp.Expr) -> None:
+    """`DATE_TRUNC(d, ISOWEEK | MONTH | QUARTER)` (the buckets) → the same first day by date arithmetic."""
+    for node in list(statement.find_all(exp.DateTrunc)):
+        unit = node.text("unit").upper()
+        if unit not in _TRUNC_TEMPLATES:
+            continue
+        day = node.this
+        first = _TRUNC_TEMPLATES[unit].transform(lambda n: day.copy() if n == exp.column("d") else n)
+        first.add_comments([TRUNC_NOTE.format(unit=unit)])
+        node.replace(first)
+
+
+def _window_nulls_as_bigquery(statement: exp.Expr) -> None:
+    for window in statement.find_all(exp.Window):
+        order = window.args.get("order")
+        for key in (order.expressions if order is not None else []):
+            if isinstance(key, exp.Ordered) and key.args.get("nulls_first") is None:
+                key.set("nulls_first", not key.args.get("desc"))
 
 
 def _cast_concatenations(statement: exp.Expr) -> None:

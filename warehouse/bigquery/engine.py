@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from generator.sql.export_shape import NEWEST, ExportShape, shape_of
+
 from .client import Announce, explain, make_client, with_retries
 from .settings import BigQuerySettings
 
@@ -30,6 +32,8 @@ class ExportDays:
 
     modified: dict[str, dt.datetime]  # YYYYMMDD → last change of its daily (else intraday) table, UTC
     intraday_only: list[str]
+    shape: ExportShape = NEWEST  # the attribution columns of `events_*` (the newest table's, as BigQuery reads it)
+    shape_table: str = ""  # the table it was read from
 
 
 class BigQueryEngine:
@@ -52,22 +56,27 @@ class BigQueryEngine:
             raise explain(exc, self.settings) from None
 
     def export_days(self) -> ExportDays:
-        """The daily and intraday tables of the export dataset, with their last modification times."""
+        """The daily and intraday tables of the export dataset, with their last modification times, and the
+        export's shape: BigQuery reads `events_*` with the schema of the most recently created table matching
+        it, so the statements read the attribution columns that table has (a missing one is a typed NULL)."""
         dataset = f"{self.settings.project}.{self.settings.dataset}"
         names = self._call("listing the export's tables", lambda: [t.table_id for t in self.client.list_tables(dataset)])
         daily = {m[1]: name for name in names if (m := _DAILY.fullmatch(name))}
         intraday = {m[1]: name for name in names if (m := _INTRADAY.fullmatch(name))}
         # a day with a daily table is read from it; its intraday table (if still there) is never read
         wanted = {**{d: n for d, n in intraday.items() if d not in daily}, **daily}
+        stale = [n for d, n in intraday.items() if d in daily]
         with ThreadPoolExecutor(max_workers=8) as pool:
-            modified = dict(zip(wanted, pool.map(self._modified, [f"{dataset}.{n}" for n in wanted.values()]),
-                                strict=True))
-        return ExportDays(modified, sorted(d for d in intraday if d not in daily))
+            tables = list(pool.map(self._table, [f"{dataset}.{n}" for n in [*wanted.values(), *stale]]))
+        modified = {d: _changed(t) for d, t in zip(wanted, tables, strict=False)}
+        newest = max(tables, key=lambda t: (t.created or dt.datetime.min.replace(tzinfo=dt.UTC), t.table_id),
+                     default=None)
+        shape = NEWEST if newest is None else shape_of({f.name: {s.name for s in f.fields} for f in newest.schema})
+        return ExportDays(modified, sorted(d for d in intraday if d not in daily), shape,
+                          newest.table_id if newest is not None else "")
 
-    def _modified(self, table_id: str) -> dt.datetime:
-        table = self._call("reading a table's metadata", lambda: self.client.get_table(table_id))
-        changed = table.modified or table.created or dt.datetime.now(dt.UTC)
-        return changed.astimezone(dt.UTC).replace(tzinfo=None)
+    def _table(self, table_id: str) -> bigquery.Table:
+        return self._call("reading a table's metadata", lambda: self.client.get_table(table_id))
 
     def dry_run(self, sql: str, start: str, end: str) -> int:
         """The bytes BigQuery would process for the statement over `start` … `end` (nothing billed)."""
@@ -90,6 +99,11 @@ class BigQueryEngine:
             return job.result(retry=_NO_RETRY, job_retry=None).to_arrow(create_bqstorage_client=False)
 
         return self._call("query", run)
+
+
+def _changed(table: bigquery.Table) -> dt.datetime:
+    changed = table.modified or table.created or dt.datetime.now(dt.UTC)
+    return changed.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _params(start: str, end: str) -> list[bigquery.ScalarQueryParameter]:

@@ -77,6 +77,20 @@ def _emulator_env(url: str) -> Iterator[None]:
         del os.environ["BIGQUERY_EMULATOR_HOST"]
 
 
+def _periods(db: Path) -> dict[tuple[object, ...], tuple[object, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT kpi_id, grain, period_start, period_end, breakdown, breakdown_value, value, "
+                           "numerator, denominator, definition_hash, engine FROM kpi_period_values").fetchall()
+    return {r[:6]: r[6:] for r in rows}
+
+
+def _assert_same_periods(actual: dict, expected: dict) -> None:
+    assert actual.keys() == expected.keys()
+    for key, (value, num, den, hash_, _engine) in expected.items():
+        assert actual[key][:3] == pytest.approx((value, num, den), rel=1e-12, nan_ok=True), key
+        assert actual[key][3:] == (hash_, "bigquery"), key
+
+
 def _assert_same(actual: dict, expected: dict) -> None:
     missing, extra = sorted(expected.keys() - actual.keys()), sorted(actual.keys() - expected.keys())
     assert not missing and not extra, (len(missing), missing[:5], len(extra), extra[:5])
@@ -98,6 +112,10 @@ def test_bigquery_refresh_stores_what_the_duckdb_engine_computes(emulator: str, 
     assert len(expected) > 500
     _assert_same(stored, expected)
     assert {v[4] for v in stored.values()} == {"bigquery"}
+    # exact distinct counts over the dashboard's periods, weeks and months: computed on BigQuery too
+    periods, expected_periods = _periods(db), _periods(duckdb_reference)
+    assert {k[1] for k in expected_periods} == {"period", "week", "month"}
+    _assert_same_periods(periods, expected_periods)
     # the day that also has a stale intraday table was read from its daily table only
     assert any(k[1].strftime("%Y%m%d") == BOTH for k in stored)
 
@@ -118,6 +136,7 @@ def test_bigquery_refresh_stores_what_the_duckdb_engine_computes(emulator: str, 
     assert recomputed["sessions"] == 3  # incremental: only GA4's 3-day late window …
     assert recomputed["cart_to_purchase_1d"] == 4  # … and the day before, whose 1-day window reaches into it
     assert _values(db) == stored
+    _assert_same_periods(_periods(db), expected_periods)  # the incremental refresh counts the same periods
 
 
 def test_dry_run_computes_nothing(emulator: str, project: Path, tmp_path: Path) -> None:
