@@ -59,8 +59,7 @@ def _date_truncs_by_arithmetic(statement: exp.Expr) -> None:
         unit = node.text("unit").upper()
         if unit not in _TRUNC_TEMPLATES:
             continue
-        day = node.this
-        first = _TRUNC_TEMPLATES[unit].transform(lambda n: day.copy() if n == exp.column("d") else n)
+        first = _TRUNC_TEMPLATES[unit].transform(lambda n, day=node.this: day.copy() if n == exp.column("d") else n)
         first.add_comments([TRUNC_NOTE.format(unit=unit)])
         node.replace(first)
 

@@ -17,8 +17,10 @@ from ga4_export_schema import EVENTS
 from sqlglot import exp
 
 from generator.plan import QueryPlan, compile_plan
-from generator.sql import BIGQUERY_TABLE_PLACEHOLDER, render_plan_sql, render_sql
+from generator.sql import BIGQUERY_TABLE_PLACEHOLDER, BUCKETS, Bucket, render_plan_sql, render_sql
+from generator.sql.export_shape import ERAS
 from generator.validate import validate_paths
+from warehouse.bigquery.statement import batch_statement
 
 zetasql = pytest.importorskip("zetasql")
 
@@ -78,13 +80,30 @@ def _analyse(analyzer: Analyzer, sql: str) -> None:
         pytest.fail(f"not valid GoogleSQL: {exc}\n{sql}")
 
 
-def test_every_kpi_statement_is_valid_googlesql(analyzer: Analyzer, plan: QueryPlan) -> None:
+@pytest.mark.parametrize("era", list(ERAS))
+def test_every_kpi_statement_is_valid_googlesql(analyzer: Analyzer, plan: QueryPlan, era: str) -> None:
+    """Each `kpi generate --export-era` file (the statement under its header)."""
     for q in plan.ordered():
-        _analyse(analyzer, render_sql(q, plan, "bigquery"))
+        _analyse(analyzer, render_sql(q, plan, "bigquery", export=ERAS[era]))
 
 
-def test_the_batch_statement_is_valid_googlesql(analyzer: Analyzer, plan: QueryPlan) -> None:
-    _analyse(analyzer, render_plan_sql(plan, "bigquery"))
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_the_batch_statement_is_valid_googlesql(analyzer: Analyzer, plan: QueryPlan, bucket: Bucket) -> None:
+    """Daily values and the exact values over periods, weeks, months (`kpi_period_values`)."""
+    _analyse(analyzer, render_plan_sql(plan, "bigquery", bucket=bucket))
+
+
+@pytest.mark.parametrize("era", list(ERAS))
+def test_the_statements_kpi_refresh_runs_on_bigquery_are_valid_googlesql(analyzer: Analyzer, plan: QueryPlan,
+                                                                         era: str) -> None:
+    """What `kpi refresh --engine bigquery` sends: the export table named, intraday-only days added to the
+    statement's own range and to the attribution's lookback before it."""
+    ids = list(plan.kpis)
+    for bucket in ("day", "period", "week"):
+        sql = batch_statement(plan, ids, BIGQUERY_TABLE_PLACEHOLDER, ["20240110", "20240131"], "20240111",
+                              "20240131", bucket=bucket, export=ERAS[era])
+        assert sql.count("intraday_20240110") == 1 and sql.count("intraday_20240131") == 1
+        _analyse(analyzer, sql)
 
 
 def test_an_invalid_statement_fails(analyzer: Analyzer) -> None:
