@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from .report_formats import print_text, to_github, to_json, to_sarif
 from .rules import code_titles
-from .sql.export_shape import ERA_HELP, ERAS
+from .sql.export_shape import ERA_HELP, ERAS, NEWEST
 from .validate import validate_paths
 
 
@@ -88,7 +88,7 @@ def generate_command(
     kpis: Path = typer.Option(Path("kpis"), "--kpis", help="The folder of KPI files."),
     out: Path = typer.Option(Path("build"), "--out", help="The build folder to write."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the build folder is stale (CI)."),
-    export_era: ExportEra = typer.Option(ExportEra.cross_channel, "--export-era", help="The GA4 export the SQL is "
+    export_era: ExportEra = typer.Option(ExportEra(NEWEST.era), "--export-era", help="The GA4 export the SQL is "
                                          f"written for: {ERA_HELP}."),
 ) -> None:
     """Generate the tracking spec for IT (build/spec/) from the KPI files; refuses while they have errors."""

@@ -133,7 +133,7 @@ def _local_names(select: exp.Select, export: exp.Table) -> set[str]:
 
 
 def _qualify(column: exp.Column, local: set[str]) -> None:
-    parts = [column.args.get(k) for k in ("catalog", "db", "table") if column.args.get(k)]
+    parts = [p for k in ("catalog", "db", "table") if (p := column.args.get(k)) is not None]
     root = parts[0].name if parts else column.name
     struct_path = bool(parts) or (isinstance(column.parent, exp.Dot) and column.parent.this is column)
     if not struct_path or root in local or root == EXPORT_ALIAS or len(parts) == 3:
