@@ -210,3 +210,45 @@ def test_a_5xx_is_retried_and_announced(flaky_emulator: tuple[str, list[str]], p
     assert failed, "the stand-in never failed a query"
     assert "backendError" in done.stderr and "retrying in" in done.stderr
     _assert_same(_values(db), _values(duckdb_reference))
+
+
+COLLECTED = "analytics_collected"  # an export from before July 2024: no session_traffic_source_last_click
+
+
+@pytest.fixture(scope="module")
+def collected_era(emulator: str, demo_days: dict[str, pa.Table], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo export as GA4 wrote it before July 2024, in the emulator and refreshed by the DuckDB engine."""
+    from bq_emulator import load_table
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    older = {day: table.drop_columns(["session_traffic_source_last_click"]) for day, table in demo_days.items()}
+    with _emulator_env(emulator):
+        client = bigquery.Client(project=PROJECT, credentials=AnonymousCredentials())
+        client.create_dataset(COLLECTED, exists_ok=True)
+        for day, table in older.items():
+            load_table(client, f"{PROJECT}.{COLLECTED}.events_{day}", table)
+    folder = tmp_path_factory.mktemp("collected")
+    for day, table in older.items():
+        pq.write_table(table, folder / f"events_{day}.parquet")
+    db = folder / "reference.duckdb"
+    assert run_kpi("load", "ga4-export", folder, "--db", db).returncode == 0
+    done = run_kpi("refresh", "--db", db)
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+def test_an_older_export_gets_the_sql_of_its_era(emulator: str, project: Path, collected_era: Path,
+                                                  tmp_path: Path) -> None:
+    """Without session_traffic_source_last_click the newest SQL would fail on BigQuery; the engine reads the era
+    from the export's schema, and sessions are attributed from collected_traffic_source and the lookback, as the
+    DuckDB engine attributes them on the same files."""
+    db = tmp_path / "bq.duckdb"
+    done = run_kpi("refresh", "--engine", "bigquery", "--dataset", COLLECTED, "--kpis", project / "kpis",
+                   "--db", db, env={"BIGQUERY_EMULATOR_HOST": emulator})
+    assert done.returncode == 0, done.stderr
+    assert "Export shape: collected" in done.stderr
+    stored, expected = _values(db), _values(collected_era)
+    assert any(k[2] == "channel" and k[3] not in ("Direct", "(not set)") for k in stored)
+    _assert_same(stored, expected)
+    _assert_same_periods(_periods(db), _periods(collected_era))
