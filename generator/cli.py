@@ -94,6 +94,8 @@ def generate_command(
     """Generate the tracking spec for IT (build/spec/) from the KPI files; refuses while they have errors."""
     from .build import build_artifacts, read_previous_build, write_artifacts
 
+    # called from Python (kpi demo) without it, the option is typer's OptionInfo: the default era
+    era = export_era.value if isinstance(export_era, ExportEra) else NEWEST.era
     err = Console(stderr=True)
     if not kpis.is_dir():
         err.print(f"[red]No such folder: {kpis}[/]. Run `kpi generate` in your project folder, or pass --kpis DIR.")
@@ -109,7 +111,7 @@ def generate_command(
         _explain_no_kpis([kpis])
         raise typer.Exit(1)
     with err.status(f"Rendering {out}/…"):
-        artifacts = build_artifacts(validated.catalog, read_previous_build(out), export=ERAS[export_era.value])
+        artifacts = build_artifacts(validated.catalog, read_previous_build(out), export=ERAS[era])
         result = write_artifacts(out, artifacts, check=check)
     console = Console(highlight=False, soft_wrap=True)
     shown = escape(str(out))
@@ -134,7 +136,7 @@ def generate_command(
 
     plan = compile_plan(validated.catalog)
     console.print(f"  Queries: {request_summary(compile_api_plan(plan), len(plan.kpis))}; SQL for DuckDB and "
-                  f"BigQuery in {shown}/queries/sql/, for GA4 exports of the era `{export_era.value}` "
+                  f"BigQuery in {shown}/queries/sql/, for GA4 exports of the era `{era}` "
                   "(--export-era; each file's header lists the export columns it reads).")
 
 
