@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalog import KpiCatalog
+from .sql.export_shape import NEWEST, ExportShape
 from .targets import TARGETS, Artifact, PreviousBuild, RenderContext
 
 MANIFEST = ".kpi-build.json"  # the files the last build wrote: only those are ever removed as stale
@@ -26,9 +27,10 @@ class BuildError(Exception):
 
 
 def build_artifacts(catalog: KpiCatalog, previous: PreviousBuild | None = None,
-                    targets: Iterable[object] = TARGETS) -> list[Artifact]:
-    """Every file of the build, sorted by path; the same catalog always gives the same bytes."""
-    ctx = RenderContext(catalog=catalog, previous=previous)
+                    targets: Iterable[object] = TARGETS, export: ExportShape = NEWEST) -> list[Artifact]:
+    """Every file of the build, sorted by path; the same catalog always gives the same bytes. The SQL is
+    written for GA4 exports of the shape `export` (`sql.export_shape.ERAS`)."""
+    ctx = RenderContext(catalog=catalog, previous=previous, export=export)
     by_path: dict[str, tuple[Artifact, str]] = {}
     for target in targets:
         name = getattr(target, "__name__", repr(target)).rsplit(".", 1)[-1]

@@ -16,6 +16,7 @@ from .issues import Issue
 from .report_formats import print_text, to_github, to_json, to_sarif
 from .rules import code_titles
 from .rules.data_values import superseded
+from .sql.export_shape import ERA_HELP, ERAS, NEWEST
 from .validate import validate_paths
 
 
@@ -92,15 +93,21 @@ def schema_command(
 
 # --- kpi generate, kpi diff, kpi check-events (the tracking spec) -------------------------------------
 
+ExportEra = enum.StrEnum("ExportEra", {era: era for era in ERAS})  # type: ignore[misc]
+
 
 def generate_command(
     kpis: Path = typer.Option(Path("kpis"), "--kpis", help="The folder of KPI files."),
     out: Path = typer.Option(Path("build"), "--out", help="The build folder to write."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the build folder is stale (CI)."),
+    export_era: ExportEra = typer.Option(ExportEra(NEWEST.era), "--export-era", help="The GA4 export the SQL is "
+                                         f"written for: {ERA_HELP}."),
 ) -> None:
     """Generate the tracking spec for IT (build/spec/) from the KPI files; refuses while they have errors."""
     from .build import build_artifacts, read_previous_build, write_artifacts
 
+    # called from Python (kpi demo) without it, the option is typer's OptionInfo: the default era
+    era = export_era.value if isinstance(export_era, ExportEra) else NEWEST.era
     err = Console(stderr=True)
     if not kpis.is_dir():
         err.print(f"[red]No such folder: {kpis}[/]. Run `kpi generate` in your project folder, or pass --kpis DIR.")
@@ -116,7 +123,7 @@ def generate_command(
         _explain_no_kpis([kpis])
         raise typer.Exit(1)
     with err.status(f"Rendering {out}/…"):
-        artifacts = build_artifacts(validated.catalog, read_previous_build(out))
+        artifacts = build_artifacts(validated.catalog, read_previous_build(out), export=ERAS[era])
         result = write_artifacts(out, artifacts, check=check)
     console = Console(highlight=False, soft_wrap=True)
     shown = escape(str(out))
@@ -141,7 +148,8 @@ def generate_command(
 
     plan = compile_plan(validated.catalog)
     console.print(f"  Queries: {request_summary(compile_api_plan(plan), len(plan.kpis))}; SQL for DuckDB and "
-                  f"BigQuery in {shown}/queries/sql/.")
+                  f"BigQuery in {shown}/queries/sql/, for GA4 exports of the era `{era}` "
+                  "(--export-era; each file's header lists the export columns it reads).")
 
 
 class DiffFormat(enum.StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_KPIS_DIR = Path("kpis")
@@ -27,6 +27,8 @@ class ProjectConfig:
 
     ga4_property: str | None = None
     ga4_endpoint: str | None = None
+    bigquery: dict[str, object] = field(default_factory=dict)  # [bigquery]: read by warehouse.bigquery.settings
+    path: Path | None = None  # the kpibridge.toml read, for messages
 
 
 def load_project_config(kpis_dir: Path) -> ProjectConfig:
@@ -39,6 +41,8 @@ def load_project_config(kpis_dir: Path) -> ProjectConfig:
             return ProjectConfig(
                 ga4_property=str(prop) if prop is not None else None,
                 ga4_endpoint=ga4.get("endpoint"),
+                bigquery=dict(data.get("bigquery", {})),
+                path=candidate,
             )
     return ProjectConfig()
 

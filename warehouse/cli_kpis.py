@@ -62,6 +62,11 @@ class SummaryFormat(enum.StrEnum):
     json = "json"
 
 
+class Engine(enum.StrEnum):
+    duckdb = "duckdb"
+    bigquery = "bigquery"
+
+
 def compile_or_exit(kpis: Path) -> tuple[KpiCatalog, QueryPlan]:
     """Validate the KPI files; print the problems and exit 1 when there are errors."""
     if not kpis.exists():
@@ -80,10 +85,32 @@ def refresh_command(
     kpis: Path = KPIS_OPTION,
     full: bool = typer.Option(False, "--full", help="Recompute every day of every KPI."),
     format: SummaryFormat = typer.Option(SummaryFormat.text, "--format", help="Summary format."),
+    engine: Engine = typer.Option(Engine.duckdb, "--engine", help="Where the KPIs are computed: duckdb (this "
+                                  "warehouse's events) or bigquery (GA4's export in BigQuery)."),
+    project: str | None = typer.Option(None, "--project", help="BigQuery: the export's project (default: kpibridge.toml)."),
+    dataset: str | None = typer.Option(None, "--dataset", help="BigQuery: the export dataset, analytics_<property>."),
+    location: str | None = typer.Option(None, "--location", help="BigQuery: the dataset's location (e.g. EU)."),
+    max_bytes_billed: int | None = typer.Option(None, "--max-bytes-billed", min=1,
+                                                help="BigQuery: no query may bill more bytes (default 10 GiB)."),
+    credentials: Path | None = typer.Option(None, "--credentials", help="BigQuery: a service-account key file "
+                                            "(default: Application Default Credentials)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="BigQuery: print bytes and price, compute nothing."),
+    write_table: str | None = typer.Option(None, "--write-table", help="BigQuery: also MERGE the values into "
+                                           "DATASET.TABLE, for Looker Studio and other BI tools."),
 ) -> None:
     """Compute every active KPI per day and breakdown: incremental, idempotent, atomic."""
     catalog, plan = compile_or_exit(kpis)
     store_path = resolve_db(db)
+    if engine is Engine.bigquery:
+        from .bigquery.cli import BigQueryOptions, run_bigquery_refresh
+
+        options = BigQueryOptions(project, dataset, location, max_bytes_billed, credentials, dry_run, write_table)
+        run_bigquery_refresh(catalog, plan, kpis, store_path, full, options, format is SummaryFormat.json)
+        return
+    # `is True` / isinstance: called from Python (kpi demo), the unset options are typer's OptionInfo objects
+    if dry_run is True or any(isinstance(v, str) for v in (write_table, project, dataset)):
+        err.print("[red]--dry-run, --write-table, --project and --dataset are for --engine bigquery.[/]")
+        raise typer.Exit(2)
     if not store_path.exists():
         err.print(f"[red]There is no warehouse at {store_path} yet.[/] Load data first: "
                   "`kpi load demo` (or `kpi load ga4-export FILES`).")
@@ -172,7 +199,7 @@ def values_command(
     path = serving_path(resolve_db(db))
     sql = """
         SELECT strftime(date, '%Y-%m-%d') AS date, kpi_id AS kpi, breakdown, breakdown_value, value,
-               numerator, denominator, source
+               numerator, denominator, source, engine
         FROM kpi_values
         WHERE ($kpi IS NULL OR kpi_id = $kpi)
           AND ($from IS NULL OR date >= $from) AND ($to IS NULL OR date <= $to)

@@ -20,6 +20,8 @@ stores the rows in `kpi_period_values`, in the same transaction as the daily val
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -70,14 +72,25 @@ def run_bucketed(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
 
     `sql`: the statement already rendered for these KPIs and grain (rendering takes longer than a small run).
     """
-    bucket = grain if grain in (*CALENDAR, "period") else "day"
-    sql = sql or render_plan_sql(plan, "duckdb", kpi_ids, bucket=bucket)  # type: ignore[arg-type]
+    sql = sql or render_plan_sql(plan, "duckdb", kpi_ids, bucket=statement_bucket(grain))  # type: ignore[arg-type]
     cursor = con.execute(sql, sql_parameters(start, end))
     names = [d[0] for d in cursor.description]
+    return bucket_rows((dict(zip(names, values, strict=True)) for values in cursor.fetchall()), grain, start, end)
+
+
+def statement_bucket(grain: str) -> str:
+    """The `bucket` of the batch statement that counts values of `grain`."""
+    return grain if grain in (*CALENDAR, "period") else "day"
+
+
+def bucket_rows(result: Iterable[dict[str, object]], grain: str, start: dt.date,
+                end: dt.date) -> list[dict[str, object]]:
+    """A bucketed statement's rows (any engine) with `grain` and the days each counts, `period_start` … `period_end`."""
+    bucket = statement_bucket(grain)
     rows = []
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
-        first: dt.date = row.pop("date")
+    for row in result:
+        row = dict(row)
+        first: dt.date = row.pop("date")  # type: ignore[assignment]
         if first > end:  # a conversion's extra days (never a bucket of their own)
             continue
         last = end if grain == "period" else min(end, first if bucket == "day" else bucket_end(first, grain))
@@ -85,47 +98,72 @@ def run_bucketed(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
     return rows
 
 
+@dataclass(frozen=True)
+class PeriodJob:
+    """One bucketed statement to run: the distinct-count KPIs over `start` … `end` per `grain`."""
+
+    grain: str
+    start: dt.date
+    end: dt.date
+
+
 def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
                           full: bool = False) -> tuple[pa.Table, dict[str, dt.date]]:
-    """(the rows to store, per calendar grain the first period_start they replace).
+    """(the rows to store, per calendar grain the first period_start they replace), counted in DuckDB."""
+    jobs, rows, since = plan_period_values(con, plan, loaded, full)
+    ids, sqls = distinct_kpis(plan), {}
+    for job in jobs:
+        if job.grain not in sqls:
+            sqls[job.grain] = render_plan_sql(plan, "duckdb", ids, bucket=job.grain)  # type: ignore[arg-type]
+        rows += run_bucketed(con, plan, ids, job.grain, job.start, job.end, sqls[job.grain])
+    return period_table(rows, plan), since
+
+
+def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
+                       full: bool = False, engine: str = "duckdb", previous: dt.datetime | None | bool = True,
+                       ) -> tuple[list[PeriodJob], list[dict[str, object]], dict[str, dt.date]]:
+    """(the statements to run, the stored rows kept as they are, per calendar grain the first period_start
+    the new rows replace), for the engine `engine` (`duckdb`, `bigquery`), which runs the statements.
 
     Only what can have changed is counted again: a period none of whose days (nor the days a conversion's
-    window reaches after it) was loaded since the last refresh, stored with the KPIs' current definitions, is
-    kept as it is (so refreshing twice counts nothing again); `full` counts everything.
+    window reaches after it) was loaded since the last refresh (`previous`; True: the last in refresh_log),
+    stored with the KPIs' current definitions by the same engine, is kept as it is (so refreshing twice counts
+    nothing again); `full` counts everything.
     """
     ids = distinct_kpis(plan)
     hashes = {kid: plan.kpis[kid].definition_hash for kid in ids}
-    rows: list[dict[str, object]] = []
+    jobs: list[PeriodJob] = []
+    kept: list[dict[str, object]] = []
     since: dict[str, dt.date] = {}
     if not ids or not loaded:
-        return _table(rows, hashes), since
+        return jobs, kept, since
     first, last = parse_day(min(loaded)), parse_day(max(loaded))
-    previous = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchone()[0]  # type: ignore[index]
+    if previous is True:
+        previous = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchone()[0]  # type: ignore[index]
     fresh = sorted(parse_day(d) for d, at in loaded.items() if full or previous is None or at > previous)
     reach = dt.timedelta(days=max((extension_days(q.conversion.window_seconds) for q in plan.kpis.values()
                                    if q.conversion is not None), default=0))
-    stored: dict[tuple[str, str], set[str]] = {}
-    for kid, grain, digest in con.execute("SELECT DISTINCT kpi_id, grain, definition_hash FROM kpi_period_values"
-                                          ).fetchall():
-        stored.setdefault((kid, grain), set()).add(digest)
+    stored: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for kid, grain, digest, by in con.execute("SELECT DISTINCT kpi_id, grain, definition_hash, engine "
+                                              "FROM kpi_period_values").fetchall():
+        stored.setdefault((kid, grain), set()).add((digest, by))
 
-    def current(grain: str) -> bool:  # every KPI's stored rows of this grain use its definition of today
-        return all(stored.get((kid, grain)) == {hashes[kid]} for kid in ids)
+    def current(grain: str) -> bool:  # every KPI's stored rows of this grain: its definition of today, this engine
+        return all(stored.get((kid, grain)) == {(hashes[kid], engine)} for kid in ids)
 
     # a day loaded late can hold a user's first event ever, so a first-ever KPI's later periods change too
     since_first = any(m.first_ever for kid in ids for m in plan.kpis[kid].measures())
-    kept = set() if full or not current("period") else {
+    kept_periods = set() if full or not current("period") else {
         (a, b) for a, b in con.execute("SELECT DISTINCT period_start, period_end FROM kpi_period_values "
                                        "WHERE grain = 'period'").fetchall()
         if not any((since_first or a <= day) and day <= b + reach for day in fresh)}
-    sql = render_plan_sql(plan, "duckdb", ids, bucket="period")
     for start, end in dashboard_periods(last):
         if end < first or start > last:
             continue
-        if (start, end) in kept:
-            rows += _stored(con, "period", start, end)
+        if (start, end) in kept_periods:
+            kept += _stored(con, "period", start, end)
         else:
-            rows += run_bucketed(con, plan, ids, "period", start, end, sql)
+            jobs.append(PeriodJob("period", start, end))
     for grain in CALENDAR:
         if full or not current(grain):
             since[grain] = first
@@ -133,8 +171,8 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
             since[grain] = max(first, bucket_start(fresh[0] - reach, grain))
         else:
             continue  # nothing loaded since: the stored weeks and months stand
-        rows += run_bucketed(con, plan, ids, grain, since[grain], last)
-    return _table(rows, hashes), since
+        jobs.append(PeriodJob(grain, since[grain], last))
+    return jobs, kept, since
 
 
 def _stored(con: duckdb.DuckDBPyConnection, grain: str, start: dt.date, end: dt.date) -> list[dict[str, object]]:
@@ -144,11 +182,15 @@ def _stored(con: duckdb.DuckDBPyConnection, grain: str, start: dt.date, end: dt.
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
-def _table(rows: list[dict[str, object]], hashes: dict[str, str]) -> pa.Table:
+def period_table(rows: list[dict[str, object]], plan: QueryPlan, engine: str = "duckdb") -> pa.Table:
+    """The rows in `kpi_period_values`' shape (less `computed_at`), with the KPIs' current definition hashes."""
+    hashes = {kid: plan.kpis[kid].definition_hash for kid in distinct_kpis(plan)}
     rows = [row for row in rows if str(row["kpi_id"]) in hashes]  # stored rows of a KPI no longer computed
     for row in rows:
         row["definition_hash"] = hashes[str(row["kpi_id"])]
-    return pa.Table.from_pylist([{k: r[k] for k in _COLUMNS} for r in rows], schema=pa.schema(list(_COLUMNS.items())))
+        row["engine"] = engine
+    columns = {**_COLUMNS, "engine": pa.string()}
+    return pa.Table.from_pylist([{k: r[k] for k in columns} for r in rows], schema=pa.schema(list(columns.items())))
 
 
 def write_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, table: pa.Table,

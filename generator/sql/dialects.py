@@ -30,6 +30,7 @@ from typing import Literal
 import sqlglot
 from sqlglot import exp
 
+from .bigquery_form import emulator_compatible
 from .export_shape import NEWEST, ExportShape
 
 Dialect = Literal["duckdb", "bigquery"]
@@ -133,7 +134,10 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
             return exp.Sum(this=exp.Order(this=node.this, expressions=[exp.Ordered(this=node.this.copy())]))
         return node
 
-    return (expression.copy() if copy else expression).transform(replace, copy=False)
+    lowered = (expression.copy() if copy else expression).transform(replace, copy=False)
+    if dialect == "bigquery":
+        emulator_compatible(lowered, BIGQUERY_TABLE_PLACEHOLDER)
+    return lowered
 
 
 def _events_table(dialect: Dialect) -> exp.Table:

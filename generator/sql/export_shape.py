@@ -76,3 +76,15 @@ NEWEST = ERAS["cross_channel"]
 ERA_HELP = ("legacy (before mid-2023), collected (collected_traffic_source, mid-2023 on), last_click "
             "(session_traffic_source_last_click, July 2024 on), cross_channel (with GA4's channel group, "
             "October 2024 on; the default)")
+
+
+def shape_of(columns: dict[str, set[str]]) -> ExportShape:
+    """The era of an export whose columns are `columns` (top-level name → the names of its fields), e.g. read
+    from a BigQuery table's schema: the newest era whose attribution columns it all has."""
+    flags = ("collected_traffic_source" in columns, "session_traffic_source_last_click" in columns,
+             "cross_channel_campaign" in columns.get("session_traffic_source_last_click", set()))
+    for shape in reversed(ERAS.values()):
+        wanted = (shape.collected_traffic_source, shape.session_traffic_source_last_click, shape.cross_channel_campaign)
+        if all(have or not want for have, want in zip(flags, wanted, strict=True)):
+            return shape
+    return ERAS["legacy"]

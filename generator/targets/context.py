@@ -10,6 +10,7 @@ from ..catalog import KpiCatalog
 from ..diff import diff_snapshots
 from ..spec_model import SpecModel, build_spec
 from ..spec_snapshot import snapshot_of
+from ..sql.export_shape import NEWEST, ExportShape
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class RenderContext:
     catalog: KpiCatalog
     previous: PreviousBuild | None = None
     plan: object | None = None  # the QueryPlan, filled by the query targets' side
+    export: ExportShape = NEWEST  # the GA4 export shape the SQL is written for (`kpi generate --export-era`)
 
     @functools.cached_property
     def spec(self) -> SpecModel:

@@ -21,6 +21,6 @@ def render(ctx: RenderContext) -> list[Artifact]:
     for kid, query in sorted(plan.kpis.items()):
         kpi = ctx.catalog.kpis[kid].kpi
         for dialect in DIALECTS:
-            text = render_sql_file(query, plan, dialect, title=kpi.title, owner=kpi.owner)
+            text = render_sql_file(query, plan, dialect, title=kpi.title, owner=kpi.owner, export=ctx.export)
             artifacts.append(Artifact(f"queries/sql/{dialect}/{kid}.sql", text))
     return artifacts

@@ -79,6 +79,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     (7, (PERIOD_VALUES_DDL,)),  # exact values over periods of the KPIs counting distinct users or sessions
     (8, (LOADED_DAY_TABLES_DDL,)),  # daily or intraday (provisional) table of each loaded day (day_tables.py)
     (9, QUALITY_TABLES_DDL),  # GA4's own checks per event and day; attribution method per day (issue 10 §9, §1)
+    # which engine computed each value: `duckdb` (this warehouse) or `bigquery` (`kpi refresh --engine bigquery`)
+    (10, ("ALTER TABLE kpi_values ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'",
+          "ALTER TABLE kpi_period_values ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'")),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
