@@ -6,8 +6,9 @@ The statement's CTEs, in order:
    once, with the params and columns the KPI needs;
 2. `session_firsts` … `sessions` (`sessions.py`), when a breakdown, condition or measure needs the session's
    source, channel, landing page or engagement;
-3. `kept_events`, when a measure reads `purchase`: the events with each transaction id's duplicates removed
-   (the earliest purchase of a transaction id wins; purchases without an id are all kept);
+3. `earlier_transactions`, `kept_events`, when a measure reads `purchase`: the events with each transaction id's
+   duplicates removed (the earliest purchase of a transaction id wins, and an id seen on any day before
+   `start_date` never counts again: `transactions.py`; purchases without an id are all kept);
 4. `measure_rows`: one row per event the KPI reads, with its breakdown values and one flag (and value) per
    measure (`measures.py`);
 5. for conversions, `conversion_starts` … `conversions` (`conversions.py`);
@@ -36,6 +37,7 @@ from .measures import aggregate, events_read, row_flag, row_value
 from .params import as_string
 from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, end_date_plus, scan_ctes
 from .sessions import SESSIONS, session_ctes
+from .transactions import earlier_transactions, join_earlier, not_seen_before
 
 RESULT_COLUMNS = ("date", "breakdown", "breakdown_value", "numerator", "denominator", "value")
 PURCHASE = "purchase"
@@ -43,6 +45,7 @@ KEPT = "kept_events"
 ROWS = "measure_rows"
 AGGREGATED = "aggregated"
 _SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_PURCHASES = "p"
 
 
 def build_kpi_query(kpi_query: KpiQuery, plan: QueryPlan, bucket: Bucket = "day") -> exp.Select:
@@ -163,7 +166,7 @@ def _measure_query(q: KpiQuery, bucket: Bucket = "day") -> exp.Select:
     if parts.reads_sessions:
         ctes += session_ctes(cols.session_columns)
     if parts.dedupe:
-        ctes.append((KEPT, kept_events(parts.events)))
+        ctes += [earlier_transactions(), (KEPT, kept_events(parts.events))]
     ctes += parts.ctes
 
     select = result(is_ratio=parts.is_ratio)
@@ -192,15 +195,24 @@ def _breakdown_value(b: PlanBreakdown, cols: EventColumns) -> exp.Expr:
 
 
 def kept_events(events: set[str] | None, source: str = SCANNED) -> exp.Expr:
-    """The scanned events with every transaction id's later duplicates left out."""
+    """The scanned events with every transaction id's later duplicates left out, those before `start_date`
+    included (`transactions.py`; the statement needs the `earlier_transactions` CTE)."""
     is_purchase = exp.EQ(this=exp.column("event_name"), expression=exp.Literal.string(PURCHASE))
+
+    def of(name: str) -> exp.Column:
+        return exp.column(name, table=_PURCHASES)
+
     first_of_id = exp.EQ(
-        this=exp.Window(this=exp.RowNumber(), partition_by=[exp.column("transaction_id")],
-                        order=exp.Order(expressions=[exp.Ordered(this=exp.column("event_timestamp"))])),
+        this=exp.Window(this=exp.RowNumber(), partition_by=[of("transaction_id")],
+                        order=exp.Order(expressions=[exp.Ordered(this=of("event_timestamp"))])),
         expression=exp.Literal.number(1),
     )
-    purchases = exp.select("*").from_(source).where(is_purchase).qualify(
-        exp.or_(exp.column("transaction_id").is_(exp.null()), first_of_id))
+    # an id a purchase carried before `start_date` never counts again (`transactions.py`)
+    purchases = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(_PURCHASES))).from_(
+        exp.alias_(exp.to_table(source), _PURCHASES, table=True))
+    purchases = join_earlier(purchases, _PURCHASES).where(exp.and_(
+        exp.EQ(this=of("event_name"), expression=exp.Literal.string(PURCHASE)), not_seen_before())).qualify(
+        exp.or_(of("transaction_id").is_(exp.null()), first_of_id))
     if events is not None and events <= {PURCHASE}:
         return purchases
     others = exp.select("*").from_(source).where(exp.not_(is_purchase.copy()))
