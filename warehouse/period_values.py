@@ -20,6 +20,7 @@ stores the rows in `kpi_period_values`, in the same transaction as the daily val
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import duckdb
 import pyarrow as pa
@@ -86,12 +87,13 @@ def run_bucketed(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
 
 
 def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
-                          full: bool = False) -> tuple[pa.Table, dict[str, dt.date]]:
+                          full: bool = False, also: Iterable[str] = ()) -> tuple[pa.Table, dict[str, dt.date]]:
     """(the rows to store, per calendar grain the first period_start they replace).
 
     Only what can have changed is counted again: a period none of whose days (nor the days a conversion's
     window reaches after it) was loaded since the last refresh, stored with the KPIs' current definitions, is
-    kept as it is (so refreshing twice counts nothing again); `full` counts everything.
+    kept as it is (so refreshing twice counts nothing again); `full` counts everything. `also`: more YYYYMMDD
+    days to treat as loaded since the last refresh (days whose deduplicated purchases changed: `first_seen.py`).
     """
     ids = distinct_kpis(plan)
     hashes = {kid: plan.kpis[kid].definition_hash for kid in ids}
@@ -101,7 +103,8 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
         return _table(rows, hashes), since
     first, last = parse_day(min(loaded)), parse_day(max(loaded))
     previous = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchone()[0]  # type: ignore[index]
-    fresh = sorted(parse_day(d) for d, at in loaded.items() if full or previous is None or at > previous)
+    also = set(also)
+    fresh = sorted(parse_day(d) for d, at in loaded.items() if full or previous is None or at > previous or d in also)
     reach = dt.timedelta(days=max((extension_days(q.conversion.window_seconds) for q in plan.kpis.values()
                                    if q.conversion is not None), default=0))
     stored: dict[tuple[str, str], set[str]] = {}

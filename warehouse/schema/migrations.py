@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from ..first_seen import FIRST_SEEN_DDL
 from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
@@ -75,6 +76,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               saved_at TIMESTAMP NOT NULL
             )""",)),
     (7, (PERIOD_VALUES_DDL,)),  # exact values over periods of the KPIs counting distinct users or sessions
+    (8, (FIRST_SEEN_DDL,)),  # each transaction id's first day, as the last refresh saw it (warehouse/first_seen.py)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
