@@ -14,9 +14,12 @@ The statement's CTEs, in order:
 5. for conversions, `conversion_starts` … `conversions` (`conversions.py`);
 6. `aggregated`: per day, the total and every breakdown in one GROUP BY GROUPING SETS;
 
+7. for a KPI that adds up (not a ratio), `data_days` and `aggregated_filled`: a total of 0 on each day with
+   data but none of its events (`zero_days.py`);
+
 and the result: `date, breakdown, breakdown_value, numerator, denominator, value` (docs/architecture.md,
-"Generated SQL"). Days on which none of the KPI's events happened have no row (like the Data API's
-default of leaving out empty rows): read a missing count or sum as 0.
+"Generated SQL"). Only days without any event in the export have no row; a ratio whose denominator is 0
+has none either.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from .measures import aggregate, events_read, row_flag, row_value
 from .params import as_string
 from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, end_date_plus, scan_ctes
 from .sessions import SESSIONS, session_ctes
+from .zero_days import DATA_DAYS, data_days, filled, filled_name
 from .transactions import earlier_transactions, join_earlier, not_seen_before
 
 RESULT_COLUMNS = ("date", "breakdown", "breakdown_value", "numerator", "denominator", "value")
@@ -168,8 +172,12 @@ def _measure_query(q: KpiQuery, bucket: Bucket = "day") -> exp.Select:
     if parts.dedupe:
         ctes += [earlier_transactions(), (KEPT, kept_events(parts.events))]
     ctes += parts.ctes
+    source = AGGREGATED
+    if not parts.is_ratio:  # a day with data but none of the KPI's events counts 0 (`zero_days.py`)
+        source = filled_name(AGGREGATED)
+        ctes += [(DATA_DAYS, data_days()), (source, filled(AGGREGATED))]
 
-    select = result(is_ratio=parts.is_ratio)
+    select = result(is_ratio=parts.is_ratio, source=source)
     for name, body in ctes:
         select = select.with_(name, as_=body, copy=False)
     return select

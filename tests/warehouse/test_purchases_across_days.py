@@ -159,3 +159,25 @@ def test_a_day_reloaded_without_an_order_lets_its_later_copy_count(tmp_path: Pat
                             "WHERE kpi_id = 'purchases' AND breakdown = ''"))
     assert stored == {d: float(n) for d, (n, _) in expected.items()}
     assert expected[names[5]][0] == _expected(export)[names[5]][0] + 1
+
+
+def test_a_day_with_events_but_no_purchase_stores_zero(tmp_path: Path, export, compiled) -> None:
+    """Zero is zero (issue 10 §8): day 3 loses its purchases; `purchases` and `revenue` store 0 there, a day
+    without any event stays missing, and the ratio `average_order_value` (0 / 0) stays missing too."""
+    names = sorted(export)
+    no_purchase = export[names[2]].filter(pa.array([r != "purchase" for r in
+                                                    export[names[2]].column("event_name").to_pylist()]))
+    assert no_purchase.num_rows > 0
+    days = {**{d: export[d] for d in names if d != names[4]}, names[2]: no_purchase}  # day 5: no data at all
+    db = tmp_path / "zero.duckdb"
+    _load_and_refresh(db, compiled, days)
+    stored = {(k, d.strftime("%Y%m%d")): v for k, d, v in _read(db, """
+        SELECT kpi_id, date, value FROM kpi_values WHERE breakdown = ''
+        AND kpi_id IN ('purchases', 'revenue', 'average_order_value')""")}
+    expected = _expected(days)
+    assert names[2] not in expected  # computed independently: no purchase that day
+    for kid in ("purchases", "revenue"):
+        assert stored[(kid, names[2])] == 0.0
+        assert (kid, names[4]) not in stored
+        assert sorted(d for k, d in stored if k == kid) == sorted(days)
+    assert ("average_order_value", names[2]) not in stored

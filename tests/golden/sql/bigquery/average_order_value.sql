@@ -53,15 +53,27 @@ WITH raw_events AS (
     param_value,
     NULLIF(NULLIF(transaction_id, ''), '(not set)') AS transaction_id
   FROM raw_events
+), earlier_transactions AS (
+  SELECT DISTINCT
+    NULLIF(NULLIF(ecommerce.transaction_id, ''), '(not set)') AS transaction_id
+  FROM `your-project.analytics_123456789.events_*`
+  WHERE
+    (
+      _TABLE_SUFFIX BETWEEN '00000000' AND FORMAT_DATE('%Y%m%d', DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 1 DAY))
+      AND event_name = 'purchase'
+    )
+    AND NOT NULLIF(NULLIF(ecommerce.transaction_id, ''), '(not set)') IS NULL
 ), kept_events AS (
   SELECT
-    *
-  FROM scanned_events
+    p.*
+  FROM scanned_events AS p
+  LEFT JOIN earlier_transactions AS seen
+    ON seen.transaction_id = p.transaction_id
   WHERE
-    event_name = 'purchase'
+    p.event_name = 'purchase' AND seen.transaction_id IS NULL
   QUALIFY
-    transaction_id IS NULL
-    OR ROW_NUMBER() OVER (PARTITION BY transaction_id ORDER BY event_timestamp NULLS LAST) = 1
+    p.transaction_id IS NULL
+    OR ROW_NUMBER() OVER (PARTITION BY p.transaction_id ORDER BY p.event_timestamp NULLS LAST) = 1
 ), measure_rows AS (
   SELECT
     e.event_day,
