@@ -6,13 +6,8 @@ Kept apart from data.py, which imports Streamlit's caches: importing those outsi
 
 from __future__ import annotations
 
-from pathlib import Path
+from warehouse.serving_location import serving_path  # noqa: F401 - the one rule, re-exported for the app
 
 SERVING_ENV = "KPIBRIDGE_SERVING_DB"
 GUIDANCE = "kpi load demo && kpi refresh"
 
-
-def serving_path(store_path: Path) -> Path:
-    """The serving copy beside a store: `.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.serving.duckdb`."""
-    store_path = Path(store_path)
-    return store_path.with_name(f"{store_path.stem}.serving.duckdb")

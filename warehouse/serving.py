@@ -24,15 +24,11 @@ from .event_stamps import publish_event_stamps
 from .history import with_history
 from .pending import kill_point
 from .quality import PII_RE
+from .serving_location import serving_path
 
 SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
                   "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info",
                   "breakdown_allowed_values", "kpi_period_values")
-
-
-def serving_path(store: Path) -> Path:
-    """`.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.serving.duckdb`."""
-    return store.with_name(f"{store.stem}.serving{store.suffix or '.duckdb'}")
 
 
 def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:

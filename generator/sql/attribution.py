@@ -141,7 +141,7 @@ def prior_ctes(batch: bool) -> list[tuple[str, exp.Select]]:
     return [(PRIOR_PARAMS, params), (PRIOR_CLICKS, clicks), (PRIOR, sessions)]
 
 
-def carried_ctes(firsts: str) -> list[tuple[str, exp.Select]]:
+def carried_ctes(firsts: str) -> list[tuple[str, exp.Query]]:
     """`session_clicks` … `session_carried`: per session of `firsts`, the click it is attributed to.
 
     That is its own click, else the user's latest click within `LOOKBACK_DAYS` before it (NULL: direct), among

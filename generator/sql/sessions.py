@@ -53,7 +53,7 @@ def _lit(text: str) -> exp.Literal:
 
 
 def session_ctes(columns: set[str], firsts: exp.Select | None = None,
-                 channel_per_source: bool = False, batch: bool = False) -> list[tuple[str, exp.Select]]:
+                 channel_per_source: bool = False, batch: bool = False) -> list[tuple[str, exp.Query]]:
     """The CTEs ending in `sessions` (keyed by `session_key`) with the requested columns.
 
     `firsts` replaces the grouping of the events by session (`firsts_from_partials`); with
@@ -71,7 +71,7 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
         firsts = firsts.where(exp.and_(exp.column("session_key").is_(exp.null()).not_(), exp.or_(*informative)))
     if not traffic:
         return [(SESSIONS, firsts)]
-    ctes: list[tuple[str, exp.Select]] = [(FIRSTS, firsts)]
+    ctes: list[tuple[str, exp.Query]] = [(FIRSTS, firsts)]
 
     ctes += [*prior_ctes(batch), *carried_ctes(FIRSTS)]
     f, c = exp.to_identifier("f"), exp.to_identifier("c")

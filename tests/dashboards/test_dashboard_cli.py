@@ -31,3 +31,20 @@ def test_streamlit_command_line():
     assert flags["--server.headless"] == "true"
     assert flags["--browser.gatherUsageStats"] == "false"
     assert APP.name == "streamlit_app.py" and APP.exists()
+
+
+def test_the_dashboard_reads_the_file_a_refresh_writes_for_any_db_name(tmp_path):
+    """`kpi refresh --db w.db` and `kpi dashboard --db w.db` agree on the serving file (it was w.serving.db
+    written and w.serving.duckdb looked for, so the dashboard said "No serving database yet")."""
+    import subprocess
+    import sys
+
+    from dashboards.serving_file import serving_path
+
+    db = tmp_path / "w.db"
+    kpi = [sys.executable, "-m", "kpibridge"]
+    for args in (["load", "demo", "--events", "3000", "--days", "3"], ["refresh"]):
+        done = subprocess.run([*kpi, *args, "--db", str(db)], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+    written = [p.name for p in tmp_path.iterdir() if ".serving" in p.name]
+    assert written == [serving_path(db).name]
