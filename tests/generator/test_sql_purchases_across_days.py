@@ -74,3 +74,32 @@ def test_a_days_purchases_do_not_depend_on_where_the_range_starts(kid: str, plan
     batch = con.execute(render_plan_sql(plan, "duckdb", [kid]), {"start_date": "20240302", "end_date": "20240302"})
     rows = [(d.isoformat(), *rest) for _kid, d, *rest in batch.fetchall()]
     assert sorted(r for r in rows if r[0] == "2024-03-02") == sorted(whole)
+
+
+def test_a_kpi_can_leave_out_purchases_without_a_transaction_id(plan, con) -> None:
+    """`purchases_without_transaction_id: skip`: u5's two purchases without an id no longer count on 2 March."""
+    skipping = KpiQuery("purchases_with_id", "simple", (), "day", "sum", ("purchase",), "1" * 16,
+                        measure=PlanMeasure("count", "purchase", skip_without_transaction_id=True))
+    count, _ = con.execute(COUNTED + " AND tid IS NOT NULL", {"day": "20240302"}).fetchone()
+    without = con.execute("SELECT count(*) FROM events WHERE event_name = 'purchase' AND event_date = '20240302' "
+                          "AND coalesce(ecommerce.transaction_id, '') IN ('', '(not set)')").fetchone()[0]
+    assert without == 2
+    for sql in (render_sql(skipping, plan, "duckdb"), bigquery_as_duckdb(render_sql(skipping, plan, "bigquery"))):
+        assert _total(run(con, sql, start="20240302", end="20240302"), "2024-03-02") == count
+        assert _total(run(con, sql), "2024-03-02") == count
+
+
+def test_the_key_is_checked_with_a_suggestion(examples) -> None:
+    examples.edit("revenue/revenue.yaml", lambda text: text + "purchases_without_transaction_id: skipp\n")
+    issue = examples.only_issue("KB204")
+    assert "Did you mean `skip`?" in issue.message and issue.location.line == examples.line_of(
+        "revenue/revenue.yaml", "purchases_without_transaction_id")
+
+
+def test_skipping_changes_only_that_kpis_definition(examples) -> None:
+    before = compile_plan(validate_paths([examples.path("")]).catalog)
+    examples.edit("revenue/revenue.yaml", lambda text: text + "purchases_without_transaction_id: skip\n")
+    after = compile_plan(validate_paths([examples.path("")]).catalog)
+    assert after.kpis["revenue"].definition_hash != before.kpis["revenue"].definition_hash
+    assert after.kpis["revenue"].measure.skip_without_transaction_id
+    assert after.kpis["sessions"].definition_hash == before.kpis["sessions"].definition_hash
