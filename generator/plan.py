@@ -201,7 +201,7 @@ def _skipping_purchases_without_id(parts: dict[str, object]) -> dict[str, object
         if isinstance(m, PlanMeasure) and m.dedupe_transactions:
             return replace(m, skip_without_transaction_id=True)
         if isinstance(m, PlanConversion):
-            return replace(m, from_=mark(m.from_), to=mark(m.to))
+            return replace(m, from_=mark(m.from_), to=mark(m.to))  # type: ignore[arg-type]
         return m
 
     return {key: mark(value) for key, value in parts.items()}

@@ -40,8 +40,8 @@ from .measures import aggregate, events_read, row_flag, row_value
 from .params import as_string
 from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, end_date_plus, scan_ctes
 from .sessions import SESSIONS, session_ctes
-from .zero_days import DATA_DAYS, data_days, filled, filled_name
 from .transactions import earlier_transactions, join_earlier, not_seen_before
+from .zero_days import DATA_DAYS, data_days, filled, filled_name
 
 RESULT_COLUMNS = ("date", "breakdown", "breakdown_value", "numerator", "denominator", "value")
 PURCHASE = "purchase"
