@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 from .catalog import KpiCatalog
@@ -46,6 +46,7 @@ class PlanMeasure:
     param_type: str | None = None
     filters: tuple[PlanFilter, ...] = ()
     first_ever: bool = False  # only each user's first matching event of all the export (`first_ever.py`)
+    skip_without_transaction_id: bool = False  # `purchases_without_transaction_id: skip`
 
     @property
     def dedupe_transactions(self) -> bool:
@@ -184,11 +185,27 @@ def _compile_kpi(kpi: Kpi, catalog: KpiCatalog, compiled: dict[str, KpiQuery]) -
         aggregation = "ratio" if measure.kind == "average" else "sum"
         parts = {"kind": "simple", "measure": measure, "aggregation": aggregation}
         events = _events(measure)
+    if kpi.purchases_without_transaction_id == "skip":
+        parts = _skipping_purchases_without_id(parts)
     component_hashes = [compiled[c].definition_hash for c in parts.get("components", ())]  # type: ignore[attr-defined]
     definition = {"plan": PLAN_VERSION, "measure": _canonical(m), "breakdowns": [b.name for b in breakdowns],
                   "components": component_hashes}
+    if kpi.purchases_without_transaction_id != "count":  # only then: the other KPIs keep their hashes
+        definition["purchases_without_transaction_id"] = kpi.purchases_without_transaction_id
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return KpiQuery(events=events, definition_hash=digest, **common, **parts)  # type: ignore[arg-type]
+
+
+def _skipping_purchases_without_id(parts: dict[str, object]) -> dict[str, object]:
+    """The KPI's measures of `purchase` marked to leave out purchases without a transaction id."""
+    def mark(m: object) -> object:
+        if isinstance(m, PlanMeasure) and m.dedupe_transactions:
+            return replace(m, skip_without_transaction_id=True)
+        if isinstance(m, PlanConversion):
+            return replace(m, from_=mark(m.from_), to=mark(m.to))  # type: ignore[arg-type]
+        return m
+
+    return {key: mark(value) for key, value in parts.items()}
 
 
 def _shared_breakdowns(own: tuple[PlanBreakdown, ...], comps: list[KpiQuery]) -> tuple[PlanBreakdown, ...]:

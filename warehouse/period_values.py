@@ -108,9 +108,9 @@ class PeriodJob:
 
 
 def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
-                          full: bool = False) -> tuple[pa.Table, dict[str, dt.date]]:
+                          full: bool = False, also: Iterable[str] = ()) -> tuple[pa.Table, dict[str, dt.date]]:
     """(the rows to store, per calendar grain the first period_start they replace), counted in DuckDB."""
-    jobs, rows, since = plan_period_values(con, plan, loaded, full)
+    jobs, rows, since = plan_period_values(con, plan, loaded, full, also=also)
     ids, sqls = distinct_kpis(plan), {}
     for job in jobs:
         if job.grain not in sqls:
@@ -121,6 +121,7 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
 
 def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
                        full: bool = False, engine: str = "duckdb", previous: dt.datetime | None | bool = True,
+                       also: Iterable[str] = (),
                        ) -> tuple[list[PeriodJob], list[dict[str, object]], dict[str, dt.date]]:
     """(the statements to run, the stored rows kept as they are, per calendar grain the first period_start
     the new rows replace), for the engine `engine` (`duckdb`, `bigquery`), which runs the statements.
@@ -128,7 +129,8 @@ def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: 
     Only what can have changed is counted again: a period none of whose days (nor the days a conversion's
     window reaches after it) was loaded since the last refresh (`previous`; True: the last in refresh_log),
     stored with the KPIs' current definitions by the same engine, is kept as it is (so refreshing twice counts
-    nothing again); `full` counts everything.
+    nothing again); `full` counts everything. `also`: more YYYYMMDD days to treat as loaded since the last
+    refresh (days whose deduplicated purchases changed: `first_seen.py`).
     """
     ids = distinct_kpis(plan)
     hashes = {kid: plan.kpis[kid].definition_hash for kid in ids}
@@ -140,7 +142,9 @@ def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: 
     first, last = parse_day(min(loaded)), parse_day(max(loaded))
     if previous is True:
         previous = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchone()[0]  # type: ignore[index]
-    fresh = sorted(parse_day(d) for d, at in loaded.items() if full or previous is None or at > previous)
+    also = set(also)
+    fresh = sorted(parse_day(d) for d, at in loaded.items()
+                   if full or previous is None or at > previous or d in also)
     reach = dt.timedelta(days=max((extension_days(q.conversion.window_seconds) for q in plan.kpis.values()
                                    if q.conversion is not None), default=0))
     stored: dict[tuple[str, str], set[tuple[str, str]]] = {}

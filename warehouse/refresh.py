@@ -25,6 +25,7 @@ from .attribution_methods import refresh_attribution
 from .attribution_summary import AttributionSummary
 from .day_tables import provisional_days
 from .event_stamps import refresh_event_stamps
+from .first_seen import days_changed, reads_purchases, save_first_seen
 from .kpi_values import stage_values
 from .pending import kill_point
 from .period_values import compute_period_values, write_period_values
@@ -83,7 +84,8 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     state = {k: KpiState(h, at) for k, h, at in con.execute(
         "SELECT kpi_id, definition_hash, refreshed_at FROM kpi_refresh_state WHERE source = $s AND kpi_id NOT IN "
         "(SELECT kpi_id FROM kpi_values WHERE source = $s AND engine <> 'duckdb')", {"s": SOURCE}).fetchall()}
-    todo = days_to_refresh(plan, loaded, state, full=full)
+    purchase_days = days_changed(con)  # a late or reloaded day can change another day's purchases
+    todo = days_to_refresh(plan, loaded, state, full=full, purchase_days=purchase_days)
     staged: list[pa.Table] = []
     recomputed = [(kid, d) for kid, days in todo.items() for d in days]  # (kpi, day) whose old values are replaced
     total = sum(len(contiguous_ranges(days)) for days in todo.values())  # one step per KPI and day range
@@ -105,12 +107,14 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     staged = [without_kpis(table, failed_ids) for table in staged] if failed_ids else staged
     recomputed = [(kid, d) for kid, d in recomputed if kid not in failed_ids]
     # distinct counts over periods, exact; not for a KPI whose statement failed (nor what derives from it)
-    periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full)
+    periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full, also=purchase_days)
     computed, computed_cpu = time.perf_counter(), time.process_time()
     quality_days = sorted(set(_quality_days(con, catalog, loaded, full)) | (stale_quality_days(con) & set(loaded)))
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
-    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog), failed_ids, periods)
+    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog), failed_ids, periods,
+                  # a KPI reading purchases that failed will need these days again: keep the former first days
+                  first_seen=not any(reads_purchases(plan, k) for k in failed_ids if k in plan.kpis))
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
     attributed = time.perf_counter()
     attribution = refresh_attribution(con, quality_days)  # likewise (and any loaded day not counted yet)
@@ -187,7 +191,7 @@ def _typed(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
 def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Table],
            recomputed: list[tuple[str, str]], quality: list[pa.Table], quality_days: list[str],
            now: dt.datetime, spec: str, failed: set[str] = frozenset(),
-           periods: tuple[pa.Table, dict[str, dt.date]] | None = None) -> int:
+           periods: tuple[pa.Table, dict[str, dt.date]] | None = None, first_seen: bool = True) -> int:
     """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change."""
     new_values = pa.concat_tables(staged) if staged else None
     days_table = pa.table({"kpi_id": pa.array([k for k, _ in recomputed], pa.string()),
@@ -228,6 +232,8 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
                 con.unregister("quality_rows")
         if periods is not None:
             write_period_values(con, plan, *periods, now)
+        if first_seen:
+            save_first_seen(con)
         kill_point("store-before-commit")
         con.execute("COMMIT")
         return rows

@@ -30,19 +30,23 @@ def days_to_refresh(
     loaded: dict[str, dt.datetime],
     state: dict[str, KpiState],
     full: bool = False,
+    purchase_days: Iterable[str] = (),
 ) -> dict[str, list[str]]:
     """For every KPI of the plan, the YYYYMMDD days to recompute (sorted).
 
     `loaded` maps each loaded day to when it was last (re)loaded; `state` holds each KPI's definition
     hash and last refresh time. A KPI recomputes every day when it is new, its definition changed, or
     `full`; otherwise the days (re)loaded since its last refresh plus the last LATE_DATA_DAYS days of
-    data. A conversion also recomputes the days whose window reaches a recomputed day, a first-ever KPI every
+    data. A KPI that reads `purchase` also recomputes `purchase_days` (loaded days whose deduplicated
+    purchases changed because a transaction id now first appears on another day: `first_seen.py`). A
+    conversion also recomputes the days whose window reaches a recomputed day, a first-ever KPI every
     day after a (re)loaded one, and a derived KPI every day any of its components recomputes.
     """
     all_days = sorted(loaded)
     if not all_days:
         return {q.kpi_id: [] for q in plan.ordered()}
     trailing = set(all_days[-LATE_DATA_DAYS:])
+    purchase_days = set(purchase_days) & set(all_days)
     out: dict[str, list[str]] = {}
     for q in plan.ordered():
         st = state.get(q.kpi_id)
@@ -51,6 +55,8 @@ def days_to_refresh(
             continue
         days = {d for d, at in loaded.items() if at > st.refreshed_at} | trailing
         days |= _later_for_first_ever(q, {d for d, at in loaded.items() if at > st.refreshed_at}, all_days)
+        if any(m.dedupe_transactions for m in q.measures()):
+            days |= purchase_days
         days = _widen_for_window(q, days, set(all_days))
         for comp in q.components:
             days |= set(out.get(comp, []))

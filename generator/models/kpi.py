@@ -59,6 +59,9 @@ class Kpi(Strict):
     """Where the status turns amber (`warn_…`) and red (`critical_…`)."""
     breakdowns: list[str | ParamBreakdown] = Field(default_factory=list, max_length=5)
     """The only dimensions the dashboard may offer for this KPI, e.g. `[channel, device_category]`."""
+    purchases_without_transaction_id: Literal["count", "skip"] = "count"
+    """Purchases that carry no transaction id (missing, empty or `(not set)`) cannot be deduplicated:
+    `count` (the default, as GA4 does) counts each of them, `skip` leaves them out."""
     time_grain: Literal["day", "week", "month"] = "day"
     """The grain of the trend chart."""
     alerts: AlertSettings | None = None

@@ -34,6 +34,7 @@ from .dialects import Dialect, lower
 from .export_shape import NEWEST, ExportShape
 from .scan import RAW, SCANNED, EventColumns, scan_ctes
 from .shared import scope_names, shared_ctes
+from .zero_days import DATA_DAYS, data_days, filled, filled_name
 
 BATCH_COLUMNS = ("kpi_id", *RESULT_COLUMNS)
 RESULT = "result"
@@ -71,7 +72,13 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
             ctes.append((renamed[AGGREGATED], rolled_up[prefix]))
         else:
             ctes += [(renamed[name], rename_tables(body, renamed)) for name, body in own.ctes]
-        ctes.append((results[kid], result(own.is_ratio, source=renamed[AGGREGATED])))
+        source = renamed[AGGREGATED]
+        if not own.is_ratio:  # a day with data but none of the KPI's events counts 0 (`zero_days.py`)
+            if not any(name == DATA_DAYS for name, _ in ctes):
+                ctes.append((DATA_DAYS, data_days()))
+            source = filled_name(renamed[AGGREGATED])
+            ctes.append((source, filled(renamed[AGGREGATED])))
+        ctes.append((results[kid], result(own.is_ratio, source=source)))
 
     branches = [exp.select(exp.alias_(exp.Literal.string(kid), "kpi_id"), *RESULT_COLUMNS).from_(results[kid])
                 for kid in wanted]

@@ -6,17 +6,21 @@ The statement's CTEs, in order:
    once, with the params and columns the KPI needs;
 2. `session_firsts` … `sessions` (`sessions.py`), when a breakdown, condition or measure needs the session's
    source, channel, landing page or engagement;
-3. `kept_events`, when a measure reads `purchase`: the events with each transaction id's duplicates removed
-   (the earliest purchase of a transaction id wins; purchases without an id are all kept);
+3. `earlier_transactions`, `kept_events`, when a measure reads `purchase`: the events with each transaction id's
+   duplicates removed (the earliest purchase of a transaction id wins, and an id seen on any day before
+   `start_date` never counts again: `transactions.py`; purchases without an id are all kept);
 4. `measure_rows`: one row per event the KPI reads, with its breakdown values and one flag (and value) per
    measure (`measures.py`); a `first_ever` measure's flag holds on each user's first event only, and its
    `first_ever_<role>` CTEs before it read who had one before `start_date` (`first_ever.py`);
 5. for conversions, `conversion_starts` … `conversions` (`conversions.py`);
 6. `aggregated`: per day, the total and every breakdown in one GROUP BY GROUPING SETS;
 
+7. for a KPI that adds up (not a ratio), `data_days` and `aggregated_filled`: a total of 0 on each day with
+   data but none of its events (`zero_days.py`);
+
 and the result: `date, breakdown, breakdown_value, numerator, denominator, value` (docs/architecture.md,
-"Generated SQL"). Days on which none of the KPI's events happened have no row (like the Data API's
-default of leaving out empty rows): read a missing count or sum as 0.
+"Generated SQL"). Only days without any event in the export have no row; a ratio whose denominator is 0
+has none either.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from .measures import aggregate, events_read, row_flag, row_value
 from .params import as_string
 from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, end_date_plus, scan_ctes
 from .sessions import SESSIONS, session_ctes
+from .transactions import earlier_transactions, join_earlier, not_seen_before
+from .zero_days import DATA_DAYS, data_days, filled, filled_name
 
 RESULT_COLUMNS = ("date", "breakdown", "breakdown_value", "numerator", "denominator", "value")
 PURCHASE = "purchase"
@@ -45,6 +51,7 @@ KEPT = "kept_events"
 ROWS = "measure_rows"
 AGGREGATED = "aggregated"
 _SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_PURCHASES = "p"
 
 
 def build_kpi_query(kpi_query: KpiQuery, plan: QueryPlan, bucket: Bucket = "day") -> exp.Select:
@@ -169,10 +176,14 @@ def _measure_query(q: KpiQuery, bucket: Bucket = "day") -> exp.Select:
     if parts.reads_sessions:
         ctes += session_ctes(cols.session_columns)
     if parts.dedupe:
-        ctes.append((KEPT, kept_events(parts.events)))
+        ctes += [earlier_transactions(), (KEPT, kept_events(parts.events))]
     ctes += parts.ctes
+    source = AGGREGATED
+    if not parts.is_ratio:  # a day with data but none of the KPI's events counts 0 (`zero_days.py`)
+        source = filled_name(AGGREGATED)
+        ctes += [(DATA_DAYS, data_days()), (source, filled(AGGREGATED))]
 
-    select = result(is_ratio=parts.is_ratio)
+    select = result(is_ratio=parts.is_ratio, source=source)
     for name, body in ctes:
         select = select.with_(name, as_=body, copy=False)
     return select
@@ -198,15 +209,24 @@ def _breakdown_value(b: PlanBreakdown, cols: EventColumns) -> exp.Expr:
 
 
 def kept_events(events: set[str] | None, source: str = SCANNED) -> exp.Expr:
-    """The scanned events with every transaction id's later duplicates left out."""
+    """The scanned events with every transaction id's later duplicates left out, those before `start_date`
+    included (`transactions.py`; the statement needs the `earlier_transactions` CTE)."""
     is_purchase = exp.EQ(this=exp.column("event_name"), expression=exp.Literal.string(PURCHASE))
+
+    def of(name: str) -> exp.Column:
+        return exp.column(name, table=_PURCHASES)
+
     first_of_id = exp.EQ(
-        this=exp.Window(this=exp.RowNumber(), partition_by=[exp.column("transaction_id")],
-                        order=exp.Order(expressions=[exp.Ordered(this=exp.column("event_timestamp"))])),
+        this=exp.Window(this=exp.RowNumber(), partition_by=[of("transaction_id")],
+                        order=exp.Order(expressions=[exp.Ordered(this=of("event_timestamp"))])),
         expression=exp.Literal.number(1),
     )
-    purchases = exp.select("*").from_(source).where(is_purchase).qualify(
-        exp.or_(exp.column("transaction_id").is_(exp.null()), first_of_id))
+    # an id a purchase carried before `start_date` never counts again (`transactions.py`)
+    purchases = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(_PURCHASES))).from_(
+        exp.alias_(exp.to_table(source), _PURCHASES, table=True))
+    purchases = join_earlier(purchases, _PURCHASES).where(exp.and_(
+        exp.EQ(this=of("event_name"), expression=exp.Literal.string(PURCHASE)), not_seen_before())).qualify(
+        exp.or_(of("transaction_id").is_(exp.null()), first_of_id))
     if events is not None and events <= {PURCHASE}:
         return purchases
     others = exp.select("*").from_(source).where(exp.not_(is_purchase.copy()))

@@ -46,6 +46,11 @@ class EventsRelation(exp.Expression, exp.Func):
     arg_types = {"this": False}
 
 
+EARLIEST_DAY = "00000000"
+"""The lower bound of a history read (every day before `start_date`): before any export's first day; on
+BigQuery it also keeps the `intraday_…` table suffixes out."""
+
+
 class ExportDateRange(exp.Expression, exp.Func):
     """True for the events of the days `this` to `expression` (`YYYYMMDD` strings), both included."""
 

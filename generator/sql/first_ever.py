@@ -31,13 +31,10 @@ from sqlglot import exp
 from ..plan import PlanMeasure
 from . import dimensions as dims
 from .attribution import _start_minus
-from .dialects import EventsRelation, ExportDateRange
+from .dialects import EARLIEST_DAY, EventsRelation, ExportDateRange
 from .filters import condition
 from .params import as_string, param_record
 from .scan import EVENTS_ALIAS, EventColumns, e
-
-EARLIEST_DAY = "00000000"
-"""The lower bound of the history read: before any export's first day."""
 
 
 def prior_users(role: str) -> str:

@@ -55,6 +55,8 @@ def row_flag(m: PlanMeasure, cols: EventColumns) -> exp.Expr:
     elif m.kind == "engaged_sessions":
         parts.append(exp.EQ(this=cols.session_engaged(), expression=exp.Literal.number(1)))
     parts.extend(condition(f, cols) for f in m.filters)
+    if m.skip_without_transaction_id:  # `purchases_without_transaction_id: skip` (transactions.py)
+        parts.append(e("transaction_id").is_(exp.null()).not_())
     if not parts:
         return exp.true()
     return exp.and_(*parts) if len(parts) > 1 else parts[0]

@@ -30,12 +30,14 @@ from .build import PURCHASE, MeasureParts
 from .ctes import Cte
 from .scan import EVENTS_ALIAS, SESSIONS_ALIAS
 from .sessions import session_partials
+from .transactions import join_earlier, not_seen_before
 
 SESSION_DAYS = "session_days"
 SESSION_DAY_ROWS = "session_day_rows"
 FLAGGED = "flagged_events"
 SESSION_UNITS = ("sessions", "sessions_with", "engaged_sessions")
 TOTAL = ""  # the granularity without an event-scoped breakdown
+_PURCHASES = "p"
 
 
 def rolls_up(parts: MeasureParts) -> bool:
@@ -199,9 +201,23 @@ def flagged_events(source: str, purchases: str, columns: list[str], in_range: ex
                         order=exp.Order(expressions=[exp.Ordered(this=exp.column("event_timestamp"))])),
         expression=exp.Literal.number(1),
     )
-    kept = exp.or_(exp.column("transaction_id").is_(exp.null()), first_of_id)
-    kept_purchases = exp.select(*columns, exp.alias_(kept, "is_kept")).from_(purchases).where(is_purchase)
+    # an id a purchase carried before `start_date` never counts again (`transactions.py`)
+    kept = _of_purchases(exp.or_(exp.column("transaction_id").is_(exp.null()), first_of_id))
+    kept_purchases = exp.select(*(exp.column(c, table=_PURCHASES) for c in columns),
+                                exp.alias_(exp.and_(kept, not_seen_before()), "is_kept")).from_(
+        exp.alias_(exp.to_table(purchases), _PURCHASES, table=True))
+    kept_purchases = join_earlier(kept_purchases, _PURCHASES).where(_of_purchases(is_purchase))
     return exp.union(others, kept_purchases, distinct=False)  # type: ignore[return-value]
+
+
+def _of_purchases(condition: exp.Expr) -> exp.Expr:
+    """`condition` with its columns read from the purchases (not from the ids they are joined to)."""
+    def qualify(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column) and not node.table:
+            return exp.column(node.name, table=_PURCHASES)
+        return node
+
+    return condition.copy().transform(qualify, copy=False)
 
 
 def _sessions(flag: str) -> exp.Expr:

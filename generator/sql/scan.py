@@ -20,6 +20,7 @@ from .attribution import TRAFFIC_COLUMNS, click_values, last_click_values
 from .buckets import Bucket, event_bucket
 from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
 from .params import as_integer, as_string, param_record
+from .transactions import transaction_id
 
 EVENTS_ALIAS = "e"
 SESSIONS_ALIAS = "s"
@@ -153,8 +154,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
         scanned = scanned.select(*(f"lc_{name}" for name in last_click_values()), copy=False)
     if cols.transaction_id:
         # GA4's placeholders for a missing id are not ids: those purchases cannot be deduplicated.
-        tid = exp.Nullif(this=exp.Nullif(this=exp.column("transaction_id"), expression=exp.Literal.string("")),
-                         expression=exp.Literal.string(dims.NOT_SET))
+        tid = transaction_id(exp.column("transaction_id"))
         scanned = scanned.select(exp.alias_(tid, "transaction_id"), copy=False)
     if cols.page_path:
         location = as_string(exp.column(cols.params["page_location"]))

@@ -9,7 +9,8 @@ never stored whole:
 A scope is the days a KPI reads: up to `end_date`, or a few days more for a conversion whose window can end
 after it. Both reads cover the widest scope; each scope sees its days through a filter (NOT MATERIALIZED, so
 DuckDB pushes its readers' filters through it) and gets its own session table and deduplicated purchases,
-built exactly as the KPI's own statement builds them over its own days.
+built exactly as the KPI's own statement builds them over its own days (and the transaction ids seen before
+`start_date`, `transactions.py`, read once for all).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .ctes import Cte, rename_tables
 from .rollup import RolledUp, Rollup, rolls_up
 from .scan import SCANNED, EventColumns
 from .sessions import SESSIONS, firsts_from_partials, session_ctes
+from .transactions import earlier_transactions
 
 EVENT_ROWS = "event_rows"
 
@@ -48,7 +50,8 @@ def shared_ctes(cols: EventColumns, event_columns: list[str], kpis: dict[str, Me
     others = [p for p in kpis.values() if not rolls_up(p)]
     read = _events_read(others)
     session_scopes = sorted({p.extension for p in kpis.values() if p.reads_sessions})
-    out: list[Cte] = []
+    # the transaction ids seen before `start_date`, read once for every scope's deduplicated purchases
+    out: list[Cte] = [earlier_transactions()] if any(p.dedupe for p in kpis.values()) else []
 
     rollup = None
     if rolling or session_scopes:

@@ -97,12 +97,14 @@ def test_the_batch_statement_is_valid_googlesql(analyzer: Analyzer, plan: QueryP
 def test_the_statements_kpi_refresh_runs_on_bigquery_are_valid_googlesql(analyzer: Analyzer, plan: QueryPlan,
                                                                          era: str) -> None:
     """What `kpi refresh --engine bigquery` sends: the export table named, intraday-only days added to the
-    statement's own range and to the attribution's lookback before it."""
+    statement's own range, to the attribution's lookback before it and to the reads of all earlier days."""
     ids = list(plan.kpis)
     for bucket in ("day", "period", "week"):
         sql = batch_statement(plan, ids, BIGQUERY_TABLE_PLACEHOLDER, ["20240110", "20240131"], "20240111",
                               "20240131", bucket=bucket, export=ERAS[era])
-        assert sql.count("intraday_20240110") == 1 and sql.count("intraday_20240131") == 1
+        history_reads = sql.count("BETWEEN '00000000'")  # earlier transaction ids, first-ever events
+        # 20240110, before the range: the lookback and each history read; 20240131: the range's own read
+        assert sql.count("intraday_20240110") == 1 + history_reads and sql.count("intraday_20240131") == 1
         _analyse(analyzer, sql)
 
 

@@ -19,6 +19,7 @@ from sqlglot import exp
 from generator.plan import QueryPlan
 from generator.sql import BIGQUERY_TABLE_PLACEHOLDER, Bucket, render_plan_sql
 from generator.sql.attribution import LOOKBACK_DAYS
+from generator.sql.dialects import EARLIEST_DAY
 from generator.sql.export_shape import NEWEST, ExportShape
 
 from ..refresh_days import parse_day
@@ -54,7 +55,8 @@ def _add_intraday(tree: exp.Expr, days: list[str], start: str | None, end: str |
     """`_TABLE_SUFFIX BETWEEN a AND b` → `(_TABLE_SUFFIX BETWEEN a AND b OR _TABLE_SUFFIX IN ('intraday_…'))`.
 
     The statement's own days start at `@start_date` (and end a conversion window after `@end_date`); the
-    attribution's lookback (`prior_params`) reads the `LOOKBACK_DAYS` before `@start_date`: each read gets the
+    attribution's lookback (`prior_params`) reads the `LOOKBACK_DAYS` before `@start_date`, and the history reads
+    (earlier transaction ids, first-ever events) every day before it from `EARLIEST_DAY`: each read gets the
     intraday-only days of its own range (all of them when `start` is not given).
     """
     first = parse_day(start) if start else None
@@ -64,6 +66,8 @@ def _add_intraday(tree: exp.Expr, days: list[str], start: str | None, end: str |
             continue
         if first is None:
             wanted = days
+        elif _is_history(between):  # every day before start_date
+            wanted = [d for d in days if parse_day(d) < first]
         elif isinstance(between.args.get("low"), exp.Placeholder | exp.Parameter):  # the statement's own days
             last = parse_day(end or start) + dt.timedelta(days=WINDOW_DAYS)  # type: ignore[arg-type]
             wanted = [d for d in days if first <= parse_day(d) <= last]
@@ -75,3 +79,8 @@ def _add_intraday(tree: exp.Expr, days: list[str], start: str | None, end: str |
         listed = exp.In(this=column.copy(), unnest=exp.Unnest(expressions=[suffixes]))
         listed.add_comments([INTRADAY_NOTE])
         between.replace(exp.Paren(this=exp.or_(between.copy(), listed)))
+
+
+def _is_history(between: exp.Between) -> bool:
+    low = between.args.get("low")
+    return isinstance(low, exp.Literal) and low.is_string and low.this == EARLIEST_DAY

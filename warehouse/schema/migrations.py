@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from ..day_tables import LOADED_DAY_TABLES_DDL
+from ..first_seen import FIRST_SEEN_DDL
 from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
@@ -82,6 +83,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # which engine computed each value: `duckdb` (this warehouse) or `bigquery` (`kpi refresh --engine bigquery`)
     (10, ("ALTER TABLE kpi_values ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'",
           "ALTER TABLE kpi_period_values ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'")),
+    (11, (FIRST_SEEN_DDL,)),  # each transaction id's first day, as the last refresh saw it (warehouse/first_seen.py)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

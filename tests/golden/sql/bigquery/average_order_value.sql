@@ -59,15 +59,27 @@ WITH raw_events AS (
     param_value,
     NULLIF(NULLIF(transaction_id, ''), '(not set)') AS transaction_id
   FROM raw_events
+), earlier_transactions AS (
+  SELECT DISTINCT
+    NULLIF(NULLIF(events.ecommerce.transaction_id, ''), '(not set)') AS transaction_id
+  FROM `your-project.analytics_123456789.events_*` AS events /* the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, in a form local BigQuery emulators accept too */
+  WHERE
+    (
+      _TABLE_SUFFIX BETWEEN '00000000' AND REPLACE(CAST(DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 1 DAY) AS STRING), '-', '') /* REPLACE(CAST(date AS STRING), '-', '') is FORMAT_DATE('%Y%m%d', date), in a form local emulators run */
+      AND event_name = 'purchase'
+    )
+    AND NOT NULLIF(NULLIF(events.ecommerce.transaction_id, ''), '(not set)') IS NULL
 ), kept_events AS (
   SELECT
-    *
-  FROM scanned_events
+    p.*
+  FROM scanned_events AS p
+  LEFT JOIN earlier_transactions AS seen
+    ON seen.transaction_id = p.transaction_id
   WHERE
-    event_name = 'purchase'
+    p.event_name = 'purchase' AND seen.transaction_id IS NULL
   QUALIFY
-    transaction_id IS NULL
-    OR ROW_NUMBER() OVER (PARTITION BY transaction_id ORDER BY event_timestamp) = 1
+    p.transaction_id IS NULL
+    OR ROW_NUMBER() OVER (PARTITION BY p.transaction_id ORDER BY p.event_timestamp) = 1
 ), measure_rows AS (
   SELECT
     e.event_day,

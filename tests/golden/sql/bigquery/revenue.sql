@@ -1375,15 +1375,27 @@ WITH raw_events AS (
       END
     ) AS channel
   FROM session_categories
+), earlier_transactions AS (
+  SELECT DISTINCT
+    NULLIF(NULLIF(events.ecommerce.transaction_id, ''), '(not set)') AS transaction_id
+  FROM `your-project.analytics_123456789.events_*` AS events /* the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, in a form local BigQuery emulators accept too */
+  WHERE
+    (
+      _TABLE_SUFFIX BETWEEN '00000000' AND REPLACE(CAST(DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 1 DAY) AS STRING), '-', '') /* REPLACE(CAST(date AS STRING), '-', '') is FORMAT_DATE('%Y%m%d', date), in a form local emulators run */
+      AND event_name = 'purchase'
+    )
+    AND NOT NULLIF(NULLIF(events.ecommerce.transaction_id, ''), '(not set)') IS NULL
 ), kept_events AS (
   SELECT
-    *
-  FROM scanned_events
+    p.*
+  FROM scanned_events AS p
+  LEFT JOIN earlier_transactions AS seen
+    ON seen.transaction_id = p.transaction_id
   WHERE
-    event_name = 'purchase'
+    p.event_name = 'purchase' AND seen.transaction_id IS NULL
   QUALIFY
-    transaction_id IS NULL
-    OR ROW_NUMBER() OVER (PARTITION BY transaction_id ORDER BY event_timestamp) = 1
+    p.transaction_id IS NULL
+    OR ROW_NUMBER() OVER (PARTITION BY p.transaction_id ORDER BY p.event_timestamp) = 1
 ), measure_rows AS (
   SELECT
     e.event_day,
@@ -1446,6 +1458,32 @@ WITH raw_events AS (
       (event_day, by_channel),
       (event_day, by_param_payment_type)
     )
+), data_days AS (
+  SELECT DISTINCT
+    event_day
+  FROM scanned_events
+  WHERE
+    event_date <= @end_date
+), aggregated_filled AS (
+  SELECT
+    event_day,
+    breakdown,
+    breakdown_value,
+    numerator,
+    denominator
+  FROM aggregated
+  UNION ALL
+  SELECT
+    d.event_day,
+    '' AS breakdown,
+    '' AS breakdown_value,
+    0 AS numerator,
+    NULL AS denominator
+  FROM data_days AS d
+  LEFT JOIN aggregated AS a
+    ON a.event_day = d.event_day AND a.breakdown = ''
+  WHERE
+    a.event_day IS NULL
 )
 SELECT
   event_day AS date,
@@ -1454,7 +1492,7 @@ SELECT
   CAST(numerator AS FLOAT64) AS numerator,
   CAST(denominator AS FLOAT64) AS denominator,
   CAST(numerator AS FLOAT64) AS value
-FROM aggregated
+FROM aggregated_filled
 ORDER BY
   date,
   breakdown,

@@ -56,15 +56,27 @@ WITH revenue__raw_events AS (
     param_value,
     NULLIF(NULLIF(transaction_id, ''), '(not set)') AS transaction_id
   FROM revenue__raw_events
+), revenue__earlier_transactions AS (
+  SELECT DISTINCT
+    NULLIF(NULLIF(events.ecommerce.transaction_id, ''), '(not set)') AS transaction_id
+  FROM `your-project.analytics_123456789.events_*` AS events /* the export table is aliased and its struct columns qualified (events.device.category): the same in BigQuery, in a form local BigQuery emulators accept too */
+  WHERE
+    (
+      _TABLE_SUFFIX BETWEEN '00000000' AND REPLACE(CAST(DATE_SUB(PARSE_DATE('%Y%m%d', @start_date), INTERVAL 1 DAY) AS STRING), '-', '') /* REPLACE(CAST(date AS STRING), '-', '') is FORMAT_DATE('%Y%m%d', date), in a form local emulators run */
+      AND event_name = 'purchase'
+    )
+    AND NOT NULLIF(NULLIF(events.ecommerce.transaction_id, ''), '(not set)') IS NULL
 ), revenue__kept_events AS (
   SELECT
-    *
-  FROM revenue__scanned_events
+    p.*
+  FROM revenue__scanned_events AS p
+  LEFT JOIN revenue__earlier_transactions AS seen
+    ON seen.transaction_id = p.transaction_id
   WHERE
-    event_name = 'purchase'
+    p.event_name = 'purchase' AND seen.transaction_id IS NULL
   QUALIFY
-    transaction_id IS NULL
-    OR ROW_NUMBER() OVER (PARTITION BY transaction_id ORDER BY event_timestamp) = 1
+    p.transaction_id IS NULL
+    OR ROW_NUMBER() OVER (PARTITION BY p.transaction_id ORDER BY p.event_timestamp) = 1
 ), revenue__measure_rows AS (
   SELECT
     e.event_day,
@@ -93,6 +105,32 @@ WITH revenue__raw_events AS (
     is_measure
   GROUP BY
     event_day
+), revenue__data_days AS (
+  SELECT DISTINCT
+    event_day
+  FROM revenue__scanned_events
+  WHERE
+    event_date <= @end_date
+), revenue__aggregated_filled AS (
+  SELECT
+    event_day,
+    breakdown,
+    breakdown_value,
+    numerator,
+    denominator
+  FROM revenue__aggregated
+  UNION ALL
+  SELECT
+    d.event_day,
+    '' AS breakdown,
+    '' AS breakdown_value,
+    0 AS numerator,
+    NULL AS denominator
+  FROM revenue__data_days AS d
+  LEFT JOIN revenue__aggregated AS a
+    ON a.event_day = d.event_day AND a.breakdown = ''
+  WHERE
+    a.event_day IS NULL
 ), kpi_revenue AS (
   SELECT
     event_day AS date,
@@ -101,7 +139,7 @@ WITH revenue__raw_events AS (
     CAST(numerator AS FLOAT64) AS numerator,
     CAST(denominator AS FLOAT64) AS denominator,
     CAST(numerator AS FLOAT64) AS value
-  FROM revenue__aggregated
+  FROM revenue__aggregated_filled
 ), new_users__raw_events AS (
   SELECT
     event_date,
@@ -154,6 +192,32 @@ WITH revenue__raw_events AS (
     is_measure
   GROUP BY
     event_day
+), new_users__data_days AS (
+  SELECT DISTINCT
+    event_day
+  FROM new_users__scanned_events
+  WHERE
+    event_date <= @end_date
+), new_users__aggregated_filled AS (
+  SELECT
+    event_day,
+    breakdown,
+    breakdown_value,
+    numerator,
+    denominator
+  FROM new_users__aggregated
+  UNION ALL
+  SELECT
+    d.event_day,
+    '' AS breakdown,
+    '' AS breakdown_value,
+    0 AS numerator,
+    NULL AS denominator
+  FROM new_users__data_days AS d
+  LEFT JOIN new_users__aggregated AS a
+    ON a.event_day = d.event_day AND a.breakdown = ''
+  WHERE
+    a.event_day IS NULL
 ), kpi_new_users AS (
   SELECT
     event_day AS date,
@@ -162,7 +226,7 @@ WITH revenue__raw_events AS (
     CAST(numerator AS FLOAT64) AS numerator,
     CAST(denominator AS FLOAT64) AS denominator,
     CAST(numerator AS FLOAT64) AS value
-  FROM new_users__aggregated
+  FROM new_users__aggregated_filled
 ), derived_keys AS (
   SELECT
     date,

@@ -44,6 +44,16 @@ WITH raw_events AS (
     param_ga_session_id,
     NULLIF(NULLIF(transaction_id, ''), '(not set)') AS transaction_id
   FROM raw_events
+), earlier_transactions AS (
+  SELECT DISTINCT
+    NULLIF(NULLIF(ecommerce.transaction_id, ''), '(not set)') AS transaction_id
+  FROM events
+  WHERE
+    (
+      event_date BETWEEN '00000000' AND STRFTIME(CAST(STRPTIME($start_date, '%Y%m%d') AS DATE) - INTERVAL 1 DAY, '%Y%m%d')
+      AND event_name = 'purchase'
+    )
+    AND NOT NULLIF(NULLIF(ecommerce.transaction_id, ''), '(not set)') IS NULL
 ), kept_events AS (
   SELECT
     *
@@ -52,13 +62,15 @@ WITH raw_events AS (
     NOT event_name = 'purchase'
   UNION ALL
   SELECT
-    *
-  FROM scanned_events
+    p.*
+  FROM scanned_events AS p
+  LEFT JOIN earlier_transactions AS seen
+    ON seen.transaction_id = p.transaction_id
   WHERE
-    event_name = 'purchase'
+    p.event_name = 'purchase' AND seen.transaction_id IS NULL
   QUALIFY
-    transaction_id IS NULL
-    OR ROW_NUMBER() OVER (PARTITION BY transaction_id ORDER BY event_timestamp) = 1
+    p.transaction_id IS NULL
+    OR ROW_NUMBER() OVER (PARTITION BY p.transaction_id ORDER BY p.event_timestamp) = 1
 ), measure_rows AS (
   SELECT
     e.event_day,

@@ -1354,6 +1354,32 @@ WITH raw_events AS (
       (event_day),
       (event_day, by_channel)
     )
+), data_days AS (
+  SELECT DISTINCT
+    event_day
+  FROM scanned_events
+  WHERE
+    event_date <= $end_date
+), aggregated_filled AS (
+  SELECT
+    event_day,
+    breakdown,
+    breakdown_value,
+    numerator,
+    denominator
+  FROM aggregated
+  UNION ALL
+  SELECT
+    d.event_day,
+    '' AS breakdown,
+    '' AS breakdown_value,
+    0 AS numerator,
+    NULL AS denominator
+  FROM data_days AS d
+  LEFT JOIN aggregated AS a
+    ON a.event_day = d.event_day AND a.breakdown = ''
+  WHERE
+    a.event_day IS NULL
 )
 SELECT
   event_day AS date,
@@ -1362,7 +1388,7 @@ SELECT
   CAST(numerator AS DOUBLE) AS numerator,
   CAST(denominator AS DOUBLE) AS denominator,
   CAST(numerator AS DOUBLE) AS value
-FROM aggregated
+FROM aggregated_filled
 ORDER BY
   date NULLS FIRST,
   breakdown NULLS FIRST,

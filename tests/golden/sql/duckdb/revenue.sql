@@ -1322,15 +1322,27 @@ WITH raw_events AS (
       END
     ) AS channel
   FROM session_categories
+), earlier_transactions AS (
+  SELECT DISTINCT
+    NULLIF(NULLIF(ecommerce.transaction_id, ''), '(not set)') AS transaction_id
+  FROM events
+  WHERE
+    (
+      event_date BETWEEN '00000000' AND STRFTIME(CAST(STRPTIME($start_date, '%Y%m%d') AS DATE) - INTERVAL 1 DAY, '%Y%m%d')
+      AND event_name = 'purchase'
+    )
+    AND NOT NULLIF(NULLIF(ecommerce.transaction_id, ''), '(not set)') IS NULL
 ), kept_events AS (
   SELECT
-    *
-  FROM scanned_events
+    p.*
+  FROM scanned_events AS p
+  LEFT JOIN earlier_transactions AS seen
+    ON seen.transaction_id = p.transaction_id
   WHERE
-    event_name = 'purchase'
+    p.event_name = 'purchase' AND seen.transaction_id IS NULL
   QUALIFY
-    transaction_id IS NULL
-    OR ROW_NUMBER() OVER (PARTITION BY transaction_id ORDER BY event_timestamp) = 1
+    p.transaction_id IS NULL
+    OR ROW_NUMBER() OVER (PARTITION BY p.transaction_id ORDER BY p.event_timestamp) = 1
 ), measure_rows AS (
   SELECT
     e.event_day,
@@ -1398,6 +1410,32 @@ WITH raw_events AS (
       (event_day, by_channel),
       (event_day, by_param_payment_type)
     )
+), data_days AS (
+  SELECT DISTINCT
+    event_day
+  FROM scanned_events
+  WHERE
+    event_date <= $end_date
+), aggregated_filled AS (
+  SELECT
+    event_day,
+    breakdown,
+    breakdown_value,
+    numerator,
+    denominator
+  FROM aggregated
+  UNION ALL
+  SELECT
+    d.event_day,
+    '' AS breakdown,
+    '' AS breakdown_value,
+    0 AS numerator,
+    NULL AS denominator
+  FROM data_days AS d
+  LEFT JOIN aggregated AS a
+    ON a.event_day = d.event_day AND a.breakdown = ''
+  WHERE
+    a.event_day IS NULL
 )
 SELECT
   event_day AS date,
@@ -1406,7 +1444,7 @@ SELECT
   CAST(numerator AS DOUBLE) AS numerator,
   CAST(denominator AS DOUBLE) AS denominator,
   CAST(numerator AS DOUBLE) AS value
-FROM aggregated
+FROM aggregated_filled
 ORDER BY
   date NULLS FIRST,
   breakdown NULLS FIRST,

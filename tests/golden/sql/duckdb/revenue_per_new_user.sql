@@ -42,15 +42,27 @@ WITH revenue__raw_events AS (
     param_value,
     NULLIF(NULLIF(transaction_id, ''), '(not set)') AS transaction_id
   FROM revenue__raw_events
+), revenue__earlier_transactions AS (
+  SELECT DISTINCT
+    NULLIF(NULLIF(ecommerce.transaction_id, ''), '(not set)') AS transaction_id
+  FROM events
+  WHERE
+    (
+      event_date BETWEEN '00000000' AND STRFTIME(CAST(STRPTIME($start_date, '%Y%m%d') AS DATE) - INTERVAL 1 DAY, '%Y%m%d')
+      AND event_name = 'purchase'
+    )
+    AND NOT NULLIF(NULLIF(ecommerce.transaction_id, ''), '(not set)') IS NULL
 ), revenue__kept_events AS (
   SELECT
-    *
-  FROM revenue__scanned_events
+    p.*
+  FROM revenue__scanned_events AS p
+  LEFT JOIN revenue__earlier_transactions AS seen
+    ON seen.transaction_id = p.transaction_id
   WHERE
-    event_name = 'purchase'
+    p.event_name = 'purchase' AND seen.transaction_id IS NULL
   QUALIFY
-    transaction_id IS NULL
-    OR ROW_NUMBER() OVER (PARTITION BY transaction_id ORDER BY event_timestamp) = 1
+    p.transaction_id IS NULL
+    OR ROW_NUMBER() OVER (PARTITION BY p.transaction_id ORDER BY p.event_timestamp) = 1
 ), revenue__measure_rows AS (
   SELECT
     e.event_day,
@@ -84,6 +96,32 @@ WITH revenue__raw_events AS (
     is_measure
   GROUP BY
     event_day
+), revenue__data_days AS (
+  SELECT DISTINCT
+    event_day
+  FROM revenue__scanned_events
+  WHERE
+    event_date <= $end_date
+), revenue__aggregated_filled AS (
+  SELECT
+    event_day,
+    breakdown,
+    breakdown_value,
+    numerator,
+    denominator
+  FROM revenue__aggregated
+  UNION ALL
+  SELECT
+    d.event_day,
+    '' AS breakdown,
+    '' AS breakdown_value,
+    0 AS numerator,
+    NULL AS denominator
+  FROM revenue__data_days AS d
+  LEFT JOIN revenue__aggregated AS a
+    ON a.event_day = d.event_day AND a.breakdown = ''
+  WHERE
+    a.event_day IS NULL
 ), kpi_revenue AS (
   SELECT
     event_day AS date,
@@ -92,7 +130,7 @@ WITH revenue__raw_events AS (
     CAST(numerator AS DOUBLE) AS numerator,
     CAST(denominator AS DOUBLE) AS denominator,
     CAST(numerator AS DOUBLE) AS value
-  FROM revenue__aggregated
+  FROM revenue__aggregated_filled
 ), new_users__raw_events AS (
   SELECT
     event_date,
@@ -138,6 +176,32 @@ WITH revenue__raw_events AS (
     is_measure
   GROUP BY
     event_day
+), new_users__data_days AS (
+  SELECT DISTINCT
+    event_day
+  FROM new_users__scanned_events
+  WHERE
+    event_date <= $end_date
+), new_users__aggregated_filled AS (
+  SELECT
+    event_day,
+    breakdown,
+    breakdown_value,
+    numerator,
+    denominator
+  FROM new_users__aggregated
+  UNION ALL
+  SELECT
+    d.event_day,
+    '' AS breakdown,
+    '' AS breakdown_value,
+    0 AS numerator,
+    NULL AS denominator
+  FROM new_users__data_days AS d
+  LEFT JOIN new_users__aggregated AS a
+    ON a.event_day = d.event_day AND a.breakdown = ''
+  WHERE
+    a.event_day IS NULL
 ), kpi_new_users AS (
   SELECT
     event_day AS date,
@@ -146,7 +210,7 @@ WITH revenue__raw_events AS (
     CAST(numerator AS DOUBLE) AS numerator,
     CAST(denominator AS DOUBLE) AS denominator,
     CAST(numerator AS DOUBLE) AS value
-  FROM new_users__aggregated
+  FROM new_users__aggregated_filled
 ), derived_keys AS (
   SELECT
     date,

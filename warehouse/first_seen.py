@@ -1,0 +1,62 @@
+"""The days a refresh must recompute because a purchase's transaction id now first appears on another day.
+
+Purchases count once per transaction id across the whole history: the KPI SQL leaves out every id a purchase
+carried before the first day it computes (`generator/sql/transactions.py`). So loading a day can change days
+that were not loaded: a late earlier day holding id T1 makes T1's purchase on a later day a duplicate (that day
+now counts one purchase less), and a reloaded day that lost T1 makes it count again there.
+
+The store keeps, per transaction id, the first day the last refresh saw it on (`transaction_first_seen`). Each
+refresh compares it with the loaded events: every day holding a purchase of an id whose first day changed (or
+that appeared or vanished), and the id's former first day, is recomputed for the KPIs that read `purchase`.
+Then the table is replaced, in the refresh's transaction (not when a KPI reading `purchase` failed: those days
+are then found again next time). A store upgraded from an older version starts with an empty table, so its
+first refresh recomputes every day with a purchase once (their values had been deduplicated only within the
+days each refresh read).
+"""
+
+from __future__ import annotations
+
+import duckdb
+from sqlglot import exp
+
+from generator.plan import QueryPlan
+from generator.sql.transactions import PURCHASE, transaction_id
+
+FIRST_SEEN_DDL = """CREATE TABLE IF NOT EXISTS transaction_first_seen (
+  transaction_id VARCHAR PRIMARY KEY,
+  first_date VARCHAR NOT NULL
+)"""
+
+# the purchases' ids exactly as the KPI SQL reads them (GA4's placeholders for a missing id are no id)
+_ID = transaction_id(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier("transaction_id"))).sql(
+    dialect="duckdb")
+_PURCHASES = (f"SELECT {_ID} AS transaction_id, event_date FROM ga4_events "  # noqa: S608 - constant SQL
+              f"WHERE event_name = '{PURCHASE}'")
+_FIRST_DAYS = (f"SELECT transaction_id, min(event_date) AS first_date FROM ({_PURCHASES}) "  # noqa: S608
+               "WHERE transaction_id IS NOT NULL GROUP BY transaction_id")
+
+
+def reads_purchases(plan: QueryPlan, kpi_id: str) -> bool:
+    """True when the KPI counts deduplicated purchases (a component of a derived KPI: see `days_to_refresh`)."""
+    return any(m.dedupe_transactions for m in plan.kpis[kpi_id].measures())
+
+
+def days_changed(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The YYYYMMDD days whose deduplicated purchases may differ from what the last refresh computed."""
+    rows = con.execute(f"""
+        WITH now AS ({_FIRST_DAYS}),
+        changed AS (
+            SELECT coalesce(n.transaction_id, o.transaction_id) AS transaction_id, o.first_date AS former
+            FROM now AS n FULL JOIN transaction_first_seen AS o ON n.transaction_id = o.transaction_id
+            WHERE n.first_date IS DISTINCT FROM o.first_date
+        )
+        SELECT p.event_date FROM ({_PURCHASES}) AS p JOIN changed AS c ON p.transaction_id = c.transaction_id
+        UNION SELECT former FROM changed WHERE former IS NOT NULL
+    """).fetchall()  # noqa: S608 - constant SQL
+    return {day for (day,) in rows}
+
+
+def save_first_seen(con: duckdb.DuckDBPyConnection) -> None:
+    """Remember each id's first day as the refresh just computed it (inside the refresh's transaction)."""
+    con.execute("DELETE FROM transaction_first_seen")
+    con.execute(f"INSERT INTO transaction_first_seen {_FIRST_DAYS}")  # noqa: S608 - constant SQL
