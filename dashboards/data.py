@@ -100,6 +100,7 @@ class WarehouseStatus:
     data_end: date | None = None
     refreshed_at: str | None = None
     updating: str = ""  # "Numbers being updated: …" when the serving copy is behind the store (warehouse/pending.py)
+    intraday_days: tuple[date, ...] = ()  # days loaded from GA4's intraday table only (warehouse/day_tables.py)
 
     @property
     def ok(self) -> bool:
@@ -126,7 +127,7 @@ def warehouse_status(path: Path) -> WarehouseStatus:
     behind = pending(path, facts.get("refresh_id"))  # not cached: the marker comes and goes on its own
     return WarehouseStatus(
         path, "ok", "", tables, facts["data_start"], facts["data_end"], facts.get("refreshed_at"),
-        behind.sentence() if behind else "",
+        behind.sentence() if behind else "", facts.get("intraday_days", ()),
     )
 
 
@@ -149,6 +150,10 @@ def _cached_facts(path: str, version: tuple) -> dict:
             facts["refreshed_at"] = str(row[0]) if row else None
             row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refresh_id'").fetchone()
             facts["refresh_id"] = str(row[0]) if row and row[0] is not None else None
+            row = con.execute("SELECT value FROM warehouse_info WHERE key = 'provisional_days'").fetchone()
+            facts["intraday_days"] = tuple(
+                date(int(d[:4]), int(d[4:6]), int(d[6:])) for d in str(row[0] or "").split(",") if len(d) == 8
+            ) if row else ()
         return facts
 
     return _with_connection(path, work)

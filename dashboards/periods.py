@@ -140,3 +140,15 @@ def provisional_days(period: Period, data_end: date) -> int:
     first = max(period.start, provisional_start(data_end))
     last = min(period.end, data_end)
     return max(0, (last - first).days + 1)
+
+
+def intraday_sentence(days: tuple[date, ...], start: date, end: date) -> str | None:
+    """Which days of `start` … `end` come from GA4's intraday table only (provisional until the daily table
+    is loaded), in one sentence; None when there are none."""
+    shown = [day for day in days if start <= day <= end]
+    if not shown:
+        return None
+    one = len(shown) == 1
+    listed = ", ".join(f"{day:%-d %b}" for day in shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+    return (f"{listed} {'comes' if one else 'come'} from GA4's intraday table only: {'its' if one else 'their'} "
+            "numbers change when the daily table is loaded (`kpi load ga4-export`, then `kpi refresh`).")

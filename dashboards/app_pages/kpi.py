@@ -23,7 +23,7 @@ from dashboards.estimates import api_note_words, caveats_of, describe_caveats, e
 from dashboards.formatting import format_values
 from dashboards.measures import grain_days, grain_start, shift_rows, trend
 from dashboards.pacing import calendar_period, pacing, pacing_grain, previous_period
-from dashboards.periods import Period, provisional_start
+from dashboards.periods import Period, intraday_sentence, provisional_start
 from dashboards.scorecard import (
     active_definitions,
     build_cards,
@@ -147,7 +147,7 @@ changes = data.definition_changes(ctx.path, kpi_id, warehouse.tables)
 # The first row records the definition the KPI started with; every later row is a change.
 changed = list(changes["effective_from"])[1:]
 in_period = [day for day in changed if span.contains(day)]
-provisional = max(span.start, provisional_start(warehouse.data_end))
+provisional = max(span.start, min([provisional_start(warehouse.data_end), *warehouse.intraday_days]))
 has_provisional = provisional <= period.end
 st.subheader(f"Trend against target, by {grain}")
 st.altair_chart(
@@ -171,6 +171,9 @@ elif comparison is not None:
 if has_provisional:
     shown = "Shaded" if grain == "day" else f"The last {grain} includes"
     notes.append(f"{shown}: provisional days from {provisional:%-d %b} (GA4 may still update them).")
+intraday = intraday_sentence(warehouse.intraday_days, span.start, period.end)
+if intraday:
+    notes.append(intraday)
 if distinct and grain != "day" and series["value"].isna().any():
     notes.append(
         f"Gaps: {grain}s without an exact distinct count stored (`kpi values --kpi {kpi_id} --grain {grain}` "

@@ -10,7 +10,7 @@ from dashboards.components import context
 from dashboards.components.controls import segment_of
 from dashboards.components.kpi_card import render_card
 from dashboards.empty_cards import explanations
-from dashboards.periods import provisional_days, provisional_start
+from dashboards.periods import intraday_sentence, provisional_days, provisional_start
 from dashboards.scorecard import (
     MAX_CARDS,
     active_definitions,
@@ -38,6 +38,9 @@ if comparison is not None:
 if provisional_days(period, warehouse.data_end):
     start = provisional_start(warehouse.data_end)
     summary += f" · days from {start:%-d %b} are provisional (GA4 may still update them)"
+intraday = intraday_sentence(warehouse.intraday_days, period.start, period.end)
+if intraday:
+    summary += f" · {intraday}"
 st.caption(summary)
 
 definitions = filter_definitions(

@@ -184,3 +184,25 @@ def test_url_state_survives_the_page_switch(warehouse, app):
     assert at.query_params["period"] == "7d" and at.query_params["team"] == "Growth"
     want = expected.value(warehouse, "revenue", date(2026, 10, 22), DATA_END)
     assert at.metric[0].value == expected.text(warehouse, "revenue", want)
+
+
+def test_days_from_intraday_tables_only_are_named_as_provisional(tmp_path, app):
+    """A day loaded from `events_intraday_YYYYMMDD` only (warehouse_info's `provisional_days`) is named on the
+    KPI page and the overview, and the trend's provisional band starts with it."""
+    import duckdb
+    from fixture_warehouse import build_serving_db
+
+    fixture = build_serving_db(tmp_path / "w.serving.duckdb")
+    with duckdb.connect(str(fixture.path)) as con:
+        con.execute("INSERT INTO warehouse_info VALUES ('provisional_days', $d)",
+                    {"d": DATA_END.strftime("%Y%m%d")})
+    at = open_kpi_page(app, fixture, "checkout_conversion")
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{DATA_END:%-d %b} comes from GA4's intraday table only" in captions
+    overview = app(fixture.path).run()
+    assert f"{DATA_END:%-d %b} comes from GA4's intraday table only" in overview.caption[0].value
+
+
+def test_without_intraday_days_nothing_is_said(warehouse, app):
+    at = open_kpi_page(app, warehouse, "checkout_conversion")
+    assert "intraday" not in " ".join(c.value for c in at.caption)
