@@ -80,6 +80,9 @@ def event_params(
     transaction = format_numbers("T", number, width=8)
     missing = rng.random(len(purchases)) < shop.P_MISSING_TRANSACTION_ID  # malformed: no transaction_id
     p.add_strings("transaction_id", purchases[~missing], transaction.filter(pa.array(~missing)))
+    # from the order number, not the random stream, so every other demo value stays as it was
+    payment = np.asarray(shop.PAYMENT_BY_ORDER)[number % len(shop.PAYMENT_BY_ORDER)]
+    p.add_vocab("payment_type", purchases, payment, pa.array(shop.PAYMENT_TYPES))
 
     signups = np.flatnonzero(name == "sign_up")
     p.add_vocab("method", signups, s["method"][sess[signups]], pa.array(shop.SIGN_UP_METHODS))
