@@ -139,3 +139,30 @@ def test_kpi_page_shows_the_method_for_a_kpi_by_channel(refreshed: tuple[Path, s
     assert f"Channel attribution in this period: {shares}" in captions, captions
     assert f"no source (Direct) {want['none'] / total:.0%} of {total} sessions" in captions
     assert any("No session on 2024-06-02" in w.value.replace("\\", "") for w in at.warning)
+
+
+# by hand, from crafted() and GA4's default channel rules (ga4.md §7): sessions per (day, channel)
+CHANNELS_BY_HAND = {
+    # legacy: u1's UTM newsletter / email; u2's gclid is google / cpc; u3 nothing
+    ("2024-06-01", "Email"): 1, ("2024-06-01", "Paid Search"): 1, ("2024-06-01", "Direct"): 1,
+    # legacy, no source at all
+    ("2024-06-02", "Direct"): 2,
+    # collected: u1 comes back direct and inherits its e-mail click of day 1 (inside the 30-day lookback);
+    # u6 facebook / paid_social; u7 nothing
+    ("2024-06-03", "Email"): 1, ("2024-06-03", "Paid Social"): 1, ("2024-06-03", "Direct"): 1,
+    # last click: u8 google / cpc by the rules (this era has no GA4 group); u9 GA4's (direct); u10 nothing
+    ("2024-06-04", "Paid Search"): 1, ("2024-06-04", "Direct"): 2,
+    # cross channel: u11 GA4's own group; u12 bing / cpc by the rules; u13 UTM newsletter / email
+    ("2024-06-05", "Paid Search"): 2, ("2024-06-05", "Email"): 1,
+}
+
+
+def test_refreshed_sessions_by_channel_on_every_era_equal_the_hand_count(refreshed: tuple[Path, str]) -> None:
+    """`kpi refresh` on days of each export era: sessions by channel, direct sessions inheriting a campaign."""
+    import duckdb
+
+    db, _ = refreshed
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT date::VARCHAR, breakdown_value, value FROM kpi_values WHERE kpi_id = 'sessions' "
+                           "AND breakdown = 'channel' AND value <> 0").fetchall()
+    assert {(day, channel): value for day, channel, value in rows} == CHANNELS_BY_HAND
