@@ -79,7 +79,8 @@ def test_refresh_names_each_value_its_line_and_the_spelling_in_the_data(project)
     assert f"dach_leads.yaml:{line_of(project, 'not_equals: email')}:" in email
     assert "excludes nothing" in email and "Did you mean `Email`?" in email
     empty = next(ln for ln in out.splitlines() if "KB633" in ln)
-    assert "`dach_leads` computes nothing over the 7 loaded days" in empty
+    # a count adds up, so the days with data but no matching lead hold 0 (zero is zero, issue 10 §8)
+    assert "`dach_leads` is 0 on every one of the 7 loaded days" in empty
     assert not any("`sessions`" in ln and "KB633" in ln for ln in out.splitlines())
 
     with duckdb.connect(str(project / "w.serving.duckdb"), read_only=True) as con:
