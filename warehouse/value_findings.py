@@ -31,7 +31,7 @@ FINDINGS_COLUMNS = [("kpi_id", pa.string()), ("code", pa.string()), ("level", pa
 
 
 def loaded_days(con: duckdb.DuckDBPyConnection) -> LoadedDays | None:
-    first, last, count = con.execute("SELECT min(event_date), max(event_date), count(*) FROM loaded_days").fetchone()
+    first, last, count = con.execute("SELECT min(event_date), max(event_date), count(*) FROM loaded_days").fetchall()[0]
     if not count:
         return None
     day = lambda text: dt.datetime.strptime(text, "%Y%m%d").date()  # noqa: E731
