@@ -137,7 +137,7 @@ class _Query:
 
 
 @dataclass(frozen=True, kw_only=True)
-class _EventQuery(_Query):
+class _FromEvents(_Query):
     """A KPI counted from events (every kind but derived)."""
 
     def measures(self) -> list[PlanMeasure]:
@@ -155,7 +155,7 @@ class _EventQuery(_Query):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SimpleQuery(_EventQuery):
+class SimpleQuery(_FromEvents):
     """A count, a distinct count, a sum or an average (an average is a ratio: sum / count)."""
 
     measure: PlanMeasure
@@ -170,7 +170,7 @@ class SimpleQuery(_EventQuery):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RatioQuery(_EventQuery):
+class RatioQuery(_FromEvents):
     """One measure divided by another."""
 
     numerator: PlanMeasure
@@ -183,7 +183,7 @@ class RatioQuery(_EventQuery):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConversionQuery(_EventQuery):
+class ConversionQuery(_FromEvents):
     """The share of users (or sessions) with one event who had another within a window."""
 
     conversion: PlanConversion
@@ -209,6 +209,8 @@ class DerivedQuery(_Query):
         return []
 
 
+EventQuery = SimpleQuery | RatioQuery | ConversionQuery
+"""A KPI counted from events: every kind but derived."""
 KpiQuery = SimpleQuery | RatioQuery | ConversionQuery | DerivedQuery
 """One KPI, compiled: one class per kind of measure."""
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import assert_never
 
 from sqlglot import exp
 
@@ -34,6 +35,7 @@ from ..plan import (
     ConversionQuery,
     DerivedQuery,
     EventParamBreakdown,
+    EventQuery,
     KpiQuery,
     PlanBreakdown,
     PlanMeasure,
@@ -86,7 +88,7 @@ def _build(q: KpiQuery, plan: QueryPlan, bucket: Bucket = "day") -> exp.Select:
     return _measure_query(q, bucket)
 
 
-def _roles(q: KpiQuery) -> list[tuple[str, PlanMeasure]]:
+def _roles(q: EventQuery) -> list[tuple[str, PlanMeasure]]:
     match q:
         case SimpleQuery(measure=measure):
             return [("measure", measure)]
@@ -94,7 +96,7 @@ def _roles(q: KpiQuery) -> list[tuple[str, PlanMeasure]]:
             return [("numerator", numerator), ("denominator", denominator)]
         case ConversionQuery(conversion=conversion):
             return [("from", conversion.from_), ("to", conversion.to)]
-    raise ValueError(f"`{q.kpi_id}`: a {q.kind} KPI has no measures of its own")
+    assert_never(q)
 
 
 @dataclass
@@ -105,7 +107,7 @@ class MeasureParts:
     the per-KPI statement puts those before them, the batch statement (`batch.py`) shares them between KPIs.
     """
 
-    query: KpiQuery
+    query: EventQuery
     ctes: list[tuple[str, exp.Expr]]
     rows: exp.Select  # the `measure_rows` body: breakdown values `by_…`, flags `is_<role>`, values `<role>_value`
     roles: list[tuple[str, PlanMeasure]]
@@ -117,7 +119,7 @@ class MeasureParts:
     reads_sessions: bool
 
 
-def measure_parts(q: KpiQuery, cols: EventColumns) -> MeasureParts:
+def measure_parts(q: EventQuery, cols: EventColumns) -> MeasureParts:
     """The KPI's `measure_rows` … `aggregated`; the columns they read are recorded in `cols`."""
     roles = _roles(q)
     measures = [m for _, m in roles]
@@ -180,7 +182,7 @@ def last_day(extension: int) -> exp.Expr:
     return end_date_plus(extension) if extension else end_date()
 
 
-def _measure_query(q: KpiQuery, bucket: Bucket = "day") -> exp.Select:
+def _measure_query(q: EventQuery, bucket: Bucket = "day") -> exp.Select:
     cols = EventColumns()
     parts = measure_parts(q, cols)
     cols.transaction_id = parts.dedupe
