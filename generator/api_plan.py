@@ -18,7 +18,16 @@ from typing import Any
 
 from .ga4.limits import API_METRICS_MAX, API_REPORTS_PER_BATCH, API_ROWS_PER_PAGE_MAX
 from .plain_words import window_text
-from .plan import KpiQuery, PlanBreakdown, PlanFilter, PlanMeasure, QueryPlan
+from .plan import (
+    ConversionQuery,
+    DerivedQuery,
+    KpiQuery,
+    PlanBreakdown,
+    PlanFilter,
+    PlanMeasure,
+    QueryPlan,
+    RatioQuery,
+)
 
 PROPERTY_PLACEHOLDER = "properties/0"
 DEFAULT_DATE_RANGE = {"startDate": "28daysAgo", "endDate": "yesterday"}
@@ -129,25 +138,22 @@ class _Builder:
         self.events_by_breakdown: dict[str, set[str]] = {}
 
     def kpi(self, query: KpiQuery) -> None:
-        if query.kind == "conversion":
+        if isinstance(query, ConversionQuery):
             conv = query.conversion
-            assert conv is not None
             raise NotExpressible(
                 f"the Data API has no measure for '{conv.per}s who did `{conv.to.event}` within "
                 f"{window_text(conv.window_seconds)} after `{conv.from_.event}`' (funnel reports are approximate), "
                 "so this KPI is computed from the BigQuery export only")
-        if query.kind == "derived":
+        if isinstance(query, DerivedQuery):
             blocked = [c for c in query.components if not self.out.kpis.get(c, ApiKpi(c, "missing")).expressible]
             if blocked:
                 raise NotExpressible(f"it is computed from {', '.join(f'`{c}`' for c in blocked)}, which the "
                                      "Data API cannot compute, so it comes from the BigQuery export only")
             self.out.kpis[query.kpi_id] = ApiKpi(query.kpi_id, components=query.components)
             return
-        if query.kind == "ratio":
-            assert query.numerator is not None and query.denominator is not None
+        if isinstance(query, RatioQuery):
             parts = [("numerator", query.numerator), ("denominator", query.denominator)]
         else:
-            assert query.measure is not None
             m = query.measure
             parts = [("numerator", m)] if m.kind != "average" else [
                 ("numerator", PlanMeasure("sum", m.event, m.param, m.param_type, m.filters)),

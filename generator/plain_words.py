@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .formula import BinOp, Expr, Neg, Num, Ref
-from .plan import KpiQuery, PlanFilter, PlanMeasure
+from .plan import ConversionQuery, DerivedQuery, KpiQuery, PlanFilter, PlanMeasure, RatioQuery
 
 _OPS = {"equals": "is", "not_equals": "is not", "in": "is one of", "not_in": "is none of",
         "contains": "contains", "starts_with": "starts with", "gt": "is more than", "gte": "is at least",
@@ -80,21 +80,17 @@ def _formula(e: Expr) -> str:
 
 def describe_kpi(q: KpiQuery) -> str:
     """One or two sentences a marketer can check against what they meant."""
-    if q.kind == "ratio":
-        assert q.numerator is not None and q.denominator is not None
+    if isinstance(q, RatioQuery):
         text = f"{_cap(describe_measure(q.numerator))}, divided by {describe_measure(q.denominator)}"
-    elif q.kind == "conversion":
+    elif isinstance(q, ConversionQuery):
         c = q.conversion
-        assert c is not None
         unit = "users" if c.per == "user" else "sessions"
         text = (f"Of the {unit} with {_start(c.from_)} on a day, the share that "
                 f"had {_start(c.to)} within {window_text(c.window_seconds)} after it"
                 + (" in the same session" if c.per == "session" else ""))
-    elif q.kind == "derived":
-        assert q.formula is not None
+    elif isinstance(q, DerivedQuery):
         text = f"Computed from other KPIs: {_formula(q.formula)}"
     else:
-        assert q.measure is not None
         text = _cap(describe_measure(q.measure))
     text += ", per day."
     if q.breakdowns:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
+from typing import ClassVar, Literal, get_args
+
+from pydantic import BaseModel
 
 from .catalog import KpiCatalog
 from .formula import BinOp, Expr, Ref, parse_formula, references
-from .ga4.dimensions import DIMENSIONS
-from .models.filters import Condition
-from .models.kpi import Kpi
+from .ga4.dimensions import DIMENSIONS, PARAM_BREAKDOWN_PREFIX
+from .models.filters import Condition, Scalar
+from .models.kpi import Kpi, ParamBreakdown
 from .models.measure import Conversion, EventRef, ParamRef, Population, SimpleMeasure
 
 PLAN_VERSION = 1  # bump when the meaning of a compiled measure changes: every KPI recomputes
@@ -23,6 +25,8 @@ PLAN_VERSION = 1  # bump when the meaning of a compiled measure changes: every K
 MeasureKind = Literal["count", "users_with", "sessions_with", "users", "sessions", "new_users",
                       "engaged_sessions", "sum", "average"]
 Aggregation = Literal["sum", "ratio", "mean"]
+FilterValue = Scalar
+ValueType = Literal["string", "integer", "number", "boolean"]
 
 
 @dataclass(frozen=True)
@@ -32,8 +36,8 @@ class PlanFilter:
     subject: Literal["param", "dimension"]
     name: str
     operator: str  # equals, not_equals, in, not_in, contains, starts_with, gt, gte, lt, lte, is_set
-    value: str | int | float | bool | tuple[str | int | float | bool, ...]
-    value_type: Literal["string", "integer", "number", "boolean"] = "string"
+    value: FilterValue | tuple[FilterValue, ...]
+    value_type: ValueType = "string"
 
 
 @dataclass(frozen=True)
@@ -73,47 +77,142 @@ class PlanConversion:
 
 
 @dataclass(frozen=True)
-class PlanBreakdown:
-    """A breakdown: a built-in dimension (`channel`) or an event param (`param:lead_source`)."""
+class DimensionBreakdown:
+    """A breakdown by a built-in dimension: `channel`."""
 
-    name: str
-    label: str
-    kind: Literal["dimension", "param"]
-    api_name: str
-    param_type: str | None = None
+    dimension: str
+    kind: ClassVar[Literal["dimension"]] = "dimension"
+
+    def __post_init__(self) -> None:
+        if self.dimension not in DIMENSIONS:
+            raise ValueError(f"`{self.dimension}` is not a dimension KPI Bridge knows (run `kpi validate`)")
 
     @property
-    def param(self) -> str | None:
-        return self.name.removeprefix("param:") if self.kind == "param" else None
+    def name(self) -> str:
+        """Its key in the results, the serving file and `--breakdown`: the dimension's name."""
+        return self.dimension
+
+    @property
+    def label(self) -> str:
+        return DIMENSIONS[self.dimension].label
+
+    @property
+    def api_name(self) -> str:
+        return DIMENSIONS[self.dimension].api_name
 
 
 @dataclass(frozen=True)
-class KpiQuery:
-    """One KPI, compiled."""
+class EventParamBreakdown:
+    """A breakdown by one of the event's own params: `{param: lead_source}` (a GA4 custom dimension)."""
+
+    param: str
+    param_type: str | None = None  # as the events catalog declares it (None: undeclared)
+    kind: ClassVar[Literal["param"]] = "param"
+
+    @property
+    def name(self) -> str:
+        """Its key in the results, the serving file and `--breakdown`: `param:lead_source`."""
+        return f"{PARAM_BREAKDOWN_PREFIX}{self.param}"
+
+    @property
+    def label(self) -> str:
+        return self.param.replace("_", " ").capitalize()
+
+    @property
+    def api_name(self) -> str:
+        return f"customEvent:{self.param}"
+
+
+PlanBreakdown = DimensionBreakdown | EventParamBreakdown
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Query:
+    """What every compiled KPI has, whatever it measures."""
 
     kpi_id: str
-    kind: Literal["simple", "ratio", "conversion", "derived"]
-    breakdowns: tuple[PlanBreakdown, ...]
-    time_grain: str
-    aggregation: Aggregation
-    events: tuple[str, ...]
-    definition_hash: str
-    measure: PlanMeasure | None = None
-    numerator: PlanMeasure | None = None
-    denominator: PlanMeasure | None = None
-    conversion: PlanConversion | None = None
-    formula: Expr | None = None
-    components: tuple[str, ...] = ()
+    definition_hash: str  # changes whenever the numbers would: the warehouse recomputes the KPI
+    breakdowns: tuple[PlanBreakdown, ...] = ()
+    time_grain: str = "day"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _FromEvents(_Query):
+    """A KPI counted from events (every kind but derived)."""
 
     def measures(self) -> list[PlanMeasure]:
-        """Every simple measure this KPI reads (none for derived)."""
-        if self.measure is not None:
-            return [self.measure]
-        if self.numerator is not None and self.denominator is not None:
-            return [self.numerator, self.denominator]
-        if self.conversion is not None:
-            return [self.conversion.from_, self.conversion.to]
+        """Every simple measure this KPI reads."""
+        raise NotImplementedError
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.event for m in self.measures() if m.event is not None))
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The KPIs it is computed from: none."""
+        return ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimpleQuery(_FromEvents):
+    """A count, a distinct count, a sum or an average (an average is a ratio: sum / count)."""
+
+    measure: PlanMeasure
+    kind: ClassVar[Literal["simple"]] = "simple"
+
+    def measures(self) -> list[PlanMeasure]:
+        return [self.measure]
+
+    @property
+    def aggregation(self) -> Aggregation:
+        return "ratio" if self.measure.kind == "average" else "sum"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RatioQuery(_FromEvents):
+    """One measure divided by another."""
+
+    numerator: PlanMeasure
+    denominator: PlanMeasure
+    kind: ClassVar[Literal["ratio"]] = "ratio"
+    aggregation: ClassVar[Aggregation] = "ratio"
+
+    def measures(self) -> list[PlanMeasure]:
+        return [self.numerator, self.denominator]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversionQuery(_FromEvents):
+    """The share of users (or sessions) with one event who had another within a window."""
+
+    conversion: PlanConversion
+    kind: ClassVar[Literal["conversion"]] = "conversion"
+    aggregation: ClassVar[Aggregation] = "ratio"
+
+    def measures(self) -> list[PlanMeasure]:
+        return [self.conversion.from_, self.conversion.to]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DerivedQuery(_Query):
+    """A formula over other KPIs (`components`), which come before it in the plan."""
+
+    formula: Expr
+    components: tuple[str, ...]
+    events: tuple[str, ...]  # its components' events
+    aggregation: Aggregation
+    kind: ClassVar[Literal["derived"]] = "derived"
+
+    def measures(self) -> list[PlanMeasure]:
+        """None: it reads its components' values, not events."""
         return []
+
+
+EventQuery = SimpleQuery | RatioQuery | ConversionQuery
+"""A KPI counted from events: every kind but derived."""
+KpiQuery = SimpleQuery | RatioQuery | ConversionQuery | DerivedQuery
+"""One KPI, compiled: one class per kind of measure."""
 
 
 @dataclass(frozen=True)
@@ -159,53 +258,56 @@ def _dependency_order(kpis: dict[str, Kpi]) -> list[str]:
 
 def _compile_kpi(kpi: Kpi, catalog: KpiCatalog, compiled: dict[str, KpiQuery]) -> KpiQuery:
     m = kpi.measure
-    breakdowns = tuple(_breakdown(b, kpi, catalog) for b in kpi.breakdown_names())
-    common = {"kpi_id": kpi.kpi, "breakdowns": breakdowns, "time_grain": kpi.time_grain}
+    breakdowns = tuple(_breakdown(b, kpi, catalog) for b in kpi.breakdowns)
+    if m.derived is not None:
+        return _derived(kpi, m.derived.formula, breakdowns, compiled)
+    skip = kpi.purchases_without_transaction_id == "skip"
+
+    def simple(measure: SimpleMeasure) -> PlanMeasure:
+        return _skipping_purchases_without_id(_simple(measure, catalog), skip)
+
+    digest = _definition_hash(kpi, breakdowns, [])
     if m.ratio is not None:
-        num = _simple(m.ratio.numerator, catalog)
-        den = _simple(m.ratio.denominator, catalog)
-        parts: dict[str, object] = {"kind": "ratio", "numerator": num, "denominator": den, "aggregation": "ratio"}
-        events = _events(num, den)
-    elif m.conversion is not None:
+        return RatioQuery(kpi_id=kpi.kpi, definition_hash=digest, breakdowns=breakdowns, time_grain=kpi.time_grain,
+                          numerator=simple(m.ratio.numerator), denominator=simple(m.ratio.denominator))
+    if m.conversion is not None:
         conv = _conversion(m.conversion, catalog)
-        parts = {"kind": "conversion", "conversion": conv, "aggregation": "ratio"}
-        events = _events(conv.from_, conv.to)
-    elif m.derived is not None:
-        expr = parse_formula(m.derived.formula)
-        comps = tuple(references(expr))
-        missing = [c for c in comps if c not in compiled]
-        if missing:
-            raise ValueError(f"`{kpi.kpi}` uses KPIs that are not active: {', '.join(missing)}")
-        aggregation: Aggregation = "ratio" if isinstance(expr, BinOp) and expr.op == "/" else "mean"
-        parts = {"kind": "derived", "formula": expr, "components": comps, "aggregation": aggregation}
-        events = tuple(dict.fromkeys(e for c in comps for e in compiled[c].events))
-        common["breakdowns"] = _shared_breakdowns(breakdowns, [compiled[c] for c in comps])
-    else:
-        measure = _simple(m, catalog)
-        aggregation = "ratio" if measure.kind == "average" else "sum"
-        parts = {"kind": "simple", "measure": measure, "aggregation": aggregation}
-        events = _events(measure)
-    if kpi.purchases_without_transaction_id == "skip":
-        parts = _skipping_purchases_without_id(parts)
-    component_hashes = [compiled[c].definition_hash for c in parts.get("components", ())]  # type: ignore[attr-defined]
-    definition = {"plan": PLAN_VERSION, "measure": _canonical(m), "breakdowns": [b.name for b in breakdowns],
+        conv = replace(conv, from_=_skipping_purchases_without_id(conv.from_, skip),
+                       to=_skipping_purchases_without_id(conv.to, skip))
+        return ConversionQuery(kpi_id=kpi.kpi, definition_hash=digest, breakdowns=breakdowns,
+                               time_grain=kpi.time_grain, conversion=conv)
+    return SimpleQuery(kpi_id=kpi.kpi, definition_hash=digest, breakdowns=breakdowns, time_grain=kpi.time_grain,
+                       measure=simple(m))
+
+
+def _derived(kpi: Kpi, formula: str, breakdowns: tuple[PlanBreakdown, ...],
+             compiled: dict[str, KpiQuery]) -> DerivedQuery:
+    expr = parse_formula(formula)
+    comps = tuple(references(expr))
+    missing = [c for c in comps if c not in compiled]
+    if missing:
+        raise ValueError(f"`{kpi.kpi}` uses KPIs that are not active: {', '.join(missing)}")
+    aggregation: Aggregation = "ratio" if isinstance(expr, BinOp) and expr.op == "/" else "mean"
+    return DerivedQuery(
+        kpi_id=kpi.kpi, time_grain=kpi.time_grain,
+        definition_hash=_definition_hash(kpi, breakdowns, [compiled[c].definition_hash for c in comps]),
+        breakdowns=_shared_breakdowns(breakdowns, [compiled[c] for c in comps]),
+        formula=expr, components=comps, aggregation=aggregation,
+        events=tuple(dict.fromkeys(e for c in comps for e in compiled[c].events)))
+
+
+def _definition_hash(kpi: Kpi, breakdowns: tuple[PlanBreakdown, ...], component_hashes: list[str]) -> str:
+    """What the KPI's numbers depend on, hashed: its measure, its own breakdowns and its components' hashes."""
+    definition = {"plan": PLAN_VERSION, "measure": _canonical(kpi.measure), "breakdowns": [b.name for b in breakdowns],
                   "components": component_hashes}
     if kpi.purchases_without_transaction_id != "count":  # only then: the other KPIs keep their hashes
         definition["purchases_without_transaction_id"] = kpi.purchases_without_transaction_id
-    digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return KpiQuery(events=events, definition_hash=digest, **common, **parts)  # type: ignore[arg-type]
+    return hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _skipping_purchases_without_id(parts: dict[str, object]) -> dict[str, object]:
-    """The KPI's measures of `purchase` marked to leave out purchases without a transaction id."""
-    def mark(m: object) -> object:
-        if isinstance(m, PlanMeasure) and m.dedupe_transactions:
-            return replace(m, skip_without_transaction_id=True)
-        if isinstance(m, PlanConversion):
-            return replace(m, from_=mark(m.from_), to=mark(m.to))  # type: ignore[arg-type]
-        return m
-
-    return {key: mark(value) for key, value in parts.items()}
+def _skipping_purchases_without_id(m: PlanMeasure, skip: bool) -> PlanMeasure:
+    """With `skip`, a measure of `purchase` marked to leave out purchases without a transaction id."""
+    return replace(m, skip_without_transaction_id=True) if skip and m.dedupe_transactions else m
 
 
 def _shared_breakdowns(own: tuple[PlanBreakdown, ...], comps: list[KpiQuery]) -> tuple[PlanBreakdown, ...]:
@@ -216,27 +318,22 @@ def _shared_breakdowns(own: tuple[PlanBreakdown, ...], comps: list[KpiQuery]) ->
     return tuple(b for b in own if b.name in names)
 
 
-def _events(*measures: PlanMeasure) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(m.event for m in measures if m.event is not None))
+def _canonical(model: BaseModel) -> object:
+    return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
-def _canonical(model: object) -> object:
-    dump = model.model_dump(mode="json", by_alias=True, exclude_defaults=True)  # type: ignore[attr-defined]
-    return dump
-
-
-def _breakdown(name: str, kpi: Kpi, catalog: KpiCatalog) -> PlanBreakdown:
-    if name.startswith("param:"):
-        param = name.removeprefix("param:")
-        ptype = None
-        for event in (e for e in _kpi_events(kpi)):
-            spec = catalog.param(event, param)
-            if spec is not None:
-                ptype = spec.type
-                break
-        return PlanBreakdown(name, param.replace("_", " ").capitalize(), "param", f"customEvent:{param}", ptype)
-    dim = DIMENSIONS[name]
-    return PlanBreakdown(name, dim.label, "dimension", dim.api_name)
+def _breakdown(b: str | ParamBreakdown, kpi: Kpi, catalog: KpiCatalog) -> PlanBreakdown:
+    if isinstance(b, str) and b.startswith(PARAM_BREAKDOWN_PREFIX):  # `"param:x"` written as text: `{param: x}`
+        b = ParamBreakdown(param=b.removeprefix(PARAM_BREAKDOWN_PREFIX))
+    if isinstance(b, str):
+        return DimensionBreakdown(b)
+    ptype = None
+    for event in _kpi_events(kpi):
+        spec = catalog.param(event, b.param)
+        if spec is not None:
+            ptype = spec.type
+            break
+    return EventParamBreakdown(b.param, ptype)
 
 
 def _kpi_events(kpi: Kpi) -> list[str]:
@@ -246,35 +343,40 @@ def _kpi_events(kpi: Kpi) -> list[str]:
 
 
 def _simple(measure: SimpleMeasure, catalog: KpiCatalog) -> PlanMeasure:
-    kind = measure.kind
+    kind = _measure_kind(measure.kind)
     spec = measure.spec
     if isinstance(spec, Population):
-        return PlanMeasure(kind, filters=tuple(_filter(c, None, catalog) for c in spec.where))  # type: ignore[arg-type]
+        return PlanMeasure(kind, filters=tuple(_filter(c, None, catalog) for c in spec.where))
     if isinstance(spec, ParamRef):
         pspec = catalog.param(spec.event, spec.param)
-        return PlanMeasure(kind, spec.event, spec.param, pspec.type if pspec else None,  # type: ignore[arg-type]
+        return PlanMeasure(kind, spec.event, spec.param, pspec.type if pspec else None,
                            tuple(_filter(c, spec.event, catalog) for c in spec.where))
     assert isinstance(spec, EventRef)
     return _event_measure(kind, spec, catalog)
 
 
-def _event_measure(kind: str, ref: EventRef, catalog: KpiCatalog) -> PlanMeasure:
-    return PlanMeasure(kind, ref.event, filters=tuple(_filter(c, ref.event, catalog) for c in ref.where),  # type: ignore[arg-type]
+def _measure_kind(name: str) -> MeasureKind:
+    for kind in get_args(MeasureKind):
+        if kind == name:
+            return kind
+    raise ValueError(f"the measure kind `{name}` is not one the plan knows")
+
+
+def _event_measure(kind: MeasureKind, ref: EventRef, catalog: KpiCatalog) -> PlanMeasure:
+    return PlanMeasure(kind, ref.event, filters=tuple(_filter(c, ref.event, catalog) for c in ref.where),
                        first_ever=ref.first_ever)
 
 
 def _conversion(conv: Conversion, catalog: KpiCatalog) -> PlanConversion:
-    kind = "users_with" if conv.per == "user" else "sessions_with"
+    kind: MeasureKind = "users_with" if conv.per == "user" else "sessions_with"
     return PlanConversion(_event_measure(kind, conv.from_, catalog), _event_measure(kind, conv.to, catalog),
                           conv.window_seconds, conv.per)
 
 
 def _filter(cond: Condition, event: str | None, catalog: KpiCatalog) -> PlanFilter:
     subject, name = cond.subject
-    value = cond.value
-    if isinstance(value, list):
-        value = tuple(value)
-    vtype: str = "string"
+    value = _filter_value(cond.value)
+    vtype: ValueType = "string"
     if cond.operator == "is_set":
         pass  # whether there is a value at all, whatever its type: `sql/filters.py`
     elif subject == "param" and event is not None:
@@ -285,7 +387,17 @@ def _filter(cond: Condition, event: str | None, catalog: KpiCatalog) -> PlanFilt
         vtype = "boolean"
     elif isinstance(value, int | float):
         vtype = "number"
-    return PlanFilter(subject, name, cond.operator, value, vtype)  # type: ignore[arg-type]
+    return PlanFilter(subject, name, cond.operator, value, vtype)
+
+
+def _filter_value(value: object) -> FilterValue | tuple[FilterValue, ...]:
+    return tuple(_scalar(v) for v in value) if isinstance(value, list) else _scalar(value)
+
+
+def _scalar(value: object) -> FilterValue:
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise ValueError(f"a condition compares with `{value!r}`, which is no text, number or true/false")
 
 
 def plan_to_dict(plan: QueryPlan) -> dict[str, object]:

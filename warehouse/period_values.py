@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from dashboards.periods import comparison_period, month_end, resolve_period
-from generator.plan import QueryPlan
+from generator.plan import ConversionQuery, QueryPlan
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
@@ -146,7 +146,7 @@ def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: 
     fresh = sorted(parse_day(d) for d, at in loaded.items()
                    if full or previous is None or at > previous or d in also)
     reach = dt.timedelta(days=max((extension_days(q.conversion.window_seconds) for q in plan.kpis.values()
-                                   if q.conversion is not None), default=0))
+                                   if isinstance(q, ConversionQuery)), default=0))
     stored: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for kid, grain, digest, by in con.execute("SELECT DISTINCT kpi_id, grain, definition_hash, engine "
                                               "FROM kpi_period_values").fetchall():

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from generator.catalog import KpiCatalog
-from generator.plan import QueryPlan
+from generator.plan import KpiQuery, QueryPlan
 
 from .attribution_methods import refresh_attribution
 from .attribution_summary import AttributionSummary
@@ -135,11 +135,11 @@ def without_failed(plan: QueryPlan, failed: set[str]) -> QueryPlan:
     """The plan without the KPIs that failed and those derived from them."""
     if not failed:
         return plan
-    out: dict[str, object] = {}
+    out: dict[str, KpiQuery] = {}
     for kid, q in plan.kpis.items():  # plan order: components before the KPIs derived from them
         if kid not in failed and all(c in out for c in q.components):
             out[kid] = q
-    return QueryPlan(out)  # type: ignore[arg-type]
+    return QueryPlan(out)
 
 
 def _quality_days(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, loaded: dict[str, dt.datetime],

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from generator.api_plan import ApiKpi, Slot, compile_api_plan
 from generator.formula import BinOp, Expr, Neg, Num, Ref
-from generator.plan import KpiQuery, QueryPlan
+from generator.plan import DerivedQuery, KpiQuery, QueryPlan
 
 from .kpi_values import stage_values
 
@@ -78,7 +78,7 @@ def refresh_api_kpis(con: duckdb.DuckDBPyConnection, plan: QueryPlan, now: dt.da
             continue
         if not report_rows:
             continue
-        if k.components:
+        if isinstance(query, DerivedQuery) and k.components:
             values[query.kpi_id] = _derived(query, values)
         else:
             values[query.kpi_id] = _from_slots(con, query, k, caveats)
@@ -149,9 +149,8 @@ def _caveats_by_request_day(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, d
     return out
 
 
-def _derived(query: KpiQuery, known: dict[str, dict[Key, ApiValue]]) -> dict[Key, ApiValue]:
+def _derived(query: DerivedQuery, known: dict[str, dict[Key, ApiValue]]) -> dict[Key, ApiValue]:
     """A derived KPI per day and shared breakdown, from its components' values."""
-    assert query.formula is not None
     breakdowns = {""} | {b.name for b in query.breakdowns}
     first = known.get(query.components[0], {})
     out: dict[Key, ApiValue] = {}

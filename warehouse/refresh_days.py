@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from generator.plan import KpiQuery, QueryPlan
+from generator.plan import ConversionQuery, KpiQuery, QueryPlan
 
 LATE_DATA_DAYS = 3  # GA4 rewrites export tables for up to 3 days after the event date
 
@@ -65,7 +65,7 @@ def days_to_refresh(
 
 
 def _widen_for_window(q: KpiQuery, days: set[str], available: set[str]) -> set[str]:
-    if q.conversion is None or not days:
+    if not isinstance(q, ConversionQuery) or not days:
         return days
     reach = -(-q.conversion.window_seconds // 86400)  # whole days the window can span
     widened = set(days)

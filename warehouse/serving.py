@@ -17,7 +17,7 @@ import pyarrow as pa
 from generator.api_plan import compile_api_plan
 from generator.catalog import KpiCatalog
 from generator.plain_words import describe_kpi
-from generator.plan import QueryPlan
+from generator.plan import EventParamBreakdown, QueryPlan
 from generator.sql.buckets import counts_distinct_units
 
 from .attribution_methods import publish_attribution
@@ -108,7 +108,7 @@ def allowed_values_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
     rows = []
     for kid, q in plan.kpis.items():
         for b in q.breakdowns:
-            if b.param is None:
+            if not isinstance(b, EventParamBreakdown):
                 continue
             specs = [catalog.events[e].spec.params.get(b.param) for e in q.events if e in catalog.events]
             specs = [p for p in specs if p is not None]

@@ -115,7 +115,7 @@ class ParamBreakdownRule(Rule):
                 continue
             i, b = next((i, b) for i, b in enumerate(kpi.breakdowns) if not isinstance(b, str))
             yield self.issue(
-                f"the breakdown by the param `{b.param}` cannot apply to `{bad_kind}`, which does not come "  # type: ignore[union-attr]
+                f"the breakdown by the param `{b.param}` cannot apply to `{bad_kind}`, which does not come "
                 "from a single event.", sk.locate("breakdowns", i),
                 "Break this KPI down by built-in dimensions only (e.g. `channel`), or make a separate KPI "
                 "that counts the event and break that one down by the param.")

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 
 from sqlglot import exp
 
-from ..plan import KpiQuery, QueryPlan
+from ..plan import DerivedQuery, KpiQuery, QueryPlan
 from .buckets import Bucket
 from .build import AGGREGATED, RESULT_COLUMNS, last_day, measure_parts, result
 from .ctes import Cte, attach, rename_tables
@@ -49,7 +49,7 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     prefixes = {kid: kid if _SAFE_ID.fullmatch(kid) else f"_kpi{i}" for i, kid in enumerate(needed, start=1)}
 
     cols = EventColumns()
-    parts = {kid: measure_parts(q, cols) for kid, q in needed.items() if q.kind != "derived"}
+    parts = {kid: measure_parts(q, cols) for kid, q in needed.items() if not isinstance(q, DerivedQuery)}
     cols.transaction_id = any(p.dedupe for p in parts.values())
     widest = max((p.extension for p in parts.values()), default=0)
     scan = scan_ctes(cols, last_day(widest), batch=True, bucket=bucket)
@@ -63,7 +63,7 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     for kid, q in needed.items():
         prefix = prefixes[kid]
         results[kid] = f"{prefix}__{RESULT}"
-        if q.kind == "derived":
+        if isinstance(q, DerivedQuery):
             ctes += _derived(q, plan, prefix, prefixes, results)
             continue
         own = parts[kid]
@@ -125,7 +125,7 @@ def _with_components(plan: QueryPlan, wanted: list[str]) -> dict[str, KpiQuery]:
     return {kid: q for kid, q in plan.kpis.items() if kid in needed}
 
 
-def _derived(q: KpiQuery, plan: QueryPlan, prefix: str, prefixes: dict[str, str],
+def _derived(q: DerivedQuery, plan: QueryPlan, prefix: str, prefixes: dict[str, str],
              results: dict[str, str]) -> list[Cte]:
     """A derived KPI's CTEs: its components' results (only the breakdowns it shows), combined."""
     ctes: list[Cte] = []

@@ -24,7 +24,7 @@ from typing import Literal, get_args
 
 from sqlglot import exp
 
-from ..plan import QueryPlan
+from ..plan import ConversionQuery, DerivedQuery, QueryPlan
 
 Bucket = Literal["day", "week", "month", "quarter", "period"]
 BUCKETS: tuple[Bucket, ...] = get_args(Bucket)
@@ -57,6 +57,6 @@ def counts_distinct_units(plan: QueryPlan, kpi_id: str) -> bool:
     Counts of events and sums of params add up across days; everything else here does not.
     """
     q = plan.kpis[kpi_id]
-    if q.kind == "derived":
+    if isinstance(q, DerivedQuery):
         return any(counts_distinct_units(plan, c) for c in q.components)
-    return q.kind == "conversion" or any(m.kind in DISTINCT_KINDS for m in q.measures())
+    return isinstance(q, ConversionQuery) or any(m.kind in DISTINCT_KINDS for m in q.measures())

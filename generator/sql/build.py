@@ -27,10 +27,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import assert_never
 
 from sqlglot import exp
 
-from ..plan import KpiQuery, PlanBreakdown, PlanMeasure, QueryPlan
+from ..plan import (
+    ConversionQuery,
+    DerivedQuery,
+    EventParamBreakdown,
+    EventQuery,
+    KpiQuery,
+    PlanBreakdown,
+    PlanMeasure,
+    QueryPlan,
+    RatioQuery,
+    SimpleQuery,
+)
 from . import dimensions as dims
 from .buckets import Bucket
 from .conversions import CONVERSIONS, conversion_ctes, extension_days
@@ -71,19 +83,20 @@ def render_sql(kpi_query: KpiQuery, plan: QueryPlan, dialect: Dialect, bucket: B
 
 
 def _build(q: KpiQuery, plan: QueryPlan, bucket: Bucket = "day") -> exp.Select:
-    if q.kind == "derived":
+    if isinstance(q, DerivedQuery):
         return derived_query(q, plan, lambda component: _build(component, plan, bucket))
     return _measure_query(q, bucket)
 
 
-def _roles(q: KpiQuery) -> list[tuple[str, PlanMeasure]]:
-    if q.kind == "simple" and q.measure is not None:
-        return [("measure", q.measure)]
-    if q.kind == "ratio" and q.numerator is not None and q.denominator is not None:
-        return [("numerator", q.numerator), ("denominator", q.denominator)]
-    if q.kind == "conversion" and q.conversion is not None:
-        return [("from", q.conversion.from_), ("to", q.conversion.to)]
-    raise ValueError(f"`{q.kpi_id}`: a {q.kind} KPI without its measures in the plan")
+def _roles(q: EventQuery) -> list[tuple[str, PlanMeasure]]:
+    match q:
+        case SimpleQuery(measure=measure):
+            return [("measure", measure)]
+        case RatioQuery(numerator=numerator, denominator=denominator):
+            return [("numerator", numerator), ("denominator", denominator)]
+        case ConversionQuery(conversion=conversion):
+            return [("from", conversion.from_), ("to", conversion.to)]
+    assert_never(q)
 
 
 @dataclass
@@ -94,7 +107,7 @@ class MeasureParts:
     the per-KPI statement puts those before them, the batch statement (`batch.py`) shares them between KPIs.
     """
 
-    query: KpiQuery
+    query: EventQuery
     ctes: list[tuple[str, exp.Expr]]
     rows: exp.Select  # the `measure_rows` body: breakdown values `by_…`, flags `is_<role>`, values `<role>_value`
     roles: list[tuple[str, PlanMeasure]]
@@ -106,7 +119,7 @@ class MeasureParts:
     reads_sessions: bool
 
 
-def measure_parts(q: KpiQuery, cols: EventColumns) -> MeasureParts:
+def measure_parts(q: EventQuery, cols: EventColumns) -> MeasureParts:
     """The KPI's `measure_rows` … `aggregated`; the columns they read are recorded in `cols`."""
     roles = _roles(q)
     measures = [m for _, m in roles]
@@ -146,8 +159,9 @@ def measure_parts(q: KpiQuery, cols: EventColumns) -> MeasureParts:
     ctes: list[tuple[str, exp.Expr]] = [*history, (ROWS, rows)]
 
     aliases = [alias for _, alias in breakdowns]
-    if q.conversion is not None:
-        ctes += conversion_ctes(q.conversion, ROWS, aliases)
+    conversion = q.conversion if isinstance(q, ConversionQuery) else None
+    if conversion is not None:
+        ctes += conversion_ctes(conversion, ROWS, aliases)
         numerator: exp.Expr = exp.Sum(this=exp.column("converted"))
         denominator: exp.Expr | None = exp.Count(this=exp.Star())
         grouped = CONVERSIONS
@@ -158,7 +172,7 @@ def measure_parts(q: KpiQuery, cols: EventColumns) -> MeasureParts:
         # rows no measure counts make no groups (a breakdown value with only non-matching events)
         counted = None if counts_every_row else exp.or_(*(exp.column(f"is_{role}") for role, _ in roles))
     ctes.append((AGGREGATED, _aggregated(grouped, breakdowns, numerator, denominator, counted)))
-    extension = extension_days(q.conversion.window_seconds) if q.conversion is not None else 0
+    extension = extension_days(conversion.window_seconds) if conversion is not None else 0
     return MeasureParts(q, ctes, rows, roles, breakdowns, denominator is not None, dedupe, events, extension,
                         reads_sessions)
 
@@ -168,7 +182,7 @@ def last_day(extension: int) -> exp.Expr:
     return end_date_plus(extension) if extension else end_date()
 
 
-def _measure_query(q: KpiQuery, bucket: Bucket = "day") -> exp.Select:
+def _measure_query(q: EventQuery, bucket: Bucket = "day") -> exp.Select:
     cols = EventColumns()
     parts = measure_parts(q, cols)
     cols.transaction_id = parts.dedupe
@@ -197,15 +211,14 @@ def _measure_aggregates(roles: list[tuple[str, PlanMeasure]]) -> tuple[exp.Expr,
 
 
 def _breakdown_alias(b: PlanBreakdown, position: int) -> str:
-    name = f"param_{b.param}" if b.kind == "param" else b.name
+    name = f"param_{b.param}" if isinstance(b, EventParamBreakdown) else b.name
     return f"by_{name}" if _SAFE_NAME.fullmatch(name) else f"by_{position}"
 
 
 def _breakdown_value(b: PlanBreakdown, cols: EventColumns) -> exp.Expr:
-    if b.kind == "param":
-        assert b.param is not None
+    if isinstance(b, EventParamBreakdown):
         return dims.label(as_string(cols.param(b.param)))
-    return cols.dimension(b.name)
+    return cols.dimension(b.dimension)
 
 
 def kept_events(events: set[str] | None, source: str = SCANNED) -> exp.Expr:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from ..formula import BinOp, Expr, Neg, Num, Ref
-from ..plan import KpiQuery, QueryPlan
+from ..plan import DerivedQuery, KpiQuery, QueryPlan
 from .ctes import rename_tables, take_ctes
 
 KEYS = ("date", "breakdown", "breakdown_value")
@@ -29,7 +29,7 @@ _SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 BuildComponent = Callable[[KpiQuery], exp.Select]
 
 
-def derived_query(q: KpiQuery, plan: QueryPlan, build_component: BuildComponent) -> exp.Select:
+def derived_query(q: DerivedQuery, plan: QueryPlan, build_component: BuildComponent) -> exp.Select:
     """The derived KPI's statement, in the result shape (date, breakdown, …, value)."""
     ctes: list[tuple[str, exp.Expr]] = []
     names: dict[str, str] = {}
@@ -52,12 +52,11 @@ def shown_breakdowns(q: KpiQuery, component: KpiQuery) -> KpiQuery:
     return replace(component, breakdowns=tuple(b for b in component.breakdowns if b.name in wanted))
 
 
-def combine(q: KpiQuery, plan: QueryPlan, names: dict[str, str], row_keys_name: str) -> tuple[exp.Expr, exp.Select]:
+def combine(q: DerivedQuery, plan: QueryPlan, names: dict[str, str], row_keys_name: str) -> tuple[exp.Expr, exp.Select]:
     """(the row keys' body, the result) of `q` over its components' results, the relations `names[kid]`.
 
     The result reads the row keys as `row_keys_name`: the caller adds both as CTEs.
     """
-    assert q.formula is not None
     key_selects = [exp.select(*KEYS).from_(name) for name in names.values()]
     row_keys: exp.Expr = key_selects[0]
     for other in key_selects[1:]:

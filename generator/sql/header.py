@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 
 from ..plain_words import describe_kpi
-from ..plan import KpiQuery, QueryPlan
+from ..plan import ConversionQuery, KpiQuery, QueryPlan
 from .build import render_sql
 from .conversions import extension_days
 from .dialects import BIGQUERY_TABLE_PLACEHOLDER, Dialect
@@ -45,7 +45,7 @@ def sql_header(q: KpiQuery, dialect: Dialect, *, title: str, owner: str, export:
         "date, breakdown, breakdown_value, numerator, denominator (NULL unless a ratio), value.",
         *_PARAMETERS[dialect],
     ]
-    if q.conversion is not None:
+    if isinstance(q, ConversionQuery):
         days = extension_days(q.conversion.window_seconds)
         lines.append(f"Also reads the {days} day{'s' if days != 1 else ''} after end_date: conversions that "
                      "start on end_date may finish after it.")

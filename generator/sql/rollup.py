@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from ..plan import RatioQuery, SimpleQuery
 from .build import PURCHASE, MeasureParts
 from .ctes import Cte
 from .scan import EVENTS_ALIAS, SESSIONS_ALIAS
@@ -42,7 +43,7 @@ _PURCHASES = "p"
 
 def rolls_up(parts: MeasureParts) -> bool:
     """True for a KPI the roll-up can count (see the module's docstring)."""
-    if parts.query.kind not in ("simple", "ratio") or any(m.kind not in SESSION_UNITS for _, m in parts.roles):
+    if not isinstance(parts.query, SimpleQuery | RatioQuery) or any(m.kind not in SESSION_UNITS for _, m in parts.roles):
         return False
     if any(m.first_ever for _, m in parts.roles):  # a user's first event is found over all its events, not per session
         return False

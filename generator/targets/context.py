@@ -8,6 +8,7 @@ from typing import Any
 
 from ..catalog import KpiCatalog
 from ..diff import diff_snapshots
+from ..plan import QueryPlan, compile_plan
 from ..spec_model import SpecModel, build_spec
 from ..spec_snapshot import snapshot_of
 from ..sql.export_shape import NEWEST, ExportShape
@@ -27,8 +28,14 @@ class RenderContext:
 
     catalog: KpiCatalog
     previous: PreviousBuild | None = None
-    plan: object | None = None  # the QueryPlan, filled by the query targets' side
+    plan: QueryPlan | None = None  # the compiled plan, if the caller has it; else `query_plan()` compiles it
     export: ExportShape = NEWEST  # the GA4 export shape the SQL is written for (`kpi generate --export-era`)
+
+    def query_plan(self) -> QueryPlan:
+        """The plan the query targets read: the one given, else compiled on first use and kept for the others."""
+        if self.plan is None:
+            self.plan = compile_plan(self.catalog)
+        return self.plan
 
     @functools.cached_property
     def spec(self) -> SpecModel:

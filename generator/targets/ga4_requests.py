@@ -15,7 +15,6 @@ from typing import Any
 from ..api_plan import PROPERTY_PLACEHOLDER, ApiPlan, api_plan_to_dict, compile_api_plan
 from ..ga4.limits import API_REPORTS_PER_BATCH
 from ..plain_words import describe_kpi
-from ..plan import QueryPlan, compile_plan
 from .artifact import Artifact
 from .context import RenderContext
 
@@ -23,7 +22,7 @@ NAME = "ga4_requests"
 
 
 def render(ctx: RenderContext) -> list[Artifact]:
-    plan = query_plan(ctx)
+    plan = ctx.query_plan()
     api = compile_api_plan(plan)
     artifacts = [Artifact("queries/ga4/requests.json", _dump(api_plan_to_dict(api)))]
     for kid, query in sorted(plan.kpis.items()):
@@ -31,13 +30,6 @@ def render(ctx: RenderContext) -> list[Artifact]:
         artifacts.append(Artifact(f"queries/ga4/{kid}.json", _dump(_kpi_file(api, kid, sk.kpi.title,
                                                                               sk.kpi.owner, describe_kpi(query)))))
     return artifacts
-
-
-def query_plan(ctx: RenderContext) -> QueryPlan:
-    """The context's plan, compiled on first use and kept for the other query targets."""
-    if not isinstance(ctx.plan, QueryPlan):
-        ctx.plan = compile_plan(ctx.catalog)
-    return ctx.plan
 
 
 def request_summary(api: ApiPlan, kpi_count: int) -> str:

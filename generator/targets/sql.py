@@ -10,13 +10,12 @@ from ..sql import DIALECTS
 from ..sql.header import render_sql_file
 from .artifact import Artifact
 from .context import RenderContext
-from .ga4_requests import query_plan
 
 NAME = "sql"
 
 
 def render(ctx: RenderContext) -> list[Artifact]:
-    plan = query_plan(ctx)
+    plan = ctx.query_plan()
     artifacts = []
     for kid, query in sorted(plan.kpis.items()):
         kpi = ctx.catalog.kpis[kid].kpi

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from generator import cli as generator_cli
 from generator.build import MANIFEST, BuildError, build_artifacts, read_previous_build, write_artifacts
+from generator.plan import compile_plan
 from generator.targets import TARGETS, Artifact, RenderContext
 from generator.validate import validate_paths
 
@@ -50,6 +51,15 @@ def test_render_context_builds_the_spec_once_and_leaves_plan_to_the_query_side(e
     assert ctx.plan is None
     assert ctx.spec is ctx.spec
     assert ctx.changes_since_previous is None
+
+
+def test_query_targets_share_one_plan_given_or_compiled_once(example_kpis_dir: Path) -> None:
+    catalog = validate_paths([example_kpis_dir]).catalog
+    ctx = RenderContext(catalog)
+    plan = ctx.query_plan()
+    assert ctx.plan is plan and ctx.query_plan() is plan and "revenue" in plan.kpis
+    given = compile_plan(catalog)
+    assert RenderContext(catalog, plan=given).query_plan() is given
 
 
 def test_artifact_paths_stay_inside_the_build_folder() -> None:

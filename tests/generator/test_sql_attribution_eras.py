@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from generator.ga4.dimensions import DIMENSIONS
-from generator.plan import KpiQuery, PlanBreakdown, PlanMeasure, QueryPlan
+from generator.plan import DimensionBreakdown, KpiQuery, PlanMeasure, QueryPlan, SimpleQuery
 from generator.sql import render_sql
 from generator.sql.export_shape import ERAS
 from warehouse.schema.events import create_table_sql
@@ -90,10 +89,8 @@ EXPECTED = {
 
 
 def _sessions_by_channel() -> KpiQuery:
-    channel = DIMENSIONS["channel"]
-    return KpiQuery(kpi_id="probe", kind="simple", breakdowns=(PlanBreakdown("channel", channel.label, "dimension",
-                    channel.api_name),), time_grain="day", aggregation="sum", events=(), definition_hash="0" * 16,
-                    measure=PlanMeasure("sessions"))
+    return SimpleQuery(kpi_id="probe", breakdowns=(DimensionBreakdown("channel"),), definition_hash="0" * 16,
+                       measure=PlanMeasure("sessions"))
 
 
 @pytest.mark.parametrize("era", list(SHAPES))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import pytest
@@ -19,12 +20,19 @@ from sql_support import bigquery_as_duckdb, connect_with_events, fixture_module
 from generator.formula import parse_formula
 from generator.ga4.dimensions import DIMENSIONS
 from generator.plan import (
+    ConversionQuery,
+    DerivedQuery,
+    DimensionBreakdown,
+    EventParamBreakdown,
     KpiQuery,
+    MeasureKind,
     PlanBreakdown,
     PlanConversion,
     PlanFilter,
     PlanMeasure,
     QueryPlan,
+    RatioQuery,
+    SimpleQuery,
     compile_plan,
 )
 from generator.sql import BATCH_COLUMNS, render_plan_sql, render_sql
@@ -36,28 +44,27 @@ FX = fixture_module()
 
 
 def dimension(name: str) -> PlanBreakdown:
-    d = DIMENSIONS[name]
-    return PlanBreakdown(name, d.label, "dimension", d.api_name)
+    return DimensionBreakdown(name)
 
 
 def param(name: str) -> PlanBreakdown:
-    return PlanBreakdown(f"param:{name}", name, "param", f"customEvent:{name}", "string")
+    return EventParamBreakdown(name, "string")
 
 
 def simple(kid: str, measure: PlanMeasure, *breakdowns: PlanBreakdown) -> KpiQuery:
-    return KpiQuery(kid, "simple", breakdowns, "day", "ratio" if measure.kind == "average" else "sum",
-                    (measure.event,) if measure.event else (), "0" * 16, measure=measure)
+    return SimpleQuery(kpi_id=kid, breakdowns=breakdowns, definition_hash="0" * 16, measure=measure)
 
 
 def ratio(kid: str, numerator: PlanMeasure, denominator: PlanMeasure, *breakdowns: PlanBreakdown) -> KpiQuery:
-    return KpiQuery(kid, "ratio", breakdowns, "day", "ratio", (), "0" * 16, numerator=numerator,
-                    denominator=denominator)
+    return RatioQuery(kpi_id=kid, breakdowns=breakdowns, definition_hash="0" * 16, numerator=numerator,
+                      denominator=denominator)
 
 
-def conversion(kid: str, start: str, end: str, seconds: int, per: str, *breakdowns: PlanBreakdown) -> KpiQuery:
-    kind = "users_with" if per == "user" else "sessions_with"
-    conv = PlanConversion(PlanMeasure(kind, start), PlanMeasure(kind, end), seconds, per)  # type: ignore[arg-type]
-    return KpiQuery(kid, "conversion", breakdowns, "day", "ratio", (start, end), "0" * 16, conversion=conv)
+def conversion(kid: str, start: str, end: str, seconds: int, per: Literal["user", "session"],
+               *breakdowns: PlanBreakdown) -> KpiQuery:
+    kind: MeasureKind = "users_with" if per == "user" else "sessions_with"
+    conv = PlanConversion(PlanMeasure(kind, start), PlanMeasure(kind, end), seconds, per)
+    return ConversionQuery(kpi_id=kid, breakdowns=breakdowns, definition_hash="0" * 16, conversion=conv)
 
 
 def example_plan() -> QueryPlan:
@@ -91,9 +98,9 @@ def probe_plan() -> QueryPlan:
         conversion("cart_to_purchase_week", "add_to_cart", "purchase", 7 * 86400, "user", dimension("landing_page")),
     ]
     kpis = {q.kpi_id: q for q in probes}
-    derived = KpiQuery("revenue_per_user", "derived", (dimension("source"),), "day", "ratio", (), "0" * 16,
-                       formula=parse_formula("(revenue_by_source - 1) / users"),
-                       components=("revenue_by_source", "users"))
+    derived = DerivedQuery(kpi_id="revenue_per_user", breakdowns=(dimension("source"),), definition_hash="0" * 16,
+                           formula=parse_formula("(revenue_by_source - 1) / users"),
+                           components=("revenue_by_source", "users"), events=(), aggregation="ratio")
     return QueryPlan({**kpis, derived.kpi_id: derived})
 
 

@@ -14,7 +14,17 @@ from sqlglot import exp
 
 from generator.formula import parse_formula
 from generator.ga4.dimensions import DIMENSIONS
-from generator.plan import KpiQuery, PlanBreakdown, PlanFilter, PlanMeasure, QueryPlan, compile_plan
+from generator.plan import (
+    DimensionBreakdown,
+    EventParamBreakdown,
+    KpiQuery,
+    PlanBreakdown,
+    PlanFilter,
+    PlanMeasure,
+    QueryPlan,
+    SimpleQuery,
+    compile_plan,
+)
 from generator.sql import RESULT_COLUMNS, build_kpi_query, lower, render_sql, sql_parameters
 from generator.sql.conversions import extension_days
 from generator.sql.dialects import EventParam, EventsRelation, ExportDateRange
@@ -38,14 +48,11 @@ def con() -> duckdb.DuckDBPyConnection:
 
 
 def simple(measure: PlanMeasure, *breakdowns: PlanBreakdown, kid: str = "probe") -> KpiQuery:
-    return KpiQuery(kpi_id=kid, kind="simple", breakdowns=breakdowns, time_grain="day",
-                    aggregation="ratio" if measure.kind == "average" else "sum",
-                    events=(measure.event,) if measure.event else (), definition_hash="0" * 16, measure=measure)
+    return SimpleQuery(kpi_id=kid, breakdowns=breakdowns, definition_hash="0" * 16, measure=measure)
 
 
 def dimension(name: str) -> PlanBreakdown:
-    d = DIMENSIONS[name]
-    return PlanBreakdown(name, d.label, "dimension", d.api_name)
+    return DimensionBreakdown(name)
 
 
 def both_dialects(con: duckdb.DuckDBPyConnection, q: KpiQuery, plan: QueryPlan | None = None) -> list[tuple]:
@@ -263,8 +270,7 @@ def test_session_dimensions_come_from_the_first_event(con: duckdb.DuckDBPyConnec
 
 
 def test_a_number_param_read_from_int_double_and_string_values(con: duckdb.DuckDBPyConnection) -> None:
-    q = simple(PlanMeasure("sum", "purchase", "value", "number"), PlanBreakdown(
-        "param:payment_type", "Payment type", "param", "customEvent:payment_type", "string"))
+    q = simple(PlanMeasure("sum", "purchase", "value", "number"), EventParamBreakdown("payment_type", "string"))
     rows = both_dialects(con, q)
     assert totals(rows) == {D1: 50.0, D2: 70.5}
 

@@ -11,8 +11,15 @@ import duckdb
 import pytest
 from sql_support import bigquery_as_duckdb, connect_with_events, expected_values, run, same_rows
 
-from generator.ga4.dimensions import DIMENSIONS
-from generator.plan import KpiQuery, PlanBreakdown, PlanConversion, PlanMeasure, QueryPlan, compile_plan
+from generator.plan import (
+    ConversionQuery,
+    DimensionBreakdown,
+    KpiQuery,
+    PlanConversion,
+    PlanMeasure,
+    QueryPlan,
+    compile_plan,
+)
 from generator.sql import render_sql
 from generator.validate import validate_paths
 
@@ -21,12 +28,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _checkout_completion_rate() -> KpiQuery:
     """A per-session conversion (begin_checkout → purchase within 1 hour), unless kpis/ has its own."""
-    device = DIMENSIONS["device_category"]
     conversion = PlanConversion(PlanMeasure("sessions_with", "begin_checkout"), PlanMeasure("sessions_with", "purchase"),
                                 3600, "session")
-    return KpiQuery("checkout_completion_rate", "conversion",
-                    (PlanBreakdown("device_category", device.label, "dimension", device.api_name),), "day", "ratio",
-                    ("begin_checkout", "purchase"), "0" * 16, conversion=conversion)
+    return ConversionQuery(kpi_id="checkout_completion_rate", breakdowns=(DimensionBreakdown("device_category"),),
+                           definition_hash="0" * 16, conversion=conversion)
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,12 @@ import duckdb
 import pytest
 from sql_support import bigquery_as_duckdb, connect_with_events, run
 
-from generator.plan import KpiQuery, PlanMeasure, QueryPlan, compile_plan
+from generator.plan import PlanMeasure, QueryPlan, SimpleQuery, compile_plan
 from generator.sql import render_plan_sql, render_sql
 from generator.validate import validate_paths
 
 REPO = Path(__file__).resolve().parents[2]
-PURCHASES = KpiQuery("purchases", "simple", (), "day", "sum", ("purchase",), "0" * 16,
-                     measure=PlanMeasure("count", "purchase"))
+PURCHASES = SimpleQuery(kpi_id="purchases", definition_hash="0" * 16, measure=PlanMeasure("count", "purchase"))
 # every purchase once: the earliest of its transaction id (ids: GA4's placeholders are no id), or any without one
 COUNTED = """
     WITH purchases AS (
@@ -78,8 +77,8 @@ def test_a_days_purchases_do_not_depend_on_where_the_range_starts(kid: str, plan
 
 def test_a_kpi_can_leave_out_purchases_without_a_transaction_id(plan, con) -> None:
     """`purchases_without_transaction_id: skip`: u5's two purchases without an id no longer count on 2 March."""
-    skipping = KpiQuery("purchases_with_id", "simple", (), "day", "sum", ("purchase",), "1" * 16,
-                        measure=PlanMeasure("count", "purchase", skip_without_transaction_id=True))
+    skipping = SimpleQuery(kpi_id="purchases_with_id", definition_hash="1" * 16,
+                           measure=PlanMeasure("count", "purchase", skip_without_transaction_id=True))
     count, _ = con.execute(COUNTED + " AND tid IS NOT NULL", {"day": "20240302"}).fetchone()
     without = con.execute("SELECT count(*) FROM events WHERE event_name = 'purchase' AND event_date = '20240302' "
                           "AND coalesce(ecommerce.transaction_id, '') IN ('', '(not set)')").fetchone()[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from generator.plan import compile_plan
+from generator.plan import ConversionQuery, compile_plan
 from generator.validate import validate_paths
 from warehouse import refresh as refresh_module
 from warehouse.connection import connect_store
@@ -110,7 +110,7 @@ def test_a_new_day_recomputes_it_and_the_late_data_window_only(refreshed: Path, 
     load(refreshed, demo_days[DAYS:])
     summary = refresh(refreshed, compiled)
     window = set(days[DAYS - 2:])  # the new day and the two before it: the last 3 days of data
-    expected = {kid: 4 if q.conversion is not None else 3 for kid, q in plan.kpis.items()}  # a 1-day window
+    expected = {kid: 4 if isinstance(q, ConversionQuery) else 3 for kid, q in plan.kpis.items()}  # a 1-day window
     assert summary.recomputed == expected
     untouched = [r for r in before if r[1].strftime("%Y%m%d") < days[DAYS - 3]]
     after = read(refreshed)
