@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from kpibridge.config import resolve_db
+from warehouse.location import resolve_db
 
 from .connection import StoreError, connect_store
 from .day_tables import provisional_sentence

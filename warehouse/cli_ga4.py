@@ -20,7 +20,8 @@ from generator.api_plan import compile_api_plan
 from generator.plan import QueryPlan, compile_plan
 from generator.report_formats import print_text
 from generator.validate import validate_paths
-from kpibridge.config import CONFIG_FILE, DEFAULT_KPIS_DIR, load_project_config, resolve_db
+from warehouse.location import resolve_db
+from warehouse.project_config import CONFIG_FILE, DEFAULT_KPIS_DIR, load_project_config
 
 from .connection import StoreError, connect_store
 from .ga4_rows import ApiLoadSummary, record_failed_load, store_reports

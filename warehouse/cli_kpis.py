@@ -21,7 +21,8 @@ from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan, compile_plan
 from generator.report_formats import print_text
 from generator.validate import validate_paths
-from kpibridge.config import DEFAULT_KPIS_DIR, resolve_db
+from warehouse.location import resolve_db
+from warehouse.project_config import DEFAULT_KPIS_DIR
 
 from . import pending
 from .cli_findings import CHECKS, FailOn, console_for_tables, explain_no_values, status_failures

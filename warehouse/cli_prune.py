@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kpibridge.config import resolve_db
+from warehouse.location import resolve_db
 
 from .cli_kpis import DB_OPTION, KPIS_OPTION, compile_or_exit
 from .connection import StoreError, connect_store

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
-from kpibridge.config import load_project_config
+from warehouse.project_config import load_project_config
 
 from ..connection import StoreError, connect_store
 from ..serving import publish_serving
