@@ -404,11 +404,11 @@ def _pii_problems(entry: EventEntry, params: dict[str, Any]) -> Iterator[Problem
         top = where.split(".")[0].split("[")[0]
         if top in declared_pii:
             continue
-        kind = personal_kind(text)  # the warehouse's own definition (pii_values.py)
-        if kind == "email":
+        looks = personal_kind(text)  # the warehouse's own definition (pii_values.py)
+        if looks == "email":
             yield Problem("pii_suspect", f"`{where}` looks like it contains an e-mail address; GA4's policy "
                           "forbids personal data. Strip it before sending.", top)
-        elif kind == "phone":
+        elif looks == "phone":
             yield Problem("pii_suspect", f"`{where}` looks like a phone number; GA4's policy forbids personal "
                           "data.", top)
 

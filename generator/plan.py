@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 from .catalog import KpiCatalog
-from .formula import BinOp, Expr, Ref, parse_formula, references
+from .formula import Expr, Ref, parse_formula, ratio_parts, references
 from .ga4.dimensions import DIMENSIONS
 from .models.filters import Condition
 from .models.kpi import Kpi
@@ -176,7 +176,7 @@ def _compile_kpi(kpi: Kpi, catalog: KpiCatalog, compiled: dict[str, KpiQuery]) -
         missing = [c for c in comps if c not in compiled]
         if missing:
             raise ValueError(f"`{kpi.kpi}` uses KPIs that are not active: {', '.join(missing)}")
-        aggregation: Aggregation = "ratio" if isinstance(expr, BinOp) and expr.op == "/" else "mean"
+        aggregation: Aggregation = "ratio" if ratio_parts(expr) else "mean"
         parts = {"kind": "derived", "formula": expr, "components": comps, "aggregation": aggregation}
         events = tuple(dict.fromkeys(e for c in comps for e in compiled[c].events))
         common["breakdowns"] = _shared_breakdowns(breakdowns, [compiled[c] for c in comps])

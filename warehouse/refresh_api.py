@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from generator.api_plan import ApiKpi, Slot, compile_api_plan
-from generator.formula import BinOp, Expr, Neg, Num, Ref
+from generator.formula import evaluate, ratio_parts
 from generator.plan import KpiQuery, QueryPlan
 
 from .kpi_values import stage_values
@@ -161,35 +161,15 @@ def _derived(query: KpiQuery, known: dict[str, dict[Key, ApiValue]]) -> dict[Key
             continue
         env = {c: p.value for c, p in parts.items() if p is not None and p.value is not None}
         flags = frozenset().union(*(p.caveats for p in parts.values() if p is not None))
-        expr = query.formula
-        if isinstance(expr, BinOp) and expr.op == "/":
-            num, den = _evaluate(expr.left, env), _evaluate(expr.right, env)
+        ratio = ratio_parts(query.formula)
+        if ratio is not None:
+            num, den = evaluate(ratio[0], env), evaluate(ratio[1], env)
             value = num / den if num is not None and den else None
             out[key] = ApiValue(value, num, den, flags)
         else:
-            value = _evaluate(expr, env)
+            value = evaluate(query.formula, env)
             out[key] = ApiValue(value, value, None, flags)
     return out
-
-
-def _evaluate(expr: Expr, env: dict[str, float]) -> float | None:
-    if isinstance(expr, Ref):
-        return env.get(expr.kpi)
-    if isinstance(expr, Num):
-        return expr.value
-    if isinstance(expr, Neg):
-        inner = _evaluate(expr.operand, env)
-        return None if inner is None else -inner
-    left, right = _evaluate(expr.left, env), _evaluate(expr.right, env)
-    if left is None or right is None:
-        return None
-    if expr.op == "+":
-        return left + right
-    if expr.op == "-":
-        return left - right
-    if expr.op == "*":
-        return left * right
-    return left / right if right else None
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, values: dict[str, dict[Key, ApiValue]],
