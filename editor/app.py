@@ -10,7 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import streamlit as st
-from warehouse.serving import serving_path
+from warehouse.serving_contract import serving_path
 
 from editor.checking import Checked, check
 from editor.events_page import events_page

@@ -21,6 +21,7 @@ from generator.api_plan import ApiKpi, Slot, compile_api_plan
 from generator.formula import evaluate, ratio_parts
 from generator.plan import KpiQuery, QueryPlan
 
+from .clock import utc_now
 from .kpi_values import stage_values
 
 SOURCE = "ga4_api"
@@ -65,7 +66,7 @@ def refresh_api_kpis(con: duckdb.DuckDBPyConnection, plan: QueryPlan, now: dt.da
                      ) -> ApiRefreshSummary:
     """Recompute every `ga4_api` value from `ga4_report_rows`; write values, caveats and state atomically."""
     clock = time.perf_counter()
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or utc_now()
     api = compile_api_plan(plan)
     report_rows = int(con.execute("SELECT count(*) FROM ga4_report_rows").fetchall()[0][0])
     caveats = _caveats_by_request_day(con) if report_rows else {}

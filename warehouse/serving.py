@@ -23,6 +23,7 @@ from generator.plan import QueryPlan
 from generator.sql.buckets import counts_distinct_units
 
 from .attribution_methods import publish_attribution
+from .clock import utc_now
 from .day_tables import provisional_days
 from .event_stamps import publish_event_stamps
 from .history import with_history
@@ -180,7 +181,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
                 SELECT min(event_date), max(event_date) FROM loaded_days
             """).fetchall()[0]
             store.execute("CREATE TABLE serving.warehouse_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+            now = utc_now().isoformat(timespec="seconds")
             for key, value in (("refreshed_at", now), ("data_start", _iso(info[0])), ("data_end", _iso(info[1])),
                                ("store", str(store_path)), ("refresh_id", refresh_id),
                                (VERSION_KEY, str(CONTRACT_VERSION)),
