@@ -218,7 +218,6 @@ def value_findings(path: Path) -> pd.DataFrame:
     return _read(path, f"SELECT {', '.join(columns)} FROM {FINDINGS_TABLE} ORDER BY kpi_id, code, file, line")
 
 
-
 def period_totals(path: Path) -> pd.DataFrame:
     """The exact totals over periods of the KPIs counting distinct users or sessions, stored by `kpi refresh`
     (dashboard presets and their comparisons, calendar weeks and months): kpi_id, grain, period_start,
@@ -348,11 +347,6 @@ def definition_changes(path: Path, kpi_id: str) -> pd.DataFrame:
     )
     frame["effective_from"] = frame["effective_from"].map(_as_date)
     return frame
-
-
-def clear_cache() -> None:
-    _cached_read.clear()
-    _cached_facts.clear()
 
 
 def _as_tuple(value) -> tuple:

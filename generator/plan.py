@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .catalog import KpiCatalog
-from .formula import Expr, Ref, parse_formula, ratio_parts, references
+from .formula import Expr, parse_formula, ratio_parts, references
 from .ga4.dimensions import DIMENSIONS
 from .models.filters import Condition
 from .models.kpi import Kpi
@@ -286,14 +286,3 @@ def _filter(cond: Condition, event: str | None, catalog: KpiCatalog) -> PlanFilt
     elif isinstance(value, int | float):
         vtype = "number"
     return PlanFilter(subject, name, cond.operator, value, vtype)  # type: ignore[arg-type]
-
-
-def plan_to_dict(plan: QueryPlan) -> dict[str, object]:
-    """A JSON-ready view of the plan (for `kpi explain --format json` and golden tests)."""
-
-    def conv(value: object) -> object:
-        if isinstance(value, Ref):
-            return {"kpi": value.kpi}
-        return value
-
-    return {kid: json.loads(json.dumps(asdict(q), default=conv)) for kid, q in plan.kpis.items()}
