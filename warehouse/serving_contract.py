@@ -117,14 +117,26 @@ def read_only(path: Path | str, work: Callable[[duckdb.DuckDBPyConnection], T],
     while a writer briefly holds the file's lock, `ServingBusy` after `timeout` seconds."""
     import duckdb
 
+    def attempt() -> T:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return work(con)
+
+    return retry_while_locked(attempt, timeout, lambda error: ServingBusy(f"{path} is locked by a writer: {error}"))
+
+
+def retry_while_locked(attempt: Callable[[], T], timeout: float, busy: Callable[[Exception], Exception]) -> T:
+    """`attempt()`, again after a jittered pause while DuckDB says another process holds the file's lock;
+    `busy(error)` is raised once `timeout` seconds have passed. The one lock-retry loop: the serving file's
+    readers and the store's connections (connection.py) use it."""
+    import duckdb
+
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with duckdb.connect(str(path), read_only=True) as con:
-                return work(con)
+            return attempt()
         except duckdb.IOException as error:
             if LOCK_MESSAGE not in str(error):
                 raise
             if time.monotonic() > deadline:
-                raise ServingBusy(f"{path} is locked by a writer: {error}") from error
-            time.sleep(0.05 + random.random() * 0.1)
+                raise busy(error) from error
+            time.sleep(0.02 + random.random() * 0.13)
