@@ -17,12 +17,13 @@ import duckdb
 import pandas as pd
 import streamlit as st
 from warehouse.pending import pending
-from warehouse.serving_contract import VERSION_KEY, ServingBusy, outdated, read_only, resolve_db
+from warehouse.serving_contract import VERSION_KEY, ServingBusy, columns, outdated, read_only, serving_db
 
 from .serving_file import GUIDANCE, SERVING_ENV, serving_path  # noqa: F401 - re-exported
 
 CACHE_TTL_SECONDS = 60
-LIST_COLUMNS = ("breakdowns", "breakdown_labels", "events", "tags")
+# kpi_definitions' list columns, read as tuples
+LIST_COLUMNS = tuple(name for name, kind in columns("kpi_definitions") if kind.endswith("[]"))
 # A day may hold a KPI from both the GA4 export and the Data API (for `kpi reconcile`): count it once,
 # preferring the export, which has no sampling or thresholding.
 ONE_SOURCE = (
@@ -38,7 +39,7 @@ ALLOWED_TABLE = "breakdown_allowed_values"  # per KPI and param breakdown, the c
 def serving_db_from_env() -> Path:
     """The serving database the app reads: $KPIBRIDGE_SERVING_DB, else the one beside the default store."""
     explicit = os.environ.get(SERVING_ENV)
-    return Path(explicit) if explicit else serving_path(resolve_db(None))
+    return Path(explicit) if explicit else serving_db(None)
 
 
 def read_df(path: Path | str, sql: str, params: list | None = None, timeout: float | None = None):
