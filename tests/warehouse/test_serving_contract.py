@@ -41,6 +41,14 @@ def test_a_freshly_published_serving_file_matches_the_contract(tmp_path: Path) -
     assert version == (str(CONTRACT_VERSION),)
     assert defined > 0  # a real file, not an empty shell
 
+    # a serving file of another version (here: from before versions) is rebuilt by the next refresh
+    with duckdb.connect(str(serving)) as con:
+        con.execute("DELETE FROM warehouse_info WHERE key = ?", [VERSION_KEY])
+    assert kpi("refresh", "--db", store, "--kpis", REPO / "kpis").exit_code == 0
+    with duckdb.connect(str(serving), read_only=True) as con:
+        rebuilt = con.execute("SELECT value FROM warehouse_info WHERE key = ?", [VERSION_KEY]).fetchone()
+    assert rebuilt == (str(CONTRACT_VERSION),)
+
 
 def _docs_tables() -> dict[str, set[str]]:
     """docs/architecture.md's "Serving database" table: each table and the backticked names outside
