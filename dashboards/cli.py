@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import typer
-from kpibridge.config import resolve_db
 from rich.console import Console
+from warehouse.serving_contract import resolve_db
 
 APP = Path(__file__).with_name("streamlit_app.py")
 DEFAULT_PORT = 8501

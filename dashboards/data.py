@@ -9,32 +9,29 @@ file shows at once and an unchanged one costs no query until the TTL expires.
 from __future__ import annotations
 
 import os
-import random
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import streamlit as st
-from kpibridge.config import resolve_db
 from warehouse.pending import pending
+from warehouse.serving_contract import VERSION_KEY, ServingBusy, columns, outdated, read_only, serving_db
 
 from .serving_file import GUIDANCE, SERVING_ENV, serving_path  # noqa: F401 - re-exported
 
 CACHE_TTL_SECONDS = 60
-LOCK_TIMEOUT_SECONDS = 10.0
-REQUIRED_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values")
-LIST_COLUMNS = ("breakdowns", "breakdown_labels", "events", "tags")
+# kpi_definitions' list columns, read as tuples
+LIST_COLUMNS = tuple(name for name, kind in columns("kpi_definitions") if kind.endswith("[]"))
 # A day may hold a KPI from both the GA4 export and the Data API (for `kpi reconcile`): count it once,
 # preferring the export, which has no sampling or thresholding.
 ONE_SOURCE = (
     "QUALIFY row_number() OVER (PARTITION BY kpi_id, date, breakdown, breakdown_value "
     "ORDER BY source = 'ga4_export' DESC, source) = 1"
 )
-# GA4's caveats on `ga4_api` values (thresholded, sampled, other_row): estimates. Older serving files
-# lack the table; caveats join on the source too, so a day the export wins never carries them.
+# GA4's caveats on `ga4_api` values (thresholded, sampled, other_row): estimates. Caveats join on the
+# source too, so a day the export wins never carries them.
 CAVEATS_TABLE = "kpi_value_caveats"
 ALLOWED_TABLE = "breakdown_allowed_values"  # per KPI and param breakdown, the catalog's allowed values
 
@@ -42,31 +39,13 @@ ALLOWED_TABLE = "breakdown_allowed_values"  # per KPI and param breakdown, the c
 def serving_db_from_env() -> Path:
     """The serving database the app reads: $KPIBRIDGE_SERVING_DB, else the one beside the default store."""
     explicit = os.environ.get(SERVING_ENV)
-    return Path(explicit) if explicit else serving_path(resolve_db(None))
+    return Path(explicit) if explicit else serving_db(None)
 
 
-class WarehouseBusy(RuntimeError):
-    """The serving file stayed locked by a writer for longer than LOCK_TIMEOUT_SECONDS."""
-
-
-def read_df(path: Path | str, sql: str, params: list | None = None, timeout: float = LOCK_TIMEOUT_SECONDS):
+def read_df(path: Path | str, sql: str, params: list | None = None, timeout: float | None = None):
     """Run one query on a fresh read-only connection, retrying while a writer holds the file's lock."""
-    return _with_connection(path, lambda con: con.execute(sql, params or []).df(), timeout)
-
-
-def _with_connection(path: Path | str, work, timeout: float = LOCK_TIMEOUT_SECONDS):
-    """`work(connection)` on a short-lived read-only connection, closed before returning."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with duckdb.connect(str(path), read_only=True) as con:
-                return work(con)
-        except duckdb.IOException as error:
-            if "Could not set lock" not in str(error):
-                raise
-            if time.monotonic() > deadline:
-                raise WarehouseBusy(f"{path} is locked by a writer: {error}") from error
-            time.sleep(0.05 + random.random() * 0.1)
+    work = lambda con: con.execute(sql, params or []).df()  # noqa: E731
+    return read_only(path, work) if timeout is None else read_only(path, work, timeout)
 
 
 def file_version(path: Path) -> tuple[int, int, int] | None:
@@ -93,9 +72,8 @@ class WarehouseStatus:
     """Whether the serving database can be shown, and if not, what to tell the reader."""
 
     path: Path
-    state: str  # ok | missing | empty | unreadable | busy
+    state: str  # ok | missing | outdated | empty | unreadable | busy
     detail: str = ""
-    tables: frozenset[str] = field(default_factory=frozenset)
     data_start: date | None = None
     data_end: date | None = None
     refreshed_at: str | None = None
@@ -108,55 +86,57 @@ class WarehouseStatus:
 
 
 def warehouse_status(path: Path) -> WarehouseStatus:
-    """Check the serving database without raising: missing, empty, unreadable, busy or ok."""
+    """Check the serving database without raising: missing, outdated (another contract version), empty,
+    unreadable, busy or ok."""
     version = file_version(path)
     if version is None:
         return WarehouseStatus(path, "missing", f"No serving database at `{path}`.")
     try:
         facts = _cached_facts(str(path), version)
-    except WarehouseBusy as error:
+    except ServingBusy as error:
         return WarehouseStatus(path, "busy", str(error))
     except duckdb.Error as error:
         return WarehouseStatus(path, "unreadable", f"`{path}` could not be read: {error}")
-    tables = facts["tables"]
-    absent = [name for name in REQUIRED_TABLES if name not in tables]
-    if absent:
-        return WarehouseStatus(path, "empty", f"`{path}` has no {', '.join(absent)} table yet.", tables)
+    if facts["outdated"]:
+        return WarehouseStatus(path, "outdated", facts["outdated"])
     if not facts["kpis"] or not facts["values"]:
-        return WarehouseStatus(path, "empty", f"`{path}` holds no KPI values yet.", tables)
+        return WarehouseStatus(path, "empty", f"`{path}` holds no KPI values yet.")
     behind = pending(path, facts.get("refresh_id"))  # not cached: the marker comes and goes on its own
     return WarehouseStatus(
-        path, "ok", "", tables, facts["data_start"], facts["data_end"], facts.get("refreshed_at"),
+        path, "ok", "", facts["data_start"], facts["data_end"], facts.get("refreshed_at"),
         behind.sentence() if behind else "", facts.get("intraday_days", ()),
     )
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _cached_facts(path: str, version: tuple) -> dict:
-    """Tables, KPI and value counts, data span: one connection, not one per question."""
+    """Contract version, KPI and value counts, data span: one connection, not one per question."""
 
     def work(con) -> dict:
-        tables = frozenset(row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall())
-        facts: dict = {"tables": tables}
-        if any(name not in tables for name in REQUIRED_TABLES):
+        tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        version = None
+        if "warehouse_info" in tables:
+            row = con.execute("SELECT value FROM warehouse_info WHERE key = ?", [VERSION_KEY]).fetchone()
+            version = row[0] if row else None
+        facts: dict = {"outdated": outdated(version)}
+        if facts["outdated"]:
             return facts
         facts["kpis"] = con.execute("SELECT count(*) FROM kpi_definitions").fetchone()[0]
         start, end, count = con.execute(
             "SELECT min(date), max(date), count(*) FROM kpi_values WHERE breakdown = ''"
         ).fetchone()
         facts.update(data_start=start, data_end=end, values=count)
-        if "warehouse_info" in tables:
-            row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refreshed_at'").fetchone()
-            facts["refreshed_at"] = str(row[0]) if row else None
-            row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refresh_id'").fetchone()
-            facts["refresh_id"] = str(row[0]) if row and row[0] is not None else None
-            row = con.execute("SELECT value FROM warehouse_info WHERE key = 'provisional_days'").fetchone()
-            facts["intraday_days"] = tuple(
-                date(int(d[:4]), int(d[4:6]), int(d[6:])) for d in str(row[0] or "").split(",") if len(d) == 8
-            ) if row else ()
+        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refreshed_at'").fetchone()
+        facts["refreshed_at"] = str(row[0]) if row else None
+        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refresh_id'").fetchone()
+        facts["refresh_id"] = str(row[0]) if row and row[0] is not None else None
+        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'provisional_days'").fetchone()
+        facts["intraday_days"] = tuple(
+            date(int(d[:4]), int(d[4:6]), int(d[6:])) for d in str(row[0] or "").split(",") if len(d) == 8
+        ) if row else ()
         return facts
 
-    return _with_connection(path, work)
+    return read_only(path, work)
 
 
 def kpi_definitions(path: Path) -> pd.DataFrame:
@@ -176,7 +156,7 @@ def kpi_targets(path: Path) -> pd.DataFrame:
     return frame
 
 
-def daily_totals(path: Path, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
+def daily_totals(path: Path, start: date, end: date) -> pd.DataFrame:
     """The per-day totals (no breakdown) of every KPI between two dates, inclusive, one source a day.
 
     Columns kpi_id, date, value, numerator, denominator, definition_hash, source, and caveats: a tuple
@@ -189,7 +169,7 @@ def daily_totals(path: Path, start: date, end: date, tables: frozenset[str]) -> 
     frame = _read(
         path,
         "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source, caveats "
-        f"FROM ({_with_caveats(one_source, tables)}) ORDER BY kpi_id, date",
+        f"FROM ({_with_caveats(one_source)}) ORDER BY kpi_id, date",
         start,
         end,
     )
@@ -198,9 +178,7 @@ def daily_totals(path: Path, start: date, end: date, tables: frozenset[str]) -> 
     return frame
 
 
-def segment_totals(
-    path: Path, segment: tuple[str, str], start: date, end: date, tables: frozenset[str]
-) -> pd.DataFrame:
+def segment_totals(path: Path, segment: tuple[str, str], start: date, end: date) -> pd.DataFrame:
     """Like `daily_totals`, for one breakdown value ("everything for Paid Social"): every KPI that declares
     that breakdown, its rows for that value as the KPI's daily values."""
     one_source = (
@@ -210,7 +188,7 @@ def segment_totals(
     frame = _read(
         path,
         "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source, caveats "
-        f"FROM ({_with_caveats(one_source, tables)}) ORDER BY kpi_id, date",
+        f"FROM ({_with_caveats(one_source)}) ORDER BY kpi_id, date",
         segment[0],
         segment[1],
         start,
@@ -221,15 +199,13 @@ def segment_totals(
     return frame
 
 
-def filter_choices(path: Path, tables: frozenset[str]) -> dict[str, list[str]]:
+def filter_choices(path: Path) -> dict[str, list[str]]:
     """The global filter's choices: each breakdown and its values, without invalid ones (personal data,
     values outside the catalog's list): a filter menu must not show what a chart hides."""
     rows = _read(
         path,
         "SELECT breakdown, breakdown_value FROM ("
-        + _with_validity(
-            "SELECT DISTINCT kpi_id, breakdown, breakdown_value FROM kpi_values WHERE breakdown <> ''", tables
-        )
+        + _with_validity("SELECT DISTINCT kpi_id, breakdown, breakdown_value FROM kpi_values WHERE breakdown <> ''")
         + ") GROUP BY ALL HAVING NOT bool_or(invalid) ORDER BY breakdown, breakdown_value",
     )
     choices: dict[str, list[str]] = {}
@@ -242,23 +218,17 @@ PERIOD_TABLE = "kpi_period_values"
 FINDINGS_TABLE = "kpi_value_findings"  # kpi refresh's checks of the KPI files against the data
 
 
-def value_findings(path: Path, tables: frozenset[str]) -> pd.DataFrame:
-    """Why KPIs may be empty (warehouse/value_findings.py): kpi_id, code, message, hint, file, line. Empty for a
-    serving file older than the table."""
+def value_findings(path: Path) -> pd.DataFrame:
+    """Why KPIs may be empty (warehouse/value_findings.py): kpi_id, code, message, hint, file, line."""
     columns = ["kpi_id", "code", "message", "hint", "file", "line"]
-    if FINDINGS_TABLE not in tables:
-        return pd.DataFrame(columns=columns)
     return _read(path, f"SELECT {', '.join(columns)} FROM {FINDINGS_TABLE} ORDER BY kpi_id, code, file, line")
 
 
-
-def period_totals(path: Path, tables: frozenset[str]) -> pd.DataFrame:
+def period_totals(path: Path) -> pd.DataFrame:
     """The exact totals over periods of the KPIs counting distinct users or sessions, stored by `kpi refresh`
     (dashboard presets and their comparisons, calendar weeks and months): kpi_id, grain, period_start,
-    period_end, value, numerator, denominator. Empty for a serving file older than the table."""
+    period_end, value, numerator, denominator."""
     columns = ["kpi_id", "grain", "period_start", "period_end", "value", "numerator", "denominator"]
-    if PERIOD_TABLE not in tables:
-        return pd.DataFrame(columns=columns)
     frame = _read(
         path,
         f"SELECT {', '.join(columns)} FROM {PERIOD_TABLE} WHERE breakdown = '' "
@@ -269,23 +239,9 @@ def period_totals(path: Path, tables: frozenset[str]) -> pd.DataFrame:
     return frame
 
 
-def period_breakdowns(
-    path: Path, kpi_id: str, start: date, end: date, tables: frozenset[str]
-) -> pd.DataFrame:
+def period_breakdowns(path: Path, kpi_id: str, start: date, end: date) -> pd.DataFrame:
     """One KPI's exact breakdown rows over exactly `start` … `end`, in `breakdown_rows`' shape (one row per
     breakdown value, dated `start`); empty when `kpi refresh` did not store that range."""
-    columns = [
-        "kpi_id",
-        "date",
-        "breakdown",
-        "breakdown_value",
-        "value",
-        "numerator",
-        "denominator",
-        "source",
-    ]
-    if PERIOD_TABLE not in tables:
-        return pd.DataFrame(columns=[*columns, "caveats"])
     exact = (
         "SELECT kpi_id, period_start AS date, breakdown, breakdown_value, value, numerator, denominator, "
         f"'ga4_export' AS source FROM {PERIOD_TABLE} WHERE kpi_id = ? AND breakdown <> '' AND grain = 'period' "
@@ -294,7 +250,7 @@ def period_breakdowns(
     frame = _read(
         path,
         # invalid values (personal data, outside the catalog's list) are marked as in `breakdown_rows`
-        f"SELECT * FROM ({_with_validity(exact, tables)}) ORDER BY breakdown, breakdown_value",
+        f"SELECT * FROM ({_with_validity(exact)}) ORDER BY breakdown, breakdown_value",
         kpi_id,
         start,
         end,
@@ -304,45 +260,33 @@ def period_breakdowns(
     return frame
 
 
-def breakdown_rows(path: Path, kpi_id: str, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
+def breakdown_rows(path: Path, kpi_id: str, start: date, end: date) -> pd.DataFrame:
     """One KPI's per-day breakdown rows (every declared breakdown) between two dates, one source a day,
     with their caveats as in `daily_totals`."""
     one_source = (
         "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, source "
         f"FROM kpi_values WHERE kpi_id = ? AND breakdown <> '' AND date BETWEEN ? AND ? {ONE_SOURCE}"
     )
-    frame = _read(path, _with_validity(_with_caveats(one_source, tables), tables), kpi_id, start, end)
+    frame = _read(path, _with_validity(_with_caveats(one_source)), kpi_id, start, end)
     frame["date"] = frame["date"].map(_as_date)
     frame["caveats"] = frame["caveats"].map(_as_tuple)
     return frame
 
 
-def _with_validity(rows: str, tables: frozenset[str]) -> str:
+def _with_validity(rows: str) -> str:
     """`rows` plus `invalid`: the value looks like personal data (the warehouse's own PII pattern, kept in
     warehouse_info) or lies outside the values the events catalog allows for that param. The dashboard
     groups those and never shows them."""
-    checks = []
-    if "warehouse_info" in tables:
-        checks.append(
-            "coalesce(regexp_matches(r.breakdown_value, "
-            "(SELECT value FROM warehouse_info WHERE key = 'pii_pattern')), false)"
-        )
-    if ALLOWED_TABLE in tables:
-        checks.append(
-            "coalesce(r.breakdown_value <> '(not set)' AND NOT list_contains(a.allowed, r.breakdown_value), false)"
-        )
-        rows = (
-            f"SELECT r.*, {' OR '.join(checks)} AS invalid FROM ({rows}) r LEFT JOIN {ALLOWED_TABLE} a "
-            "ON a.kpi_id = r.kpi_id AND a.breakdown = r.breakdown"
-        )
-        return rows
-    return f"SELECT r.*, {' OR '.join(checks) or 'false'} AS invalid FROM ({rows}) r"
+    return (
+        "SELECT r.*, coalesce(regexp_matches(r.breakdown_value, "
+        "(SELECT value FROM warehouse_info WHERE key = 'pii_pattern')), false) "
+        "OR coalesce(r.breakdown_value <> '(not set)' AND NOT list_contains(a.allowed, r.breakdown_value), false) "
+        f"AS invalid FROM ({rows}) r LEFT JOIN {ALLOWED_TABLE} a ON a.kpi_id = r.kpi_id AND a.breakdown = r.breakdown"
+    )
 
 
-def _with_caveats(one_source: str, tables: frozenset[str]) -> str:
-    """The chosen rows of `one_source` plus their `caveats` (an empty list when the table is absent)."""
-    if CAVEATS_TABLE not in tables:
-        return f"SELECT v.*, []::VARCHAR[] AS caveats FROM ({one_source}) v"
+def _with_caveats(one_source: str) -> str:
+    """The chosen rows of `one_source` plus their `caveats` (an empty list for a value GA4 did not flag)."""
     return (
         f"SELECT v.*, coalesce(c.caveats, []::VARCHAR[]) AS caveats FROM ({one_source}) v "
         f"LEFT JOIN {CAVEATS_TABLE} c ON c.kpi_id = v.kpi_id AND c.date = v.date "
@@ -350,44 +294,32 @@ def _with_caveats(one_source: str, tables: frozenset[str]) -> str:
     )
 
 
-def event_health(path: Path, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
+def event_health(path: Path, start: date, end: date) -> pd.DataFrame:
     """Per event: volume and invalid events in the period, plus spec status and last sighting ever."""
-    columns = ["event_name", "events", "invalid_events", "in_spec", "last_seen"]
-    if "event_quality" not in tables:
-        return pd.DataFrame(columns=columns)
     quality = (
         "SELECT event_name, sum(events) AS events, sum(invalid_events) AS invalid_events, "
         "bool_and(in_spec) AS in_spec FROM event_quality WHERE date BETWEEN ? AND ? GROUP BY event_name"
     )
-    if "event_status" in tables:
-        sql = (
-            f"WITH q AS ({quality}) SELECT coalesce(q.event_name, s.event_name) AS event_name, "
-            "coalesce(q.events, 0) AS events, coalesce(q.invalid_events, 0) AS invalid_events, "
-            "coalesce(s.in_spec, q.in_spec) AS in_spec, s.last_seen "
-            "FROM q FULL OUTER JOIN event_status s ON q.event_name = s.event_name"
-        )
-    else:
-        sql = f"SELECT *, NULL::DATE AS last_seen FROM ({quality})"
+    sql = (
+        f"WITH q AS ({quality}) SELECT coalesce(q.event_name, s.event_name) AS event_name, "
+        "coalesce(q.events, 0) AS events, coalesce(q.invalid_events, 0) AS invalid_events, "
+        "coalesce(s.in_spec, q.in_spec) AS in_spec, s.last_seen "
+        "FROM q FULL OUTER JOIN event_status s ON q.event_name = s.event_name"
+    )
     frame = _read(path, sql, start, end)
     frame["last_seen"] = frame["last_seen"].map(_as_date)
     return frame
 
 
-def event_quality_checks(path: Path, start: date, end: date, tables: frozenset[str]) -> pd.DataFrame:
+def event_quality_checks(path: Path, start: date, end: date) -> pd.DataFrame:
     """Per event in the period: volume, invalid events, and each check's count (no values); GA4's own checks
-    (duplicate transaction ids, no session id, cookieless, names GA4 rejects) where the serving copy has them."""
-    columns = ["event_name", "events", "invalid_events", "missing_required", "wrong_type", "out_of_range",
-               "pii_suspect", "in_spec"]
-    if "event_quality" not in tables:
-        return pd.DataFrame(columns=columns)
-    present = set(_read(path, "SELECT * FROM event_quality LIMIT 0").columns)
-    ga4 = [c for c in GA4_CHECKS if c in present]
+    (duplicate transaction ids, no session id, cookieless, names GA4 rejects)."""
     return _read(
         path,
         "SELECT event_name, sum(events) AS events, sum(invalid_events) AS invalid_events, "
         "sum(missing_required) AS missing_required, sum(wrong_type) AS wrong_type, "
         "sum(out_of_range) AS out_of_range, sum(pii_suspect) AS pii_suspect, "
-        + "".join(f"sum({c}) AS {c}, " for c in ga4)
+        + "".join(f"sum({c}) AS {c}, " for c in GA4_CHECKS)
         + "bool_and(in_spec) AS in_spec "
         "FROM event_quality WHERE date BETWEEN ? AND ? GROUP BY event_name "
         "ORDER BY invalid_events DESC, event_name",
@@ -399,26 +331,20 @@ def event_quality_checks(path: Path, start: date, end: date, tables: frozenset[s
 GA4_CHECKS = ("duplicate_transactions", "no_session_id", "cookieless", "bad_event_name")  # fixed names, no input
 
 
-def attribution_rows(path: Path, start: date, end: date, tables: frozenset[str]) -> list[tuple[str, str, int]]:
-    """(YYYY-MM-DD, attribution method, sessions) per day in the period (none from an older serving copy)."""
-    if "attribution_methods" not in tables:
-        return []
+def attribution_rows(path: Path, start: date, end: date) -> list[tuple[str, str, int]]:
+    """(YYYY-MM-DD, attribution method, sessions) per day in the period."""
     frame = _read(path, "SELECT strftime(date, '%Y-%m-%d') AS day, method, sessions FROM attribution_methods "
                         "WHERE date BETWEEN ? AND ? ORDER BY 1, 2", start, end)
     return [(str(d), str(m), int(n)) for d, m, n in frame.itertuples(index=False, name=None)]
 
 
-def uses_attribution(path: Path, kpi_id: str, tables: frozenset[str]) -> bool:
+def uses_attribution(path: Path, kpi_id: str) -> bool:
     """Whether the KPI's numbers depend on a session's source (a channel, source, medium or campaign)."""
-    if "kpi_attribution" not in tables:
-        return False
     return not _read(path, "SELECT kpi_id FROM kpi_attribution WHERE kpi_id = ?", kpi_id).empty
 
 
-def definition_changes(path: Path, kpi_id: str, tables: frozenset[str]) -> pd.DataFrame:
+def definition_changes(path: Path, kpi_id: str) -> pd.DataFrame:
     """When a KPI's definition changed: definition_hash, effective_from."""
-    if "kpi_definition_changes" not in tables:
-        return pd.DataFrame(columns=["definition_hash", "effective_from"])
     frame = _read(
         path,
         "SELECT definition_hash, effective_from FROM kpi_definition_changes "
@@ -427,11 +353,6 @@ def definition_changes(path: Path, kpi_id: str, tables: frozenset[str]) -> pd.Da
     )
     frame["effective_from"] = frame["effective_from"].map(_as_date)
     return frame
-
-
-def clear_cache() -> None:
-    _cached_read.clear()
-    _cached_facts.clear()
 
 
 def _as_tuple(value) -> tuple:

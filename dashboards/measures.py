@@ -13,7 +13,6 @@ import pandas as pd
 from .periods import Period, month_end, quarter_end, quarter_start
 
 AGGREGATIONS = ("sum", "ratio", "mean")
-OTHER = "Other"
 
 
 def aggregate(rows: pd.DataFrame, aggregation: str) -> float | None:
@@ -134,32 +133,6 @@ def trend(
 def shift_rows(rows: pd.DataFrame, days: int) -> pd.DataFrame:
     """Rows moved `days` later, to lay a comparison period over the current one."""
     return rows.assign(date=[day + timedelta(days=days) for day in rows["date"]])
-
-
-def top_n_with_other(rows: pd.DataFrame, aggregation: str, n: int = 5) -> pd.DataFrame:
-    """One breakdown's values over a period: the top `n` by size, the rest folded into "Other".
-
-    Size is the value for `sum` and `mean`, the denominator (the volume behind the rate) for `ratio`,
-    so a rate from three sessions never outranks one from thousands. Returns columns
-    breakdown_value, value, size, with "Other" last.
-    """
-    columns = ["breakdown_value", "value", "size"]
-    if rows.empty:
-        return pd.DataFrame(columns=columns)
-    groups = []
-    for name, group in rows.groupby("breakdown_value", sort=False):
-        value = aggregate(group, aggregation)
-        size = group["denominator"].sum() if aggregation == "ratio" else (value or 0.0)
-        groups.append((str(name), value, float(size), group))
-    groups.sort(key=lambda g: (-g[2], g[0]))
-    top, rest = groups[:n], groups[n:]
-    out = [(name, value, size) for name, value, size, _ in top]
-    if rest:
-        merged = pd.concat([group for *_, group in rest])
-        value = aggregate(merged, aggregation)
-        size = merged["denominator"].sum() if aggregation == "ratio" else (value or 0.0)
-        out.append((OTHER, value, float(size)))
-    return pd.DataFrame(out, columns=columns)
 
 
 def _scaled(threshold: float | None, share: float) -> float | None:

@@ -6,7 +6,7 @@ Kept apart from data.py, which imports Streamlit's caches: importing those outsi
 
 from __future__ import annotations
 
-from warehouse.serving_location import serving_path  # noqa: F401 - the one rule, re-exported for the app
+from warehouse.serving_contract import serving_path  # noqa: F401 - the one rule, re-exported for the app
 
 SERVING_ENV = "KPIBRIDGE_SERVING_DB"
 GUIDANCE = "kpi load demo && kpi refresh"

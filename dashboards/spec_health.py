@@ -1,8 +1,7 @@
 """Spec versions and consent on the KPI page: which `kb_spec` version each of a KPI's events carries (live
 since when) and how many of its events were sent without consent (cookieless pings, no `user_pseudo_id`).
 
-Reads the serving copy's `event_spec_versions` and `event_spec` (written by each refresh); a serving copy
-from before them simply shows nothing.
+Reads the serving copy's `event_spec_versions` and `event_spec` (written by each refresh).
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from pathlib import Path
 from warehouse.event_versions import NOT_STAMPED, EventVersions, event_versions, kpi_consent
 
 from . import data
-
-TABLES = ("event_spec_versions", "event_spec")
 
 
 @dataclass(frozen=True)
@@ -39,9 +36,7 @@ class SpecHealth:
         return without / total if total else None
 
 
-def spec_health(path: Path, start: date, end: date, tables: frozenset[str]) -> SpecHealth | None:
-    if any(name not in tables for name in TABLES):
-        return None
+def spec_health(path: Path, start: date, end: date) -> SpecHealth:
     stamps = data._read(path, "SELECT event_name, date, spec_version, events FROM event_spec_versions "
                               "WHERE date <= ? ORDER BY ALL", end)
     spec = data._read(path, "SELECT event_name, spec_version FROM event_spec")

@@ -35,7 +35,7 @@ choices = controls.Choices(
     kpi_ids=list(data.kpi_definitions(path)["kpi_id"]),
     data_start=warehouse.data_start,
     data_end=warehouse.data_end,
-    segments=data.filter_choices(path, warehouse.tables),
+    segments=data.filter_choices(path),
 )
 controls.sync_from_url(choices)
 view = controls.render_sidebar(choices)

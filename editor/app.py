@@ -10,7 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import streamlit as st
-from warehouse.serving import serving_path
+from warehouse.serving_contract import resolve_db, serving_path
 
 from editor.checking import Checked, check
 from editor.events_page import events_page
@@ -22,12 +22,8 @@ from editor.warehouse_reads import filter_values, last_28_days
 from editor.workspace import Workspace
 
 KPIS_ENV = "KPIBRIDGE_EDIT_KPIS"
-DB_ENV = "KPIBRIDGE_DB"
-DEFAULT_DB = ".kpibridge/warehouse.duckdb"
-
-
 def _store() -> Path:
-    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
+    return resolve_db(None)  # $KPIBRIDGE_DB (set by `kpi edit --db`), else the default store
 
 
 def _version(path: Path) -> float | None:

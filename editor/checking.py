@@ -33,10 +33,6 @@ def check(workspace: Workspace, texts: Mapping[Path, str] | None = None) -> Chec
     return Checked(validate_paths([workspace.root], relative_to=workspace.root.parent, texts=raw), workspace)
 
 
-def key_path_of(issue: Issue) -> str:
-    return issue.location.key_path
-
-
 def issue_text(issue: Issue) -> str:
     """The same words `kpi validate` prints: code, message and the hint (with its "did you mean")."""
     where = f" ({issue.location.key_path})" if issue.location.key_path else ""

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ga4.dimensions import DIMENSIONS
 from .ga4.limits import API_METRICS_MAX, API_REPORTS_PER_BATCH, API_ROWS_PER_PAGE_MAX
 from .plain_words import window_text
 from .plan import (
@@ -35,11 +36,6 @@ TOTAL = ""
 
 _POPULATION_METRICS = {"sessions": "sessions", "users": "totalUsers", "new_users": "newUsers",
                        "engaged_sessions": "engagedSessions"}
-_DIMENSION_API = {"channel": "sessionDefaultChannelGroup", "source": "sessionSource", "medium": "sessionMedium",
-                  "campaign": "sessionCampaignName", "device_category": "deviceCategory",
-                  "operating_system": "operatingSystem", "browser": "browser", "country": "country",
-                  "region": "region", "city": "city", "platform": "platform", "language": "language",
-                  "landing_page": "landingPage", "page_path": "pagePath"}
 
 
 class NotExpressible(Exception):
@@ -260,7 +256,7 @@ def _api_filter(f: PlanFilter) -> dict[str, Any]:
     if f.subject == "param":
         field_name = f"customEvent:{f.name}"
     else:
-        field_name = _DIMENSION_API[f.name]
+        field_name = DIMENSIONS[f.name].api_name
     if f.operator == "is_set":
         return _is_set_filter(field_name, bool(f.value))
     if f.value_type in ("number", "boolean") or f.operator in ("gt", "gte", "lt", "lte"):

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .issues import Issue, Level, SourceLocation
-from .loading import Document, KeyPath, LoadError, load_document, parse_document
+from .loading import Document, KeyPath, KpiFileError, load_document, parse_document
 from .models.event import EventsCatalog, EventSpec, ParamSpec, UserPropertySpec
 from .models.kpi import Kpi
 from .validation_errors import issues_from_validation_error
@@ -102,7 +102,7 @@ def load_catalog(paths: Iterable[Path], relative_to: Path | None = None,
         if path in texts:
             try:
                 docs.append(parse_document(texts[path], display))
-            except LoadError as exc:
+            except KpiFileError as exc:
                 issues.append(exc.issue)
             continue
         if not path.exists():
@@ -111,7 +111,7 @@ def load_catalog(paths: Iterable[Path], relative_to: Path | None = None,
             continue
         try:
             docs.append(load_document(path, display))
-        except LoadError as exc:
+        except KpiFileError as exc:
             issues.append(exc.issue)
     catalog, parse_issues = build_catalog(docs)
     return LoadResult(catalog, issues + parse_issues, [shown[p] for p in files])

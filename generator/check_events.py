@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 from .catalog import KpiCatalog
 from .ga4 import limits
 from .issues import did_you_mean
+from .pii_values import personal_kind
 from .regex import PatternError, search
 from .spec_model import EventEntry, SpecModel
 from .targets.event_schemas import PARAM_NAME_PATTERN, params_schema
@@ -31,8 +32,6 @@ GA4_DEFAULT_PARAMS = frozenset({
     "session_id", "debug_mode", "send_to", "event_callback", "event_timeout", "non_interaction",
 })
 GTM_KEYS = frozenset({"event", "ecommerce", "eventCallback", "eventTimeout", "eventModel"})
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-PHONE = re.compile(r"^\s*(\+|00)\d[\d\s().\-/]{7,}\d\s*$")
 
 
 _OWN_PATTERNS = frozenset({PARAM_NAME_PATTERN})
@@ -405,10 +404,11 @@ def _pii_problems(entry: EventEntry, params: dict[str, Any]) -> Iterator[Problem
         top = where.split(".")[0].split("[")[0]
         if top in declared_pii:
             continue
-        if EMAIL.search(text):
+        looks = personal_kind(text)  # the warehouse's own definition (pii_values.py)
+        if looks == "email":
             yield Problem("pii_suspect", f"`{where}` looks like it contains an e-mail address; GA4's policy "
                           "forbids personal data. Strip it before sending.", top)
-        elif PHONE.match(text):
+        elif looks == "phone":
             yield Problem("pii_suspect", f"`{where}` looks like a phone number; GA4's policy forbids personal "
                           "data.", top)
 

@@ -15,9 +15,6 @@ from .measures import param_uses
 # Params GA4 reports without registration, by the role they play.
 STANDARD_PARAMS = {"value", "currency", "transaction_id", "coupon", "page_location", "page_referrer", "page_title",
                    "search_term", "method", "items", "engagement_time_msec", "ga_session_id", "ga_session_number"}
-STANDARD_DIMENSION_PARAMS = {"currency": "currencyCode", "transaction_id": "transactionId", "coupon": "orderCoupon",
-                             "page_location": "fullPageUrl", "page_referrer": "pageReferrer", "page_title": "pageTitle",
-                             "search_term": "searchTerm", "method": "method"}
 
 
 @dataclass(frozen=True)

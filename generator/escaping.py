@@ -39,12 +39,6 @@ def comment_text(text: str) -> str:
     return flat.replace("*/", "*\\/").replace("</", "<\\/").replace("<!--", "<!\\--")
 
 
-def json_for_html(value: Any) -> str:
-    """JSON to inline in an HTML <script> block: `</script>`, `<!--` and U+2028/9 cannot escape it."""
-    encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return "".join(_HTML_SENSITIVE.get(ch, ch) for ch in encoded)
-
-
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 class FormulaError(ValueError):
@@ -33,6 +35,7 @@ class Neg:
 
 
 Expr = Ref | Num | BinOp | Neg
+T = TypeVar("T")
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -88,3 +91,43 @@ def render(expr: Expr) -> str:
     if isinstance(expr, Neg):
         return f"-({render(expr.operand)})"
     return f"({render(expr.left)} {expr.op} {render(expr.right)})"
+
+
+def ratio_parts(expr: Expr) -> tuple[Expr, Expr] | None:
+    """(numerator, denominator) when the formula is a ratio (its last step divides: `(a - b) / c`), else None.
+
+    The one rule for "is this derived KPI a ratio": the plan's aggregation, the SQL and the Data API's values
+    all ask here, so a ratio's period value is always sum(numerator) / sum(denominator)."""
+    if isinstance(expr, BinOp) and expr.op == "/":
+        return expr.left, expr.right
+    return None
+
+
+def fold(expr: Expr, ref: Callable[[str], T], num: Callable[[float], T], neg: Callable[[T], T],
+            binop: Callable[[str, T, T], T]) -> T:
+    """Evaluate a formula bottom-up: `ref(kpi_id)`, `num(value)`, `neg(x)`, `binop(op, left, right)` say what
+    each node becomes (a number in Python, an expression in SQL)."""
+    if isinstance(expr, Ref):
+        return ref(expr.kpi)
+    if isinstance(expr, Num):
+        return num(expr.value)
+    if isinstance(expr, Neg):
+        return neg(fold(expr.operand, ref, num, neg, binop))
+    return binop(expr.op, fold(expr.left, ref, num, neg, binop), fold(expr.right, ref, num, neg, binop))
+
+
+def evaluate(expr: Expr, env: dict[str, float]) -> float | None:
+    """The formula's value over its KPIs' values; None when one is missing or a division is by zero."""
+
+    def binop(op: str, left: float | None, right: float | None) -> float | None:
+        if left is None or right is None:
+            return None
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        return left / right if right else None
+
+    return fold(expr, env.get, lambda v: v, lambda x: None if x is None else -x, binop)

@@ -72,7 +72,7 @@ def dotted(parts: Iterable[str | int]) -> str:
     return out
 
 
-class LoadError(Exception):
+class KpiFileError(Exception):
     """A file that cannot be read as KPI YAML; carries a ready-made Issue."""
 
     def __init__(self, issue: Issue):
@@ -80,12 +80,12 @@ class LoadError(Exception):
         self.issue = issue
 
 
-def _fail(path: str, code: str, message: str, hint: str, line: int = 1, column: int = 1) -> LoadError:
-    return LoadError(Issue(code, Level.ERROR, message, SourceLocation(path, line, column), hint))
+def _fail(path: str, code: str, message: str, hint: str, line: int = 1, column: int = 1) -> KpiFileError:
+    return KpiFileError(Issue(code, Level.ERROR, message, SourceLocation(path, line, column), hint))
 
 
 def load_document(path: Path, display: str | None = None) -> Document:
-    """Read and parse one YAML file; raise LoadError with a located, readable issue."""
+    """Read and parse one YAML file; raise KpiFileError with a located, readable issue."""
     name = display or str(path)
     try:
         raw = read_regular_file(path, MAX_FILE_BYTES)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel
 
 from .catalog import KpiCatalog
-from .formula import BinOp, Expr, Ref, parse_formula, references
+from .formula import Expr, parse_formula, ratio_parts, references
 from .ga4.dimensions import DIMENSIONS, PARAM_BREAKDOWN_PREFIX
 from .models.filters import Condition, Scalar
 from .models.kpi import Kpi, ParamBreakdown
@@ -287,7 +287,7 @@ def _derived(kpi: Kpi, formula: str, breakdowns: tuple[PlanBreakdown, ...],
     missing = [c for c in comps if c not in compiled]
     if missing:
         raise ValueError(f"`{kpi.kpi}` uses KPIs that are not active: {', '.join(missing)}")
-    aggregation: Aggregation = "ratio" if isinstance(expr, BinOp) and expr.op == "/" else "mean"
+    aggregation: Aggregation = "ratio" if ratio_parts(expr) else "mean"
     return DerivedQuery(
         kpi_id=kpi.kpi, time_grain=kpi.time_grain,
         definition_hash=_definition_hash(kpi, breakdowns, [compiled[c].definition_hash for c in comps]),
@@ -399,13 +399,3 @@ def _scalar(value: object) -> FilterValue:
         return value
     raise ValueError(f"a condition compares with `{value!r}`, which is no text, number or true/false")
 
-
-def plan_to_dict(plan: QueryPlan) -> dict[str, object]:
-    """A JSON-ready view of the plan (for `kpi explain --format json` and golden tests)."""
-
-    def conv(value: object) -> object:
-        if isinstance(value, Ref):
-            return {"kpi": value.kpi}
-        return value
-
-    return {kid: json.loads(json.dumps(asdict(q), default=conv)) for kid, q in plan.kpis.items()}

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from .issues import Issue, Level, Report
+from .issues import Level, Report
 
 _COLOURS = {Level.ERROR: "bold red", Level.WARNING: "yellow"}
 
@@ -82,10 +82,3 @@ def to_sarif(report: Report, rule_titles: dict[str, str]) -> str:
         "runs": [{"tool": {"driver": {"name": "kpi validate", "informationUri": "https://github.com/kpibridge/kpibridge",
                                       "rules": rules}}, "results": results}],
     }, indent=2, ensure_ascii=False)
-
-
-def issue_count_by_level(issues: list[Issue]) -> dict[str, int]:
-    out = {"error": 0, "warning": 0}
-    for i in issues:
-        out[i.level.value] += 1
-    return out

@@ -286,7 +286,9 @@ def kpi_ref(sk: SourcedKpi) -> KpiRef:
                   sk.doc.path)
 
 
-def format_value(value: float, kpi: Kpi) -> str:
+def exact_value_text(value: float, kpi: Kpi) -> str:
+    """A target as written in the KPI file, unrounded, for the specs (the dashboard rounds for reading:
+    dashboards/formatting.py)."""
     if kpi.format == "percent":
         return f"{round(value * 100, 4):g}%"
     if kpi.format == "currency":
@@ -300,8 +302,8 @@ def target_text(kpi: Kpi) -> str:
         return ""
     per = f" per {kpi.target_per()}" if kpi.target_per() else ""
     if not kpi.target_is_steps():
-        return format_value(steps[0].value, kpi) + per
-    return ", ".join(f"{format_value(s.value, kpi)}{per} from {s.from_.isoformat()}" for s in steps)
+        return exact_value_text(steps[0].value, kpi) + per
+    return ", ".join(f"{exact_value_text(s.value, kpi)}{per} from {s.from_.isoformat()}" for s in steps)
 
 
 def derived_sources(kpi: Kpi, kpis: dict[str, Kpi]) -> list[str]:

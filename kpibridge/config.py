@@ -1,55 +1,23 @@
-"""Where things live: the KPI folder, the warehouse file, the project config (kpibridge.toml)."""
+"""Where things live: the KPI folder, the warehouse file, the project config (kpibridge.toml).
+
+The warehouse owns its location (warehouse/location.py) and the project's settings (warehouse/project_config.py);
+the shell re-exports them here, so no stage imports the shell.
+"""
 
 from __future__ import annotations
 
-import os
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_KPIS_DIR = Path("kpis")
-DEFAULT_DB = Path(".kpibridge/warehouse.duckdb")
+from warehouse.location import DEFAULT_DB, resolve_db
+from warehouse.project_config import (
+    CONFIG_FILE,
+    DEFAULT_KPIS_DIR,
+    ProjectConfig,
+    load_project_config,
+    project_section,
+)
+
+__all__ = ["CONFIG_FILE", "DEFAULT_BUILD_DIR", "DEFAULT_DB", "DEFAULT_KPIS_DIR", "ProjectConfig",
+           "load_project_config", "project_section", "resolve_db"]
+
 DEFAULT_BUILD_DIR = Path("build")
-CONFIG_FILE = "kpibridge.toml"
-
-
-def resolve_db(db: Path | None) -> Path:
-    """The warehouse path: `--db`, else $KPIBRIDGE_DB, else `.kpibridge/warehouse.duckdb`."""
-    if db is not None:
-        return db
-    env = os.environ.get("KPIBRIDGE_DB")
-    return Path(env) if env else DEFAULT_DB
-
-
-@dataclass(frozen=True)
-class ProjectConfig:
-    """Settings committed beside `kpis/` in kpibridge.toml, so CI and schedulers need no flags."""
-
-    ga4_property: str | None = None
-    ga4_endpoint: str | None = None
-    bigquery: dict[str, object] = field(default_factory=dict)  # [bigquery]: read by warehouse.bigquery.settings
-    path: Path | None = None  # the kpibridge.toml read, for messages
-
-
-def load_project_config(kpis_dir: Path) -> ProjectConfig:
-    """Read kpibridge.toml from the KPI folder's parent (or the KPI folder itself), if present."""
-    for candidate in (kpis_dir.parent / CONFIG_FILE, kpis_dir / CONFIG_FILE):
-        if candidate.is_file():
-            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            ga4 = data.get("ga4", {})
-            prop = ga4.get("property")
-            return ProjectConfig(
-                ga4_property=str(prop) if prop is not None else None,
-                ga4_endpoint=ga4.get("endpoint"),
-                bigquery=dict(data.get("bigquery", {})),
-                path=candidate,
-            )
-    return ProjectConfig()
-
-
-def project_section(name: str, kpis_dir: Path = DEFAULT_KPIS_DIR) -> dict:
-    """One `[name]` table of kpibridge.toml (beside the KPI folder), or {} when absent."""
-    for candidate in (kpis_dir.parent / CONFIG_FILE, kpis_dir / CONFIG_FILE):
-        if candidate.is_file():
-            return dict(tomllib.loads(candidate.read_text(encoding="utf-8")).get(name, {}))
-    return {}

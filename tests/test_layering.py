@@ -44,3 +44,41 @@ def test_ga4admin_touches_neither_the_database_nor_the_ui():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("warehouse"):
                 assert node.module.startswith("warehouse.sources.ga4_"), (path, node.module)
+
+
+def imported_modules(package: str) -> set[tuple[str, str]]:
+    """(file, absolute module) for every import in a package, the lazy ones inside functions included."""
+    found = set()
+    for path in (REPO / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {(str(path.relative_to(REPO)), a.name) for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add((str(path.relative_to(REPO)), node.module))
+    return found
+
+
+def test_stages_never_import_the_shell():
+    """kpibridge/ (the CLI shell) wires the stages together; a stage that imported it would depend on every
+    other stage. Where a stage needs the warehouse's location or the project's settings, it reads them from
+    warehouse/location.py and warehouse/project_config.py, which the shell re-exports."""
+    for package in ("generator", "warehouse", "dashboards"):
+        assert sorted((f, m) for f, m in imported_modules(package) if m.split(".")[0] == "kpibridge") == []
+
+
+# What the dashboard may use of the warehouse: the serving file's contract, the refresh-pending marker, and
+# two pure helpers that read rows it already fetched; its commands also read the project's settings.
+DASHBOARD_READS_OF_THE_WAREHOUSE = {
+    "warehouse.serving_contract",
+    "warehouse.pending",
+    "warehouse.event_versions",
+    "warehouse.attribution_summary",
+    "warehouse.project_config",
+}
+
+
+def test_dashboards_read_the_warehouse_through_its_serving_contract():
+    used = {(f, m) for f, m in imported_modules("dashboards") if m.split(".")[0] == "warehouse"}
+    assert sorted((f, m) for f, m in used if m not in DASHBOARD_READS_OF_THE_WAREHOUSE) == []
+    config_users = {f for f, m in used if m == "warehouse.project_config"}
+    assert config_users <= {"dashboards/alerts/cli.py"}  # only a command reads kpibridge.toml

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import sys
 from datetime import date, timedelta
@@ -15,24 +14,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from kpibridge.config import resolve_db
-
+from .cli_options import DB_OPTION, FORMAT_OPTION, SummaryFormat
 from .connection import StoreError, connect_store
 from .day_tables import provisional_sentence
+from .location import resolve_db
 from .pending import behind_sentence
-from .serving import serving_path
+from .serving_contract import serving_path
 from .store import EventSource, LoadError, LoadSummary, run_load
 
 # The sources are imported inside their commands: numpy and pyarrow would slow every other `kpi` command.
 
 
-class SummaryFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-
-
-DB_OPTION = typer.Option(None, "--db", help="Warehouse file (default: $KPIBRIDGE_DB or .kpibridge/warehouse.duckdb).")
-FORMAT_OPTION = typer.Option(SummaryFormat.text, "--format", "-f", help="Summary format.")
 
 
 def load_demo_command(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
 import sys
 import time
@@ -20,13 +19,16 @@ from generator.api_plan import compile_api_plan
 from generator.plan import QueryPlan, compile_plan
 from generator.report_formats import print_text
 from generator.validate import validate_paths
-from kpibridge.config import CONFIG_FILE, DEFAULT_KPIS_DIR, load_project_config, resolve_db
 
+from .cli_options import DB_OPTION, FORMAT_OPTION, SummaryFormat
+from .clock import utc_now
 from .connection import StoreError, connect_store
 from .ga4_rows import ApiLoadSummary, record_failed_load, store_reports
+from .location import resolve_db
+from .project_config import CONFIG_FILE, DEFAULT_KPIS_DIR, load_project_config
 from .reading import read_serving
 from .reconcile import DEFAULT_TOLERANCE, RECONCILE_SQL, Reconciliation, reconcile
-from .serving import serving_path
+from .serving_contract import serving_path
 from .sources.ga4_api import (
     FetchedReports,
     ReportFetcher,
@@ -42,13 +44,6 @@ from .sources.ga4_retry import DEFAULT_ATTEMPTS, DEFAULT_MAX_WAIT, RetryPolicy
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class SummaryFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-
-
-DB_OPTION = typer.Option(None, "--db", help="Warehouse file (default: $KPIBRIDGE_DB or .kpibridge/warehouse.duckdb).")
-FORMAT_OPTION = typer.Option(SummaryFormat.text, "--format", "-f", help="Summary format.")
 QUOTA_LABELS = {"tokens_per_day": "tokens today", "tokens_per_hour": "tokens this hour",
                 "tokens_per_project_per_hour": "tokens this hour (this project)",
                 "concurrent_requests": "concurrent requests",
@@ -70,7 +65,7 @@ def load_ga4_api_command(
     max_wait: float = typer.Option(DEFAULT_MAX_WAIT, "--max-wait", min=0.0, help="Cap on one wait between retries, seconds."),
 ) -> None:
     """Run the KPIs' Data API requests against a GA4 property; its report rows replace the date range's rows."""
-    started_at = _now()
+    started_at = utc_now()
     clock = time.perf_counter()
     config = load_project_config(kpis)
     try:
@@ -242,9 +237,6 @@ def register(app: typer.Typer, load_app: typer.Typer) -> None:
     load_app.command("ga4-api")(load_ga4_api_command)
     app.command("reconcile")(reconcile_command)
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:

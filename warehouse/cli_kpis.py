@@ -21,17 +21,20 @@ from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan, compile_plan
 from generator.report_formats import print_text
 from generator.validate import validate_paths
-from kpibridge.config import DEFAULT_KPIS_DIR, resolve_db
 
 from . import pending
 from .cli_findings import CHECKS, FailOn, console_for_tables, explain_no_values, status_failures
+from .cli_options import DB_OPTION, SummaryFormat
 from .cli_values import data_findings, print_findings
 from .connection import StoreError, connect_store
 from .day_tables import provisional_sentence, serving_provisional_days
+from .location import resolve_db
+from .project_config import DEFAULT_KPIS_DIR
 from .reading import read_serving
 from .refresh import refresh_kpis
 from .refresh_api import refresh_api_kpis
-from .serving import publish_serving, serving_path
+from .serving import publish_serving
+from .serving_contract import serving_path
 from .status_attribution import DAY_COLUMNS, RUN_COLUMNS, method_rows, per_day, per_run
 from .status_attribution import warning as attribution_warning
 from .status_versions import COLUMNS as VERSION_COLUMNS
@@ -40,7 +43,6 @@ from .status_versions import versions_table, with_spec_versions
 
 err = Console(stderr=True)
 
-DB_OPTION = typer.Option(None, "--db", help="Warehouse file (default .kpibridge/warehouse.duckdb or $KPIBRIDGE_DB).")
 KPIS_OPTION = typer.Option(DEFAULT_KPIS_DIR, "--kpis", help="Folder of KPI files.")
 
 
@@ -55,11 +57,6 @@ class Grain(enum.StrEnum):
     week = "week"
     month = "month"
     period = "period"
-
-
-class SummaryFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
 
 
 class Engine(enum.StrEnum):

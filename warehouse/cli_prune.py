@@ -12,11 +12,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kpibridge.config import resolve_db
-
 from .cli_kpis import DB_OPTION, KPIS_OPTION, compile_or_exit
 from .connection import StoreError, connect_store
 from .history import inactive_kpis, prune
+from .location import resolve_db
 from .serving import publish_serving
 
 err = Console(stderr=True)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import random
-import time
 from pathlib import Path
 
 import duckdb
 
 from .schema import SchemaTooNewError, apply_migrations
+from .serving_contract import retry_while_locked
 
-LOCK_MESSAGE = "Could not set lock"
 DEFAULT_LOCK_TIMEOUT = 30.0
 
 
@@ -56,24 +54,23 @@ def connect_store(
 
 
 def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if LOCK_MESSAGE not in str(exc):
-                raise StoreError(f"Cannot open the warehouse {path}: {_first_line(exc)}") from None
-            if time.monotonic() > deadline:
-                raise StoreLockedError(
-                    f"The warehouse {path} is in use by another kpi process (a load or a refresh) "
-                    f"and stayed locked for {timeout:.0f} s: wait for it to finish, then run this again."
-                ) from None
-            time.sleep(0.02 + random.random() * 0.13)
-        except duckdb.Error as exc:
-            raise StoreError(
-                f"Cannot open the warehouse {path}: {_first_line(exc)}. "
-                "Is it a KPI Bridge warehouse file? Use --db to point at another file."
-            ) from None
+    def locked(_error: Exception) -> StoreLockedError:
+        return StoreLockedError(
+            f"The warehouse {path} is in use by another kpi process (a load or a refresh) "
+            f"and stayed locked for {timeout:.0f} s: wait for it to finish, then run this again."
+        )
+
+    try:
+        return retry_while_locked(lambda: duckdb.connect(str(path), read_only=read_only), timeout, locked)
+    except StoreLockedError:
+        raise
+    except duckdb.IOException as exc:
+        raise StoreError(f"Cannot open the warehouse {path}: {_first_line(exc)}") from None
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"Cannot open the warehouse {path}: {_first_line(exc)}. "
+            "Is it a KPI Bridge warehouse file? Use --db to point at another file."
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:

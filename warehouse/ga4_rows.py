@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from .clock import utc_now
 from .sources.ga4_api import SOURCE, FetchedReports
 
 _HASH_MODULUS = 1 << 64
@@ -41,7 +42,7 @@ class ApiLoadSummary:
 def store_reports(con: duckdb.DuckDBPyConnection, fetched: FetchedReports, started_at: dt.datetime,
                   seconds: float) -> ApiLoadSummary:
     """Replace the range's report rows with `fetched`, in one transaction with its audit row."""
-    now = _now()
+    now = utc_now()
     load_id = _next_load_id(con)
     rows = _rows_table(fetched, load_id, now)
     start = min([fetched.start, *rows.column("date").to_pylist()])
@@ -100,7 +101,7 @@ def audit(con: duckdb.DuckDBPyConnection, load_id: int, start: dt.date | None, e
         "INSERT INTO load_audit VALUES ($id, $source, $start, $end, $rows, $checksum, $started, $finished, "
         "$outcome, $message)",
         {"id": load_id, "source": SOURCE, "start": start, "end": end, "rows": rows, "checksum": checksum,
-         "started": started_at, "finished": _now(), "outcome": outcome, "message": message})
+         "started": started_at, "finished": utc_now(), "outcome": outcome, "message": message})
 
 
 def _rows_table(fetched: FetchedReports, load_id: int, now: dt.datetime) -> pa.Table:
@@ -157,5 +158,3 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

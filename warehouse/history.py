@@ -9,13 +9,14 @@ or `retired` when the file is gone). The overview shows active KPIs only; the KP
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import duckdb
 import pyarrow as pa
 
 from generator.catalog import KpiCatalog
+
+from .clock import utc_now
 
 RETIRED = "retired"
 # the store tables holding values and state per KPI (what `kpi prune` clears for inactive KPIs)
@@ -28,7 +29,7 @@ def with_history(store: duckdb.DuckDBPyConnection, current: pa.Table, catalog: K
 
     Also saves `current` as the KPIs' latest snapshot (in the store, outside the refresh transaction:
     it is rewritten in full by every publish)."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utc_now()
     rows = current.to_pylist()
     for row in rows:
         store.execute("INSERT OR REPLACE INTO kpi_definition_snapshots VALUES ($k, $d, $at)",

@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from generator.catalog import KpiCatalog
 from generator.ga4.limits import name_problem
+from generator.pii_values import PII_PATTERN
 from generator.sql.dialects import lower
 from generator.sql.dimensions import NOT_SET
 from generator.sql.params import as_integer
@@ -57,8 +58,6 @@ CHECKS: tuple[Check, ...] = (
 )
 NEW_CHECK_COLUMNS = ("duplicate_transactions", "no_session_id", "cookieless", "bad_event_name")
 
-EMAIL_RE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
-PHONE_RE = r"(\+|00)[0-9][0-9 ()/-]{7,}[0-9]"
 
 SPEC_SCHEMA = pa.schema([
     ("event_name", pa.string()), ("param", pa.string()), ("required", pa.bool_()), ("type", pa.string()),
@@ -88,10 +87,10 @@ def spec_tables(catalog: KpiCatalog) -> SpecTables:
     return SpecTables(events, pa.table(rows, schema=SPEC_SCHEMA))
 
 
-# A param value that looks like an e-mail address or a phone number. The PII check joins an event's string
-# values with \x01 and searches that once: neither pattern can match \x01, so a match never spans two values.
-PII_RE = f"(?:{EMAIL_RE})|(?:{PHONE_RE})"
-assert "'" not in PII_RE  # it goes into the SQL below as a literal: DuckDB compiles a constant pattern once
+# A param value that looks like an e-mail address or a phone number (generator/pii_values.py, the one
+# definition). The PII check joins an event's string values with \x01 and searches that once: the pattern never
+# matches across \x01. It goes into the SQL below as a literal: DuckDB compiles a constant pattern once.
+PII_RE = PII_PATTERN
 
 # A session id as the KPI SQL reads it (`params.as_integer`): of `sid`, the event's `ga_session_id` value record.
 SESSION_ID_SQL = lower(as_integer(exp.column("sid")), "duckdb").sql("duckdb")

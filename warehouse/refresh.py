@@ -23,6 +23,7 @@ from generator.plan import KpiQuery, QueryPlan
 
 from .attribution_methods import refresh_attribution
 from .attribution_summary import AttributionSummary
+from .clock import utc_now
 from .day_tables import provisional_days
 from .event_stamps import refresh_event_stamps
 from .first_seen import days_changed, reads_purchases, save_first_seen
@@ -63,9 +64,6 @@ class RefreshSummary:
         return [f.sentence() for f in self.failed]
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
 
 def spec_hash(catalog: KpiCatalog) -> str:
     tables = spec_tables(catalog)
@@ -77,7 +75,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
                  progress: Progress | None = None) -> RefreshSummary:
     """Recompute what changed; write values, state and data quality in one transaction."""
     clock, cpu = time.perf_counter(), time.process_time()
-    now = _now()
+    now = utc_now()
     con.execute("SET enable_progress_bar = false")
     loaded = {d: at for d, at in con.execute("SELECT event_date, loaded_at FROM loaded_days").fetchall()}
     # a KPI whose stored values another engine computed (`kpi refresh --engine bigquery`) is computed in full

@@ -18,9 +18,10 @@ import duckdb
 import pyarrow as pa
 
 from generator.api_plan import ApiKpi, Slot, compile_api_plan
-from generator.formula import BinOp, Expr, Neg, Num, Ref
+from generator.formula import evaluate, ratio_parts
 from generator.plan import DerivedQuery, KpiQuery, QueryPlan
 
+from .clock import utc_now
 from .kpi_values import stage_values
 
 SOURCE = "ga4_api"
@@ -65,7 +66,7 @@ def refresh_api_kpis(con: duckdb.DuckDBPyConnection, plan: QueryPlan, now: dt.da
                      ) -> ApiRefreshSummary:
     """Recompute every `ga4_api` value from `ga4_report_rows`; write values, caveats and state atomically."""
     clock = time.perf_counter()
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or utc_now()
     api = compile_api_plan(plan)
     report_rows = int(con.execute("SELECT count(*) FROM ga4_report_rows").fetchall()[0][0])
     caveats = _caveats_by_request_day(con) if report_rows else {}
@@ -160,35 +161,15 @@ def _derived(query: DerivedQuery, known: dict[str, dict[Key, ApiValue]]) -> dict
             continue
         env = {c: p.value for c, p in parts.items() if p is not None and p.value is not None}
         flags = frozenset().union(*(p.caveats for p in parts.values() if p is not None))
-        expr = query.formula
-        if isinstance(expr, BinOp) and expr.op == "/":
-            num, den = _evaluate(expr.left, env), _evaluate(expr.right, env)
+        ratio = ratio_parts(query.formula)
+        if ratio is not None:
+            num, den = evaluate(ratio[0], env), evaluate(ratio[1], env)
             value = num / den if num is not None and den else None
             out[key] = ApiValue(value, num, den, flags)
         else:
-            value = _evaluate(expr, env)
+            value = evaluate(query.formula, env)
             out[key] = ApiValue(value, value, None, flags)
     return out
-
-
-def _evaluate(expr: Expr, env: dict[str, float]) -> float | None:
-    if isinstance(expr, Ref):
-        return env.get(expr.kpi)
-    if isinstance(expr, Num):
-        return expr.value
-    if isinstance(expr, Neg):
-        inner = _evaluate(expr.operand, env)
-        return None if inner is None else -inner
-    left, right = _evaluate(expr.left, env), _evaluate(expr.right, env)
-    if left is None or right is None:
-        return None
-    if expr.op == "+":
-        return left + right
-    if expr.op == "-":
-        return left - right
-    if expr.op == "*":
-        return left * right
-    return left / right if right else None
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, values: dict[str, dict[Key, ApiValue]],

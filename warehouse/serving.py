@@ -1,5 +1,7 @@
 """The serving copy: everything the dashboard, `kpi values` and `kpi status` read, swapped in atomically.
 
+Its tables, columns, types and version are declared in serving_contract.py (tests check this file against it).
+
 It is built as a new file beside the store, closed (which checkpoints it), then renamed over the old
 one, so a reader sees either the previous copy or the new one, never a half-written file, and never
 holds a lock the loaders need (docs/architecture.md).
@@ -21,18 +23,14 @@ from generator.plan import EventParamBreakdown, QueryPlan
 from generator.sql.buckets import counts_distinct_units
 
 from .attribution_methods import publish_attribution
+from .clock import utc_now
 from .day_tables import provisional_days
 from .event_stamps import publish_event_stamps
 from .history import with_history
 from .pending import kill_point
 from .quality import PII_RE
-from .serving_location import serving_path
+from .serving_contract import CONTRACT_VERSION, VERSION_KEY, serving_path
 from .value_findings import publish_value_findings
-
-SERVING_TABLES = ("kpi_definitions", "kpi_targets", "kpi_values", "kpi_value_caveats", "kpi_definition_changes",
-                  "event_quality", "event_status", "event_spec_versions", "event_spec", "warehouse_info",
-                  "breakdown_allowed_values", "kpi_period_values", "kpi_value_findings",
-                  "attribution_methods", "kpi_attribution")
 
 
 def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
@@ -183,9 +181,10 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
                 SELECT min(event_date), max(event_date) FROM loaded_days
             """).fetchall()[0]
             store.execute("CREATE TABLE serving.warehouse_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+            now = utc_now().isoformat(timespec="seconds")
             for key, value in (("refreshed_at", now), ("data_start", _iso(info[0])), ("data_end", _iso(info[1])),
                                ("store", str(store_path)), ("refresh_id", refresh_id),
+                               (VERSION_KEY, str(CONTRACT_VERSION)),
                                ("pii_pattern", PII_RE),
                                ("provisional_days", ",".join(provisional_days(store)))):
                 store.execute("INSERT INTO serving.warehouse_info VALUES ($k, $v)", {"k": key, "v": value})

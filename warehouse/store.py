@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
@@ -13,6 +13,7 @@ import duckdb
 if TYPE_CHECKING:
     import pyarrow as pa
 
+from .clock import utc_now
 from .day_tables import provisional_days, record_day_tables
 from .schema import COLUMN_NAMES
 
@@ -108,7 +109,7 @@ def run_load(
     error is raised again.
     """
     clock = time.perf_counter()
-    started_at = _now()
+    started_at = utc_now()
     load_id = int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_audit").fetchall()[0][0])
     # Row order inside the table does not matter (days are selected by value), and without it DuckDB
     # inserts in parallel with less memory.
@@ -157,7 +158,7 @@ def _replace_days(
     for batch in batches:
         con.execute(f"DELETE FROM ga4_events WHERE {_IN_DAYS}", _days_params(batch))
         source.insert(con, batch)
-        loaded_at = _now()
+        loaded_at = utc_now()
         for day, (rows, checksum) in day_stats(con, batch).items():
             con.execute(
                 "INSERT OR REPLACE INTO loaded_days VALUES ($day, $rows, $checksum, $load_id, $at)",
@@ -193,7 +194,7 @@ def _audit(
             "rows": rows,
             "checksum": checksum,
             "started": started_at,
-            "finished": _now(),
+            "finished": utc_now(),
             "outcome": outcome,
             "message": message,
         },
@@ -234,5 +235,3 @@ def _as_date(day: str) -> date | None:
         return None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -9,9 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import typer
-from kpibridge.config import DEFAULT_KPIS_DIR, project_section, resolve_db
 from rich.console import Console
 from rich.markup import escape
+from warehouse.project_config import DEFAULT_KPIS_DIR, project_section
+from warehouse.serving_contract import resolve_db
 
 from ..data import serving_path
 from ..periods import PROVISIONAL_DAYS

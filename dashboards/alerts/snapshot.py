@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+from warehouse.serving_contract import VERSION_KEY, outdated, read_only
 
-from ..data import LIST_COLUMNS, ONE_SOURCE, _as_date, _as_tuple, _with_connection
+from ..data import LIST_COLUMNS, ONE_SOURCE, _as_date, _as_tuple
 from ..scorecard import active_definitions
 
 
@@ -35,17 +36,19 @@ def read_snapshot(path: Path, history_days: int) -> Snapshot:
         raise NoServingData(f"No computed KPIs at {path} yet. Run `kpi load demo && kpi refresh` (or load your "
                             "GA4 export, then `kpi refresh`).")
 
-    def work(con) -> Snapshot:  # a read-only connection from data.py, the one door to DuckDB
+    def work(con) -> Snapshot:  # a read-only connection from the serving contract, the one door to the file
         tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if not {"kpi_definitions", "kpi_targets", "kpi_values"} <= tables:
-            raise NoServingData(f"{path} holds no KPI values yet. Run `kpi refresh`.")
+        row = (con.execute("SELECT value FROM warehouse_info WHERE key = ?", [VERSION_KEY]).fetchone()
+               if "warehouse_info" in tables else None)
+        if outdated(row[0] if row else None):
+            raise NoServingData(f"{path}: {outdated(row[0] if row else None)}")
         end = con.execute("SELECT max(date) FROM kpi_values WHERE breakdown = ''").fetchone()[0]
         if end is None:
             raise NoServingData(f"{path} holds no KPI values yet. Run `kpi refresh`.")
-        if "warehouse_info" in tables:  # the newest day loaded, also when no KPI had a value that day
-            row = con.execute("SELECT value FROM warehouse_info WHERE key = 'data_end'").fetchone()
-            if row and row[0]:
-                end = max(end, date.fromisoformat(row[0]))
+        # the newest day loaded, also when no KPI had a value that day
+        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'data_end'").fetchone()
+        if row and row[0]:
+            end = max(end, date.fromisoformat(row[0]))
         start = end - timedelta(days=history_days)
         definitions = con.execute("SELECT * FROM kpi_definitions ORDER BY kpi_id").df()
         definitions = definitions.astype(object).where(definitions.notna(), None)
@@ -57,15 +60,12 @@ def read_snapshot(path: Path, history_days: int) -> Snapshot:
             "SELECT kpi_id, date, value, numerator, denominator FROM kpi_values "
             f"WHERE breakdown = '' AND date BETWEEN ? AND ? {ONE_SOURCE} ORDER BY kpi_id, date", [start, end]
         ).df()
-        if "event_quality" in tables:
-            quality = con.execute(
-                "SELECT date, event_name, events, invalid_events FROM event_quality WHERE date BETWEEN ? AND ?",
-                [start, end],
-            ).df()
-        else:
-            quality = pd.DataFrame(columns=["date", "event_name", "events", "invalid_events"])
+        quality = con.execute(
+            "SELECT date, event_name, events, invalid_events FROM event_quality WHERE date BETWEEN ? AND ?",
+            [start, end],
+        ).df()
         for frame, column in ((targets, "valid_from"), (totals, "date"), (quality, "date")):
             frame[column] = frame[column].map(_as_date)
         return Snapshot(active_definitions(definitions), targets, totals, quality, end)
 
-    return _with_connection(path, work)
+    return read_only(path, work)

@@ -74,17 +74,17 @@ if segment is not None and segment[0] not in kpi["breakdowns"]:
             "it shows the whole.", icon=":material/filter_alt_off:")
     segment = None
 if segment is None:
-    history = data.daily_totals(ctx.path, first_day, period.end, warehouse.tables)
+    history = data.daily_totals(ctx.path, first_day, period.end)
 else:
-    history = data.segment_totals(ctx.path, segment, first_day, period.end, warehouse.tables)
+    history = data.segment_totals(ctx.path, segment, first_day, period.end)
     st.info(f"Filtered to **{segment[0]} = {segment[1]}**; the target is for the whole, so it is not applied.",
             icon=":material/filter_alt:")
 history = history[history["kpi_id"] == kpi_id]
 all_targets = data.kpi_targets(ctx.path)
 all_targets = all_targets[all_targets["kpi_id"] == kpi_id]
 targets = all_targets if segment is None else all_targets.iloc[0:0]
-health = data.event_health(ctx.path, period.start, period.end, warehouse.tables)
-exact = data.period_totals(ctx.path, warehouse.tables)
+health = data.event_health(ctx.path, period.start, period.end)
+exact = data.period_totals(ctx.path)
 exact = exact[exact["kpi_id"] == kpi_id]
 if segment is not None:  # exact distinct counts are stored for the whole, not per segment
     exact = exact.iloc[0:0]
@@ -107,7 +107,7 @@ export_only = api_note_words(kpi["api_note"])
 left, right = st.columns([1, 2])
 with left:
     render_card(card, show_title=False, why_empty=why_empty(
-        card, data.value_findings(ctx.path, warehouse.tables), warehouse.data_start, warehouse.data_end))
+        card, data.value_findings(ctx.path), warehouse.data_start, warehouse.data_end))
     for note in (estimate_note(period_rows), source_note(period_rows)):
         if note:
             st.caption(note)
@@ -143,7 +143,7 @@ if distinct and grain != "day":
     series["value"] = exact_series(0)
     if comparison is not None:
         series["comparison"] = exact_series((period.start - comparison.start).days)
-changes = data.definition_changes(ctx.path, kpi_id, warehouse.tables)
+changes = data.definition_changes(ctx.path, kpi_id)
 # The first row records the definition the KPI started with; every later row is a change.
 changed = list(changes["effective_from"])[1:]
 in_period = [day for day in changed if span.contains(day)]
@@ -189,7 +189,7 @@ st.caption(" ".join(notes))
 per = pacing_grain(kpi.get("target_per"), grain)
 if per is not None and len(targets):
     earliest = previous_period(calendar_period(warehouse.data_end, per), per).start
-    pace_rows = data.daily_totals(ctx.path, earliest, warehouse.data_end, warehouse.tables)
+    pace_rows = data.daily_totals(ctx.path, earliest, warehouse.data_end)
     render_pacing(
         pacing(pace_rows[pace_rows["kpi_id"] == kpi_id], phasing, kpi["aggregation"], per,
                kpi.get("target_projection") or "linear", warehouse.data_end),
@@ -199,12 +199,12 @@ if per is not None and len(targets):
 # Breakdowns: only the dimensions the KPI declares.
 declared = list(kpi["breakdowns"])
 labels = dict(zip(declared, kpi.get("breakdown_labels") or declared, strict=False))
-rows = data.breakdown_rows(ctx.path, kpi_id, span.start, period.end, warehouse.tables) if declared else None
+rows = data.breakdown_rows(ctx.path, kpi_id, span.start, period.end) if declared else None
 if declared:
     st.subheader("Breakdowns")
     in_period = rows[(rows["date"] >= period.start) & (rows["date"] <= period.end)]
     if distinct and segment is None:  # distinct users or sessions per value over the period, never a sum of days
-        in_period = data.period_breakdowns(ctx.path, kpi_id, period.start, period.end, warehouse.tables)
+        in_period = data.period_breakdowns(ctx.path, kpi_id, period.start, period.end)
         if in_period.empty:
             st.caption(md_text(missing_exact_note(kpi_id, period).replace("`.", " --breakdown DIMENSION`.")))
     columns = st.columns(min(len(declared), 3))
@@ -242,7 +242,7 @@ if declared:
             drill_select(dimension, bars.frame, segment)
     breakdown_trend(rows, declared, labels, span, kpi, grain)
 
-render_attribution_note(ctx.path, kpi_id, period.start, period.end, warehouse.tables)
+render_attribution_note(ctx.path, kpi_id, period.start, period.end)
 numbers_table(series, kpi, comparison)
 
 # Definition, targets and the events behind the number.
@@ -292,7 +292,7 @@ if len(all_targets):
 
 st.subheader("Events it depends on")
 by_event = health.set_index("event_name") if len(health) else health
-stamps = spec_health(ctx.path, period.start, period.end, warehouse.tables)
+stamps = spec_health(ctx.path, period.start, period.end)
 events = []
 for name in kpi["events"]:
     row = by_event.loc[name] if name in by_event.index else None
@@ -305,8 +305,8 @@ for name in kpi["events"]:
             "Events in period": volume,
             "Violation rate": invalid / volume if volume else None,
             "Last seen": last_seen if last_seen is not None and pd.notna(last_seen) else None,
-            "Spec version live": stamps.live_text(name) if stamps else None,
-            "Without consent": stamps.no_consent_share([name]) if stamps else None,
+            "Spec version live": stamps.live_text(name),
+            "Without consent": stamps.no_consent_share([name]),
         }
     )
 st.dataframe(
@@ -321,7 +321,7 @@ st.dataframe(
     },
 )
 st.caption(f"Data health: {card.health.explain()}.")
-share = stamps.no_consent_share(list(kpi["events"])) if stamps else None
+share = stamps.no_consent_share(list(kpi["events"]))
 if share is not None:
     st.caption(
         f"Without consent: {share:.1%} of this KPI's events in the period were cookieless pings (GA4 consent "

@@ -55,7 +55,7 @@ first = min([period.start] + [p.start for p in [comparison, *alternatives] if p 
 segment = segment_of(view)
 targets = data.kpi_targets(ctx.path)
 if segment is None:
-    totals = data.daily_totals(ctx.path, first, period.end, warehouse.tables)
+    totals = data.daily_totals(ctx.path, first, period.end)
 else:
     declares = definitions["breakdowns"].map(lambda names: segment[0] in names)
     hidden = int((~declares).sum())
@@ -68,18 +68,18 @@ else:
     )
     if definitions.empty:
         st.stop()
-    totals = data.segment_totals(ctx.path, segment, first, period.end, warehouse.tables)
+    totals = data.segment_totals(ctx.path, segment, first, period.end)
     targets = targets.iloc[0:0]
 cards = build_cards(
     definitions,
     targets,
     totals,
-    event_healths(data.event_health(ctx.path, period.start, period.end, warehouse.tables)),
+    event_healths(data.event_health(ctx.path, period.start, period.end)),
     period,
     comparison,
     warehouse.data_end,
     alternatives,
-    data.period_totals(ctx.path, warehouse.tables) if segment is None else None,
+    data.period_totals(ctx.path) if segment is None else None,
 )
 shown, left_off = cap_cards(order_cards(cards), MAX_CARDS)
 if left_off:
@@ -90,7 +90,7 @@ if left_off:
     )
 
 link_params = to_query_params(view)
-why = explanations(shown, data.value_findings(ctx.path, warehouse.tables), warehouse.data_start, warehouse.data_end)
+why = explanations(shown, data.value_findings(ctx.path), warehouse.data_start, warehouse.data_end)
 for group, group_cards_ in group_cards(shown, view.group):
     st.subheader(md_text(group), divider="gray")
     for row_start in range(0, len(group_cards_), COLUMNS):

@@ -20,7 +20,7 @@ st.caption(
     f"**{period.label}**: {period.describe()}. Events checked against the tracking spec from the data itself "
     "(the same checks as `kpi status`). Values are never shown here: they may be personal data."
 )
-quality = data.event_quality_checks(ctx.path, period.start, period.end, warehouse.tables)
+quality = data.event_quality_checks(ctx.path, period.start, period.end)
 if quality.empty:
     st.info("No event quality data for this period. Run `kpi refresh` after loading data.")
     st.stop()

@@ -14,10 +14,10 @@ from dashboards import data
 from dashboards.text import md_text
 
 
-def render_attribution_note(path: Path, kpi_id: str, start: date, end: date, tables: frozenset[str]) -> None:
-    if not data.uses_attribution(path, kpi_id, tables):
+def render_attribution_note(path: Path, kpi_id: str, start: date, end: date) -> None:
+    if not data.uses_attribution(path, kpi_id):
         return
-    summary = summarize(data.attribution_rows(path, start, end, tables))
+    summary = summarize(data.attribution_rows(path, start, end))
     if not summary.sessions:
         return
     st.caption(md_text(f"Channel attribution in this period: {summary.shares_text()} "

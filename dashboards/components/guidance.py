@@ -13,6 +13,9 @@ def show_unavailable(status: WarehouseStatus) -> None:
     if status.state == "busy":
         st.warning(f"{status.detail}\n\nThe warehouse is being refreshed. Reload the page in a moment.")
         return
+    if status.state == "outdated":
+        st.warning(status.detail)
+        return
     if status.state == "unreadable":
         st.error(f"{status.detail}\n\nRebuild the serving database with `kpi refresh`.")
         return

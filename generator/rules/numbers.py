@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..catalog import KpiCatalog
-from ..formula import BinOp, Expr, FormulaError, Neg, Num, Ref, parse_formula
+from ..formula import BinOp, Expr, FormulaError, Neg, Num, evaluate, parse_formula
 from ..issues import Issue
 from ..loading import Document, KeyPath, dotted
 from ..regex import PatternError, compile_pattern
@@ -80,19 +80,7 @@ class WindowLengthRule(Rule):
 
 def _constant(expr: Expr) -> float | None:
     """The value of a subformula without KPI ids (e.g. `2 - 2`), or None when it reads KPIs."""
-    if isinstance(expr, Num):
-        return expr.value
-    if isinstance(expr, Ref):
-        return None
-    if isinstance(expr, Neg):
-        inner = _constant(expr.operand)
-        return None if inner is None else -inner
-    left, right = _constant(expr.left), _constant(expr.right)
-    if left is None or right is None:
-        return None
-    if expr.op == "/":
-        return None if right == 0 else left / right
-    return {"+": left + right, "-": left - right, "*": left * right}[expr.op]
+    return evaluate(expr, {})
 
 
 def _formula_problems(expr: Expr) -> Iterator[str]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from ..catalog import KpiCatalog
 from ..issues import Issue, SourceLocation
+from ..pii_values import personal_kind
 from .base import Rule
 from .declarations import declared_params, declared_user_properties
 
@@ -17,8 +18,9 @@ _NAME_OWNERS = {"first", "last", "full", "given", "family", "middle", "maiden", 
                 "person", "buyer", "recipient", "billing", "shipping", "account", "holder", "card", "real", "sender"}
 _ADDRESS_WORDS = {"address", "street", "postcode", "zipcode", "zip", "postal", "addr", "housenumber"}
 
-_EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_VALUE = re.compile(r"^(\+|00)\d[\d\s().\-/]{5,}\d$|^\(?0\d{1,5}\)?[\s\-/]\d[\d\s\-/]{4,}\d$")
+# A national phone number in an example (030 1234567); international ones and e-mail addresses are the
+# warehouse's own definition (pii_values.py).
+_LOCAL_PHONE_VALUE = re.compile(r"^\(?0\d{1,5}\)?[\s\-/]\d[\d\s\-/]{4,}\d$")
 _ADDRESS_VALUE = re.compile(r"\b\d+\w?\s+\w+.*\b(street|st|road|rd|avenue|ave|lane|way|strasse|straße|weg|platz)\b|"
                             r"\b\w*(strasse|straße|weg|platz)\s+\d+", re.IGNORECASE)
 
@@ -50,9 +52,9 @@ def _kind_from_value(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if _EMAIL_VALUE.match(text):
-        return "email"
-    if _PHONE_VALUE.match(text) and sum(c.isdigit() for c in text) >= 7:
+    if kind := personal_kind(text):
+        return kind
+    if _LOCAL_PHONE_VALUE.match(text) and sum(c.isdigit() for c in text) >= 7:
         return "phone"
     if _ADDRESS_VALUE.search(text):
         return "address"

@@ -16,8 +16,6 @@ from .export_shape import NEWEST, ExportShape
 from .scan import DATE_FORMAT, SCANNED, EventColumns, end_date, scan_ctes
 from .sessions import ATTRIBUTED, session_ctes
 
-METHOD_COLUMNS = ("date", "method", "sessions")
-
 
 def build_methods_query(batch: bool = True) -> exp.Select:
     """The dialect-neutral statement (`batch`: the session key as the batch statement builds it)."""

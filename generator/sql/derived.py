@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from ..formula import BinOp, Expr, Neg, Num, Ref
+from ..formula import Expr, fold, ratio_parts
 from ..plan import DerivedQuery, KpiQuery, QueryPlan
 from .ctes import rename_tables, take_ctes
 
@@ -68,9 +68,10 @@ def combine(q: DerivedQuery, plan: QueryPlan, names: dict[str, str], row_keys_na
             return exp.func("COALESCE", value, exp.Literal.number(0))
         return value
 
-    if isinstance(q.formula, BinOp) and q.formula.op == "/":
-        numerator = _evaluate(q.formula.left, value_of)
-        denominator: exp.Expr = _evaluate(q.formula.right, value_of)
+    ratio = ratio_parts(q.formula)
+    if ratio is not None:
+        numerator = _evaluate(ratio[0], value_of)
+        denominator: exp.Expr = _evaluate(ratio[1], value_of)
         value: exp.Expr = exp.Div(this=exp.Paren(this=numerator.copy()),
                         expression=exp.Nullif(this=denominator.copy(), expression=exp.Literal.number(0)))
     else:
@@ -91,18 +92,14 @@ def combine(q: DerivedQuery, plan: QueryPlan, names: dict[str, str], row_keys_na
 
 
 def _evaluate(e: Expr, value_of: Callable[[str], exp.Expr]) -> exp.Expr:
-    if isinstance(e, Ref):
-        return value_of(e.kpi)
-    if isinstance(e, Num):
-        return exp.Literal.number(e.value)
-    if isinstance(e, Neg):
-        return exp.Neg(this=exp.Paren(this=_evaluate(e.operand, value_of)))
-    left = exp.Paren(this=_evaluate(e.left, value_of))
-    right = exp.Paren(this=_evaluate(e.right, value_of))
-    if e.op == "/":
-        return exp.Div(this=left, expression=exp.Nullif(this=right, expression=exp.Literal.number(0)))
-    node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[e.op]
-    return node(this=left, expression=right)
+    def binop(op: str, left: exp.Expr, right: exp.Expr) -> exp.Expr:
+        left, right = exp.Paren(this=left), exp.Paren(this=right)
+        if op == "/":
+            return exp.Div(this=left, expression=exp.Nullif(this=right, expression=exp.Literal.number(0)))
+        node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op]
+        return node(this=left, expression=right)
+
+    return fold(e, value_of, lambda v: exp.Literal.number(v), lambda x: exp.Neg(this=exp.Paren(this=x)), binop)
 
 
 def _hoist(select: exp.Select, prefix: str) -> tuple[list[tuple[str, exp.Expr]], exp.Expr]:

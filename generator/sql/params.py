@@ -11,7 +11,6 @@ from sqlglot import exp
 
 from .dialects import EventParam
 
-VALUE_FIELDS = ("int_value", "float_value", "double_value", "string_value")
 _TRUE_STRINGS = ("true", "1", "yes")
 _FALSE_STRINGS = ("false", "0", "no")
 

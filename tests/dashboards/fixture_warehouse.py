@@ -1,4 +1,4 @@
-"""A small serving database built to the contract in docs/architecture.md ("Serving database").
+"""A small serving database built to the serving contract (warehouse/serving_contract.py).
 
 Tests build it, then compute what the dashboard should show from `Fixture.values` etc. in plain
 Python, independently of the dashboard's own arithmetic. The benchmark builds a large one with
@@ -27,46 +27,13 @@ from fixture_kpis import (  # noqa: F401 - re-exported for the tests
     small_kpis,
 )
 
+from warehouse.serving_contract import CONTRACT_VERSION, VERSION_KEY, create_statements
+
 COMPUTED_AT = datetime(2026, 10, 29, 6, 0)
 
-DDL = """
-CREATE TABLE kpi_definitions (
-    kpi_id VARCHAR PRIMARY KEY, title VARCHAR, description VARCHAR, objective VARCHAR, owner VARCHAR,
-    team VARCHAR, status VARCHAR, format VARCHAR, currency VARCHAR, direction VARCHAR,
-    time_grain VARCHAR, aggregation VARCHAR, breakdowns VARCHAR[], warn_threshold DOUBLE,
-    critical_threshold DOUBLE, events VARCHAR[], tags VARCHAR[], plain_words VARCHAR,
-    definition_hash VARCHAR, source_file VARCHAR, api_note VARCHAR);
-CREATE TABLE kpi_targets (kpi_id VARCHAR, valid_from DATE, value DOUBLE);
-CREATE TABLE kpi_values (
-    kpi_id VARCHAR, date DATE, breakdown VARCHAR, breakdown_value VARCHAR, value DOUBLE,
-    numerator DOUBLE, denominator DOUBLE, definition_hash VARCHAR, source VARCHAR,
-    computed_at TIMESTAMP);
-CREATE TABLE kpi_definition_changes (kpi_id VARCHAR, definition_hash VARCHAR, effective_from DATE);
-CREATE TABLE event_quality (
-    event_name VARCHAR, date DATE, events BIGINT, invalid_events BIGINT, missing_required BIGINT,
-    wrong_type BIGINT, out_of_range BIGINT, pii_suspect BIGINT, in_spec BOOLEAN);
-CREATE TABLE event_status (
-    event_name VARCHAR, in_spec BOOLEAN, first_seen DATE, last_seen DATE, events BIGINT,
-    invalid_events BIGINT, kpis VARCHAR[]);
-CREATE TABLE warehouse_info (key VARCHAR, value VARCHAR);
-"""
-# GA4's caveats on `ga4_api` values; serving files written before the Data API lack this table.
-CAVEATS_DDL = """
-CREATE TABLE kpi_value_caveats (
-    kpi_id VARCHAR NOT NULL, date DATE NOT NULL, breakdown VARCHAR NOT NULL,
-    breakdown_value VARCHAR NOT NULL, source VARCHAR NOT NULL, caveats VARCHAR[] NOT NULL,
-    PRIMARY KEY (kpi_id, date, breakdown, breakdown_value, source));
-"""
-TABLES = (
-    "kpi_definitions",
-    "kpi_targets",
-    "kpi_values",
-    "kpi_value_caveats",
-    "kpi_definition_changes",
-    "event_quality",
-    "event_status",
-    "warehouse_info",
-)
+# The tables, columns and types come from the contract the warehouse writes and the dashboard reads.
+DDL = ";\n".join(create_statements()) + ";"
+CONTRACT_INFO = [{"key": VERSION_KEY, "value": str(CONTRACT_VERSION)}]
 
 # Returning users came from the Data API only on 1–20 Mar 2026; GA4 flagged two of those days.
 def build_serving_db(
@@ -75,13 +42,8 @@ def build_serving_db(
     start: date = DATA_START,
     end: date = DATA_END,
     seed: int = 7,
-    caveats_table: bool = True,
 ) -> Fixture:
-    """Write a serving database at `path` and return the rows written.
-
-    `caveats_table=False` writes a serving file from before the Data API: no `kpi_value_caveats`
-    (`Fixture.caveats` still lists what the KPIs declare, for tests to check it is not shown).
-    """
+    """Write a serving database at `path` and return the rows written."""
     kpis = small_kpis() if kpis is None else kpis
     rng = random.Random(seed)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
@@ -90,14 +52,15 @@ def build_serving_db(
     status = _event_status(kpis, quality)
     caveats = _caveats(kpis, values)
     fixture = Fixture(Path(path), kpis, values, quality, status, start, end, caveats)
-    _write(fixture, caveats_table)
+    _write(fixture)
     return fixture
 
 
 def build_empty_db(path: Path) -> None:
     """A serving database with the contract's tables and no rows (a refresh over no data)."""
     with duckdb.connect(str(path)) as con:
-        con.execute(DDL + CAVEATS_DDL)
+        con.execute(DDL)
+        con.execute("INSERT INTO warehouse_info VALUES (?, ?)", [VERSION_KEY, str(CONTRACT_VERSION)])
 
 
 def _caveats(kpis: list[KpiSpec], values: list[dict]) -> list[dict]:
@@ -267,7 +230,7 @@ def _event_status(kpis: list[KpiSpec], quality: list[dict]) -> list[dict]:
     return list(status.values())
 
 
-def _write(fixture: Fixture, caveats_table: bool = True) -> None:
+def _write(fixture: Fixture) -> None:
     definitions = [
         {
             "kpi_id": k.kpi_id,
@@ -304,12 +267,13 @@ def _write(fixture: Fixture, caveats_table: bool = True) -> None:
         {"key": "refreshed_at", "value": COMPUTED_AT.isoformat()},
         {"key": "data_start", "value": fixture.start.isoformat()},
         {"key": "data_end", "value": fixture.end.isoformat()},
+        *CONTRACT_INFO,
     ]
     frames = {
         "kpi_definitions": definitions,
         "kpi_targets": targets,
         "kpi_values": fixture.values,
-        "kpi_value_caveats": fixture.caveats if caveats_table else [],
+        "kpi_value_caveats": fixture.caveats,
         "kpi_definition_changes": changes,
         "event_quality": fixture.event_quality,
         "event_status": fixture.event_status,
@@ -317,12 +281,11 @@ def _write(fixture: Fixture, caveats_table: bool = True) -> None:
     }
     fixture.path.unlink(missing_ok=True)
     with duckdb.connect(str(fixture.path)) as con:
-        con.execute(DDL + (CAVEATS_DDL if caveats_table else ""))
+        con.execute(DDL)
         for table, rows in frames.items():
             if not rows:
                 continue
-            frame = pd.DataFrame(rows)
-            columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
-            con.register("incoming", frame[columns])
-            con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
+            # by name: the contract's columns the fixture does not fill stay NULL
+            con.register("incoming", pd.DataFrame(rows))
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
             con.unregister("incoming")

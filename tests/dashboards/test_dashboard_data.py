@@ -9,10 +9,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from fixture_warehouse import DATA_END, DATA_START, build_empty_db, build_serving_db
 
 from dashboards import data
+from warehouse.serving_contract import CONTRACT_VERSION, VERSION_KEY, ServingBusy
 
 DASHBOARDS = Path(data.__file__).parent
 
@@ -36,7 +38,6 @@ def test_status_of_a_good_warehouse(warehouse):
     status = data.warehouse_status(warehouse.path)
     assert status.ok
     assert (status.data_start, status.data_end) == (DATA_START, DATA_END)
-    assert {"event_quality", "event_status"} <= status.tables
 
 
 def test_status_missing_empty_unreadable(tmp_path):
@@ -56,16 +57,13 @@ def test_definitions_have_tuples_and_none(warehouse):
 
 
 def test_daily_totals_are_only_totals_in_range(warehouse):
-    tables = data.warehouse_status(warehouse.path).tables
-    frame = data.daily_totals(warehouse.path, date(2026, 10, 1), date(2026, 10, 7), tables)
+    frame = data.daily_totals(warehouse.path, date(2026, 10, 1), date(2026, 10, 7))
     assert set(frame["date"]) == {date(2026, 10, d) for d in range(1, 8)}
     assert len(frame) == 7 * len(warehouse.kpis)  # revenue's Data API copies are not counted twice
 
 
 def test_caveats_only_on_days_taken_from_the_data_api(warehouse):
-    tables = data.warehouse_status(warehouse.path).tables
-    assert data.CAVEATS_TABLE in tables
-    frame = data.daily_totals(warehouse.path, date(2026, 3, 1), DATA_END, tables).set_index(
+    frame = data.daily_totals(warehouse.path, date(2026, 3, 1), DATA_END).set_index(
         ["kpi_id", "date"]
     )
     assert frame.loc[("returning_users", date(2026, 3, 10))][["source", "caveats"]].tolist() == [
@@ -79,21 +77,24 @@ def test_caveats_only_on_days_taken_from_the_data_api(warehouse):
     flagged = {key for key, caveats in frame["caveats"].items() if caveats}
     assert flagged == {("returning_users", date(2026, 3, 10)), ("returning_users", date(2026, 3, 12))}
     rows = data.breakdown_rows(
-        warehouse.path, "checkout_conversion", date(2026, 3, 1), date(2026, 3, 2), tables
+        warehouse.path, "checkout_conversion", date(2026, 3, 1), date(2026, 3, 2)
     )
     assert len(rows) and set(rows["caveats"]) == {()}
 
 
-def test_a_serving_file_without_the_caveats_table_reads_as_no_caveats(tmp_path):
-    db = tmp_path / "old.serving.duckdb"
-    build_serving_db(db, caveats_table=False)
+@pytest.mark.parametrize("version", [None, "0", str(CONTRACT_VERSION + 1)])
+def test_a_serving_file_of_another_contract_version_is_not_read_around(tmp_path, version):
+    db = tmp_path / "other.serving.duckdb"
+    build_serving_db(db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM warehouse_info WHERE key = ?", [VERSION_KEY])
+        if version is not None:
+            con.execute("INSERT INTO warehouse_info VALUES (?, ?)", [VERSION_KEY, version])
     status = data.warehouse_status(db)
-    assert status.ok and data.CAVEATS_TABLE not in status.tables
-    frame = data.daily_totals(db, date(2026, 3, 1), date(2026, 3, 31), status.tables)
-    assert set(frame["caveats"]) == {()}
-    assert set(frame[frame["kpi_id"] == "returning_users"]["source"]) == {"ga4_api", "ga4_export"}
-    rows = data.breakdown_rows(db, "checkout_conversion", date(2026, 3, 1), date(2026, 3, 2), status.tables)
-    assert set(rows["caveats"]) == {()}
+    assert status.state == "outdated" and not status.ok
+    assert status.detail == (
+        "This serving file was written by another version of KPI Bridge; the next `kpi refresh` rebuilds it."
+    )
 
 
 def test_a_new_file_version_is_read_at_once(tmp_path, warehouse):
@@ -141,7 +142,7 @@ def test_read_gives_up_with_a_clear_error(tmp_path, warehouse):
     db.write_bytes(warehouse.path.read_bytes())
     writer = _hold_write_lock(db, 2.0)
     try:
-        with pytest.raises(data.WarehouseBusy, match="locked by a writer"):
+        with pytest.raises(ServingBusy, match="locked by a writer"):
             data.read_df(db, "SELECT 1", timeout=0.3)
     finally:
         writer.wait(10)

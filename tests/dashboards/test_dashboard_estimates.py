@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import expected
 import pandas as pd
 import pytest
 from fixture_warehouse import API_CAVEATS, API_ONLY, DATA_END, build_serving_db
 
 from dashboards.estimates import api_note_words, describe_days, source_note
+from warehouse.serving_contract import VERSION_KEY
 
 BADGE = "≈ estimate"
 MARCH = {"period": "custom", "from": "2026-03-01", "to": "2026-03-31"}
@@ -125,19 +127,17 @@ def test_kpi_page_states_the_api_note_in_plain_words(warehouse, app):
     assert any("Source: the BigQuery export only" in m.value for m in at.markdown)
 
 
-def test_a_serving_file_without_caveats_still_renders(tmp_path, app):
+def test_a_serving_file_of_another_contract_version_says_refresh(tmp_path, app):
     db = tmp_path / "old.serving.duckdb"
-    old = build_serving_db(db, caveats_table=False)
+    build_serving_db(db)
+    with duckdb.connect(str(db)) as con:  # as a serving file written before the contract's version
+        con.execute("DELETE FROM warehouse_info WHERE key = ?", [VERSION_KEY])
     at = app(db, **MARCH).run()
     assert not at.exception
-    assert len(at.metric) == 6 and not estimated(at, old)
-    want = expected.value(old, "returning_users", date(2026, 3, 1), date(2026, 3, 31))
-    assert cards(at, old)["returning_users"].value == expected.text(old, "returning_users", want)
-    at = open_kpi_page(app, db, "returning_users", **MARCH)
-    assert BADGE not in at.metric[0].label
-    assert any(c.startswith("Sources: ") for c in captions(at))  # sources need no caveats table
-    at = open_kpi_page(app, db, "checkout_conversion", **MARCH)  # breakdowns read without the table too
-    assert len(at.get("vega_lite_chart")) == 4  # trend, two breakdowns, the breakdown over time
+    assert not at.metric  # no card is drawn from a file of another shape
+    assert [w.value for w in at.warning] == [
+        "This serving file was written by another version of KPI Bridge; the next `kpi refresh` rebuilds it."
+    ]
 
 
 def test_plain_words_helpers():

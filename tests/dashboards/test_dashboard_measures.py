@@ -11,7 +11,6 @@ from dashboards.measures import (
     period_goal,
     shift_rows,
     target_in_force,
-    top_n_with_other,
     trend,
 )
 from dashboards.periods import Period
@@ -110,35 +109,3 @@ def test_trend_by_month_and_missing_days():
 def test_shift_rows_lays_a_comparison_over_the_period():
     rows = _daily(date(2026, 9, 1), [1.0])
     assert list(shift_rows(rows, 30)["date"]) == [date(2026, 10, 1)]
-
-
-def _breakdown(values):
-    return pd.DataFrame(
-        [{"breakdown_value": name, "value": v, "numerator": n, "denominator": d} for name, v, n, d in values]
-    )
-
-
-def test_top_n_folds_the_tail_into_other_for_sums():
-    rows = _breakdown([(f"v{i}", float(10 - i), float(10 - i), None) for i in range(8)])
-    top = top_n_with_other(rows, "sum", n=3)
-    assert list(top["breakdown_value"]) == ["v0", "v1", "v2", "Other"]
-    assert list(top["value"]) == [10.0, 9.0, 8.0, 7 + 6 + 5 + 4 + 3]
-
-
-def test_top_n_for_ratios_ranks_by_volume_and_recomputes_other():
-    rows = _breakdown(
-        [
-            ("big", 0.1, 100.0, 1000.0),
-            ("tiny", 1.0, 3.0, 3.0),
-            ("mid", 0.2, 40.0, 200.0),
-            ("small", 0.5, 10.0, 20.0),
-        ]
-    )
-    top = top_n_with_other(rows, "ratio", n=2)
-    assert list(top["breakdown_value"]) == ["big", "mid", "Other"]
-    assert top["value"].iloc[-1] == pytest.approx(13 / 23)
-
-
-def test_top_n_without_a_tail_has_no_other():
-    rows = _breakdown([("a", 1.0, 1.0, None), ("b", 2.0, 2.0, None)])
-    assert list(top_n_with_other(rows, "sum", n=5)["breakdown_value"]) == ["b", "a"]

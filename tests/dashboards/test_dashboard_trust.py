@@ -41,7 +41,6 @@ def leads_db(tmp_path_factory):
     fixture = build_serving_db(path, _kpis())
     with duckdb.connect(str(path)) as con:  # what `kpi refresh` publishes beside the values
         con.execute("INSERT INTO warehouse_info VALUES ('pii_pattern', ?)", [PII_RE])
-        con.execute("CREATE TABLE breakdown_allowed_values (kpi_id VARCHAR, breakdown VARCHAR, allowed VARCHAR[])")
         con.execute("INSERT INTO breakdown_allowed_values VALUES ('leads', 'param:lead_source', ?)", [LEADS])
     return fixture
 

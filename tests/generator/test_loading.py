@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 
 from generator import loading
-from generator.loading import LoadError, parse_document
+from generator.loading import KpiFileError, parse_document
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_EXAMPLES = sorted((REPO / "kpis").rglob("*.yaml")) + [REPO / "generator" / "ga4" / "builtin_events.yaml"]
 
 
 def parse_both(raw: bytes, name: str = "x.yaml", monkeypatch=None):
-    """(fast path result, ruamel-only result); each a Document or the LoadError's issue."""
+    """(fast path result, ruamel-only result); each a Document or the KpiFileError's issue."""
     def attempt():
         try:
             return parse_document(raw, name)
-        except LoadError as err:
+        except KpiFileError as err:
             return err.issue
 
     fast = attempt()

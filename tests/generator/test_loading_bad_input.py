@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from generator import loading
-from generator.loading import LoadError, parse_document
+from generator.loading import KpiFileError, parse_document
 
 NESTED = b"version: 1\nkpi: " + b"[" * 20_000 + b"]" * 20_000 + b"\n"
 ALIAS_BOMB = b"version: 1\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + b"".join(
@@ -54,7 +54,7 @@ def yaml_path(request, monkeypatch):
 @pytest.mark.parametrize("case, content, code, line", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
 def test_parse_document_refuses_with_a_located_issue(yaml_path, case, content, code, line) -> None:
     start = time.perf_counter()
-    with pytest.raises(LoadError) as err:
+    with pytest.raises(KpiFileError) as err:
         parse_document(content, f"kpis/{case}.yaml")
     assert time.perf_counter() - start < 5
     issue = err.value.issue

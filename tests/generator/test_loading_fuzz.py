@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from generator import loading
 from generator.catalog import build_catalog
 from generator.issues import Issue
-from generator.loading import Document, LoadError, parse_document
+from generator.loading import Document, KpiFileError, parse_document
 from generator.rules import ALL_RULES, run_rules
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ def _check_everything(docs: list[Document]) -> list[Issue]:
 def _parse(raw: bytes, name: str = "kpis/fuzz.yaml") -> Document | None:
     try:
         return parse_document(raw, name)
-    except LoadError as err:
+    except KpiFileError as err:
         assert err.issue.location.file == name and err.issue.message
         return None
 

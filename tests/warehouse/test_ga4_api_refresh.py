@@ -13,7 +13,7 @@ from fake_ga4 import FakeGA4, Record, shop_records
 from typer.testing import CliRunner
 
 from kpibridge.cli import app
-from warehouse.serving import serving_path
+from warehouse.serving_contract import serving_path
 
 DAYS = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(3)]
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kpibridge.cli import app
-from warehouse.serving import serving_path
+from warehouse.serving_contract import serving_path
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,9 +14,9 @@ from rich.markup import escape
 
 from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
-from kpibridge.config import load_project_config
 
 from ..connection import StoreError, connect_store
+from ..project_config import load_project_config
 from ..serving import publish_serving
 from .client import BigQueryError
 from .engine import BigQueryEngine

@@ -24,6 +24,7 @@ import pyarrow as pa
 from generator.catalog import KpiCatalog
 from generator.plan import QueryPlan
 
+from ..clock import utc_now
 from ..period_values import bucket_rows, distinct_kpis, period_table, plan_period_values
 from ..refresh import SOURCE, Progress, batches, spec_hash, with_hashes, write_values
 from ..refresh_days import KpiState, days_to_refresh, format_day, parse_day
@@ -129,7 +130,7 @@ def refresh_on_bigquery(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, pla
             period_rows += bucket_rows(result.to_pylist(), s.grain, parse_day(s.start), parse_day(s.end))
         else:
             staged.append(_as_values(result, s.start, s.end, hashes))
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utc_now()
     rows = write_values(con, plan, staged, recomputed, [], [], now, spec_hash(catalog),
                         periods=(period_table(period_rows, plan, ENGINE), since))
     return BigQueryRefreshSummary(days=len({d for _k, d in recomputed}), rows=rows,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-KPI_VALUE_COLUMNS = ("kpi_id", "date", "breakdown", "breakdown_value", "value", "numerator", "denominator",
-                     "definition_hash", "source", "computed_at")
-
 KPI_TABLES_DDL: tuple[str, ...] = (
     """CREATE TABLE kpi_values (
       kpi_id VARCHAR NOT NULL,

@@ -1,0 +1,16 @@
+"""Options the warehouse's commands share: `--db` and the summary's `--format`."""
+
+from __future__ import annotations
+
+import enum
+
+import typer
+
+
+class SummaryFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+DB_OPTION = typer.Option(None, "--db", help="Warehouse file (default: $KPIBRIDGE_DB or .kpibridge/warehouse.duckdb).")
+FORMAT_OPTION = typer.Option(SummaryFormat.text, "--format", "-f", help="Summary format.")

@@ -1,0 +1,27 @@
+"""Where the warehouse's files live: the store (`--db`, $KPIBRIDGE_DB, the default) and its serving copy beside it.
+
+Pure path arithmetic (no DuckDB, no compiled KPIs): the warehouse owns its location, the shell's commands and
+the dashboard ask here, so no stage imports the shell (kpibridge/) for it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_DB = Path(".kpibridge/warehouse.duckdb")
+DB_ENV = "KPIBRIDGE_DB"
+
+
+def resolve_db(db: Path | None) -> Path:
+    """The warehouse path: `--db`, else $KPIBRIDGE_DB, else `.kpibridge/warehouse.duckdb`."""
+    if db is not None:
+        return db
+    env = os.environ.get(DB_ENV)
+    return Path(env) if env else DEFAULT_DB
+
+
+def serving_path(store: Path) -> Path:
+    """`.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.serving.duckdb`; `w.db` → `w.serving.db`."""
+    store = Path(store)
+    return store.with_name(f"{store.stem}.serving{store.suffix or '.duckdb'}")
