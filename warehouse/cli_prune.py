@@ -12,12 +12,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from generator.cli_compile import compiled_or_exit
 from kpibridge.config import resolve_db
 
-from .cli_kpis import DB_OPTION, KPIS_OPTION, compile_or_exit
-from .connection import StoreError, connect_store
-from .history import inactive_kpis, prune
-from .serving import publish_serving
+from .cli_kpis import DB_OPTION, KPIS_OPTION
 
 err = Console(stderr=True)
 
@@ -29,7 +27,12 @@ def prune_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be deleted."),
 ) -> None:
     """Delete the stored values of KPIs that are not active any more (history is otherwise kept)."""
-    catalog, plan = compile_or_exit(kpis)
+    from .connection import StoreError, connect_store
+    from .history import inactive_kpis, prune
+    from .serving import publish_serving
+
+    compiled = compiled_or_exit(kpis, "Nothing was deleted")
+    catalog, plan = compiled.catalog, compiled.plan
     store_path = resolve_db(db)
     if not store_path.exists():
         err.print(f"[red]There is no warehouse at {escape(str(store_path))}.[/]")

@@ -7,20 +7,18 @@ import enum
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from kpibridge.config import DEFAULT_KPIS_DIR, project_section, resolve_db
 from rich.console import Console
 from rich.markup import escape
 
-from ..data import serving_path
-from ..periods import PROVISIONAL_DAYS
-from .deliver import DeliveryError, send_email, send_webhook
-from .evaluate import ONSET_LOOKBACK_DAYS, KpiAlert, evaluate, windows
-from .render import to_json, to_markdown, to_text
-from .settings import SettingsError, from_config
-from .snapshot import NoServingData, read_snapshot
-from .state import StateError, load_state, new_conditions, save_state
+if TYPE_CHECKING:
+    from .evaluate import KpiAlert
+
+# The serving reads (pandas, DuckDB, Streamlit's cache) are imported inside the command: `kpi --help` starts
+# without them (tests/test_cli_startup.py).
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -54,6 +52,15 @@ def alerts_command(
 
     Exit 1 when there is something to report (for cron and CI), 0 when all is quiet.
     """
+    from ..periods import PROVISIONAL_DAYS
+    from ..serving_file import serving_path
+    from .deliver import send_email, send_webhook
+    from .evaluate import ONSET_LOOKBACK_DAYS, evaluate, windows
+    from .render import to_json, to_markdown, to_text
+    from .settings import SettingsError, from_config
+    from .snapshot import NoServingData, read_snapshot
+    from .state import StateError, load_state, new_conditions, save_state
+
     try:
         settings = from_config(project_section("alerts", kpis))
     except SettingsError as error:
@@ -118,6 +125,8 @@ def _keep(alerts: list[KpiAlert], fresh: set[str], since: dt.date | None) -> lis
 
 
 def _attempt(what: str, send) -> list[str]:
+    from .deliver import DeliveryError
+
     try:
         send()
     except DeliveryError as error:
