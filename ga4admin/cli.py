@@ -6,32 +6,23 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from google.api_core import exceptions as gexc
 from rich.console import Console
 from rich.markup import escape
 
-from generator.report_formats import print_text
-from generator.spec_model import build_spec
-from generator.validate import validate_paths
+from generator.cli_compile import compiled_or_exit
 from kpibridge.config import CONFIG_FILE, DEFAULT_KPIS_DIR, load_project_config
-from warehouse.sources.ga4_api import normalize_property
-from warehouse.sources.ga4_client import CredentialsProblem
-from warehouse.sources.ga4_errors import ApiLoadError
 
-from .apply import apply_plan
-from .client import connect_admin, read_property
-from .errors import AdminError, explain
-from .plan import ARCHIVE, CREATE, KEEP, UNCHANGED, AdminPlan, make_plan
-from .wanted import wanted_definitions
+if TYPE_CHECKING:
+    from .plan import AdminPlan
+
+# Google's Admin API client and the spec are imported inside the command: `kpi --help` starts without them
+# (tests/test_cli_startup.py).
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
-
-SIGNS = {CREATE: "[green]+ create[/]", ARCHIVE: "[red]- archive[/]", UNCHANGED: "[dim]= unchanged[/]",
-         KEEP: "[yellow]~ keep[/]"}
 
 
 class PlanFormat(enum.StrEnum):
@@ -50,12 +41,26 @@ def apply_command(
     timeout: float = typer.Option(60.0, "--timeout", min=0.01, help="Seconds to wait for one GA4 answer."),
 ) -> None:
     """Register the custom dimensions, custom metrics and key events the KPIs need in a GA4 property."""
+    from google.api_core import exceptions as gexc
+
+    from generator.spec_model import build_spec
+    from warehouse.sources.ga4_api import normalize_property
+    from warehouse.sources.ga4_client import CredentialsProblem
+    from warehouse.sources.ga4_errors import ApiLoadError
+
+    from .apply import apply_plan
+    from .client import connect_admin, read_property
+    from .errors import AdminError, explain
+    from .plan import make_plan
+    from .wanted import wanted_definitions
+
     config = load_project_config(kpis)
     try:
         prop = normalize_property(property_ or config.ga4_property or _no_property())
     except ApiLoadError as exc:
         _fail(str(exc), code=2)
-    wanted = wanted_definitions(build_spec(_catalog(kpis)))
+    compiled = compiled_or_exit(kpis, "Nothing was changed in GA4", missing_exit=2)
+    wanted = wanted_definitions(build_spec(compiled.catalog))
     try:
         conn = connect_admin(endpoint or config.ga4_endpoint, insecure)
     except CredentialsProblem as exc:
@@ -90,24 +95,17 @@ def apply_command(
         conn.close()
 
 
-def _catalog(kpis: Path):  # type: ignore[no-untyped-def]
-    if not kpis.exists():
-        _fail(f"No KPI folder at {kpis}: run this in your project folder or pass --kpis.", code=2)
-    result = validate_paths([kpis])
-    if result.report.errors:
-        err.print("[red]The KPI files have errors; fix them first (nothing was changed in GA4):[/]")
-        print_text(result.report, err)
-        raise typer.Exit(1)
-    return result.catalog
-
-
 def _print_plan(plan: AdminPlan) -> None:
+    from .plan import ARCHIVE, CREATE, KEEP, UNCHANGED
+
+    signs = {CREATE: "[green]+ create[/]", ARCHIVE: "[red]- archive[/]", UNCHANGED: "[dim]= unchanged[/]",
+             KEEP: "[yellow]~ keep[/]"}
     out.print(f"GA4 Admin plan for {plan.property}:")
     for step in plan.steps:
         d = step.definition
         behind = f" for {', '.join(d.kpis)}" if d.kpis else ""
         note = f" ({step.note})" if step.note else ""
-        out.print(f"  {SIGNS[step.action]} {escape(d.label)}{escape(behind)}{escape(note)}")
+        out.print(f"  {signs[step.action]} {escape(d.label)}{escape(behind)}{escape(note)}")
     if not plan.steps:
         out.print("  (the KPIs need no custom definitions or key events, and the property has none)")
     counts = ", ".join(f"{len(plan.of(a))} to {a}" for a in (CREATE, ARCHIVE) if plan.of(a))
@@ -122,6 +120,8 @@ def _these(n: int) -> str:
 
 
 def _no_property() -> NoReturn:
+    from warehouse.sources.ga4_errors import ApiLoadError
+
     raise ApiLoadError(f"No GA4 property given: pass --property 123456789, or add `[ga4]` with "
                        f"`property = \"123456789\"` to {CONFIG_FILE} beside your kpis/ folder.")
 

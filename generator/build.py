@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalog import KpiCatalog
+from .plan import QueryPlan
 from .sql.export_shape import NEWEST, ExportShape
 from .targets import TARGETS, Artifact, PreviousBuild, RenderContext
 
@@ -27,10 +28,12 @@ class BuildError(Exception):
 
 
 def build_artifacts(catalog: KpiCatalog, previous: PreviousBuild | None = None,
-                    targets: Iterable[object] = TARGETS, export: ExportShape = NEWEST) -> list[Artifact]:
+                    targets: Iterable[object] = TARGETS, export: ExportShape = NEWEST,
+                    plan: QueryPlan | None = None) -> list[Artifact]:
     """Every file of the build, sorted by path; the same catalog always gives the same bytes. The SQL is
-    written for GA4 exports of the shape `export` (`sql.export_shape.ERAS`)."""
-    ctx = RenderContext(catalog=catalog, previous=previous, export=export)
+    written for GA4 exports of the shape `export` (`sql.export_shape.ERAS`); `plan`: the catalog's query plan
+    when the caller has compiled it (`Compiled.plan`), else the query targets compile it."""
+    ctx = RenderContext(catalog=catalog, previous=previous, export=export, plan=plan)
     by_path: dict[str, tuple[Artifact, str]] = {}
     for target in targets:
         name = getattr(target, "__name__", repr(target)).rsplit(".", 1)[-1]

@@ -6,18 +6,22 @@ import enum
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .catalog import KpiCatalog
-from .issues import Issue
-from .report_formats import print_text, to_github, to_json, to_sarif
-from .rules import code_titles
-from .rules.data_values import superseded
+from .cli_compile import compiled_or_exit
+from .report_formats import print_text
 from .sql.export_shape import ERA_HELP, ERAS, NEWEST
-from .validate import validate_paths
+
+if TYPE_CHECKING:
+    from .catalog import KpiCatalog
+    from .compile import Compiled
+    from .issues import Issue
+
+# The KPI files' models, rules and targets are imported inside the commands: `kpi --help` needs none of them.
 
 
 class ReportFormat(enum.StrEnum):
@@ -35,13 +39,18 @@ def validate_command(
                                    "loaded in this warehouse, and that every KPI computes something."),
 ) -> None:
     """Check KPI files and the events catalog: every problem at once, each with file:line and a fix."""
+    from .compile import compile_paths
+    from .report_formats import to_github, to_json, to_sarif
+    from .rules import code_titles
+    from .rules.data_values import superseded
+
     targets = paths or [Path("kpis")]
     missing = [p for p in targets if not p.exists()]
     if missing:
         Console(stderr=True).print(f"[red]No such file or folder: {', '.join(map(str, missing))}[/]. "
                                    "Run `kpi validate` in your project folder, or pass the path to kpis/.")
         raise typer.Exit(2)
-    result = validate_paths(targets)
+    result = compile_paths(targets)
     report = result.report
     if not result.catalog.kpis and not report.errors and all(p.is_dir() for p in targets):
         _explain_no_kpis(targets)
@@ -104,26 +113,21 @@ def generate_command(
                                          f"written for: {ERA_HELP}."),
 ) -> None:
     """Generate the tracking spec for IT (build/spec/) from the KPI files; refuses while they have errors."""
-    from .build import build_artifacts, read_previous_build, write_artifacts
+    generate(compiled_or_exit(kpis, "Not generating", missing_exit=2), kpis, out, check, export_era.value)
 
-    # called from Python (kpi demo) without it, the option is typer's OptionInfo: the default era
-    era = export_era.value if isinstance(export_era, ExportEra) else NEWEST.era
+
+def generate(compiled: Compiled, kpis: Path, out: Path, check: bool, era: str = NEWEST.era) -> None:
+    """`kpi generate` from KPI files already compiled (`kpi demo` calls it too)."""
+    from .build import build_artifacts, read_previous_build, write_artifacts
+    from .targets.ga4_requests import request_summary
+
     err = Console(stderr=True)
-    if not kpis.is_dir():
-        err.print(f"[red]No such folder: {kpis}[/]. Run `kpi generate` in your project folder, or pass --kpis DIR.")
-        raise typer.Exit(2)
-    with err.status("Validating the KPI files…"):
-        validated = validate_paths([kpis])
-    report = validated.report
-    if report.errors:
-        print_text(report, err)
-        err.print("[red]Not generating: fix the errors above first[/] (`kpi validate` lists the same).")
-        raise typer.Exit(1)
-    if not validated.catalog.kpis:
+    report = compiled.report
+    if not compiled.catalog.kpis:
         _explain_no_kpis([kpis])
         raise typer.Exit(1)
     with err.status(f"Rendering {out}/…"):
-        artifacts = build_artifacts(validated.catalog, read_previous_build(out), export=ERAS[era])
+        artifacts = build_artifacts(compiled.catalog, read_previous_build(out), export=ERAS[era], plan=compiled.plan)
         result = write_artifacts(out, artifacts, check=check)
     console = Console(highlight=False, soft_wrap=True)
     shown = escape(str(out))
@@ -142,12 +146,7 @@ def generate_command(
     console.print(f"[green]✓ {shown}/: {len(artifacts)} files, {len(result.written)} written, "
                   f"{len(result.unchanged)} unchanged, {len(result.removed)} stale removed.[/]{warn} "
                   f"Open {shown}/spec/index.html.")
-    from .api_plan import compile_api_plan
-    from .plan import compile_plan
-    from .targets.ga4_requests import request_summary
-
-    plan = compile_plan(validated.catalog)
-    console.print(f"  Queries: {request_summary(compile_api_plan(plan), len(plan.kpis))}; SQL for DuckDB and "
+    console.print(f"  Queries: {request_summary(compiled.api_plan, len(compiled.plan.kpis))}; SQL for DuckDB and "
                   f"BigQuery in {shown}/queries/sql/, for GA4 exports of the era `{era}` "
                   "(--export-era; each file's header lists the export columns it reads).")
 
@@ -165,6 +164,7 @@ def diff_command(
     kpis_subdir: str = typer.Option("kpis", "--kpis-subdir", help="Where the KPI files are in a folder or revision."),
 ) -> None:
     """What changed between two versions of the KPI files, breaking changes for IT first (for a PR comment)."""
+    from .compile import compile_paths
     from .diff import diff_snapshots, to_json, to_markdown
     from .git_revisions import RevisionError, kpis_at
     from .spec_snapshot import snapshot_of
@@ -174,7 +174,7 @@ def diff_command(
     for label in (old, new):
         try:
             with kpis_at(label, kpis_subdir) as source:
-                validated = validate_paths([source.kpis_dir], relative_to=source.root)
+                validated = compile_paths([source.kpis_dir], relative_to=source.root)
         except RevisionError as exc:
             err.print(f"[red]{escape(str(exc))}[/]")
             raise typer.Exit(2) from None
@@ -208,10 +208,7 @@ def check_events_command(
     from .spec_model import build_spec
 
     err = Console(stderr=True)
-    validated = validate_paths([kpis]) if kpis.is_dir() else None
-    if validated is None or validated.report.errors:
-        err.print(f"[red]The KPI files in {kpis} cannot be read without errors[/]: run `kpi validate`.")
-        raise typer.Exit(2)
+    validated = compiled_or_exit(kpis, "Nothing was checked", missing_exit=2, errors_exit=2)
     from .bounded_read import InputFileError, read_regular_file, read_stream
 
     try:
@@ -234,7 +231,7 @@ def check_events_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
-DataCheck = Callable[[KpiCatalog, Path], "list[Issue] | str"]
+DataCheck = Callable[["KpiCatalog", Path], "list[Issue] | str"]
 """`kpi validate --db`: the KPI files against a warehouse's data (the warehouse provides it; generator/ has no
 database), giving the issues found or a sentence saying why the warehouse cannot be read."""
 

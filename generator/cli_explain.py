@@ -6,6 +6,7 @@ import enum
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,11 +14,11 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 
-from .explain import Explanation, explain_kpi
+from .cli_compile import compiled_or_exit
 from .issues import did_you_mean
-from .plan import compile_plan
-from .report_formats import print_text
-from .validate import validate_paths
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 
 class ExplainFormat(enum.StrEnum):
@@ -34,23 +35,18 @@ def explain_command(
     format: ExplainFormat = typer.Option(ExplainFormat.text, "--format", help="Output format (json has everything)."),
 ) -> None:
     """A KPI in plain words and the events it needs; its GA4 request(s) and SQL with --requests, --sql, --all."""
+    from .explain import explain_kpi
+
     err = Console(stderr=True)
-    if not kpis.exists():
-        err.print(f"[red]No KPI folder at {kpis}[/]: run this in your project folder or pass --kpis.")
-        raise typer.Exit(2)
-    result = validate_paths([kpis])
-    if result.report.errors:
-        err.print("[red]The KPI files have errors; fix them first:[/]")
-        print_text(result.report, err)
-        raise typer.Exit(1)
-    plan = compile_plan(result.catalog)
-    if kpi_id not in plan.kpis:
-        known = sorted(result.catalog.kpis)
-        why = (f"`{kpi_id}` is not active (status: {result.catalog.kpis[kpi_id].kpi.status})."
-               if kpi_id in result.catalog.kpis else f"There is no KPI `{kpi_id}`.{did_you_mean(kpi_id, known)}")
+    compiled = compiled_or_exit(kpis, "Nothing to explain", missing_exit=2)
+    catalog = compiled.catalog
+    if kpi_id not in compiled.plan.kpis:
+        known = sorted(catalog.kpis)
+        why = (f"`{kpi_id}` is not active (status: {catalog.kpis[kpi_id].kpi.status})."
+               if kpi_id in catalog.kpis else f"There is no KPI `{kpi_id}`.{did_you_mean(kpi_id, known)}")
         err.print(f"[red]{escape(why)}[/]")
         raise typer.Exit(1)
-    ex = explain_kpi(result.catalog, plan, kpi_id)
+    ex = explain_kpi(compiled, kpi_id)
     if dialect is not None and dialect not in ex.sql:
         err.print(f"[red]Unknown SQL dialect `{escape(dialect)}`.{did_you_mean(dialect, ex.sql)}[/] Use duckdb or bigquery.")
         raise typer.Exit(2)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .api_plan import compile_api_plan
-from .catalog import KpiCatalog
+from .compile import Compiled
 from .measures import param_uses
 from .plain_words import describe_kpi
-from .plan import QueryPlan
 from .sql import DIALECTS, render_sql
 
 
@@ -51,12 +49,12 @@ class Explanation:
         }
 
 
-def explain_kpi(catalog: KpiCatalog, plan: QueryPlan, kpi_id: str) -> Explanation:
+def explain_kpi(compiled: Compiled, kpi_id: str) -> Explanation:
     """Everything about one active KPI; raises KeyError for an id that is not in the plan."""
+    catalog, plan, api = compiled.catalog, compiled.plan, compiled.api_plan
     query = plan.kpis[kpi_id]
     sk = catalog.kpis[kpi_id]
     kpi = sk.kpi
-    api = compile_api_plan(plan)
     api_kpi = api.kpis[kpi_id]
     reads: dict[str, list[str]] = {}
     for use in param_uses(kpi):

@@ -1,4 +1,9 @@
-"""The `kpi` command: a thin shell that composes each stage's own commands."""
+"""The `kpi` command: a thin shell that composes each stage's own commands.
+
+Every module imported here is light (typer, rich, the commands' signatures): each command imports what it
+works with (DuckDB, pandas, pyarrow, Streamlit, Google's clients, the KPI models) in its body, so `kpi --help`
+and `kpi validate` start fast (tests/test_cli_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,26 @@ editor_cli.register(app)
 ga4admin_cli.register(app)
 alerts_cli.register(app)
 demo.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version("kpibridge")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            installed = "unknown (not installed: pip install -e .)"
+        typer.echo(f"kpi (KPI Bridge) {installed}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the installed version and exit."),
+) -> None:
+    """KPI Bridge: KPI files as the contract between marketing and IT."""
 
 
 def main() -> None:

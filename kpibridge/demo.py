@@ -12,12 +12,12 @@ import typer
 from rich.console import Console
 
 from dashboards.cli import DEFAULT_PORT, serve
-from generator.cli import generate_command
-from generator.report_formats import print_text, summary_line
-from generator.validate import validate_paths
+from generator.cli import generate
+from generator.cli_compile import compiled_or_exit
+from generator.report_formats import summary_line
 from warehouse.cli import SummaryFormat, load_demo_command
 from warehouse.cli_kpis import SummaryFormat as RefreshFormat
-from warehouse.cli_kpis import refresh_command
+from warehouse.cli_kpis import refresh
 
 from .config import DEFAULT_BUILD_DIR, DEFAULT_KPIS_DIR, resolve_db
 
@@ -48,17 +48,14 @@ def demo_command(
     load_demo_command(events=events, days=days, seed=seed, end_date=None, db=store, format=SummaryFormat.text)
 
     _step(console, 2, f"Validating the KPI files in {kpis}/")
-    report = validate_paths([kpis]).report
-    if report.errors:
-        print_text(report, console)
-        raise typer.Exit(1)
-    console.print(summary_line(report))
+    compiled = compiled_or_exit(kpis, "The demo stopped", console=console)  # compiled once for the steps below
+    console.print(summary_line(compiled.report))
 
     _step(console, 3, f"Generating the tracking spec and the queries into {out}/")
-    generate_command(kpis=kpis, out=out, check=False)
+    generate(compiled, kpis, out, check=False)
 
     _step(console, 4, "Computing every KPI into the warehouse")
-    refresh_command(db=store, kpis=kpis, full=False, format=RefreshFormat.text)
+    refresh(compiled, store, full=False, format=RefreshFormat.text)
 
     console.print()
     console.print(f"  Spec for IT:     {out}/spec/index.html")

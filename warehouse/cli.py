@@ -6,23 +6,21 @@ import json
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from .cli_options import DB_OPTION, FORMAT_OPTION, SummaryFormat
-from .connection import StoreError, connect_store
-from .day_tables import provisional_sentence
 from .location import resolve_db
-from .pending import behind_sentence
-from .serving_contract import serving_path
-from .store import EventSource, LoadError, LoadSummary, run_load
 
-# The sources are imported inside their commands: numpy and pyarrow would slow every other `kpi` command.
+if TYPE_CHECKING:
+    from .store import EventSource, LoadSummary
+
+# The store and the sources are imported inside their commands: DuckDB, numpy and pyarrow would slow every other
+# `kpi` command (tests/test_cli_startup.py).
 
 
 
@@ -51,6 +49,7 @@ def load_ga4_export_command(
 ) -> None:
     """Load GA4 BigQuery export files (Parquet or NDJSON); each day in them replaces that day in the warehouse."""
     from .sources.ga4_export import ExportSource
+    from .store import LoadError
 
     try:
         source = ExportSource.from_spec(path)
@@ -66,6 +65,13 @@ def register(app: typer.Typer, load_app: typer.Typer) -> None:
 
 
 def _load(source: EventSource, db: Path | None, format: SummaryFormat) -> None:
+    import duckdb
+
+    from .connection import StoreError, connect_store
+    from .pending import behind_sentence
+    from .serving import serving_path
+    from .store import LoadError, run_load
+
     path = resolve_db(db)
     try:
         con = connect_store(path)
@@ -90,6 +96,8 @@ def _load(source: EventSource, db: Path | None, format: SummaryFormat) -> None:
 
 
 def _print_summary(summary: LoadSummary, path: Path, format: SummaryFormat) -> None:
+    from .day_tables import provisional_sentence
+
     if format is SummaryFormat.json:
         sys.stdout.write(json.dumps({**summary.as_dict(), "db": str(path)}) + "\n")
         return

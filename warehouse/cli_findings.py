@@ -10,8 +10,6 @@ from rich.console import Console
 
 from generator.issues import did_you_mean
 
-from .quality import CHECKS as QUALITY_CHECKS
-
 # (sql, params) -> (rows, columns): the caller's reader of the serving copy
 Reader = Callable[[Path, str, dict[str, object]], tuple[list[tuple[object, ...]], list[str]]]
 
@@ -24,9 +22,21 @@ class FailOn(enum.StrEnum):
 # Event statuses by how bad they are: errors stop a script with --fail-on error; warnings with --fail-on warning.
 ERROR_STATUSES = ("missing", "broken")
 WARNING_STATUSES = ("not in spec", "some invalid")
-# The per-check counts of event_quality, and how `kpi status` names them (levels: warehouse/quality.py).
-CHECKS = {c.column: c.label for c in QUALITY_CHECKS}
-LEVELS = {c.column: c.level for c in QUALITY_CHECKS}
+
+
+def check_labels() -> dict[str, str]:
+    """The per-check counts of event_quality, and how `kpi status` names them (warehouse/quality.py; imported here,
+    not at start-up: it brings DuckDB and pyarrow, which `kpi --help` has no use for)."""
+    from .quality import CHECKS as QUALITY_CHECKS
+
+    return {c.column: c.label for c in QUALITY_CHECKS}
+
+
+def check_levels() -> dict[str, str]:
+    """Each check's level: error or warning (warehouse/quality.py)."""
+    from .quality import CHECKS as QUALITY_CHECKS
+
+    return {c.column: c.level for c in QUALITY_CHECKS}
 
 
 def failing_statuses(fail_on: FailOn | None) -> tuple[str, ...]:
@@ -73,6 +83,7 @@ def status_failures(rows: list[tuple[object, ...]], columns: list[str], fail_on:
     checks), or one of its `counts` (event → check column → count) is of a check at that level or above."""
     failing = failing_statuses(fail_on)
     levels = () if fail_on is None else ("error",) if fail_on is FailOn.error else ("error", "warning")
+    labels, levels_of = check_labels(), check_levels()
     lines = []
     for row in rows:
         record = dict(zip(columns, row, strict=True))
@@ -80,8 +91,8 @@ def status_failures(rows: list[tuple[object, ...]], columns: list[str], fail_on:
         if record["status"] in failing:
             lines.append(f"{record['event']}: {record['status']}" + (f" ({checks})" if checks else ""))
             continue
-        fired = [f"{CHECKS[c]}: {n:,} ({LEVELS[c]})" for c, n in (counts or {}).get(str(record["event"]), {}).items()
-                 if n and LEVELS.get(c) in levels]
+        fired = [f"{labels[c]}: {n:,} ({levels_of[c]})" for c, n in (counts or {}).get(str(record["event"]), {}).items()
+                 if n and levels_of.get(c) in levels]
         if fired:
             lines.append(f"{record['event']}: " + ", ".join(fired))
     return lines

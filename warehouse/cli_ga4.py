@@ -7,39 +7,28 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from generator.api_plan import compile_api_plan
-from generator.plan import QueryPlan, compile_plan
-from generator.report_formats import print_text
-from generator.validate import validate_paths
+from generator.cli_compile import compiled_or_exit
 
 from .cli_options import DB_OPTION, FORMAT_OPTION, SummaryFormat
 from .clock import utc_now
-from .connection import StoreError, connect_store
-from .ga4_rows import ApiLoadSummary, record_failed_load, store_reports
-from .location import resolve_db
+from .location import resolve_db, serving_path
 from .project_config import CONFIG_FILE, DEFAULT_KPIS_DIR, load_project_config
-from .reading import read_serving
-from .reconcile import DEFAULT_TOLERANCE, RECONCILE_SQL, Reconciliation, reconcile
-from .serving_contract import serving_path
-from .sources.ga4_api import (
-    FetchedReports,
-    ReportFetcher,
-    check_date,
-    check_range,
-    normalize_property,
-    unreachable_kpis,
-)
-from .sources.ga4_client import CredentialsProblem, connect_ga4
-from .sources.ga4_errors import ApiLoadError
-from .sources.ga4_retry import DEFAULT_ATTEMPTS, DEFAULT_MAX_WAIT, RetryPolicy
+from .reconcile import DEFAULT_TOLERANCE
+from .sources.ga4_defaults import DEFAULT_ATTEMPTS, DEFAULT_MAX_WAIT
+
+if TYPE_CHECKING:
+    from .ga4_rows import ApiLoadSummary
+    from .reconcile import Reconciliation
+    from .sources.ga4_api import FetchedReports
+
+# Google's Data API client and DuckDB are imported inside the commands: `kpi --help` and `kpi validate` start
+# without them (tests/test_cli_startup.py).
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -65,6 +54,11 @@ def load_ga4_api_command(
     max_wait: float = typer.Option(DEFAULT_MAX_WAIT, "--max-wait", min=0.0, help="Cap on one wait between retries, seconds."),
 ) -> None:
     """Run the KPIs' Data API requests against a GA4 property; its report rows replace the date range's rows."""
+    from .sources.ga4_api import ReportFetcher, check_date, check_range, normalize_property, unreachable_kpis
+    from .sources.ga4_client import CredentialsProblem, connect_ga4
+    from .sources.ga4_errors import ApiLoadError
+    from .sources.ga4_retry import RetryPolicy
+
     started_at = utc_now()
     clock = time.perf_counter()
     config = load_project_config(kpis)
@@ -74,8 +68,8 @@ def load_ga4_api_command(
         check_range(start, end)
     except ApiLoadError as exc:
         _fail(str(exc), code=2)
-    plan = _compile(kpis)
-    api = compile_api_plan(plan)
+    compiled = compiled_or_exit(kpis, "Nothing was loaded")
+    plan, api = compiled.plan, compiled.api_plan
     skipped = unreachable_kpis(plan, api)
     for kid, reason in skipped.items():
         err.print(f"[dim]Skipped {escape(kid)}: {escape(reason)}.[/]")
@@ -106,25 +100,17 @@ def load_ga4_api_command(
     _print_load_summary(summary, path, skipped, format)
 
 
-def _compile(kpis: Path) -> QueryPlan:
-    """The plan `kpi generate` writes the requests from; KPI files with errors stop the load."""
-    if not kpis.exists():
-        _fail(f"No KPI folder at {kpis}: run this in your project folder or pass --kpis.")
-    result = validate_paths([kpis])
-    if result.report.errors:
-        err.print("[red]The KPI files have errors; fix them first (nothing was loaded):[/]")
-        print_text(result.report, err)
-        raise typer.Exit(1)
-    return compile_plan(result.catalog)
-
-
 def _no_property() -> NoReturn:
+    from .sources.ga4_errors import ApiLoadError
+
     raise ApiLoadError(f"No GA4 property given: pass --property 123456789, or add `[ga4]` with "
                        f"`property = \"123456789\"` to {CONFIG_FILE} beside your kpis/ folder.")
 
 
 def _check_store(path: Path) -> None:
     """Open (and migrate) the store before spending quota, so a locked or foreign file fails first."""
+    from .connection import StoreError, connect_store
+
     try:
         connect_store(path).close()
     except StoreError as exc:
@@ -132,6 +118,11 @@ def _check_store(path: Path) -> None:
 
 
 def _store(path: Path, fetched: FetchedReports, started_at: dt.datetime, seconds: float) -> ApiLoadSummary:
+    import duckdb
+
+    from .connection import StoreError, connect_store
+    from .ga4_rows import record_failed_load, store_reports
+
     try:
         con = connect_store(path)
     except StoreError as exc:
@@ -147,6 +138,9 @@ def _store(path: Path, fetched: FetchedReports, started_at: dt.datetime, seconds
 
 
 def _record_failure(path: Path, started_at: dt.datetime, outcome: str, message: str) -> None:
+    from .connection import StoreError, connect_store
+    from .ga4_rows import record_failed_load
+
     try:
         con = connect_store(path, timeout=5)
     except StoreError:
@@ -195,6 +189,9 @@ def reconcile_command(
     format: SummaryFormat = FORMAT_OPTION,
 ) -> None:
     """Compare each KPI's daily totals from the export and from the Data API; exit 1 past the tolerance."""
+    from .reading import read_serving
+    from .reconcile import RECONCILE_SQL, reconcile
+
     path = serving_path(resolve_db(db))
     try:
         rows, _columns = read_serving(path, RECONCILE_SQL, {"kpi": kpi})
@@ -216,6 +213,8 @@ def reconcile_command(
 
 
 def _print_reconciliation(result: Reconciliation) -> None:
+    from rich.table import Table
+
     out = Console(highlight=False, soft_wrap=True)
     if not result.comparisons:
         out.print("Nothing to compare: no KPI has values from both the export and the Data API for the same day. "

@@ -9,37 +9,25 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from generator.catalog import KpiCatalog
-from generator.plan import QueryPlan, compile_plan
-from generator.report_formats import print_text
-from generator.validate import validate_paths
+from generator.cli_compile import compiled_or_exit
 
 from . import pending
-from .cli_findings import CHECKS, FailOn, console_for_tables, explain_no_values, status_failures
+from .cli_findings import FailOn, console_for_tables, explain_no_values, status_failures
 from .cli_options import DB_OPTION, SummaryFormat
-from .cli_values import data_findings, print_findings
-from .connection import StoreError, connect_store
-from .day_tables import provisional_sentence, serving_provisional_days
-from .location import resolve_db
+from .location import resolve_db, serving_path
 from .project_config import DEFAULT_KPIS_DIR
-from .reading import read_serving
-from .refresh import refresh_kpis
-from .refresh_api import refresh_api_kpis
-from .serving import publish_serving
-from .serving_contract import serving_path
-from .status_attribution import DAY_COLUMNS, RUN_COLUMNS, method_rows, per_day, per_run
-from .status_attribution import warning as attribution_warning
-from .status_versions import COLUMNS as VERSION_COLUMNS
-from .status_versions import TABLE_COLUMNS as VERSION_TABLE_COLUMNS
-from .status_versions import versions_table, with_spec_versions
+
+if TYPE_CHECKING:
+    from generator.compile import Compiled
+
+# The refresh, DuckDB and the serving reads are imported inside the commands, so that `kpi --help` and
+# `kpi validate` start without them (tests/test_cli_startup.py).
 
 err = Console(stderr=True)
 
@@ -64,19 +52,6 @@ class Engine(enum.StrEnum):
     bigquery = "bigquery"
 
 
-def compile_or_exit(kpis: Path) -> tuple[KpiCatalog, QueryPlan]:
-    """Validate the KPI files; print the problems and exit 1 when there are errors."""
-    if not kpis.exists():
-        err.print(f"[red]No KPI folder at {kpis}[/]: run this in your project folder or pass --kpis.")
-        raise typer.Exit(1)
-    result = validate_paths([kpis])
-    if result.report.errors:
-        err.print("[red]The KPI files have errors; fix them first (nothing was computed):[/]")
-        print_text(result.report, err)
-        raise typer.Exit(1)
-    return result.catalog, compile_plan(result.catalog)
-
-
 def refresh_command(
     db: Path | None = DB_OPTION,
     kpis: Path = KPIS_OPTION,
@@ -96,18 +71,33 @@ def refresh_command(
                                            "DATASET.TABLE, for Looker Studio and other BI tools."),
 ) -> None:
     """Compute every active KPI per day and breakdown: incremental, idempotent, atomic."""
-    catalog, plan = compile_or_exit(kpis)
+    compiled = compiled_or_exit(kpis, "Nothing was computed")
     store_path = resolve_db(db)
     if engine is Engine.bigquery:
         from .bigquery.cli import BigQueryOptions, run_bigquery_refresh
 
         options = BigQueryOptions(project, dataset, location, max_bytes_billed, credentials, dry_run, write_table)
-        run_bigquery_refresh(catalog, plan, kpis, store_path, full, options, format is SummaryFormat.json)
+        run_bigquery_refresh(compiled, kpis, store_path, full, options, format is SummaryFormat.json)
         return
-    # `is True` / isinstance: called from Python (kpi demo), the unset options are typer's OptionInfo objects
-    if dry_run is True or any(isinstance(v, str) for v in (write_table, project, dataset)):
+    if dry_run or any(v is not None for v in (write_table, project, dataset)):
         err.print("[red]--dry-run, --write-table, --project and --dataset are for --engine bigquery.[/]")
         raise typer.Exit(2)
+    refresh(compiled, store_path, full, format)
+
+
+def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFormat) -> None:
+    """`kpi refresh` on the embedded warehouse, from KPI files already compiled (`kpi demo` calls it too)."""
+    import duckdb
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .cli_values import data_findings, print_findings
+    from .connection import StoreError, connect_store
+    from .day_tables import provisional_sentence
+    from .refresh import refresh_kpis
+    from .refresh_api import refresh_api_kpis
+    from .serving import publish_serving
+
+    catalog, plan = compiled.catalog, compiled.plan
     if not store_path.exists():
         err.print(f"[red]There is no warehouse at {store_path} yet.[/] Load data first: "
                   "`kpi load demo` (or `kpi load ga4-export FILES`).")
@@ -129,9 +119,9 @@ def refresh_command(
             serving = serving_path(store_path)
             refresh_id = pending.mark(serving)  # until the swap, readers know the copy may be behind the store
             pending.kill_point("marked")
-            summary = refresh_kpis(con, catalog, plan, full=full, progress=tick)
+            summary = refresh_kpis(con, catalog, plan, full=full, progress=tick, spec=compiled.spec_hash)
             pending.kill_point("store-committed")
-            api_summary = refresh_api_kpis(con, plan)  # the ga4_api values, from Data API report rows
+            api_summary = refresh_api_kpis(con, plan, api=compiled.api_plan)  # the ga4_api values, from report rows
             pending.kill_point("api-committed")
             bar.update(task, description="checking the KPI files' values against the data")
             findings = data_findings(con, catalog, {f.kpi_id for f in summary.failed})
@@ -188,7 +178,7 @@ def values_command(
                       "has values per day only.[/] Use --grain day with it.")
             raise typer.Exit(2)
 
-        _catalog, plan = compile_or_exit(kpis)
+        plan = compiled_or_exit(kpis, "Nothing was computed").plan
         rows = period_values(resolve_db(db), plan, grain.value, kpi, date_from.date() if date_from else None,
                              date_to.date() if date_to else None, breakdown)
         _print_rows(rows, COLUMNS, format)
@@ -233,12 +223,21 @@ def status_command(
 ) -> None:
     """Implementation status: each spec'd event's volume, violations per check, last seen and spec versions (kb_spec);
     how each day's sessions got their channel."""
+    from .cli_findings import check_labels
+    from .day_tables import provisional_sentence, serving_provisional_days
+    from .reading import read_serving
+    from .status_attribution import RUN_COLUMNS, method_rows, per_run
+    from .status_attribution import warning as attribution_warning
+    from .status_versions import COLUMNS as VERSION_COLUMNS
+    from .status_versions import TABLE_COLUMNS as VERSION_TABLE_COLUMNS
+    from .status_versions import versions_table, with_spec_versions
+
     path = serving_path(resolve_db(db))
     if attribution:
         _status_attribution(path, format)
         return
     _, available = _read_or_exit(path, "SELECT * FROM event_quality LIMIT 0", {})
-    shown = {c: label for c, label in CHECKS.items() if c in available}  # an older copy lacks the newer checks
+    shown = {c: label for c, label in check_labels().items() if c in available}  # an older copy lacks the newer checks
     checks = " || ".join(f"CASE WHEN q.{c} > 0 THEN '{label}: ' || q.{c} || ', ' ELSE '' END"
                          for c, label in shown.items())
     sql = f"""
@@ -295,6 +294,9 @@ def status_command(
 
 def _status_attribution(path: Path, format: OutputFormat) -> None:
     """`kpi status --attribution`: one row per day, sessions per method, and the warning for days without source."""
+    from .status_attribution import DAY_COLUMNS, method_rows, per_day
+    from .status_attribution import warning as attribution_warning
+
     _read_or_exit(path, "SELECT 1", {})  # a missing copy or one behind the store: say so
     methods = method_rows(path)
     if methods is None:
@@ -307,6 +309,8 @@ def _status_attribution(path: Path, format: OutputFormat) -> None:
 
 
 def _read_or_exit(path: Path, sql: str, params: dict[str, object]) -> tuple[list[tuple[object, ...]], list[str]]:
+    from .reading import read_serving
+
     try:
         found = read_serving(path, sql, params)
         _warn_if_behind(path)
@@ -334,6 +338,8 @@ def _print_rows(rows: list[tuple[object, ...]], columns: list[str], format: Outp
         writer.writerows(rows)
         sys.stdout.write(buf.getvalue())
     else:
+        from rich.table import Table
+
         table = Table(*columns, show_lines=False)
         for r in rows:
             table.add_row(*("" if v is None else (f"{v:,.4g}" if isinstance(v, float) else str(v)) for v in r))

@@ -12,11 +12,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .cli_kpis import DB_OPTION, KPIS_OPTION, compile_or_exit
-from .connection import StoreError, connect_store
-from .history import inactive_kpis, prune
+from generator.cli_compile import compiled_or_exit
+
+from .cli_kpis import KPIS_OPTION
+from .cli_options import DB_OPTION
 from .location import resolve_db
-from .serving import publish_serving
 
 err = Console(stderr=True)
 
@@ -28,7 +28,12 @@ def prune_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be deleted."),
 ) -> None:
     """Delete the stored values of KPIs that are not active any more (history is otherwise kept)."""
-    catalog, plan = compile_or_exit(kpis)
+    from .connection import StoreError, connect_store
+    from .history import inactive_kpis, prune
+    from .serving import publish_serving
+
+    compiled = compiled_or_exit(kpis, "Nothing was deleted")
+    catalog, plan = compiled.catalog, compiled.plan
     store_path = resolve_db(db)
     if not store_path.exists():
         err.print(f"[red]There is no warehouse at {escape(str(store_path))}.[/]")

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 from rich.console import Console
 from rich.markup import escape
 
-from generator.catalog import KpiCatalog
 from generator.issues import Issue, Report
 
-from .connection import StoreError, connect_store
-from .value_findings import check_loaded_values
+if TYPE_CHECKING:
+    import duckdb
+
+    from generator.catalog import KpiCatalog
+
+# DuckDB and the checks are imported in the functions: `kpi validate` registers `findings_for_validate` and
+# starts without them (tests/test_cli_startup.py).
 
 err = Console(stderr=True)
 
 
 def data_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set[str]) -> list[Issue]:
     """The checks, or none with a warning when the database cannot run them (the refresh itself is done)."""
+    import duckdb
+
+    from .value_findings import check_loaded_values
+
     try:
         return check_loaded_values(con, catalog, skip)
     except duckdb.Error as exc:
@@ -43,6 +51,11 @@ def print_findings(findings: list[Issue], console: Console) -> None:
 
 def findings_for_validate(catalog: KpiCatalog, db: Path) -> list[Issue] | str:
     """`kpi validate --db`: the checks on the store, read-only; a sentence instead when it cannot be read."""
+    import duckdb
+
+    from .connection import StoreError, connect_store
+    from .value_findings import check_loaded_values
+
     if not db.exists():
         return (f"There is no warehouse at {db}: load data first (`kpi load demo` or `kpi load ga4-export FILES`), "
                 "or leave out --db.")

@@ -9,8 +9,6 @@ reads is rebuilt beside it and swapped in with one rename.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from generator.catalog import KpiCatalog
+from generator.compile import spec_hash
 from generator.plan import KpiQuery, QueryPlan
 
 from .attribution_methods import refresh_attribution
@@ -30,7 +29,7 @@ from .first_seen import days_changed, reads_purchases, save_first_seen
 from .kpi_values import stage_values
 from .pending import kill_point
 from .period_values import compute_period_values, write_period_values
-from .quality import compute_quality, spec_tables, stale_quality_days
+from .quality import compute_quality, stale_quality_days
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
 from .refresh_isolation import KpiFailure, compute_isolated, unique_failures, without_kpis
 
@@ -65,15 +64,11 @@ class RefreshSummary:
 
 
 
-def spec_hash(catalog: KpiCatalog) -> str:
-    tables = spec_tables(catalog)
-    payload = json.dumps([tables.params.to_pylist(), tables.events.to_pylist()], sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
 def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: QueryPlan, *, full: bool = False,
-                 progress: Progress | None = None) -> RefreshSummary:
-    """Recompute what changed; write values, state and data quality in one transaction."""
+                 progress: Progress | None = None, spec: str | None = None) -> RefreshSummary:
+    """Recompute what changed; write values, state and data quality in one transaction. `spec`: the catalog's
+    spec hash when the caller has it (`Compiled.spec_hash`)."""
+    spec = spec or spec_hash(catalog)
     clock, cpu = time.perf_counter(), time.process_time()
     now = utc_now()
     con.execute("SET enable_progress_bar = false")
@@ -107,10 +102,10 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     # distinct counts over periods, exact; not for a KPI whose statement failed (nor what derives from it)
     periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full, also=purchase_days)
     computed, computed_cpu = time.perf_counter(), time.process_time()
-    quality_days = sorted(set(_quality_days(con, catalog, loaded, full)) | (stale_quality_days(con) & set(loaded)))
+    quality_days = sorted(set(_quality_days(con, spec, loaded, full)) | (stale_quality_days(con) & set(loaded)))
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
-    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec_hash(catalog), failed_ids, periods,
+    rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec, failed_ids, periods,
                   # a KPI reading purchases that failed will need these days again: keep the former first days
                   first_seen=not any(reads_purchases(plan, k) for k in failed_ids if k in plan.kpis))
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
@@ -122,7 +117,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
               "kpis_cpu": computed_cpu - cpu, "quality_cpu": checked_cpu - computed_cpu,
               "write_cpu": time.process_time() - checked_cpu, "attribution": clock + seconds - attributed}
     con.execute("INSERT INTO refresh_log VALUES ($at, $k, $d, $r, $s, $h)",
-                {"at": now, "k": len(plan.kpis), "d": len(loaded), "r": rows, "s": seconds, "h": spec_hash(catalog)})
+                {"at": now, "k": len(plan.kpis), "d": len(loaded), "r": rows, "s": seconds, "h": spec})
     return RefreshSummary(len(plan.kpis) - len(failed_ids), len({d for _k, d in recomputed}), rows, round(seconds, 2),
                           {k: len(v) for k, v in todo.items() if k not in failed_ids},
                           {k: round(v, 3) for k, v in phases.items()}, unique_failures(failures),
@@ -140,10 +135,10 @@ def without_failed(plan: QueryPlan, failed: set[str]) -> QueryPlan:
     return QueryPlan(out)
 
 
-def _quality_days(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, loaded: dict[str, dt.datetime],
+def _quality_days(con: duckdb.DuckDBPyConnection, spec: str, loaded: dict[str, dt.datetime],
                   full: bool) -> list[str]:
     last = con.execute("SELECT refreshed_at, spec_hash FROM refresh_log ORDER BY refreshed_at DESC LIMIT 1").fetchall()
-    if full or not last or last[0][1] != spec_hash(catalog):
+    if full or not last or last[0][1] != spec:
         return sorted(loaded)
     since = last[0][0]
     from .refresh_days import LATE_DATA_DAYS

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 import pyarrow as pa
 
-from generator.api_plan import ApiKpi, Slot, compile_api_plan
+from generator.api_plan import ApiKpi, ApiPlan, Slot, compile_api_plan
 from generator.formula import evaluate, ratio_parts
 from generator.plan import DerivedQuery, KpiQuery, QueryPlan
 
@@ -62,12 +62,13 @@ class ApiRefreshSummary:
         return out
 
 
-def refresh_api_kpis(con: duckdb.DuckDBPyConnection, plan: QueryPlan, now: dt.datetime | None = None
-                     ) -> ApiRefreshSummary:
-    """Recompute every `ga4_api` value from `ga4_report_rows`; write values, caveats and state atomically."""
+def refresh_api_kpis(con: duckdb.DuckDBPyConnection, plan: QueryPlan, now: dt.datetime | None = None, *,
+                     api: ApiPlan | None = None) -> ApiRefreshSummary:
+    """Recompute every `ga4_api` value from `ga4_report_rows`; write values, caveats and state atomically.
+    `api`: the plan's Data API plan when the caller has it (`Compiled.api_plan`)."""
     clock = time.perf_counter()
     now = now or utc_now()
-    api = compile_api_plan(plan)
+    api = api or compile_api_plan(plan)
     report_rows = int(con.execute("SELECT count(*) FROM ga4_report_rows").fetchall()[0][0])
     caveats = _caveats_by_request_day(con) if report_rows else {}
     values: dict[str, dict[Key, ApiValue]] = {}

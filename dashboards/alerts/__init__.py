@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-import streamlit.logger
-
-# Outside a Streamlit app the dashboard's read cache says "No runtime found" on import: not news here.
-streamlit.logger.get_logger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+# Outside a Streamlit app the dashboard's read cache says "No runtime found" on import: not news here. A filter
+# on the standard logger (Streamlit's own `get_logger` resets the level, not the filters), so that importing this
+# package does not import Streamlit: `kpi --help` lists `kpi alerts` without it (tests/test_cli_startup.py).
+logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(lambda record: record.levelno >= logging.ERROR)

@@ -7,6 +7,7 @@ import enum
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,14 +15,11 @@ from rich.markup import escape
 from warehouse.project_config import DEFAULT_KPIS_DIR, project_section
 from warehouse.serving_contract import resolve_db
 
-from ..data import serving_path
-from ..periods import PROVISIONAL_DAYS
-from .deliver import DeliveryError, send_email, send_webhook
-from .evaluate import ONSET_LOOKBACK_DAYS, KpiAlert, evaluate, windows
-from .render import to_json, to_markdown, to_text
-from .settings import SettingsError, from_config
-from .snapshot import NoServingData, read_snapshot
-from .state import StateError, load_state, new_conditions, save_state
+if TYPE_CHECKING:
+    from .evaluate import KpiAlert
+
+# The serving reads (pandas, DuckDB, Streamlit's cache) are imported inside the command: `kpi --help` starts
+# without them (tests/test_cli_startup.py).
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -55,6 +53,15 @@ def alerts_command(
 
     Exit 1 when there is something to report (for cron and CI), 0 when all is quiet.
     """
+    from ..periods import PROVISIONAL_DAYS
+    from ..serving_file import serving_path
+    from .deliver import send_email, send_webhook
+    from .evaluate import ONSET_LOOKBACK_DAYS, evaluate, windows
+    from .render import to_json, to_markdown, to_text
+    from .settings import SettingsError, from_config
+    from .snapshot import NoServingData, read_snapshot
+    from .state import StateError, load_state, new_conditions, save_state
+
     try:
         settings = from_config(project_section("alerts", kpis))
     except SettingsError as error:
@@ -119,6 +126,8 @@ def _keep(alerts: list[KpiAlert], fresh: set[str], since: dt.date | None) -> lis
 
 
 def _attempt(what: str, send) -> list[str]:
+    from .deliver import DeliveryError
+
     try:
         send()
     except DeliveryError as error:

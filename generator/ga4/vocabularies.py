@@ -13,7 +13,12 @@
 
 from __future__ import annotations
 
-from ..sql.channels import CHANNELS
+CHANNELS = (
+    "Direct", "Cross-network", "Paid Shopping", "Paid Search", "Paid Social", "Paid Video", "Display",
+    "Paid Other", "Organic Shopping", "Organic Social", "Organic Video", "Organic Search", "Referral", "Email",
+    "Affiliates", "Audio", "SMS", "Mobile Push Notifications", "Unassigned",
+)
+"""GA4's default channel groups, in the order `generator/sql/channels.py` applies Google's rules."""
 
 DEVICE_CATEGORIES = ("desktop", "mobile", "tablet", "smart tv")
 PLATFORMS = ("WEB", "ANDROID", "IOS")

@@ -15,6 +15,8 @@ from importlib import resources
 
 from sqlglot import exp
 
+from ..ga4.vocabularies import CHANNELS as CHANNELS  # the names, in Google's order (no sqlglot for them)
+
 SHOPPING, SEARCH, SOCIAL, VIDEO = "SHOPPING", "SEARCH", "SOCIAL", "VIDEO"
 CATEGORIES = (SHOPPING, SEARCH, SOCIAL, VIDEO)
 
@@ -26,11 +28,6 @@ VIDEO_MEDIUM = r"^(.*video.*)$"
 EMAIL_PATTERN = r"email|e-mail|e_mail|e mail"
 PUSH_MEDIUM = r"push$|mobile|notification"
 
-CHANNELS = (
-    "Direct", "Cross-network", "Paid Shopping", "Paid Search", "Paid Social", "Paid Video", "Display",
-    "Paid Other", "Organic Shopping", "Organic Social", "Organic Video", "Organic Search", "Referral", "Email",
-    "Affiliates", "Audio", "SMS", "Mobile Push Notifications", "Unassigned",
-)
 
 
 @functools.cache

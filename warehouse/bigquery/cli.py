@@ -12,8 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from generator.catalog import KpiCatalog
-from generator.plan import QueryPlan
+from generator.compile import Compiled
 
 from ..connection import StoreError, connect_store
 from ..project_config import load_project_config
@@ -40,8 +39,9 @@ class BigQueryOptions:
     write_table: str | None = None
 
 
-def run_bigquery_refresh(catalog: KpiCatalog, plan: QueryPlan, kpis: Path, store_path: Path, full: bool,
+def run_bigquery_refresh(compiled: Compiled, kpis: Path, store_path: Path, full: bool,
                          options: BigQueryOptions, json_output: bool) -> None:
+    catalog, plan = compiled.catalog, compiled.plan
     config = load_project_config(kpis)
     try:
         settings = resolve_settings(config.bigquery, config.path, project=options.project, dataset=options.dataset,

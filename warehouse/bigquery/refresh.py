@@ -22,11 +22,12 @@ import duckdb
 import pyarrow as pa
 
 from generator.catalog import KpiCatalog
+from generator.compile import spec_hash
 from generator.plan import QueryPlan
 
 from ..clock import utc_now
 from ..period_values import bucket_rows, distinct_kpis, period_table, plan_period_values
-from ..refresh import SOURCE, Progress, batches, spec_hash, with_hashes, write_values
+from ..refresh import SOURCE, Progress, batches, with_hashes, write_values
 from ..refresh_days import KpiState, days_to_refresh, format_day, parse_day
 from .client import Announce, BigQueryError
 from .engine import BigQueryEngine

@@ -15,11 +15,10 @@ from typing import TypeVar
 
 from google.api_core import exceptions as gexc
 
+from .ga4_defaults import DEFAULT_ATTEMPTS, DEFAULT_MAX_WAIT
+
 T = TypeVar("T")
 
-# Each property tolerates only 10 server errors per project per hour (ga4.md §4.4): keep tries low.
-DEFAULT_ATTEMPTS = 5
-DEFAULT_MAX_WAIT = 60.0
 QUOTA_FIRST_WAIT = 30.0  # Google's guidance for 429s
 SERVER_FIRST_WAIT = 1.0  # and for 500 / 503
 
