@@ -12,7 +12,8 @@ CPU time and peak memory, ru_maxrss, are its own; Python's start-up is in every 
 
 - (a) `kpi load ga4-export` into a fresh store, then `kpi refresh --full` (two commands, as a user runs them);
 - (b) one hand-written DuckDB query computing the example KPIs (kpis/) per day straight from the Parquet
-  files, in one pass (`HAND_SQL`, with the KPIs' declared breakdowns);
+  files, in one pass (`HAND_SQL`, with the KPIs' declared breakdowns; daily values only, where a refresh also
+  counts the exact values over weeks, months and the dashboard's periods);
 - (c) a scan of just the columns the KPIs need from the same files (`sum(hash(...))` over them).
 
 Then, for each history length (30, 90, 180 days by default; `--per-day` events a day): load that history,
