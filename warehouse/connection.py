@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,8 @@ from .schema import SchemaTooNewError, apply_migrations
 from .serving_contract import retry_while_locked
 
 DEFAULT_LOCK_TIMEOUT = 30.0
+MEMORY_LIMIT_ENV = "KPIBRIDGE_MEMORY_LIMIT"
+_MAX_LIMIT_MIB = 1280  # with Python and the Arrow results, a refresh then peaks near 1.5 GB (issue 13)
 
 
 class StoreError(RuntimeError):
@@ -40,6 +43,8 @@ def connect_store(
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _connect_with_retry(path, read_only, timeout)
+    # past it DuckDB spills to disk (beside the store, `<store>.tmp`) rather than taking the machine's memory
+    con.execute("SET memory_limit = $limit", {"limit": memory_limit()})
     if read_only or not migrate:
         return con
     try:
@@ -51,6 +56,24 @@ def connect_store(
         con.close()
         raise
     return con
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit on this machine: `KPIBRIDGE_MEMORY_LIMIT` (e.g. `2GB`) if set, else 40 % of the
+    memory the machine (or its container) has, at most 1,280 MiB."""
+    if os.environ.get(MEMORY_LIMIT_ENV):
+        return os.environ[MEMORY_LIMIT_ENV]
+    return f"{min(_MAX_LIMIT_MIB, int(_machine_memory_mib() * 0.4))}MiB"
+
+
+def _machine_memory_mib() -> float:
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:  # a container's own limit (cgroup v2), when lower
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        total = min(total, int(text)) if text.isdigit() else total
+    except OSError:
+        pass
+    return total / 2**20
 
 
 def _connect_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:

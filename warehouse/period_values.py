@@ -141,7 +141,7 @@ def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: 
         return jobs, kept, since
     first, last = parse_day(min(loaded)), parse_day(max(loaded))
     if previous is True:
-        previous = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchone()[0]  # type: ignore[index]
+        previous = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchall()[0][0]
     also = set(also)
     fresh = sorted(parse_day(d) for d, at in loaded.items()
                    if full or previous is None or at > previous or d in also)

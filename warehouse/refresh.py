@@ -29,7 +29,8 @@ from .first_seen import days_changed, reads_purchases, save_first_seen
 from .kpi_values import stage_values
 from .pending import kill_point
 from .period_values import compute_period_values, write_period_values
-from .quality import compute_quality, stale_quality_days
+from .quality import compute_quality
+from .quality_days import checks_hash, days_to_check, save_checked
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
 from .refresh_isolation import KpiFailure, compute_isolated, unique_failures, without_kpis
 
@@ -102,12 +103,14 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     # distinct counts over periods, exact; not for a KPI whose statement failed (nor what derives from it)
     periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full, also=purchase_days)
     computed, computed_cpu = time.perf_counter(), time.process_time()
-    quality_days = sorted(set(_quality_days(con, spec, loaded, full)) | (stale_quality_days(con) & set(loaded)))
+    # data quality once per loaded day: only days (re)loaded since checked, or all when the checks changed
+    quality_days = days_to_check(con, loaded, checks_hash(spec))
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
     rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec, failed_ids, periods,
                   # a KPI reading purchases that failed will need these days again: keep the former first days
-                  first_seen=not any(reads_purchases(plan, k) for k in failed_ids if k in plan.kpis))
+                  first_seen=not any(reads_purchases(plan, k) for k in failed_ids if k in plan.kpis),
+                  checked=(loaded, checks_hash(spec)))
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
     attributed = time.perf_counter()
     attribution = refresh_attribution(con, quality_days)  # likewise (and any loaded day not counted yet)
@@ -133,17 +136,6 @@ def without_failed(plan: QueryPlan, failed: set[str]) -> QueryPlan:
         if kid not in failed and all(c in out for c in q.components):
             out[kid] = q
     return QueryPlan(out)
-
-
-def _quality_days(con: duckdb.DuckDBPyConnection, spec: str, loaded: dict[str, dt.datetime],
-                  full: bool) -> list[str]:
-    last = con.execute("SELECT refreshed_at, spec_hash FROM refresh_log ORDER BY refreshed_at DESC LIMIT 1").fetchall()
-    if full or not last or last[0][1] != spec:
-        return sorted(loaded)
-    since = last[0][0]
-    from .refresh_days import LATE_DATA_DAYS
-
-    return sorted({d for d, at in loaded.items() if at > since} | set(sorted(loaded)[-LATE_DATA_DAYS:]))
 
 
 def batches(plan: QueryPlan, todo: dict[str, list[str]]) -> list[tuple[list[str], list[tuple[str, str]]]]:
@@ -184,8 +176,11 @@ def _typed(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
 def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Table],
            recomputed: list[tuple[str, str]], quality: list[pa.Table], quality_days: list[str],
            now: dt.datetime, spec: str, failed: set[str] = frozenset(),
-           periods: tuple[pa.Table, dict[str, dt.date]] | None = None, first_seen: bool = True) -> int:
-    """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change."""
+           periods: tuple[pa.Table, dict[str, dt.date]] | None = None, first_seen: bool = True,
+           checked: tuple[dict[str, dt.datetime], str] | None = None) -> int:
+    """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change.
+
+    `checked`: (the loaded days, the checks' hash) to record `quality_days` as checked with."""
     new_values = pa.concat_tables(staged) if staged else None
     days_table = pa.table({"kpi_id": pa.array([k for k, _ in recomputed], pa.string()),
                            "date": pa.array([dt.datetime.strptime(d, "%Y%m%d").date() for _, d in recomputed],
@@ -223,6 +218,8 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
                 con.register("quality_rows", table)
                 con.execute("INSERT INTO event_quality BY NAME SELECT * FROM quality_rows")
                 con.unregister("quality_rows")
+        if checked is not None:
+            save_checked(con, quality_days, *checked)
         if periods is not None:
             write_period_values(con, plan, *periods, now)
         if first_seen:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 from .clock import utc_now
+from .connection import memory_limit as machine_memory_limit
 from .day_tables import provisional_days, record_day_tables
 from .schema import COLUMN_NAMES
 
@@ -129,7 +130,7 @@ def run_load(
         raise
     finally:
         _quietly(con, "RESET preserve_insertion_order")
-        _quietly(con, "RESET memory_limit")
+        _quietly(con, "SET memory_limit = $limit", {"limit": machine_memory_limit()})  # back to the store's
     return LoadSummary(
         load_id=load_id,
         source=source.source,
@@ -221,9 +222,9 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     _quietly(con, "ROLLBACK")
 
 
-def _quietly(con: duckdb.DuckDBPyConnection, statement: str) -> None:
+def _quietly(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, Any] | None = None) -> None:
     try:
-        con.execute(statement)
+        con.execute(statement, params)
     except duckdb.Error:
         pass
 

@@ -13,7 +13,7 @@ from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
 from .kpi_tables import KPI_TABLES_DDL, PERIOD_VALUES_DDL
-from .quality_tables import QUALITY_TABLES_DDL
+from .quality_tables import QUALITY_DAYS_DDL, QUALITY_TABLES_DDL
 
 Migration = tuple[int, Sequence[str]]
 
@@ -84,6 +84,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (10, ("ALTER TABLE kpi_values ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'",
           "ALTER TABLE kpi_period_values ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'")),
     (11, (FIRST_SEEN_DDL,)),  # each transaction id's first day, as the last refresh saw it (warehouse/first_seen.py)
+    (12, (QUALITY_DAYS_DDL,)),  # the days whose data quality was checked, with what (warehouse/quality_days.py)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

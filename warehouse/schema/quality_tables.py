@@ -16,3 +16,10 @@ QUALITY_TABLES_DDL: tuple[str, ...] = (
       PRIMARY KEY (date, method)
     )""",
 )
+# Each day whose data quality was checked: the `loaded_at` of the data checked and the hash of the checks run
+# (warehouse/quality_days.py): a refresh checks a day again only when either changed (issue 13 §4).
+QUALITY_DAYS_DDL = """CREATE TABLE IF NOT EXISTS event_quality_days (
+  event_date VARCHAR PRIMARY KEY,
+  loaded_at TIMESTAMP NOT NULL,
+  checks_hash VARCHAR NOT NULL
+)"""
