@@ -17,7 +17,7 @@ fix:  ## let ruff fix what it can
 	$(PYTHON) -m ruff check --fix .
 
 schema:  ## regenerate kpis/kpi.schema.json and the tables in kpis/README.md from the models
-	$(PYTHON) -m generator.schema --write
+	$(PYTHON) -m generator.targets.file_schema --write
 
 golden:  ## regenerate the golden files, then review the diff
 	KPI_UPDATE_GOLDEN=1 $(PYTHON) -m pytest tests/generator -q -k golden

@@ -19,9 +19,9 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generator.plan import compile_plan  # noqa: E402
+from generator.plan.queries import compile_plan  # noqa: E402
+from generator.rules.validate import validate_paths  # noqa: E402
 from generator.sql.attribution import LOOKBACK_DAYS  # noqa: E402
-from generator.validate import validate_paths  # noqa: E402
 from warehouse.bigquery.settings import human_bytes, on_demand_usd  # noqa: E402
 from warehouse.period_values import bucket_start, dashboard_periods  # noqa: E402
 from warehouse.refresh import batches  # noqa: E402

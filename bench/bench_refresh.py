@@ -54,8 +54,8 @@ REFRESH_SCRIPT = """
 import json, sys, time
 clock = time.perf_counter()
 from pathlib import Path
-from generator.plan import compile_plan
-from generator.validate import validate_paths
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 from warehouse.connection import connect_store
 from warehouse.refresh import refresh_kpis
 from warehouse.refresh_api import refresh_api_kpis
@@ -84,9 +84,9 @@ NAIVE_SCRIPT = """
 import json, sys, time
 from pathlib import Path
 import duckdb
-from generator.plan import compile_plan
+from generator.plan.queries import compile_plan
 from generator.sql import render_sql
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
 plan = compile_plan(validate_paths([Path("kpis")]).catalog)
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("SET enable_progress_bar = false")

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator import loading
-from generator.validate import validate_paths
+from generator.parse import loading
+from generator.rules.validate import validate_paths
 
 GOAL_FILES, GOAL_SECONDS = 1_000, 2.0
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.issues import Issue, Level
-from generator.validate import Validated, validate_paths
+from generator.rules.validate import Validated, validate_paths
 
 from .workspace import Workspace
 

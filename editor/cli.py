@@ -31,7 +31,7 @@ def edit_command(
     open_browser: bool = typer.Option(True, "--open/--no-open", help="Open a browser tab."),
 ) -> None:
     """Edit KPI files and the events catalog in a form, with `kpi validate`'s checks live."""
-    from kpibridge.config import resolve_db
+    from warehouse.location import resolve_db
 
     if not kpis.is_dir():
         console.print(f"[red]No such folder: {escape(str(kpis))}[/]. Run `kpi edit` in your project folder, "

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.catalog import KpiCatalog
-from generator.diff import Change, diff_snapshots
-from generator.plain_words import describe_kpi
-from generator.plan import KpiQuery, QueryPlan, compile_plan
-from generator.spec_model import SpecModel, build_spec
-from generator.spec_snapshot import snapshot_of
+from generator.parse.catalog import KpiCatalog
+from generator.plan.queries import KpiQuery, QueryPlan, compile_plan
+from generator.spec.diff import Change, diff_snapshots
+from generator.spec.model import SpecModel, build_spec
+from generator.spec.plain_words import describe_kpi
+from generator.spec.snapshot import snapshot_of
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
-from generator.catalog import KpiCatalog
+from generator.parse.catalog import KpiCatalog
 
 from .checking import Checked, check
 from .feedback_panel import feedback_panel

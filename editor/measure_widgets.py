@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
-from generator.catalog import KpiCatalog
 from generator.ga4.dimensions import DIMENSIONS
 from generator.models.filters import OPERATORS
+from generator.parse.catalog import KpiCatalog
 
 from .measure_state import EVENT_KINDS, KINDS, PARAM_KINDS, POPULATION_KINDS, SIMPLE_KINDS
 from .ui_text import IssueBoard, plain

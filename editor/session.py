@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
-from generator.catalog import KpiCatalog
+from generator.parse.catalog import KpiCatalog
 
 from .kpi_state import kpi_data, kpi_state
 from .workspace import UnsafePathError, Workspace, check_id

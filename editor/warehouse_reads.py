@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from generator.plan import QueryPlan
+from generator.plan.queries import QueryPlan
 from generator.sql import render_plan_sql
 from warehouse.connection import StoreError, connect_store
 

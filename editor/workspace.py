@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.catalog import KpiCatalog, discover_files
 from generator.models._base import ID_PATTERN
+from generator.parse.catalog import KpiCatalog, discover_files
 
 EVENTS_FILE = "events.yaml"
 _ID = re.compile(ID_PATTERN)

@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from generator.cli_compile import compiled_or_exit
-from kpibridge.config import CONFIG_FILE, DEFAULT_KPIS_DIR, load_project_config
+from generator.cli.compile_or_exit import compiled_or_exit
+from warehouse.project_config import CONFIG_FILE, DEFAULT_KPIS_DIR, load_project_config
 
 if TYPE_CHECKING:
     from .plan import AdminPlan
@@ -43,7 +43,7 @@ def apply_command(
     """Register the custom dimensions, custom metrics and key events the KPIs need in a GA4 property."""
     from google.api_core import exceptions as gexc
 
-    from generator.spec_model import build_spec
+    from generator.spec.model import build_spec
     from warehouse.sources.ga4_api import normalize_property
     from warehouse.sources.ga4_client import CredentialsProblem
     from warehouse.sources.ga4_errors import ApiLoadError

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.ga4.limits import CUSTOM_METRICS_MAX, EVENT_SCOPED_DIMENSIONS_MAX, USER_SCOPED_DIMENSIONS_MAX
-from generator.spec_model import KEY_EVENTS_MAX
+from generator.spec.model import KEY_EVENTS_MAX
 
 from .wanted import Definition
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.spec_model import CustomDefinitionEntry, Need, SpecModel
+from generator.spec.model import CustomDefinitionEntry, Need, SpecModel
 
 KINDS = ("custom_dimension", "custom_metric", "key_event")
 KIND_WORDS = {"custom_dimension": "custom dimension", "custom_metric": "custom metric", "key_event": "key event"}

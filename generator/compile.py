@@ -1,6 +1,6 @@
 """Compile once: the KPI files → one `Compiled` value holding everything a later stage reads.
 
-`compile_paths(paths)` loads and checks the files (`validate.py`) and returns the catalog and the report; the
+`compile_paths(paths)` loads and checks the files (`rules/validate.py`) and returns the catalog and the report; the
 query plan, the Data API plan and the spec hash are computed from it on first use, once, so a command that needs
 them (generate, explain, refresh, load ga4-api, values --grain, prune, demo) never compiles twice, and one that
 does not (validate, diff) never pays for them. The plans exist only for files without errors: the commands stop
@@ -17,13 +17,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalog import KpiCatalog
 from .issues import Report
-from .validate import validate_paths
+from .parse.catalog import KpiCatalog
+from .rules.validate import validate_paths
 
 if TYPE_CHECKING:
-    from .api_plan import ApiPlan
-    from .plan import QueryPlan
+    from .plan.api_plan import ApiPlan
+    from .plan.queries import QueryPlan
 
 
 @dataclass
@@ -41,16 +41,16 @@ class Compiled:
 
     @cached_property
     def plan(self) -> QueryPlan:
-        """Every active KPI as a query (`plan.py`), in dependency order."""
-        from .plan import compile_plan
+        """Every active KPI as a query (`plan/queries.py`), in dependency order."""
+        from .plan.queries import compile_plan
 
         self._require_ok("query plan")
         return compile_plan(self.catalog)
 
     @cached_property
     def api_plan(self) -> ApiPlan:
-        """The GA4 Data API requests that compute the KPIs it can (`api_plan.py`)."""
-        from .api_plan import compile_api_plan
+        """The GA4 Data API requests that compute the KPIs it can (`plan/api_plan.py`)."""
+        from .plan.api_plan import compile_api_plan
 
         return compile_api_plan(self.plan)
 

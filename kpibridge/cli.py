@@ -13,8 +13,8 @@ from dashboards import cli as dashboards_cli
 from dashboards.alerts import cli as alerts_cli
 from editor import cli as editor_cli
 from ga4admin import cli as ga4admin_cli
-from generator import cli as generator_cli
-from generator import cli_explain
+from generator.cli import commands as generator_cli
+from generator.cli import explain_command as cli_explain
 from warehouse import cli as warehouse_cli
 from warehouse import cli_ga4, cli_kpis, cli_prune, cli_values
 

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 
 from dashboards.cli import DEFAULT_PORT, serve
-from generator.cli import generate
-from generator.cli_compile import compiled_or_exit
-from generator.report_formats import summary_line
+from generator.cli.commands import generate
+from generator.cli.compile_or_exit import compiled_or_exit
+from generator.cli.report_formats import summary_line
 from warehouse.cli import SummaryFormat, load_demo_command
 from warehouse.cli_kpis import SummaryFormat as RefreshFormat
 from warehouse.cli_kpis import refresh

@@ -22,13 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from generator.loading import load_document
 from generator.models.event import EventsCatalog
 from generator.models.kpi import Kpi
-from generator.plan import compile_plan
-from generator.spec_model import build_spec
+from generator.parse.loading import load_document
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
+from generator.spec.model import build_spec
 from generator.sql import render_plan_sql
-from generator.validate import validate_paths
 from warehouse.connection import connect_store
 from warehouse.refresh import refresh_kpis
 from warehouse.serving import publish_serving

@@ -16,7 +16,7 @@ from functools import cache
 import duckdb
 import pyarrow as pa
 
-from generator.plan import KpiQuery, QueryPlan
+from generator.plan.queries import KpiQuery, QueryPlan
 from generator.sql.attribution import TRAFFIC_COLUMNS
 from generator.sql.attribution_methods import render_methods_sql
 

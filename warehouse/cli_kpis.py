@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from generator.cli_compile import compiled_or_exit
+from generator.cli.compile_or_exit import compiled_or_exit
 
 from . import pending
 from .cli_findings import FailOn, console_for_tables, explain_no_values, status_failures
@@ -126,7 +126,7 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
             bar.update(task, description="checking the KPI files' values against the data")
             findings = data_findings(con, catalog, {f.kpi_id for f in summary.failed})
             bar.update(task, description="publishing the serving copy")
-            publish_serving(con, store_path, catalog, plan, refresh_id, findings)
+            publish_serving(con, store_path, catalog, plan, refresh_id, findings, api=compiled.api_plan)
             pending.clear(serving, refresh_id)
     except duckdb.Error as exc:
         err.print(f"[red]The refresh failed and changed nothing: {str(exc).splitlines()[0]}[/]")

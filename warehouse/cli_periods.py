@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from generator.issues import did_you_mean
-from generator.plan import QueryPlan
+from generator.plan.queries import QueryPlan
 
 from .connection import StoreError, connect_store
 from .period_values import run_bucketed

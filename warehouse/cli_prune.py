@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from generator.cli_compile import compiled_or_exit
+from generator.cli.compile_or_exit import compiled_or_exit
 
 from .cli_kpis import KPIS_OPTION
 from .cli_options import DB_OPTION

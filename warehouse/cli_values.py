@@ -13,7 +13,7 @@ from generator.issues import Issue, Report
 if TYPE_CHECKING:
     import duckdb
 
-    from generator.catalog import KpiCatalog
+    from generator.parse.catalog import KpiCatalog
 
 # DuckDB and the checks are imported in the functions: `kpi validate` registers `findings_for_validate` and
 # starts without them (tests/test_cli_startup.py).

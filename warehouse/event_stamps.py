@@ -12,9 +12,9 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from generator.catalog import KpiCatalog
-from generator.spec_model import build_spec
-from generator.spec_stamp import STAMP_PARAM
+from generator.parse.catalog import KpiCatalog
+from generator.spec.model import build_spec
+from generator.spec.stamp import STAMP_PARAM
 
 STAMPS_SQL = """
 SELECT event_name, strptime(event_date, '%Y%m%d')::DATE AS date,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import duckdb
 from sqlglot import exp
 
-from generator.plan import QueryPlan
+from generator.plan.queries import QueryPlan
 from generator.sql.transactions import PURCHASE, transaction_id
 
 FIRST_SEEN_DDL = """CREATE TABLE IF NOT EXISTS transaction_first_seen (

@@ -14,7 +14,7 @@ import json
 import duckdb
 import pyarrow as pa
 
-from generator.catalog import KpiCatalog
+from generator.parse.catalog import KpiCatalog
 
 from .clock import utc_now
 

@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from dashboards.periods import comparison_period, month_end, resolve_period
-from generator.plan import ConversionQuery, QueryPlan
+from generator.plan.queries import ConversionQuery, QueryPlan
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days

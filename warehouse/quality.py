@@ -19,9 +19,9 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from generator.catalog import KpiCatalog
 from generator.ga4.limits import name_problem
-from generator.pii_values import PII_PATTERN
+from generator.parse.catalog import KpiCatalog
+from generator.rules.pii_values import PII_PATTERN
 from generator.sql.dialects import lower
 from generator.sql.dimensions import NOT_SET
 from generator.sql.params import as_integer
@@ -87,7 +87,7 @@ def spec_tables(catalog: KpiCatalog) -> SpecTables:
     return SpecTables(events, pa.table(rows, schema=SPEC_SCHEMA))
 
 
-# A param value that looks like an e-mail address or a phone number (generator/pii_values.py, the one
+# A param value that looks like an e-mail address or a phone number (generator/rules/pii_values.py, the one
 # definition). The PII check joins an event's string values with \x01 and searches that once: the pattern never
 # matches across \x01. It goes into the SQL below as a literal: DuckDB compiles a constant pattern once.
 PII_RE = PII_PATTERN

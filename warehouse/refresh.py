@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import pyarrow as pa
 
-from generator.catalog import KpiCatalog
 from generator.compile import spec_hash
-from generator.plan import KpiQuery, QueryPlan
+from generator.parse.catalog import KpiCatalog
+from generator.plan.queries import KpiQuery, QueryPlan
 
 from .attribution_methods import refresh_attribution
 from .attribution_summary import AttributionSummary

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass
 import duckdb
 import pyarrow as pa
 
-from generator.api_plan import ApiKpi, ApiPlan, Slot, compile_api_plan
-from generator.formula import evaluate, ratio_parts
-from generator.plan import DerivedQuery, KpiQuery, QueryPlan
+from generator.plan.api_plan import ApiKpi, ApiPlan, Slot, compile_api_plan
+from generator.plan.formula import evaluate, ratio_parts
+from generator.plan.queries import DerivedQuery, KpiQuery, QueryPlan
 
 from .clock import utc_now
 from .kpi_values import stage_values

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from generator.plan import ConversionQuery, KpiQuery, QueryPlan
+from generator.plan.queries import ConversionQuery, KpiQuery, QueryPlan
 
 LATE_DATA_DAYS = 3  # GA4 rewrites export tables for up to 3 days after the event date
 

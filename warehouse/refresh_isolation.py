@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from generator.catalog import KpiCatalog
-from generator.plan import QueryPlan
+from generator.parse.catalog import KpiCatalog
+from generator.plan.queries import QueryPlan
 from generator.sql import render_plan_sql
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from generator.api_plan import compile_api_plan
-from generator.catalog import KpiCatalog
-from generator.plain_words import describe_kpi
-from generator.plan import EventParamBreakdown, QueryPlan
+from generator.parse.catalog import KpiCatalog
+from generator.plan.api_plan import ApiPlan, compile_api_plan
+from generator.plan.queries import EventParamBreakdown, QueryPlan
+from generator.spec.plain_words import describe_kpi
 from generator.sql.buckets import counts_distinct_units
 
 from .attribution_methods import publish_attribution
@@ -33,8 +33,8 @@ from .serving_contract import CONTRACT_VERSION, VERSION_KEY, serving_path
 from .value_findings import publish_value_findings
 
 
-def definitions_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
-    api = compile_api_plan(plan)
+def definitions_table(catalog: KpiCatalog, plan: QueryPlan, api: ApiPlan | None = None) -> pa.Table:
+    api = api or compile_api_plan(plan)
     rows = []
     for kid, q in plan.kpis.items():
         sk = catalog.kpis[kid]
@@ -124,17 +124,19 @@ def _kpis_per_event(plan: QueryPlan) -> pa.Table:
 
 
 def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog: KpiCatalog,
-                    plan: QueryPlan, refresh_id: str | None = None, findings: list | None = None) -> Path:
+                    plan: QueryPlan, refresh_id: str | None = None, findings: list | None = None,
+                    api: ApiPlan | None = None) -> Path:
     """Write a fresh serving file from the store and swap it in; return its path.
 
     `refresh_id` (warehouse/pending.py) is recorded in `warehouse_info`, so readers can tell this copy
     is the one the refresh that marked itself pending produced. `findings`: the refresh's checks of the KPI
-    files against the data (value_findings.py); None: checked here."""
+    files against the data (value_findings.py); None: checked here. `api`: the plan's Data API plan when the caller
+    has it (`Compiled.api_plan`), else compiled here."""
     target = serving_path(store_path)
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     for leftover in (tmp, Path(f"{tmp}.wal")):
         leftover.unlink(missing_ok=True)
-    store.register("src_definitions", with_history(store, definitions_table(catalog, plan), catalog))
+    store.register("src_definitions", with_history(store, definitions_table(catalog, plan, api), catalog))
     store.register("src_targets", targets_table(catalog, plan))
     store.register("src_event_kpis", _kpis_per_event(plan))
     store.register("src_allowed_values", allowed_values_table(catalog, plan))

@@ -14,8 +14,8 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
-from generator.catalog import KpiCatalog
 from generator.issues import Issue
+from generator.parse.catalog import KpiCatalog
 from generator.rules.data_values import KpiOutcome, LoadedDays, ObservedValues, check_against_data
 from generator.rules.value_uses import Subject, subjects
 from generator.sql import sql_parameters

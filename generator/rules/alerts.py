@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog
 from ..issues import Issue, Level
+from ..parse.catalog import KpiCatalog
 from .base import Rule
 
 _SHARES = ("relative_change", "max_violation_rate")

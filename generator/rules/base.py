@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
-from ..catalog import KpiCatalog
 from ..issues import Issue, Level, SourceLocation
+from ..parse.catalog import KpiCatalog
 
 
 class Rule:

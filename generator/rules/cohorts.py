@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog
 from ..ga4.dimensions import DIMENSIONS
 from ..issues import Issue
-from ..loading import KeyPath
-from ..measures import measure_parts
 from ..models.kpi import Kpi
 from ..models.measure import Conversion, EventRef
+from ..parse.catalog import KpiCatalog
+from ..parse.loading import KeyPath
+from ..parse.measures import measure_parts
 from .base import Rule
 
 

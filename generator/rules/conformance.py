@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog, builtin_events
 from ..issues import Issue
+from ..parse.catalog import KpiCatalog, builtin_events
 from .base import Rule
 from .declarations import declared_params
 

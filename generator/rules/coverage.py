@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog
 from ..ga4.dimensions import DIMENSIONS, looks_high_cardinality
 from ..issues import Issue, Level
+from ..parse.catalog import KpiCatalog
 from .base import Rule
 from .declarations import declared_events, kpi_list, used_events
 

@@ -12,9 +12,9 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ..catalog import KpiCatalog
 from ..ga4.vocabularies import NOT_SET, spelling
 from ..issues import Issue, Level, suggest_closest
+from ..parse.catalog import KpiCatalog
 from .value_uses import Subject, ValueUse, value_uses
 
 

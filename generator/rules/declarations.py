@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..catalog import KpiCatalog, SourcedEvent, iter_param_paths
 from ..issues import SourceLocation
-from ..loading import Document, KeyPath
-from ..measures import events_of
 from ..models.event import ParamSpec, UserPropertySpec
+from ..parse.catalog import KpiCatalog, SourcedEvent, iter_param_paths
+from ..parse.loading import Document, KeyPath
+from ..parse.measures import events_of
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog
-from ..custom_definitions import STANDARD_PARAMS, required_custom_definitions
 from ..ga4.limits import (
     CUSTOM_METRICS_MAX,
     ENUM_VALUE_MAX,
@@ -18,8 +16,10 @@ from ..ga4.limits import (
     USER_PROPERTY_VALUE_MAX,
 )
 from ..issues import Issue, SourceLocation
-from ..measures import param_uses
-from ..spec_stamp import STAMP_PARAM
+from ..parse.catalog import KpiCatalog
+from ..parse.measures import param_uses
+from ..spec.custom_definitions import STANDARD_PARAMS, required_custom_definitions
+from ..spec.stamp import STAMP_PARAM
 from .base import Rule
 from .declarations import declared_events, declared_params, declared_user_properties
 

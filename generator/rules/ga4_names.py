@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog
 from ..ga4.limits import (
     RESERVED_EVENT_NAMES,
     RESERVED_EVENT_PREFIXES,
@@ -16,6 +15,7 @@ from ..ga4.limits import (
     safe_name,
 )
 from ..issues import Issue
+from ..parse.catalog import KpiCatalog
 from .base import Rule
 from .declarations import declared_events, declared_params, declared_user_properties
 

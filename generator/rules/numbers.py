@@ -11,13 +11,13 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from ..catalog import KpiCatalog
-from ..formula import BinOp, Expr, FormulaError, Neg, Num, evaluate, parse_formula
 from ..issues import Issue
-from ..loading import Document, KeyPath, dotted
-from ..regex import PatternError, compile_pattern
+from ..parse.catalog import KpiCatalog
+from ..parse.loading import Document, KeyPath, dotted
+from ..plan.formula import BinOp, Expr, FormulaError, Neg, Num, evaluate, parse_formula
 from .base import Rule
 from .declarations import declared_params
+from .regex import PatternError, compile_pattern
 
 # Whole numbers up to 2^53 are exact as doubles (DuckDB's DOUBLE, GA4's numbers, the dashboard's floats).
 MAX_ABS = 2.0**53

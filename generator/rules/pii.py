@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog
 from ..issues import Issue, SourceLocation
-from ..pii_values import personal_kind
+from ..parse.catalog import KpiCatalog
 from .base import Rule
 from .declarations import declared_params, declared_user_properties
+from .pii_values import personal_kind
 
 _EMAIL_WORDS = {"email", "mail", "emailaddress"}
 _PHONE_WORDS = {"phone", "telephone", "mobile", "tel", "msisdn", "fax", "phonenumber"}

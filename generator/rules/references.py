@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog
-from ..formula import FormulaError, parse_formula, references
 from ..ga4.dimensions import DIMENSIONS
 from ..issues import Issue, did_you_mean, one_of
-from ..measures import dimension_uses, event_uses, param_uses, population_parts
+from ..parse.catalog import KpiCatalog
+from ..parse.measures import dimension_uses, event_uses, param_uses, population_parts
+from ..plan.formula import FormulaError, parse_formula, references
 from .base import Rule
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog, SourcedKpi
 from ..issues import Issue
 from ..models.measure import SimpleMeasure
+from ..parse.catalog import KpiCatalog, SourcedKpi
 from .base import Rule
 from .targets import _num, _target_values
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog, SourcedKpi
 from ..issues import Issue, Level, SourceLocation
 from ..models.target import PeriodTarget, TargetStep
+from ..parse.catalog import KpiCatalog, SourcedKpi
 from .base import Rule
 
 

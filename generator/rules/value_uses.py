@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ..catalog import KpiCatalog, SourcedKpi
 from ..ga4.dimensions import DIMENSIONS
 from ..issues import SourceLocation
-from ..loading import KeyPath
-from ..measures import event_uses, events_of, population_parts
 from ..models.filters import Condition
+from ..parse.catalog import KpiCatalog, SourcedKpi
+from ..parse.loading import KeyPath
+from ..parse.measures import event_uses, events_of, population_parts
 
 TEXT_OPERATORS = ("equals", "not_equals", "in", "not_in", "contains", "starts_with")
 """Operators whose values are text the data must contain (the numeric ones, `gt` …, compare amounts)."""

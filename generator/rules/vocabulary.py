@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import KpiCatalog
 from ..ga4.vocabularies import spelling, vocabulary
 from ..issues import Issue, Level, did_you_mean, one_of
+from ..parse.catalog import KpiCatalog
 from .base import Rule
 from .value_uses import value_uses
 

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 
 from sqlglot import exp
 
-from ..plan import DerivedQuery, KpiQuery, QueryPlan
+from ..plan.queries import DerivedQuery, KpiQuery, QueryPlan
 from .buckets import Bucket
 from .build import AGGREGATED, RESULT_COLUMNS, last_day, measure_parts, result
 from .ctes import Cte, attach, rename_tables

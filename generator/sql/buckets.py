@@ -24,7 +24,7 @@ from typing import Literal, get_args
 
 from sqlglot import exp
 
-from ..plan import ConversionQuery, DerivedQuery, QueryPlan
+from ..plan.queries import ConversionQuery, DerivedQuery, QueryPlan
 
 Bucket = Literal["day", "week", "month", "quarter", "period"]
 BUCKETS: tuple[Bucket, ...] = get_args(Bucket)

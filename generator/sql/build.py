@@ -31,7 +31,7 @@ from typing import assert_never
 
 from sqlglot import exp
 
-from ..plan import (
+from ..plan.queries import (
     ConversionQuery,
     DerivedQuery,
     EventParamBreakdown,

@@ -19,7 +19,7 @@ import math
 
 from sqlglot import exp
 
-from ..plan import PlanConversion
+from ..plan.queries import PlanConversion
 
 STARTS = "conversion_starts"
 ENDS = "conversion_ends"

@@ -18,8 +18,8 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from ..formula import Expr, fold, ratio_parts
-from ..plan import DerivedQuery, KpiQuery, QueryPlan
+from ..plan.formula import Expr, fold, ratio_parts
+from ..plan.queries import DerivedQuery, KpiQuery, QueryPlan
 from .ctes import rename_tables, take_ctes
 
 KEYS = ("date", "breakdown", "breakdown_value")

@@ -14,7 +14,7 @@ import math
 
 from sqlglot import exp
 
-from ..plan import PlanFilter
+from ..plan.queries import PlanFilter
 from . import dimensions as dims
 from .params import as_number, as_string, typed
 from .scan import EventColumns

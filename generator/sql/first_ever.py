@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..plan import PlanMeasure
+from ..plan.queries import PlanMeasure
 from . import dimensions as dims
 from .attribution import _start_minus
 from .dialects import EARLIEST_DAY, EventsRelation, ExportDateRange

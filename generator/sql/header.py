@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import textwrap
 
-from ..plain_words import describe_kpi
-from ..plan import ConversionQuery, KpiQuery, QueryPlan
+from ..plan.queries import ConversionQuery, KpiQuery, QueryPlan
+from ..spec.plain_words import describe_kpi
 from .build import render_sql
 from .conversions import extension_days
 from .dialects import BIGQUERY_TABLE_PLACEHOLDER, Dialect

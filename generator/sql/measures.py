@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..plan import PlanMeasure
+from ..plan.queries import PlanMeasure
 from .dialects import StableSum
 from .filters import condition
 from .params import as_number

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from ..plan import RatioQuery, SimpleQuery
+from ..plan.queries import RatioQuery, SimpleQuery
 from .build import PURCHASE, MeasureParts
 from .ctes import Cte
 from .scan import EVENTS_ALIAS, SESSIONS_ALIAS

@@ -1,6 +1,6 @@
 """The registry of outputs: each target is a module with `render(ctx: RenderContext) -> list[Artifact]`.
 
-A new output is one new module listed in TARGETS. `generator.build.build_artifacts` runs them all.
+A new output is one new module listed in TARGETS. `generator.targets.build.build_artifacts` runs them all.
 """
 
 from __future__ import annotations

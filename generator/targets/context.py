@@ -6,11 +6,12 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog import KpiCatalog
-from ..diff import diff_snapshots
-from ..plan import QueryPlan, compile_plan
-from ..spec_model import SpecModel, build_spec
-from ..spec_snapshot import snapshot_of
+from ..parse.catalog import KpiCatalog
+from ..plan.api_plan import ApiPlan, compile_api_plan
+from ..plan.queries import QueryPlan, compile_plan
+from ..spec.diff import diff_snapshots
+from ..spec.model import SpecModel, build_spec
+from ..spec.snapshot import snapshot_of
 from ..sql.export_shape import NEWEST, ExportShape
 
 
@@ -30,12 +31,19 @@ class RenderContext:
     previous: PreviousBuild | None = None
     plan: QueryPlan | None = None  # the compiled plan, if the caller has it; else `query_plan()` compiles it
     export: ExportShape = NEWEST  # the GA4 export shape the SQL is written for (`kpi generate --export-era`)
+    api: ApiPlan | None = None  # the plan's Data API requests, if the caller has them; else `api_plan()` compiles
 
     def query_plan(self) -> QueryPlan:
         """The plan the query targets read: the one given, else compiled on first use and kept for the others."""
         if self.plan is None:
             self.plan = compile_plan(self.catalog)
         return self.plan
+
+    def api_plan(self) -> ApiPlan:
+        """The GA4 Data API requests of the plan: the ones given, else compiled on first use and kept."""
+        if self.api is None:
+            self.api = compile_api_plan(self.query_plan())
+        return self.api
 
     @functools.cached_property
     def spec(self) -> SpecModel:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ga4 import limits
-from ..spec_model import EventEntry, Need, ParamEntry
+from ..spec.model import EventEntry, Need, ParamEntry
 from .artifact import Artifact, json_artifact
 from .context import RenderContext
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec_model import CustomDefinitionEntry, Need, SpecModel
+from ..spec.model import CustomDefinitionEntry, Need, SpecModel
 from .artifact import Artifact, json_artifact
 from .context import RenderContext
 

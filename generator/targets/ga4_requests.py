@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..api_plan import PROPERTY_PLACEHOLDER, ApiPlan, api_plan_to_dict, compile_api_plan
 from ..ga4.limits import API_REPORTS_PER_BATCH
-from ..plain_words import describe_kpi
+from ..plan.api_plan import PROPERTY_PLACEHOLDER, ApiPlan, api_plan_to_dict
+from ..spec.plain_words import describe_kpi
 from .artifact import Artifact
 from .context import RenderContext
 
@@ -23,7 +23,7 @@ NAME = "ga4_requests"
 
 def render(ctx: RenderContext) -> list[Artifact]:
     plan = ctx.query_plan()
-    api = compile_api_plan(plan)
+    api = ctx.api_plan()
     artifacts = [Artifact("queries/ga4/requests.json", _dump(api_plan_to_dict(api)))]
     for kid, query in sorted(plan.kpis.items()):
         sk = ctx.catalog.kpis[kid]

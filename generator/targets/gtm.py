@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec_model import EventEntry
+from ..spec.model import EventEntry
 from .artifact import Artifact, json_artifact
 from .context import RenderContext
 

@@ -13,9 +13,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from ..diff import fill
-from ..escaping import md_code, md_fenced, md_text, one_line
-from ..spec_model import EventEntry, ParamEntry
+from ..spec.diff import fill
+from ..spec.escaping import md_code, md_fenced, md_text, one_line
+from ..spec.model import EventEntry, ParamEntry
 from .artifact import Artifact, json_artifact
 from .context import RenderContext
 from .snippets import datalayer_snippet, gtag_snippet

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ..escaping import comment_text, js_key, js_literal
-from ..spec_model import EventEntry, ParamEntry
-from ..spec_stamp import STAMP_PARAM
+from ..spec.escaping import comment_text, js_key, js_literal
+from ..spec.model import EventEntry, ParamEntry
+from ..spec.stamp import STAMP_PARAM
 from .artifact import Artifact
 from .context import RenderContext
 from .event_schemas import ITEM_STRING_PARAMS

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import typer
 
-from generator import cli as generator_cli
+from generator.cli import commands as generator_cli
 from generator.issues import Issue, Report
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "kpis"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from google.analytics.data_v1beta import BatchRunReportsRequest, RunReportRequest
 
-from generator.api_plan import api_plan_to_dict, compile_api_plan
 from generator.ga4.api_names import unknown_api_name
 from generator.ga4.limits import API_DIMENSIONS_MAX, API_METRICS_MAX, API_REPORTS_PER_BATCH
-from generator.plan import compile_plan
-from generator.validate import validate_paths
+from generator.plan.api_plan import api_plan_to_dict, compile_api_plan
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 
 REPO = Path(__file__).resolve().parents[2]
 

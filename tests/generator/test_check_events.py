@@ -10,10 +10,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from generator import cli as generator_cli
-from generator.check_events import CheckReport, check_events, format_text
-from generator.spec_model import build_spec
-from generator.validate import validate_paths
+from generator.cli import commands as generator_cli
+from generator.rules.validate import validate_paths
+from generator.spec.check_events import CheckReport, check_events, format_text
+from generator.spec.model import build_spec
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 KPIS = FIXTURES / "kpis"

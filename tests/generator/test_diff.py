@@ -13,10 +13,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from generator import cli as generator_cli
-from generator.diff import CatalogDiff, Change, _pair_renames, diff_snapshots, to_json, to_markdown
-from generator.spec_snapshot import snapshot_of
-from generator.validate import validate_paths
+from generator.cli import commands as generator_cli
+from generator.rules.validate import validate_paths
+from generator.spec.diff import CatalogDiff, Change, _pair_renames, diff_snapshots, to_json, to_markdown
+from generator.spec.snapshot import snapshot_of
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "diff"
 BASE = FIXTURES / "base" / "kpis"

@@ -11,8 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from generator import cli as generator_cli
-from generator.git_revisions import RevisionError, kpis_at
+from generator.cli import commands as generator_cli
+from generator.parse.git_revisions import RevisionError, kpis_at
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "diff"
 GIT = shutil.which("git")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator.api_plan import api_plan_to_dict, compile_api_plan
-from generator.catalog import load_catalog
-from generator.plan import compile_plan
+from generator.parse.catalog import load_catalog
+from generator.plan.api_plan import api_plan_to_dict, compile_api_plan
+from generator.plan.queries import compile_plan
 from kpibridge.cli import app
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hostile_inputs import REDOS, write_redos_project
 
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -85,7 +85,7 @@ def test_a_huge_sparse_file_is_refused_by_its_size(tmp_path: Path) -> None:
 def test_stdin_is_bounded_too(tmp_path: Path) -> None:
     import io
 
-    from generator.bounded_read import FileTooLarge, read_stream
+    from generator.parse.bounded_read import FileTooLarge, read_stream
 
     with pytest.raises(FileTooLarge):
         read_stream(io.BytesIO(b"x" * 11), 10)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import loading
-from generator.loading import KpiFileError, parse_document
+from generator.parse import loading
+from generator.parse.loading import KpiFileError, parse_document
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_EXAMPLES = sorted((REPO / "kpis").rglob("*.yaml")) + [REPO / "generator" / "ga4" / "builtin_events.yaml"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator import loading
-from generator.loading import KpiFileError, parse_document
+from generator.parse import loading
+from generator.parse.loading import KpiFileError, parse_document
 
 NESTED = b"version: 1\nkpi: " + b"[" * 20_000 + b"]" * 20_000 + b"\n"
 ALIAS_BOMB = b"version: 1\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + b"".join(
@@ -86,7 +86,7 @@ def test_one_broken_file_hides_nothing_else(app, examples) -> None:
     assert codes == ["KB105", "KB605"]
 
 
-_MAIN = ("import sys, typer\nfrom generator import cli\napp = typer.Typer()\ncli.register(app)\n"
+_MAIN = ("import sys, typer\nfrom generator.cli import commands\napp = typer.Typer()\ncommands.register(app)\n"
          "sys.argv = ['kpi', *sys.argv[1:]]\napp()\n")
 
 

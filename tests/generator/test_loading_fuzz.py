@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from generator import loading
-from generator.catalog import build_catalog
 from generator.issues import Issue
-from generator.loading import Document, KpiFileError, parse_document
+from generator.parse import loading
+from generator.parse.catalog import build_catalog
+from generator.parse.loading import Document, KpiFileError, parse_document
 from generator.rules import ALL_RULES, run_rules
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from generator.catalog import build_catalog
-from generator.formula import FormulaError, parse_formula, references, render
-from generator.loading import parse_document
-from generator.plain_words import describe_kpi
-from generator.plan import compile_plan
-from generator.validate import validate_paths
+from generator.parse.catalog import build_catalog
+from generator.parse.loading import parse_document
+from generator.plan.formula import FormulaError, parse_formula, references, render
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
+from generator.spec.plain_words import describe_kpi
 
 REPO = Path(__file__).resolve().parents[2]
 

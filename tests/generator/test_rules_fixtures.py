@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from generator.rules import ALL_RULES
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invalid"
 EXPECT = re.compile(r"^# expect: (KB\d{3}) line (\d+)")

@@ -13,9 +13,9 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from generator import schema
-from generator.loading import parse_document
-from generator.validate import validate_paths
+from generator.parse.loading import parse_document
+from generator.rules.validate import validate_paths
+from generator.targets import file_schema as schema
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "kpis" / "README.md"

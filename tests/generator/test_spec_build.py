@@ -15,11 +15,17 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from generator import cli as generator_cli
-from generator.build import MANIFEST, BuildError, build_artifacts, read_previous_build, write_artifacts
-from generator.plan import compile_plan
+from generator.cli import commands as generator_cli
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 from generator.targets import TARGETS, Artifact, RenderContext
-from generator.validate import validate_paths
+from generator.targets.build import (
+    MANIFEST,
+    BuildError,
+    build_artifacts,
+    read_previous_build,
+    write_artifacts,
+)
 
 runner = CliRunner()
 
@@ -70,8 +76,8 @@ def test_artifact_paths_stay_inside_the_build_folder() -> None:
 
 
 def test_output_is_identical_across_runs_and_hash_seeds(example_kpis_dir: Path, tmp_path: Path) -> None:
-    code = ("import sys,hashlib;from pathlib import Path;from generator.build import build_artifacts;"
-            "from generator.validate import validate_paths;"
+    code = ("import sys,hashlib;from pathlib import Path;from generator.targets.build import build_artifacts;"
+            "from generator.rules.validate import validate_paths;"
             "a=build_artifacts(validate_paths([Path(sys.argv[1])]).catalog);"
             "print(hashlib.sha256(repr([(x.path,x.content) for x in a]).encode()).hexdigest())")
     digests = set()

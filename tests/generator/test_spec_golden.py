@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import build_artifacts
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
+from generator.targets.build import build_artifacts
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "spec"
 UPDATE = os.environ.get("KPI_UPDATE_GOLDEN") == "1"

@@ -14,9 +14,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from test_spec_safety import tsc
 
-from generator.build import build_artifacts
-from generator.spec_model import SpecModel, build_spec
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
+from generator.spec.model import SpecModel, build_spec
+from generator.targets.build import build_artifacts
 
 NODE = shutil.which("node")
 SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "gtm" / "container-export.schema.json"

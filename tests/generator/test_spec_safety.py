@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from jinja2 import StrictUndefined
 
-from generator.build import build_artifacts
-from generator.escaping import comment_text, js_literal, md_code, md_fenced, md_text
+from generator.rules.validate import validate_paths
+from generator.spec.escaping import comment_text, js_literal, md_code, md_fenced, md_text
 from generator.targets import tracking_plan
-from generator.validate import validate_paths
+from generator.targets.build import build_artifacts
 
 HOSTILE = ('Evil </script><script>document.title="PWNED"</script> <!-- x --> \' " ` ${alert(1)} */ \u2028 '
            '<img src=x onerror="document.title=\'PWNED\'">\nsecond line | pipe *bold* [a](javascript:alert(1)) ```')

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from test_diff import make_pair, snapshot
 
-from generator.diff import diff_snapshots, to_json, to_markdown
-from generator.spec_model import build_spec
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
+from generator.spec.diff import diff_snapshots, to_json, to_markdown
+from generator.spec.model import build_spec
 
 
 def versions(folder: Path) -> dict[str, str]:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from generator.build import build_artifacts
-from generator.spec_model import EventEntry, SpecModel, build_spec
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
+from generator.spec.model import EventEntry, SpecModel, build_spec
+from generator.targets.build import build_artifacts
 
 NODE = shutil.which("node")
 RUN_SNIPPET = r"""

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from generator.plan import DimensionBreakdown, KpiQuery, PlanMeasure, QueryPlan, SimpleQuery
+from generator.plan.queries import DimensionBreakdown, KpiQuery, PlanMeasure, QueryPlan, SimpleQuery
 from generator.sql import render_sql
 from generator.sql.export_shape import ERAS
 from warehouse.schema.events import create_table_sql

@@ -17,9 +17,9 @@ import pytest
 import sqlglot
 from sql_support import bigquery_as_duckdb, connect_with_events, fixture_module
 
-from generator.formula import parse_formula
 from generator.ga4.dimensions import DIMENSIONS
-from generator.plan import (
+from generator.plan.formula import parse_formula
+from generator.plan.queries import (
     ConversionQuery,
     DerivedQuery,
     DimensionBreakdown,
@@ -35,8 +35,8 @@ from generator.plan import (
     SimpleQuery,
     compile_plan,
 )
+from generator.rules.validate import validate_paths
 from generator.sql import BATCH_COLUMNS, render_plan_sql, render_sql
-from generator.validate import validate_paths
 from warehouse.sources.demo import generate_demo_events
 
 REPO = Path(__file__).resolve().parents[2]

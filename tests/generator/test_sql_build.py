@@ -12,9 +12,9 @@ import sqlglot
 from sql_support import bigquery_as_duckdb, connect_with_events, fixture_module, run
 from sqlglot import exp
 
-from generator.formula import parse_formula
 from generator.ga4.dimensions import DIMENSIONS
-from generator.plan import (
+from generator.plan.formula import parse_formula
+from generator.plan.queries import (
     DimensionBreakdown,
     EventParamBreakdown,
     KpiQuery,
@@ -25,11 +25,11 @@ from generator.plan import (
     SimpleQuery,
     compile_plan,
 )
+from generator.rules.validate import validate_paths
 from generator.sql import RESULT_COLUMNS, build_kpi_query, lower, render_sql, sql_parameters
 from generator.sql.conversions import extension_days
 from generator.sql.dialects import EventParam, EventsRelation, ExportDateRange
 from generator.sql.header import render_sql_file
-from generator.validate import validate_paths
 
 REPO = Path(__file__).resolve().parents[2]
 D1, D2 = "2024-03-01", "2024-03-02"

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from sql_support import bigquery_as_duckdb, connect_with_events, expected_values, run, same_rows
 
-from generator.plan import (
+from generator.plan.queries import (
     ConversionQuery,
     DimensionBreakdown,
     KpiQuery,
@@ -20,8 +20,8 @@ from generator.plan import (
     QueryPlan,
     compile_plan,
 )
+from generator.rules.validate import validate_paths
 from generator.sql import render_sql
-from generator.validate import validate_paths
 
 REPO = Path(__file__).resolve().parents[2]
 

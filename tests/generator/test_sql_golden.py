@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from generator.rules.validate import validate_paths
 from generator.targets import sql as sql_target
 from generator.targets.context import RenderContext
-from generator.validate import validate_paths
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "sql"
 UPDATE = os.environ.get("KPI_UPDATE_GOLDEN") == "1"

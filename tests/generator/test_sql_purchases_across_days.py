@@ -13,9 +13,9 @@ import duckdb
 import pytest
 from sql_support import bigquery_as_duckdb, connect_with_events, run
 
-from generator.plan import PlanMeasure, QueryPlan, SimpleQuery, compile_plan
+from generator.plan.queries import PlanMeasure, QueryPlan, SimpleQuery, compile_plan
+from generator.rules.validate import validate_paths
 from generator.sql import render_plan_sql, render_sql
-from generator.validate import validate_paths
 
 REPO = Path(__file__).resolve().parents[2]
 PURCHASES = SimpleQuery(kpi_id="purchases", definition_hash="0" * 16, measure=PlanMeasure("count", "purchase"))

@@ -16,10 +16,10 @@ import sqlglot
 from ga4_export_schema import EVENTS
 from sqlglot import exp
 
-from generator.plan import QueryPlan, compile_plan
+from generator.plan.queries import QueryPlan, compile_plan
+from generator.rules.validate import validate_paths
 from generator.sql import BIGQUERY_TABLE_PLACEHOLDER, BUCKETS, Bucket, render_plan_sql, render_sql
 from generator.sql.export_shape import ERAS
-from generator.validate import validate_paths
 from warehouse.bigquery.statement import batch_statement
 
 zetasql = pytest.importorskip("zetasql")

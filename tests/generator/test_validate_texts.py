@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
 
 
 def test_texts_replace_the_disk_and_add_files_not_written_yet(tmp_path: Path, example_kpis_dir: Path):

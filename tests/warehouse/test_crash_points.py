@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from generator.plan import compile_plan
-from generator.validate import validate_paths
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 from warehouse.connection import connect_store
 from warehouse.pending import KILL_ENV, WRITE_POINTS, marker_path
 from warehouse.refresh import refresh_kpis

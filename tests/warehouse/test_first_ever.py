@@ -18,10 +18,10 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from generator.catalog import load_catalog
-from generator.plan import compile_plan
+from generator.parse.catalog import load_catalog
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 from generator.sql import render_sql
-from generator.validate import validate_paths
 from warehouse.connection import connect_store
 from warehouse.refresh import refresh_kpis
 from warehouse.schema.events import ARROW_SCHEMA

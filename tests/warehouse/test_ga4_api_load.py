@@ -17,9 +17,9 @@ from fake_ga4 import FakeGA4, shop_records
 from google.analytics.data_v1beta.types import RunReportRequest
 from typer.testing import CliRunner
 
-from generator.api_plan import ApiPlan, compile_api_plan
-from generator.plan import compile_plan
-from generator.validate import validate_paths
+from generator.plan.api_plan import ApiPlan, compile_api_plan
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 from kpibridge.cli import app
 
 DAYS = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(3)]

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from generator.plan import compile_plan
-from generator.validate import validate_paths
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 from kpibridge.cli import app as kpi_app
 from warehouse.connection import connect_store
 from warehouse.refresh import refresh_kpis

@@ -1,4 +1,4 @@
-"""Personal data has one definition (generator/pii_values.py): `kpi check-events`, the catalog rule on a param's
+"""Personal data has one definition (generator/rules/pii_values.py): `kpi check-events`, the catalog rule on a param's
 example, the warehouse's data-quality check (DuckDB's RE2) and the dashboard's grouping flag the same strings."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from generator.pii_values import PII_PATTERN, personal_kind
 from generator.rules.pii import pii_signal
+from generator.rules.pii_values import PII_PATTERN, personal_kind
 from warehouse.quality import PII_RE
 
 # (value, what it is), labelled by hand

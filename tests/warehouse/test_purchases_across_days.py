@@ -16,8 +16,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from generator.plan import compile_plan
-from generator.validate import validate_paths
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 from warehouse.connection import connect_store
 from warehouse.refresh import refresh_kpis
 from warehouse.schema import ARROW_SCHEMA

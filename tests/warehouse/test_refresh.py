@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from generator.plan import ConversionQuery, compile_plan
-from generator.validate import validate_paths
+from generator.plan.queries import ConversionQuery, compile_plan
+from generator.rules.validate import validate_paths
 from warehouse import refresh as refresh_module
 from warehouse.connection import connect_store
 from warehouse.refresh import batches, refresh_kpis

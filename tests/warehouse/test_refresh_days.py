@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.plan import compile_plan
-from generator.validate import validate_paths
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 from warehouse.refresh_days import KpiState, contiguous_ranges, days_to_refresh
 
 REPO = Path(__file__).resolve().parents[2]

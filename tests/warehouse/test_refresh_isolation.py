@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from generator.catalog import load_catalog
-from generator.plan import compile_plan
-from generator.validate import validate_paths
+from generator.parse.catalog import load_catalog
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
 from warehouse.connection import connect_store
 from warehouse.refresh import refresh_kpis
 from warehouse.serving import publish_serving, serving_path

@@ -20,8 +20,8 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from dashboards.data import SERVING_ENV
-from generator.spec_model import build_spec
-from generator.validate import validate_paths
+from generator.rules.validate import validate_paths
+from generator.spec.model import build_spec
 from kpibridge.cli import app
 from warehouse.schema.events import ARROW_SCHEMA
 

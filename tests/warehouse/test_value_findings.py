@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from generator.rules.data_values import KpiOutcome, LoadedDays, ObservedValues, check_against_data
+from generator.rules.validate import validate_paths
 from generator.rules.value_uses import Subject
-from generator.validate import validate_paths
 
 REPO = Path(__file__).resolve().parents[2]
 DACH = """version: 1

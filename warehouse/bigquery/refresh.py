@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass, field, replace
 import duckdb
 import pyarrow as pa
 
-from generator.catalog import KpiCatalog
 from generator.compile import spec_hash
-from generator.plan import QueryPlan
+from generator.parse.catalog import KpiCatalog
+from generator.plan.queries import QueryPlan
 
 from ..clock import utc_now
 from ..period_values import bucket_rows, distinct_kpis, period_table, plan_period_values

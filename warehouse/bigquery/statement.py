@@ -16,7 +16,7 @@ import datetime as dt
 import sqlglot
 from sqlglot import exp
 
-from generator.plan import QueryPlan
+from generator.plan.queries import QueryPlan
 from generator.sql import BIGQUERY_TABLE_PLACEHOLDER, Bucket, render_plan_sql
 from generator.sql.attribution import LOOKBACK_DAYS
 from generator.sql.dialects import EARLIEST_DAY

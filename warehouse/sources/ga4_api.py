@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from google.analytics.data_v1beta.types import BatchRunReportsRequest, RunReportRequest, RunReportResponse
 from google.api_core import exceptions as gexc
 
-from generator.api_plan import ApiPlan, ApiRequest
 from generator.issues import did_you_mean
-from generator.plan import QueryPlan
+from generator.plan.api_plan import ApiPlan, ApiRequest
+from generator.plan.queries import QueryPlan
 
 from .ga4_client import Ga4Connection
 from .ga4_errors import ApiLoadError, CallContext, explain

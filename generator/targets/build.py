@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import KpiCatalog
-from .plan import QueryPlan
-from .sql.export_shape import NEWEST, ExportShape
-from .targets import TARGETS, Artifact, PreviousBuild, RenderContext
+from ..parse.catalog import KpiCatalog
+from ..plan.api_plan import ApiPlan
+from ..plan.queries import QueryPlan
+from ..sql.export_shape import NEWEST, ExportShape
+from . import TARGETS, Artifact, PreviousBuild, RenderContext
 
 MANIFEST = ".kpi-build.json"  # the files the last build wrote: only those are ever removed as stale
 SNAPSHOT = "spec/catalog.json"
@@ -29,11 +30,12 @@ class BuildError(Exception):
 
 def build_artifacts(catalog: KpiCatalog, previous: PreviousBuild | None = None,
                     targets: Iterable[object] = TARGETS, export: ExportShape = NEWEST,
-                    plan: QueryPlan | None = None) -> list[Artifact]:
+                    plan: QueryPlan | None = None, api: ApiPlan | None = None) -> list[Artifact]:
     """Every file of the build, sorted by path; the same catalog always gives the same bytes. The SQL is
     written for GA4 exports of the shape `export` (`sql.export_shape.ERAS`); `plan`: the catalog's query plan
-    when the caller has compiled it (`Compiled.plan`), else the query targets compile it."""
-    ctx = RenderContext(catalog=catalog, previous=previous, export=export, plan=plan)
+    when the caller has compiled it (`Compiled.plan`), else the query targets compile it; `api` likewise
+    (`Compiled.api_plan`)."""
+    ctx = RenderContext(catalog=catalog, previous=previous, export=export, plan=plan, api=api)
     by_path: dict[str, tuple[Artifact, str]] = {}
     for target in targets:
         name = getattr(target, "__name__", repr(target)).rsplit(".", 1)[-1]

@@ -14,8 +14,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 
-from .cli_compile import compiled_or_exit
-from .issues import did_you_mean
+from ..issues import did_you_mean
+from .compile_or_exit import compiled_or_exit
 
 if TYPE_CHECKING:
     from .explain import Explanation

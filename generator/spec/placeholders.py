@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models.event import ParamSpec
+from ..models.event import ParamSpec
 
 # Placeholders for well-known GA4 params that have no `example:` in the catalog.
 _KNOWN_PLACEHOLDERS: dict[str, str | int | float] = {

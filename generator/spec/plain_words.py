@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .formula import BinOp, Expr, Neg, Num, Ref
-from .plan import ConversionQuery, DerivedQuery, KpiQuery, PlanFilter, PlanMeasure, RatioQuery
+from ..plan.formula import BinOp, Expr, Neg, Num, Ref
+from ..plan.queries import ConversionQuery, DerivedQuery, KpiQuery, PlanFilter, PlanMeasure, RatioQuery
 
 _OPS = {"equals": "is", "not_equals": "is not", "in": "is one of", "not_in": "is none of",
         "contains": "contains", "starts_with": "starts with", "gt": "is more than", "gte": "is at least",

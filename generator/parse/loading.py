@@ -26,8 +26,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..issues import Issue, Level, SourceLocation
 from .bounded_read import FileTooLarge, InputFileError, read_regular_file
-from .issues import Issue, Level, SourceLocation
 
 try:  # optional accelerator, see the module docstring
     from yaml import YAMLError as _LibyamlError

@@ -17,13 +17,13 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from .catalog import KpiCatalog
-from .ga4 import limits
-from .issues import did_you_mean
-from .pii_values import personal_kind
-from .regex import PatternError, search
-from .spec_model import EventEntry, SpecModel
-from .targets.event_schemas import PARAM_NAME_PATTERN, params_schema
+from ..ga4 import limits
+from ..issues import did_you_mean
+from ..parse.catalog import KpiCatalog
+from ..rules.pii_values import personal_kind
+from ..rules.regex import PatternError, search
+from ..targets.event_schemas import PARAM_NAME_PATTERN, params_schema
+from .model import EventEntry, SpecModel
 
 MP_EVENTS_MAX = 25
 # Params GA4 or the tag add to every event: never "unknown".

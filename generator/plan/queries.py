@@ -13,12 +13,12 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel
 
-from .catalog import KpiCatalog
+from ..ga4.dimensions import DIMENSIONS, PARAM_BREAKDOWN_PREFIX
+from ..models.filters import Condition, Scalar
+from ..models.kpi import Kpi, ParamBreakdown
+from ..models.measure import Conversion, EventRef, ParamRef, Population, SimpleMeasure
+from ..parse.catalog import KpiCatalog
 from .formula import Expr, parse_formula, ratio_parts, references
-from .ga4.dimensions import DIMENSIONS, PARAM_BREAKDOWN_PREFIX
-from .models.filters import Condition, Scalar
-from .models.kpi import Kpi, ParamBreakdown
-from .models.measure import Conversion, EventRef, ParamRef, Population, SimpleMeasure
 
 PLAN_VERSION = 1  # bump when the meaning of a compiled measure changes: every KPI recomputes
 
@@ -337,7 +337,7 @@ def _breakdown(b: str | ParamBreakdown, kpi: Kpi, catalog: KpiCatalog) -> PlanBr
 
 
 def _kpi_events(kpi: Kpi) -> list[str]:
-    from .measures import events_of
+    from ..parse.measures import events_of
 
     return events_of(kpi)
 

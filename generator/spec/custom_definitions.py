@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .catalog import KpiCatalog
-from .measures import param_uses
+from ..parse.catalog import KpiCatalog
+from ..parse.measures import param_uses
 
 # Params GA4 reports without registration, by the role they play.
 STANDARD_PARAMS = {"value", "currency", "transaction_id", "coupon", "page_location", "page_referrer", "page_title",

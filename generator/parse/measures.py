@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..models.filters import Condition
+from ..models.kpi import Kpi
+from ..models.measure import Conversion, EventRef, ParamRef, Population, SimpleMeasure
 from .loading import KeyPath
-from .models.filters import Condition
-from .models.kpi import Kpi
-from .models.measure import Conversion, EventRef, ParamRef, Population, SimpleMeasure
 
 
 @dataclass(frozen=True)

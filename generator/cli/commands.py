@@ -12,14 +12,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .cli_compile import compiled_or_exit
+from ..sql.export_shape import ERA_HELP, ERAS, NEWEST
+from .compile_or_exit import compiled_or_exit
 from .report_formats import print_text
-from .sql.export_shape import ERA_HELP, ERAS, NEWEST
 
 if TYPE_CHECKING:
-    from .catalog import KpiCatalog
-    from .compile import Compiled
-    from .issues import Issue
+    from ..compile import Compiled
+    from ..issues import Issue
+    from ..parse.catalog import KpiCatalog
 
 # The KPI files' models, rules and targets are imported inside the commands: `kpi --help` needs none of them.
 
@@ -39,10 +39,10 @@ def validate_command(
                                    "loaded in this warehouse, and that every KPI computes something."),
 ) -> None:
     """Check KPI files and the events catalog: every problem at once, each with file:line and a fix."""
-    from .compile import compile_paths
+    from ..compile import compile_paths
+    from ..rules import code_titles
+    from ..rules.data_values import superseded
     from .report_formats import to_github, to_json, to_sarif
-    from .rules import code_titles
-    from .rules.data_values import superseded
 
     targets = paths or [Path("kpis")]
     missing = [p for p in targets if not p.exists()]
@@ -86,7 +86,7 @@ def schema_command(
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
 ) -> None:
     """Print the JSON Schema of KPI files and the events catalog (editors use it to autocomplete)."""
-    from .schema import json_schema_text
+    from ..targets.file_schema import json_schema_text
 
     text = json_schema_text()
     if out is None:
@@ -118,8 +118,8 @@ def generate_command(
 
 def generate(compiled: Compiled, kpis: Path, out: Path, check: bool, era: str = NEWEST.era) -> None:
     """`kpi generate` from KPI files already compiled (`kpi demo` calls it too)."""
-    from .build import build_artifacts, read_previous_build, write_artifacts
-    from .targets.ga4_requests import request_summary
+    from ..targets.build import build_artifacts, read_previous_build, write_artifacts
+    from ..targets.ga4_requests import request_summary
 
     err = Console(stderr=True)
     report = compiled.report
@@ -127,7 +127,8 @@ def generate(compiled: Compiled, kpis: Path, out: Path, check: bool, era: str = 
         _explain_no_kpis([kpis])
         raise typer.Exit(1)
     with err.status(f"Rendering {out}/…"):
-        artifacts = build_artifacts(compiled.catalog, read_previous_build(out), export=ERAS[era], plan=compiled.plan)
+        artifacts = build_artifacts(compiled.catalog, read_previous_build(out), export=ERAS[era], plan=compiled.plan,
+                                    api=compiled.api_plan)
         result = write_artifacts(out, artifacts, check=check)
     console = Console(highlight=False, soft_wrap=True)
     shown = escape(str(out))
@@ -164,10 +165,10 @@ def diff_command(
     kpis_subdir: str = typer.Option("kpis", "--kpis-subdir", help="Where the KPI files are in a folder or revision."),
 ) -> None:
     """What changed between two versions of the KPI files, breaking changes for IT first (for a PR comment)."""
-    from .compile import compile_paths
-    from .diff import diff_snapshots, to_json, to_markdown
-    from .git_revisions import RevisionError, kpis_at
-    from .spec_snapshot import snapshot_of
+    from ..compile import compile_paths
+    from ..parse.git_revisions import RevisionError, kpis_at
+    from ..spec.diff import diff_snapshots, to_json, to_markdown
+    from ..spec.snapshot import snapshot_of
 
     err = Console(stderr=True)
     snapshots = []
@@ -204,12 +205,12 @@ def check_events_command(
     """Check sample events against the spec: each problem with its line number; exit 1 on violations."""
     import json
 
-    from .check_events import check_events, format_text
-    from .spec_model import build_spec
+    from ..spec.check_events import check_events, format_text
+    from ..spec.model import build_spec
 
     err = Console(stderr=True)
     validated = compiled_or_exit(kpis, "Nothing was checked", missing_exit=2, errors_exit=2)
-    from .bounded_read import InputFileError, read_regular_file, read_stream
+    from ..parse.bounded_read import InputFileError, read_regular_file, read_stream
 
     try:
         raw = (read_stream(sys.stdin.buffer, MAX_EVENTS_BYTES) if str(file) == "-"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .issues import Issue, Level, SourceLocation
+from ..issues import Issue, Level, SourceLocation
+from ..models.event import EventsCatalog, EventSpec, ParamSpec, UserPropertySpec
+from ..models.kpi import Kpi
 from .loading import Document, KeyPath, KpiFileError, load_document, parse_document
-from .models.event import EventsCatalog, EventSpec, ParamSpec, UserPropertySpec
-from .models.kpi import Kpi
 from .validation_errors import issues_from_validation_error
 
 YAML_SUFFIXES = (".yaml", ".yml")

@@ -16,10 +16,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ga4.dimensions import DIMENSIONS
-from .ga4.limits import API_METRICS_MAX, API_REPORTS_PER_BATCH, API_ROWS_PER_PAGE_MAX
-from .plain_words import window_text
-from .plan import (
+from ..ga4.dimensions import DIMENSIONS
+from ..ga4.limits import API_METRICS_MAX, API_REPORTS_PER_BATCH, API_ROWS_PER_PAGE_MAX
+from ..spec.plain_words import window_text
+from .queries import (
     ConversionQuery,
     DerivedQuery,
     KpiQuery,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .catalog import KpiCatalog
-from .spec_model import Need, ParamEntry, SpecModel, build_spec, target_text
+from ..parse.catalog import KpiCatalog
+from .model import Need, ParamEntry, SpecModel, build_spec, target_text
 
 SNAPSHOT_FORMAT = 1
 

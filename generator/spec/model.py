@@ -11,15 +11,15 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .catalog import KpiCatalog, SourcedEvent, SourcedKpi
+from ..ga4 import limits
+from ..models.event import ParamSpec
+from ..models.kpi import Kpi
+from ..parse.catalog import KpiCatalog, SourcedEvent, SourcedKpi
+from ..parse.measures import events_of, param_uses, population_parts
+from ..plan.formula import FormulaError, parse_formula, references
 from .custom_definitions import required_custom_definitions
-from .formula import FormulaError, parse_formula, references
-from .ga4 import limits
-from .measures import events_of, param_uses, population_parts
-from .models.event import ParamSpec
-from .models.kpi import Kpi
 from .placeholders import placeholder
-from .spec_stamp import STAMP_PARAM, spec_version, stamp_param
+from .stamp import STAMP_PARAM, spec_version, stamp_param
 
 KEY_EVENTS_MAX = 30  # standard property (ga4.md §2: third-party figure)
 ADMIN_DESCRIPTION_MAX = limits.DESCRIPTION_MAX

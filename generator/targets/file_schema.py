@@ -1,6 +1,6 @@
 """Generated from the models: the JSON Schema of the file format and the authoring guide's reference tables.
 
-`python -m generator.schema --write` regenerates `kpis/kpi.schema.json` and the tables between the markers
+`python -m generator.targets.file_schema --write` regenerates `kpis/kpi.schema.json` and the tables between the markers
 in `kpis/README.md`; `--check` exits 1 when either has drifted from the models (tests run the same check).
 """
 
@@ -18,19 +18,28 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .catalog import builtin_events
-from .ga4.dimensions import DIMENSIONS
-from .issues import Level
-from .models.alerts import AlertSettings
-from .models.event import EventsCatalog, EventSpec, ParamSpec, UserPropertySpec
-from .models.filters import Condition
-from .models.kpi import Kpi, ParamBreakdown
-from .models.measure import Conversion, EventRef, Formula, Measure, ParamRef, Population, Ratio, SimpleMeasure
-from .models.target import PeriodTarget, TargetStep, Thresholds
-from .rules import ALL_RULES, code_titles
-from .rules.data_values import DATA_CODES
+from ..ga4.dimensions import DIMENSIONS
+from ..issues import Level
+from ..models.alerts import AlertSettings
+from ..models.event import EventsCatalog, EventSpec, ParamSpec, UserPropertySpec
+from ..models.filters import Condition
+from ..models.kpi import Kpi, ParamBreakdown
+from ..models.measure import (
+    Conversion,
+    EventRef,
+    Formula,
+    Measure,
+    ParamRef,
+    Population,
+    Ratio,
+    SimpleMeasure,
+)
+from ..models.target import PeriodTarget, TargetStep, Thresholds
+from ..parse.catalog import builtin_events
+from ..rules import ALL_RULES, code_titles
+from ..rules.data_values import DATA_CODES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = REPO / "kpis" / "kpi.schema.json"
 GUIDE_FILE = REPO / "kpis" / "README.md"
 SCHEMA_ID = "https://kpibridge.example/kpi.schema.json"
@@ -103,11 +112,11 @@ def _anchor(heading: str) -> str:
     kept = "".join(c for c in heading.lower() if c.isalnum() or c in " -_")
     return kept.replace(" ", "-")
 
-FIELDS_BEGIN = "<!-- BEGIN generated field tables: python -m generator.schema --write -->"
+FIELDS_BEGIN = "<!-- BEGIN generated field tables: python -m generator.targets.file_schema --write -->"
 FIELDS_END = "<!-- END generated field tables -->"
-EVENTS_BEGIN = "<!-- BEGIN generated built-in events: python -m generator.schema --write -->"
+EVENTS_BEGIN = "<!-- BEGIN generated built-in events: python -m generator.targets.file_schema --write -->"
 EVENTS_END = "<!-- END generated built-in events -->"
-CODES_BEGIN = "<!-- BEGIN generated issue codes: python -m generator.schema --write -->"
+CODES_BEGIN = "<!-- BEGIN generated issue codes: python -m generator.targets.file_schema --write -->"
 CODES_END = "<!-- END generated issue codes -->"
 
 
@@ -225,7 +234,7 @@ def write() -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m generator.schema", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m generator.targets.file_schema", description=__doc__.split("\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--write", action="store_true", help="regenerate kpis/kpi.schema.json and kpis/README.md")
     group.add_argument("--check", action="store_true", help="exit 1 when a generated file has drifted")

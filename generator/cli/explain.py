@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compile import Compiled
-from .measures import param_uses
-from .plain_words import describe_kpi
-from .sql import DIALECTS, render_sql
+from ..compile import Compiled
+from ..parse.measures import param_uses
+from ..spec.plain_words import describe_kpi
+from ..sql import DIALECTS, render_sql
 
 
 @dataclass(frozen=True)

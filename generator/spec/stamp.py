@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .spec_model import ParamEntry
+    from .model import ParamEntry
 
 STAMP_PARAM = "kb_spec"
 STAMP_PATTERN = "^[0-9a-f]{8}$"
@@ -36,7 +36,7 @@ def spec_version(event: str, params: Iterable[ParamEntry]) -> str:
 
 def stamp_param(version: str) -> ParamEntry:
     """The `kb_spec` param of an event whose spec version is `version` (its placeholder is the real value)."""
-    from .spec_model import ParamEntry
+    from .model import ParamEntry
 
     return ParamEntry(name=STAMP_PARAM, type="string", required=False, description=STAMP_DESCRIPTION, enum=None,
                       pattern=STAMP_PATTERN, min=None, max=None, example=version, placeholder=version, pii="",

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from .issues import Level, Report
+from ..issues import Level, Report
 
 _COLOURS = {Level.ERROR: "bold red", Level.WARNING: "yellow"}
 

@@ -16,7 +16,7 @@ from rich.markup import escape
 from .report_formats import print_text
 
 if TYPE_CHECKING:
-    from .compile import Compiled
+    from ..compile import Compiled
 
 
 def compiled_or_exit(kpis: Path, stopped: str, *, missing_exit: int = 1, errors_exit: int = 1,
@@ -24,7 +24,7 @@ def compiled_or_exit(kpis: Path, stopped: str, *, missing_exit: int = 1, errors_
     """The KPI files of the folder `kpis`, compiled; or the problem and exit: `missing_exit` when there is no such
     folder, `errors_exit` when the files have errors (their report, then `stopped`: what the command did not do,
     e.g. "Nothing was computed"). The report goes to `console` (default stderr)."""
-    from .compile import compile_paths
+    from ..compile import compile_paths
 
     err = console or Console(stderr=True, highlight=False)
     if not kpis.exists():

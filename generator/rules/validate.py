@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import KpiCatalog, load_catalog
-from .issues import Report
-from .rules import ALL_RULES, run_rules
+from ..issues import Report
+from ..parse.catalog import KpiCatalog, load_catalog
+from . import ALL_RULES, run_rules
 
 
 @dataclass

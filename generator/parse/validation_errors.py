@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .issues import Issue, Level, did_you_mean, one_of
+from ..issues import Issue, Level, did_you_mean, one_of
 from .loading import Document, KeyPath, dotted
 
 _TYPE_TAGS = {"int", "float", "str", "bool", "none", "date", "list", "dict"}
@@ -50,7 +50,7 @@ def issues_from_validation_error(err: ValidationError, doc: Document, model: typ
 
 def _typo_targets(errors: list[dict[str, Any]], model: type[BaseModel], doc: Document) -> set[KeyPath]:
     """Missing keys that an unknown key next to them is a misspelling of."""
-    from .issues import suggest_closest
+    from ..issues import suggest_closest
 
     out: set[KeyPath] = set()
     for error in errors:

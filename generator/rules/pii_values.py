@@ -2,7 +2,7 @@
 warehouse's data-quality check (warehouse/quality.py, in DuckDB SQL) and the catalog rule on a param's example
 (rules/pii.py); the dashboard groups breakdown values matching it (the serving file keeps the pattern).
 
-The pattern is RE2 (DuckDB's `regexp_matches`) and checked here with RE2 too (generator/regex.py), so every
+The pattern is RE2 (DuckDB's `regexp_matches`) and checked here with RE2 too (generator/rules/regex.py), so every
 stage flags exactly the same strings. It searches anywhere in a value and never matches the \\x01 the warehouse
 joins an event's values with, so a match never spans two values.
 """

@@ -1,0 +1,1 @@
+"""The generator's `kpi` commands: validate, schema, generate, diff, check-events, explain."""

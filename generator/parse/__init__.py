@@ -1,0 +1,1 @@
+"""KPI files → documents stamped with file:line → the catalog."""

@@ -1,0 +1,1 @@
+"""The catalog → the tracking spec IT implements, its snapshot, stamp and diff."""
