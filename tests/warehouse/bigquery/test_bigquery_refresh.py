@@ -129,13 +129,17 @@ def test_bigquery_refresh_stores_what_the_duckdb_engine_computes(emulator: str, 
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["write_table_rows"] == len(stored)
     merged = _table_rows(emulator)
-    assert merged == {k: v[:4] for k, v in stored.items()}
+    # the second refresh recomputed the values: a float sum may differ in its last bit (parallel summation order)
+    assert merged.keys() == stored.keys()
+    for key, row in stored.items():
+        assert merged[key][:3] == pytest.approx(row[:3], rel=1e-12, nan_ok=True), key
+        assert merged[key][3] == row[3], key
     _merge_again(emulator, db)  # idempotent: the same values MERGEd again change nothing
     assert _table_rows(emulator) == merged
     recomputed = json.loads(again.stdout)["recomputed"]
     assert recomputed["sessions"] == 3  # incremental: only GA4's 3-day late window …
     assert recomputed["cart_to_purchase_1d"] == 4  # … and the day before, whose 1-day window reaches into it
-    assert _values(db) == stored
+    _assert_same(_values(db), stored)  # recomputed days: equal up to the last bit of a float sum
     _assert_same_periods(_periods(db), expected_periods)  # the incremental refresh counts the same periods
 
 
