@@ -367,3 +367,11 @@ def _as_date(value) -> date | None:
     if isinstance(value, pd.Timestamp | datetime):
         return value.date()
     return value
+
+
+def _as_day(value) -> date:
+    """`_as_date` for a NOT NULL column: a null there is a broken serving file, not a missing value."""
+    day = _as_date(value)
+    if day is None:
+        raise ValueError("a NOT NULL date column holds a null")
+    return day
