@@ -84,6 +84,13 @@ class WarehouseStatus:
     def ok(self) -> bool:
         return self.state == "ok"
 
+    @property
+    def span(self) -> tuple[date, date]:
+        """The first and the last day of data: only an ok warehouse has them (the pages run only then)."""
+        if self.data_start is None or self.data_end is None:
+            raise ValueError(f"a warehouse that is {self.state} has no days of data")
+        return self.data_start, self.data_end
+
 
 def warehouse_status(path: Path) -> WarehouseStatus:
     """Check the serving database without raising: missing, outdated (another contract version), empty,
