@@ -9,9 +9,9 @@ help:  ## list the targets
 test:  ## the whole test suite (what .ci/run runs)
 	$(PYTHON) -m pytest
 
-lint:  ## ruff everywhere, mypy on generator/
+lint:  ## ruff everywhere, mypy on every package and bench/ (pyproject.toml [tool.mypy] files)
 	$(PYTHON) -m ruff check .
-	$(PYTHON) -m mypy generator
+	$(PYTHON) -m mypy
 
 fix:  ## let ruff fix what it can
 	$(PYTHON) -m ruff check --fix .

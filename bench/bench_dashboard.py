@@ -60,13 +60,14 @@ def read_once(path: Path, period: str, data_start: date, data_end: date) -> floa
     """Seconds to fetch, into pandas, the rows the overview reads, on fresh read-only connections."""
     current = resolve_period(period, data_end)
     earlier = comparison_period(current, period, "previous")
+    first = earlier.start if earlier is not None else current.start  # the overview reads from the earlier period
     statements = [
         ("SELECT * FROM kpi_definitions ORDER BY kpi_id", []),
         ("SELECT kpi_id, valid_from, value FROM kpi_targets ORDER BY kpi_id, valid_from", []),
         (
             "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source FROM kpi_values "
             f"WHERE breakdown = '' AND date BETWEEN ? AND ? {data.ONE_SOURCE} ORDER BY kpi_id, date",
-            [earlier.start, current.end],
+            [first, current.end],
         ),
         (
             "SELECT event_name, sum(events), sum(invalid_events) FROM event_quality "

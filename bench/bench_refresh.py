@@ -135,7 +135,7 @@ def bench_data(events: int, days: int, seed: int) -> tuple[Path, Path]:
 
     con = connect_store(store)
     try:
-        run_load(con, FirstDays())  # type: ignore[arg-type]
+        run_load(con, FirstDays())
     finally:
         con.close()
     day, table = next(generated)

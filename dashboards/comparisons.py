@@ -14,6 +14,7 @@ import pandas as pd
 from .formatting import format_delta, format_value
 from .measures import aggregate
 from .periods import Period
+from .status import Colour
 
 KINDS = ("previous", "year", "target")
 
@@ -44,7 +45,7 @@ class Comparison:
             return f"vs {where}: no data for that period"
         change = f"{self.delta_text} from {self.reference_text}" if self.delta_text else self.reference_text
         text = f"vs {where}: {change}"
-        if self.partial:
+        if self.period is not None and self.partial:
             text += f" ⚠ partial: data on {self.days_with_data} of {self.period.days} days"
         return text
 
@@ -85,7 +86,7 @@ def other_periods(period, preset: str, chosen: str) -> list:
     return [comparison_period(period, preset, mode) for mode in ("previous", "year") if mode != chosen]
 
 
-def delta_colour(status_colour: str, good: bool | None) -> str:
+def delta_colour(status_colour: Colour, good: bool | None) -> Colour:
     """The delta's colour: the status colour, except that a change the wrong way is never green."""
     if status_colour == "green" and good is False:
         return "gray"

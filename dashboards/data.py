@@ -84,6 +84,13 @@ class WarehouseStatus:
     def ok(self) -> bool:
         return self.state == "ok"
 
+    @property
+    def span(self) -> tuple[date, date]:
+        """The first and the last day of data: only an ok warehouse has them (the pages run only then)."""
+        if self.data_start is None or self.data_end is None:
+            raise ValueError(f"a warehouse that is {self.state} has no days of data")
+        return self.data_start, self.data_end
+
 
 def warehouse_status(path: Path) -> WarehouseStatus:
     """Check the serving database without raising: missing, outdated (another contract version), empty,
@@ -367,3 +374,11 @@ def _as_date(value) -> date | None:
     if isinstance(value, pd.Timestamp | datetime):
         return value.date()
     return value
+
+
+def _as_day(value) -> date:
+    """`_as_date` for a NOT NULL column: a null there is a broken serving file, not a missing value."""
+    day = _as_date(value)
+    if day is None:
+        raise ValueError("a NOT NULL date column holds a null")
+    return day

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
 FORMATS = ("number", "percent", "currency", "duration")
@@ -21,7 +22,7 @@ def format_value(value: float | None, fmt: str | None, currency: str | None = No
     return format_number(value)
 
 
-def format_values(values: list[float | None], fmt: str | None, currency: str | None = None) -> list[str]:
+def format_values(values: Sequence[float | None], fmt: str | None, currency: str | None = None) -> list[str]:
     """Related amounts (a target and its thresholds) with one precision, so they read alike: "€1,000, €800"
     or "€1,000.50, €800.00", never "€1,000 … €800.00"."""
     numbers = [v for v in values if v is not None and not _nan(float(v))]

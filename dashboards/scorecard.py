@@ -82,7 +82,7 @@ class Card:
         chosen = self.comparisons[0] if self.comparisons and self.comparisons[0].kind != "target" else None
         if chosen is not None and chosen.missing:
             parts.append(f"no data for {chosen.label}" + (": change vs target" if self.delta_text else ""))
-        elif chosen is not None and chosen.partial:
+        elif chosen is not None and chosen.period is not None and chosen.partial:
             parts.append(f"⚠ {chosen.label}: {chosen.days_with_data} of {chosen.period.days} days")
         return " · ".join(parts)
 

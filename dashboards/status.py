@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
+
+# the named colours of `st.metric(delta_color=…)` a status takes
+Colour = Literal["red", "orange", "blue", "gray", "green"]
 
 
 class Status(Enum):
@@ -16,7 +20,7 @@ class Status(Enum):
     NO_TARGET = 5
 
     @property
-    def colour(self) -> str:
+    def colour(self) -> Colour:
         """A named colour `st.metric(delta_color=…)` accepts."""
         return _COLOURS[self]
 
@@ -39,7 +43,7 @@ class Status(Enum):
         return self in (Status.CRITICAL, Status.WARN, Status.BELOW_TARGET)
 
 
-_COLOURS = {
+_COLOURS: dict[Status, Colour] = {
     Status.CRITICAL: "red",
     Status.WARN: "orange",
     # Not yellow: beside the orange warning, amber and orange read as one colour.

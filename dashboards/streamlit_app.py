@@ -28,18 +28,19 @@ if not warehouse.ok:
 if warehouse.updating:
     st.info(warehouse.updating, icon=":material/sync:")
 
+data_start, data_end = warehouse.span
 definitions = active_definitions(data.kpi_definitions(path))
 choices = controls.Choices(
     teams=sorted(definitions["team"].dropna().unique()),
     objectives=sorted(definitions["objective"].dropna().unique()),
     kpi_ids=list(data.kpi_definitions(path)["kpi_id"]),
-    data_start=warehouse.data_start,
-    data_end=warehouse.data_end,
+    data_start=data_start,
+    data_end=data_end,
     segments=data.filter_choices(path),
 )
 controls.sync_from_url(choices)
 view = controls.render_sidebar(choices)
-period = resolve_period(view.period, warehouse.data_end, view.start, view.end)
+period = resolve_period(view.period, data_end, view.start, view.end)
 comparison = comparison_period(period, view.period, view.compare)
 
 on_kpi_page = page.url_path == kpi_page.url_path

@@ -12,7 +12,7 @@ from .feedback_panel import feedback_panel
 from .measure_state import events_of
 from .measure_widgets import ValuesOf, breakdown_options, measure_form
 from .save_panel import save_panel
-from .session import MESSAGE, OPEN, Candidate, candidate, duplicate, retire
+from .session import MESSAGE, OPEN, Candidate, candidate, duplicate, form_state, retire
 from .ui_text import IssueBoard, plain
 from .workspace import Workspace
 
@@ -99,18 +99,18 @@ def _fields(catalog: KpiCatalog, board: IssueBoard, cand: Candidate, values_of: 
     board.show("time_grain")
     st.session_state.setdefault("k.breakdowns", [])
     st.multiselect("Breakdowns the dashboard may offer (at most 5)",
-                   breakdown_options(catalog, events_of(dict(st.session_state))), key="k.breakdowns")
+                   breakdown_options(catalog, events_of(form_state())), key="k.breakdowns")
     board.show("breakdowns")
 
     st.subheader("Target and thresholds")
     _target()
     board.show("target")
     up = st.session_state.get("k.direction", "up") == "up"
-    cols = st.columns(2)
+    amber, red = st.columns(2)
     st.session_state.setdefault("k.th.warn", "")
     st.session_state.setdefault("k.th.critical", "")
-    cols[0].text_input(f"Amber {'below' if up else 'above'}", key="k.th.warn")
-    cols[1].text_input(f"Red {'below' if up else 'above'}", key="k.th.critical")
+    amber.text_input(f"Amber {'below' if up else 'above'}", key="k.th.warn")
+    red.text_input(f"Red {'below' if up else 'above'}", key="k.th.critical")
     board.show("thresholds")
     board.rest()
 

@@ -13,7 +13,7 @@ from .measure_state import ParamType, State, measure_data, measure_state, number
 
 KEY_ORDER = ("version", "kpi", "title", "description", "objective", "owner", "team", "status", "tags", "measure",
              "format", "currency", "direction", "target", "thresholds", "breakdowns", "time_grain")
-DEFAULTS = {"status": "active", "tags": [], "format": "number", "currency": None, "direction": "up",
+DEFAULTS: dict[str, Any] = {"status": "active", "tags": [], "format": "number", "currency": None, "direction": "up",
             "target": None, "thresholds": None, "breakdowns": [], "time_grain": "day"}
 TEXT_FIELDS = ("kpi", "title", "description", "objective", "owner", "team")
 THRESHOLD_KEYS = {"up": ("warn_below", "critical_below"), "down": ("warn_above", "critical_above")}
@@ -34,11 +34,12 @@ def kpi_state(data: dict[str, Any]) -> State:
     direction = _text(data.get("direction", "up"))
     state["k.direction"] = direction
     state["k.time_grain"] = _text(data.get("time_grain", "day"))
-    breakdowns = data.get("breakdowns") if isinstance(data.get("breakdowns"), list) else []
+    breakdowns = data.get("breakdowns")
     state["k.breakdowns"] = [f"param:{b['param']}" if isinstance(b, dict) and "param" in b else str(b)
-                             for b in breakdowns]
+                             for b in (breakdowns if isinstance(breakdowns, list) else [])]
     state |= _target_state(data.get("target"))
-    thresholds = data.get("thresholds") if isinstance(data.get("thresholds"), dict) else {}
+    found = data.get("thresholds")
+    thresholds = found if isinstance(found, dict) else {}
     warn, critical = THRESHOLD_KEYS.get(direction, THRESHOLD_KEYS["up"])
     other_warn, other_critical = THRESHOLD_KEYS["down" if warn == "warn_below" else "up"]
     state["k.th.warn"] = _text(thresholds.get(warn, thresholds.get(other_warn)))

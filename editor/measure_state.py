@@ -146,7 +146,7 @@ def event_ref_data(prefix: str, state: State, param_type: ParamType) -> Any:
 
 
 def where_data(prefix: str, state: State, event: str | None, param_type: ParamType) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(int(state.get(f"{prefix}.where_n", 0) or 0)):
         p = f"{prefix}.where.{i}"
         subject = state.get(f"{p}.subject", "param")
@@ -173,6 +173,6 @@ def where_data(prefix: str, state: State, event: str | None, param_type: ParamTy
 
 def events_of(state: State) -> list[str]:
     """The events the form's measure names (for pickers of params and breakdowns)."""
-    kind = state.get("k.m.kind")
-    prefixes = {"ratio": ("k.m.num", "k.m.den"), "conversion": ("k.m.from", "k.m.to")}.get(kind, ("k.m.one",))
+    two_sided: dict[str, tuple[str, ...]] = {"ratio": ("k.m.num", "k.m.den"), "conversion": ("k.m.from", "k.m.to")}
+    prefixes = two_sided.get(str(state.get("k.m.kind", "")), ("k.m.one",))
     return [e for p in prefixes if (e := str(state.get(f"{p}.event", "") or "").strip())]

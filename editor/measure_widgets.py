@@ -26,6 +26,19 @@ FIRST_EVER_LABEL = "Only each user's first one ever (a first sign-up, a first pu
 ValuesOf = Callable[[str, str, str | None], list[str]]  # (subject, name, event) -> values seen in the data
 
 
+def _kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)  # a kind the generator gained before this form did shows as its name
+
+
+def _operator_label(op: str) -> str:
+    return OPERATOR_LABELS.get(op, op)
+
+
+def _blank_as(prompt: str) -> Callable[[str], str]:
+    """A `format_func` that shows the empty choice as `prompt`."""
+    return lambda value: value or prompt
+
+
 def _with_current(options: list[str], key: str) -> list[str]:
     """The choices, plus the field's current value when it is not one (so a typo stays visible)."""
     current = st.session_state.get(key)
@@ -55,7 +68,7 @@ def param_picker(catalog: KpiCatalog, event: str, key: str, numeric: bool) -> No
 
 def measure_form(catalog: KpiCatalog, board: IssueBoard, values_of: ValuesOf, kpi_ids: list[str]) -> None:
     st.session_state.setdefault("k.m.kind", "count")
-    kind = st.selectbox("What is measured", list(KINDS), key="k.m.kind", format_func=KIND_LABELS.get)
+    kind = st.selectbox("What is measured", list(KINDS), key="k.m.kind", format_func=_kind_label)
     if kind == "ratio":
         st.markdown("**Numerator** (what is counted on top)")
         simple_form(catalog, "k.m.num", values_of)
@@ -99,7 +112,7 @@ def _insert_id() -> None:
 def simple_form(catalog: KpiCatalog, prefix: str, values_of: ValuesOf, kind: str | None = None) -> None:
     if kind is None:
         st.session_state.setdefault(f"{prefix}.kind", "count")
-        kind = st.selectbox("Measure", list(SIMPLE_KINDS), key=f"{prefix}.kind", format_func=KIND_LABELS.get)
+        kind = st.selectbox("Measure", list(SIMPLE_KINDS), key=f"{prefix}.kind", format_func=_kind_label)
     if kind in EVENT_KINDS or kind in PARAM_KINDS:
         event = event_picker(catalog, f"{prefix}.event")
         if kind in EVENT_KINDS:
@@ -133,13 +146,13 @@ def where_form(catalog: KpiCatalog, prefix: str, event: str | None, values_of: V
         st.session_state.setdefault(f"{p}.name", "")
         name = cols[1].selectbox("Name", _with_current(["", *names], f"{p}.name"), key=f"{p}.name")
         st.session_state.setdefault(f"{p}.op", "equals")
-        cols[2].selectbox("Condition", list(OPERATORS), key=f"{p}.op", format_func=OPERATOR_LABELS.get)
+        cols[2].selectbox("Condition", list(OPERATORS), key=f"{p}.op", format_func=_operator_label)
         st.session_state.setdefault(f"{p}.value", "")
         cols[3].text_input("Value", key=f"{p}.value")
         seen = values_of(subject, name, event) if name else []
         if seen:
             st.selectbox("Values in the loaded data", ["", *seen], key=f"{p}.pick", on_change=_pick_value, args=(p,),
-                          format_func=lambda v, n=len(seen): v or f"— {n} values seen: pick one —")
+                         format_func=_blank_as(f"— {len(seen)} values seen: pick one —"))
     add, remove = st.columns(2)
     add.button("Add a condition", key=f"{prefix}.add", on_click=_resize, args=(count_key, 1))
     if st.session_state[count_key]:

@@ -32,6 +32,11 @@ def param_type_in(catalog: KpiCatalog):
     return param_type
 
 
+def form_state() -> dict[str, Any]:
+    """A copy of the session's fields (the form's keys are text; Streamlit's own may be numbers)."""
+    return {k: v for k, v in st.session_state.items() if isinstance(k, str)}
+
+
 def _clear_form() -> None:
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("k.")]:
         del st.session_state[key]
@@ -99,7 +104,7 @@ class Candidate:
 def candidate(ws: Workspace, catalog: KpiCatalog, draft: bool = False) -> Candidate:
     """The file the form describes: the open file updated, or a new file named after the id."""
     original = st.session_state.get(ORIGINAL, "")
-    state = dict(st.session_state)
+    state = form_state()
     if draft:
         state["k.status"] = "draft"
     data = kpi_data(state, dict(load_text(original)), param_type_in(catalog))

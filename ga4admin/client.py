@@ -41,7 +41,7 @@ def connect_admin(endpoint: str | None = None, insecure: bool = False) -> AdminC
         return AdminConnection(AnalyticsAdminServiceClient(transport=transport), describe_account(None), endpoint)
     credentials = default_credentials(SCOPES, "Editor")
     options = {"api_endpoint": endpoint} if endpoint else None
-    client = AnalyticsAdminServiceClient(credentials=credentials, client_options=options)  # type: ignore[arg-type]
+    client = AnalyticsAdminServiceClient(credentials=credentials, client_options=options)
     return AdminConnection(client, describe_account(getattr(credentials, "service_account_email", None)), endpoint)
 
 
@@ -72,11 +72,15 @@ def _key_event(k: KeyEvent) -> Definition:
 
 def create_body(d: Definition) -> CustomDimension | CustomMetric | KeyEvent:
     """The Admin API message that creates `d` (what `build/spec/ga4-admin.json` shows as `admin_api`)."""
+    # The enums' lookups by name carry `type: ignore[misc]`: proto-plus is untyped, so mypy cannot see that
+    # their metaclass is EnumMeta and reads `Enum[name]` as a generic subscript.
     if d.kind == "custom_dimension":
         return CustomDimension(parameter_name=d.key, display_name=d.display_name, description=d.description,
-                               scope=CustomDimension.DimensionScope[d.scope])
+                               scope=CustomDimension.DimensionScope[d.scope])  # type: ignore[misc]
     if d.kind == "custom_metric":
+        unit = d.measurement_unit or "STANDARD"
         return CustomMetric(parameter_name=d.key, display_name=d.display_name, description=d.description,
-                            measurement_unit=CustomMetric.MeasurementUnit[d.measurement_unit or "STANDARD"],
+                            measurement_unit=CustomMetric.MeasurementUnit[unit],  # type: ignore[misc]
                             scope=CustomMetric.MetricScope.EVENT)
-    return KeyEvent(event_name=d.key, counting_method=KeyEvent.CountingMethod[d.counting_method or "ONCE_PER_EVENT"])
+    counting = d.counting_method or "ONCE_PER_EVENT"
+    return KeyEvent(event_name=d.key, counting_method=KeyEvent.CountingMethod[counting])  # type: ignore[misc]

@@ -6,6 +6,7 @@ display names and descriptions are GA4's to keep (a team may have renamed them i
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,11 +69,12 @@ class AdminPlan:
     def of(self, action: str) -> list[Step]:
         return [s for s in self.steps if s.action == action]
 
-    @property
+    # builtins.property: in this class body `property` names the field above (mypy reads it so)
+    @builtins.property
     def changes(self) -> list[Step]:
         return [s for s in self.steps if s.changes]
 
-    @property
+    @builtins.property
     def over_quota(self) -> list[QuotaUse]:
         return [q for q in self.quotas if q.over]
 

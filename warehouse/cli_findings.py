@@ -70,7 +70,7 @@ def explain_no_values(path: Path, read: Reader, kpi: str | None, breakdown: str 
     first, last, sources = rows[0] if rows else (None, None, None)
     if first is None:
         return f"No values for {looked} in the warehouse yet. Run `kpi refresh` after loading data."
-    if source and source not in (sources or "").split(", "):
+    if source and source not in str(sources or "").split(", "):
         return f"No values from source `{source}` for {looked}; the warehouse holds values from: {sources}."
     span = f" between {date_from or 'the start'} and {date_to or 'the end'}" if (date_from or date_to) else ""
     return (f"No values for {looked}{span}" + (f" by `{breakdown}`" if breakdown else "")

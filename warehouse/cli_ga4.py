@@ -198,7 +198,7 @@ def reconcile_command(
     except FileNotFoundError:
         _fail(f"No computed KPIs at {path} yet: load data and run `kpi refresh` first.")
     if kpi is not None and not rows:
-        known = [r[0] for r in read_serving(path, "SELECT kpi_id FROM kpi_definitions ORDER BY 1")[0]]
+        known = [str(r[0]) for r in read_serving(path, "SELECT kpi_id FROM kpi_definitions ORDER BY 1")[0]]
         if kpi not in known:
             from generator.issues import did_you_mean
 

@@ -194,11 +194,11 @@ def values_command(
           AND ($source IS NULL OR source = $source)
         ORDER BY kpi_id, date, breakdown_value, source
     """
-    params = {"kpi": kpi, "from": date_from.date() if date_from else None, "to": date_to.date() if date_to else None,
+    params: dict[str, object] = {"kpi": kpi, "from": date_from.date() if date_from else None, "to": date_to.date() if date_to else None,
               "breakdown": breakdown, "source": source}
     rows, columns = _read_or_exit(path, sql, params)
     if kpi is not None and not rows:
-        known = [r[0] for r in _read_or_exit(path, "SELECT kpi_id FROM kpi_definitions ORDER BY 1", {})[0]]
+        known = [str(r[0]) for r in _read_or_exit(path, "SELECT kpi_id FROM kpi_definitions ORDER BY 1", {})[0]]
         if kpi not in known:
             from generator.issues import did_you_mean
 
@@ -225,7 +225,7 @@ def status_command(
     how each day's sessions got their channel."""
     from .cli_findings import check_labels
     from .day_tables import provisional_sentence, serving_provisional_days
-    from .reading import read_serving
+    from .reading import as_int, read_serving
     from .status_attribution import RUN_COLUMNS, method_rows, per_run
     from .status_attribution import warning as attribution_warning
     from .status_versions import COLUMNS as VERSION_COLUMNS
@@ -261,7 +261,7 @@ def status_command(
     rows, columns = read_serving(path, sql)
     sums, _ = read_serving(path, f"SELECT event_name, {', '.join(f'sum({c})::BIGINT' for c in shown)} "
                                  "FROM event_quality GROUP BY event_name")
-    counts = {str(r[0]): {c: int(n or 0) for c, n in zip(shown, r[1:], strict=True)} for r in sums}
+    counts = {str(r[0]): {c: as_int(n or 0) for c, n in zip(shown, r[1:], strict=True)} for r in sums}
     rows, columns = with_spec_versions(path, rows, columns, structured=format is OutputFormat.json)
     failures = status_failures(rows, columns, fail_on, counts)
     methods = method_rows(path)

@@ -57,9 +57,9 @@ def event_versions(rows: list[tuple[str, dt.date, str | None, int]], spec: dict[
     """Per event, from (event, date, spec_version, events) rows: the recent shares, the live version, since when."""
     by_event: dict[str, dict[dt.date, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for event, day, version, count in rows:
-        days = by_event[event][day]
+        counts = by_event[event][day]
         key = version or NOT_STAMPED
-        days[key] = days.get(key, 0) + int(count)
+        counts[key] = counts.get(key, 0) + int(count)
     out = {}
     for event, days in by_event.items():
         ev = EventVersions(event, spec.get(event, ""))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
@@ -120,7 +121,7 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
 
 
 def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
-                       full: bool = False, engine: str = "duckdb", previous: dt.datetime | None | bool = True,
+                       full: bool = False, engine: str = "duckdb", previous: dt.datetime | None | Literal[True] = True,
                        also: Iterable[str] = (),
                        ) -> tuple[list[PeriodJob], list[dict[str, object]], dict[str, dt.date]]:
     """(the statements to run, the stored rows kept as they are, per calendar grain the first period_start
@@ -140,11 +141,11 @@ def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: 
     if not ids or not loaded:
         return jobs, kept, since
     first, last = parse_day(min(loaded)), parse_day(max(loaded))
-    if previous is True:
-        previous = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchall()[0][0]
+    refreshed: dt.datetime | None = (con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchall()[0][0]
+                                     if previous is True else previous)
     also = set(also)
     fresh = sorted(parse_day(d) for d, at in loaded.items()
-                   if full or previous is None or at > previous or d in also)
+                   if full or refreshed is None or at > refreshed or d in also)
     reach = dt.timedelta(days=max((extension_days(q.conversion.window_seconds) for q in plan.kpis.values()
                                    if isinstance(q, ConversionQuery)), default=0))
     stored: dict[tuple[str, str], set[tuple[str, str]]] = {}

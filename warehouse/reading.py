@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import SupportsInt
 
 from .serving_contract import LOCK_TIMEOUT_SECONDS, read_only
 
@@ -18,3 +19,10 @@ def read_serving(path: Path, sql: str, params: dict[str, object] | None = None,
         return cur.fetchall(), [d[0] for d in cur.description]
 
     return read_only(path, work, timeout)
+
+
+def as_int(value: object) -> int:
+    """A numeric column's value as an int: rows are typed `object` (their types are the SQL's), so say which."""
+    if not isinstance(value, SupportsInt):
+        raise TypeError(f"expected a number from the serving copy, got {value!r}")
+    return int(value)

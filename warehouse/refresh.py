@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import asdict, dataclass, field
 
 import duckdb
@@ -175,7 +175,7 @@ def _typed(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
 
 def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Table],
            recomputed: list[tuple[str, str]], quality: list[pa.Table], quality_days: list[str],
-           now: dt.datetime, spec: str, failed: set[str] = frozenset(),
+           now: dt.datetime, spec: str, failed: Set[str] = frozenset(),
            periods: tuple[pa.Table, dict[str, dt.date]] | None = None, first_seen: bool = True,
            checked: tuple[dict[str, dt.datetime], str] | None = None) -> int:
     """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change.

@@ -108,10 +108,11 @@ def allowed_values_table(catalog: KpiCatalog, plan: QueryPlan) -> pa.Table:
         for b in q.breakdowns:
             if not isinstance(b, EventParamBreakdown):
                 continue
-            specs = [catalog.events[e].spec.params.get(b.param) for e in q.events if e in catalog.events]
-            specs = [p for p in specs if p is not None]
-            if specs and all(p.enum for p in specs):
-                allowed = sorted({str(v) for p in specs for v in p.enum})
+            found = [catalog.events[e].spec.params.get(b.param) for e in q.events if e in catalog.events]
+            specs = [p for p in found if p is not None]
+            enums = [p.enum for p in specs if p.enum]
+            if specs and len(enums) == len(specs):
+                allowed = sorted({str(v) for enum in enums for v in enum})
                 rows.append({"kpi_id": kid, "breakdown": b.name, "allowed": allowed})
     schema = pa.schema([("kpi_id", pa.string()), ("breakdown", pa.string()), ("allowed", pa.list_(pa.string()))])
     return pa.Table.from_pylist(rows, schema=schema)

@@ -14,7 +14,7 @@ import duckdb
 from generator.sql.attribution import METHODS
 
 from .attribution_summary import no_source_warning, runs, summarize
-from .reading import read_serving
+from .reading import as_int, read_serving
 
 DAY_COLUMNS = ["date", "sessions", *METHODS]
 RUN_COLUMNS = ["from", "to", "days", "sessions", *METHODS]
@@ -27,7 +27,7 @@ def method_rows(path: Path) -> list[tuple[str, str, int]] | None:
                                      "ORDER BY 1, 2")
     except duckdb.CatalogException:
         return None
-    return [(str(d), str(m), int(n)) for d, m, n in rows]
+    return [(str(d), str(m), as_int(n)) for d, m, n in rows]
 
 
 def per_day(rows: list[tuple[str, str, int]]) -> list[tuple[object, ...]]:

@@ -10,6 +10,7 @@ checker turns them into located warnings; `kpi refresh` prints them and stores t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set
 
 import duckdb
 import pyarrow as pa
@@ -60,7 +61,7 @@ def kpi_outcomes(con: duckdb.DuckDBPyConnection, days: LoadedDays) -> dict[str, 
 
 
 def check_loaded_values(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog,
-                        skip: set[str] = frozenset()) -> list[Issue]:
+                        skip: Set[str] = frozenset()) -> list[Issue]:
     """Every value, breakdown and KPI the loaded data does not bear out (nothing when no day is loaded).
 
     `skip`: KPIs whose statement failed this time (their values are old, so "computes nothing" would mislead)."""

@@ -95,7 +95,7 @@ def alerts_command(
     failures = []
     if report:
         if settings.webhook:
-            failures += _attempt("webhook", lambda: send_webhook(settings.webhook, report))  # type: ignore[arg-type]
+            failures += _attempt("webhook", lambda: send_webhook(settings.webhook, report))
         if settings.email_to:
             failures += _attempt("e-mail", lambda: send_email(report, settings, settings.email_to))
     delivered = bool(report) and not failures and bool(settings.webhook or settings.email_to)

@@ -120,9 +120,9 @@ def _email(value: object, base: AlertSettings) -> dict[str, object]:
                             f"use {', '.join(sorted(allowed))}.")
     to = value.get("to", list(base.email_to))
     return {
-        "email_to": (to,) if isinstance(to, str) else tuple(str(a) for a in to),  # type: ignore[union-attr]
+        "email_to": (to,) if isinstance(to, str) else tuple(str(a) for a in to),
         "smtp_from": str(value.get("from", base.smtp_from)),
         "smtp_host": str(value.get("host", base.smtp_host)),
-        "smtp_port": int(value.get("port", base.smtp_port)),  # type: ignore[call-overload]
+        "smtp_port": int(value.get("port", base.smtp_port)),
         "smtp_starttls": bool(value.get("starttls", base.smtp_starttls)),
     }

@@ -39,6 +39,7 @@ ALWAYS = date(2000, 1, 1)  # the date a single-number target holds from (generat
 
 ctx = context.current()
 period, comparison, warehouse = ctx.period, ctx.comparison, ctx.warehouse
+data_start, data_end = warehouse.span
 everything = data.kpi_definitions(ctx.path)
 active_ids = list(active_definitions(everything)["kpi_id"])
 ids = active_ids + [kpi for kpi in everything["kpi_id"] if kpi not in active_ids]
@@ -96,7 +97,7 @@ card = build_cards(
     event_healths(health),
     period,
     comparison,
-    warehouse.data_end,
+    data_end,
     alternatives,
     exact,
 )[0]
@@ -107,7 +108,7 @@ export_only = api_note_words(kpi["api_note"])
 left, right = st.columns([1, 2])
 with left:
     render_card(card, show_title=False, why_empty=why_empty(
-        card, data.value_findings(ctx.path), warehouse.data_start, warehouse.data_end))
+        card, data.value_findings(ctx.path), data_start, data_end))
     for note in (estimate_note(period_rows), source_note(period_rows)):
         if note:
             st.caption(note)
@@ -147,7 +148,7 @@ changes = data.definition_changes(ctx.path, kpi_id)
 # The first row records the definition the KPI started with; every later row is a change.
 changed = list(changes["effective_from"])[1:]
 in_period = [day for day in changed if span.contains(day)]
-provisional = max(span.start, min([provisional_start(warehouse.data_end), *warehouse.intraday_days]))
+provisional = max(span.start, min([provisional_start(data_end), *warehouse.intraday_days]))
 has_provisional = provisional <= period.end
 st.subheader(f"Trend against target, by {grain}")
 st.altair_chart(
@@ -188,19 +189,19 @@ st.caption(" ".join(notes))
 # Pacing in the current week, month or quarter (the target's `per:`, else the trend's grain).
 per = pacing_grain(kpi.get("target_per"), grain)
 if per is not None and len(targets):
-    earliest = previous_period(calendar_period(warehouse.data_end, per), per).start
-    pace_rows = data.daily_totals(ctx.path, earliest, warehouse.data_end)
+    earliest = previous_period(calendar_period(data_end, per), per).start
+    pace_rows = data.daily_totals(ctx.path, earliest, data_end)
     render_pacing(
         pacing(pace_rows[pace_rows["kpi_id"] == kpi_id], phasing, kpi["aggregation"], per,
-               kpi.get("target_projection") or "linear", warehouse.data_end),
+               kpi.get("target_projection") or "linear", data_end),
         kpi["format"], kpi["currency"], kpi["aggregation"],
     )
 
 # Breakdowns: only the dimensions the KPI declares.
 declared = list(kpi["breakdowns"])
 labels = dict(zip(declared, kpi.get("breakdown_labels") or declared, strict=False))
-rows = data.breakdown_rows(ctx.path, kpi_id, span.start, period.end) if declared else None
 if declared:
+    rows = data.breakdown_rows(ctx.path, kpi_id, span.start, period.end)
     st.subheader("Breakdowns")
     in_period = rows[(rows["date"] >= period.start) & (rows["date"] <= period.end)]
     if distinct and segment is None:  # distinct users or sessions per value over the period, never a sum of days

@@ -28,6 +28,7 @@ COLUMNS = 3
 
 ctx = context.current()
 view, period, comparison, warehouse = ctx.view, ctx.period, ctx.comparison, ctx.warehouse
+data_start, data_end = warehouse.span
 
 st.title("KPI overview")
 summary = f"**{period.label}**: {period.describe()}"
@@ -35,8 +36,8 @@ if period.partial:
     summary += f" (partial: {period.days} days so far)"
 if comparison is not None:
     summary += f" · compared with {comparison.label}: {comparison.describe()}"
-if provisional_days(period, warehouse.data_end):
-    start = provisional_start(warehouse.data_end)
+if provisional_days(period, data_end):
+    start = provisional_start(data_end)
     summary += f" · days from {start:%-d %b} are provisional (GA4 may still update them)"
 intraday = intraday_sentence(warehouse.intraday_days, period.start, period.end)
 if intraday:
@@ -77,7 +78,7 @@ cards = build_cards(
     event_healths(data.event_health(ctx.path, period.start, period.end)),
     period,
     comparison,
-    warehouse.data_end,
+    data_end,
     alternatives,
     data.period_totals(ctx.path) if segment is None else None,
 )
@@ -90,7 +91,7 @@ if left_off:
     )
 
 link_params = to_query_params(view)
-why = explanations(shown, data.value_findings(ctx.path), warehouse.data_start, warehouse.data_end)
+why = explanations(shown, data.value_findings(ctx.path), data_start, data_end)
 for group, group_cards_ in group_cards(shown, view.group):
     st.subheader(md_text(group), divider="gray")
     for row_start in range(0, len(group_cards_), COLUMNS):

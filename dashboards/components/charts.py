@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 import altair as alt
 import pandas as pd
 
 from dashboards.formatting import axis_format
 
-_DATE_FORMATS = {"month": "%b %Y", "week": "%-d %b"}
+# a bucket grain → its label format and the time interval Vega-Lite puts one tick per
+_BUCKET_AXES: dict[str, tuple[str, Literal["week", "month"]]] = {
+    "month": ("%b %Y", "month"), "week": ("%-d %b", "week"),
+}
 VALUE_COLOUR = "#1f6feb"
 TARGET_COLOUR = "#2da44e"
 COMPARISON_COLOUR = "#8c959f"
@@ -78,13 +82,14 @@ def trend_chart(
             .mark_rule(color=CHANGE_COLOUR, strokeDash=[4, 2], size=2)
             .encode(x="date:T", tooltip=[alt.Tooltip("date:T", title="Definition changed")])
         )
-    return alt.layer(*layers).properties(height=320)
+    return alt.LayerChart(layer=layers).properties(height=320)
 
 
 def _date_axis(grain: str) -> alt.Axis:
     """One tick per bucket for weeks and months, so labels never repeat ("Jul 2026" four times)."""
-    if grain in ("week", "month"):
-        return alt.Axis(format=_DATE_FORMATS[grain], tickCount=grain, labelOverlap=True)
+    if grain in _BUCKET_AXES:
+        label, interval = _BUCKET_AXES[grain]
+        return alt.Axis(format=label, tickCount=interval, labelOverlap=True)
     return alt.Axis(format="%-d %b", labelOverlap=True)
 
 
@@ -107,4 +112,4 @@ def breakdown_chart(rows: pd.DataFrame, fmt: str | None, dimension: str) -> alt.
         color=alt.Color("kind:N", scale=kinds, legend=None),
     )
     labels = base.mark_text(align="left", dx=4, color="#57606a").encode(x="value:Q", text="label:N")
-    return alt.layer(bars, labels).properties(height=alt.Step(26))
+    return alt.LayerChart(layer=[bars, labels]).properties(height=alt.Step(26))

@@ -64,12 +64,16 @@ def render_sidebar(choices: Choices) -> ViewState:
     sidebar = st.sidebar
     data_start, data_end = choices.data_start, choices.data_end
     sidebar.selectbox("Date range", list(PRESETS), format_func=PRESETS.__getitem__, key="period")
-    start = end = None
+    start: date | None = None
+    end: date | None = None
     if st.session_state["period"] == "custom":
         st.session_state.setdefault("range", (max(data_start, data_end - timedelta(days=27)), data_end))
         picked = sidebar.date_input("Custom range", min_value=data_start, max_value=data_end, key="range")
-        # While the reader is between the two clicks, the picker holds only a start date.
-        start, end = (picked[0], picked[-1]) if picked else (data_start, data_end)
+        # A range picker returns a tuple; while the reader is between the two clicks, it holds only a start date.
+        if isinstance(picked, tuple) and picked:
+            start, end = picked[0], picked[-1]
+        else:
+            start, end = data_start, data_end
     sidebar.selectbox("Compare with", list(COMPARISONS), format_func=COMPARISONS.__getitem__, key="compare")
     sidebar.selectbox("Team", [ALL, *choices.teams], format_func=lambda t: t or "All teams", key="team")
     sidebar.selectbox(

@@ -19,6 +19,7 @@ from google.api_core import exceptions as gexc
 from .settings import BigQuerySettings, human_bytes
 
 if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
     from google.cloud import bigquery
 
 T = TypeVar("T")
@@ -35,6 +36,7 @@ class BigQueryError(RuntimeError):
 def make_client(settings: BigQuerySettings) -> bigquery.Client:
     from google.cloud import bigquery
 
+    credentials: Credentials
     try:
         if os.environ.get(EMULATOR_HOST):
             from google.auth.credentials import AnonymousCredentials

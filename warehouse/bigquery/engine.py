@@ -47,7 +47,7 @@ class BigQueryEngine:
         self.retries = retries
         self.first_wait = first_wait
 
-    def _call(self, what: str, call):  # type: ignore[no-untyped-def]
+    def _call(self, what: str, call):
         try:
             return with_retries(call, what, self.announce, retries=self.retries, first_wait=self.first_wait)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one sentence naming project and dataset
@@ -117,7 +117,7 @@ def _never(_exc: BaseException) -> bool:
     return False
 
 
-def _no_retry():  # type: ignore[no-untyped-def]
+def _no_retry():
     from google.api_core.retry import Retry
 
     return Retry(predicate=_never)  # our own loop retries, and says so

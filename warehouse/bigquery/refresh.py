@@ -119,7 +119,7 @@ def refresh_on_bigquery(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, pla
                    export_era=export.shape.era, period_statements=len(periods))
     if dry_run:
         return BigQueryRefreshSummary(days=0, rows=0, seconds=round(time.perf_counter() - clock, 2), dry_run=True,
-                                      **summary)  # type: ignore[arg-type]
+                                      **summary)
     hashes = {q.kpi_id: q.definition_hash for q in plan.ordered()}
     staged: list[pa.Table] = []
     period_rows = list(kept)
@@ -136,7 +136,7 @@ def refresh_on_bigquery(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, pla
                         periods=(period_table(period_rows, plan, ENGINE), since))
     return BigQueryRefreshSummary(days=len({d for _k, d in recomputed}), rows=rows,
                                   seconds=round(time.perf_counter() - clock, 2), dry_run=False,
-                                  **summary)  # type: ignore[arg-type]
+                                  **summary)
 
 
 def _last_refresh(state: dict[str, KpiState], plan: QueryPlan) -> dt.datetime | None:

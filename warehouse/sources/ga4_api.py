@@ -9,14 +9,22 @@ changes nothing.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from google.analytics.data_v1beta.types import BatchRunReportsRequest, RunReportRequest, RunReportResponse
+from google.analytics.data_v1beta.types import (
+    BatchRunReportsRequest,
+    BatchRunReportsResponse,
+    RunReportRequest,
+    RunReportResponse,
+)
 from google.api_core import exceptions as gexc
 
 from generator.issues import did_you_mean
@@ -33,6 +41,7 @@ _DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d+daysAgo|yesterday|today)$")
 OTHER = "(other)"
 
 Say = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -103,7 +112,7 @@ class FetchedReports:
     batches: int
     skipped: dict[str, str] = field(default_factory=dict)  # request id → why it was not run (and the fix)
 
-    @property
+    @builtins.property  # in this class body `property` names the field above (mypy reads it so)
     def rows(self) -> int:
         return sum(len(r.rows) for r in self.reports.values())
 
@@ -229,7 +238,7 @@ class ReportFetcher:
             chunk, queue = queue[:BATCH_SIZE], queue[BATCH_SIZE:]
             batches += 1
             what = f"batch {batches}"
-            response = self._call(lambda chunk=chunk: self._batch(chunk), what, [rid for rid, _ in chunk])
+            response = self._call(partial(self._batch, chunk), what, [rid for rid, _ in chunk])
             rows = 0
             for (rid, offset), report in zip(chunk, response.reports, strict=True):
                 got = results[rid].add_page(report)
@@ -282,7 +291,7 @@ class ReportFetcher:
             self.say(f"Skipped request {rid}: {skipped[rid]} The other requests load.")
         return skipped
 
-    def _batch(self, chunk: list[tuple[str, int]]) -> object:
+    def _batch(self, chunk: list[tuple[str, int]]) -> BatchRunReportsResponse:
         requests = []
         for rid, offset in chunk:
             body = self.api.requests[rid].to_proto_json(self.property, self.date_range)
@@ -295,7 +304,7 @@ class ReportFetcher:
             request=BatchRunReportsRequest(property=self.property, requests=requests),
             timeout=self.timeout, retry=None)
 
-    def _call(self, call: Callable[[], object], what: str, request_ids: list[str]) -> object:
+    def _call(self, call: Callable[[], T], what: str, request_ids: list[str]) -> T:
         remaining = {name: left for name, (_used, left) in self.quota.items()}
         try:
             return call_with_retry(call, what, self.policy, self.say, remaining=lambda: remaining)

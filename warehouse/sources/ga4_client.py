@@ -11,12 +11,16 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.analytics.data_v1beta.services.beta_analytics_data.transports import (
     BetaAnalyticsDataGrpcTransport,
 )
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
 
 SCOPES = ("https://www.googleapis.com/auth/analytics.readonly",)
 KEY_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
@@ -53,11 +57,11 @@ def connect_ga4(endpoint: str | None = None, insecure: bool = False) -> Ga4Conne
                          endpoint, False)
 
 
-def _default_credentials() -> object:
+def _default_credentials() -> Credentials:
     return default_credentials(SCOPES, "Viewer")
 
 
-def default_credentials(scopes: tuple[str, ...], role: str) -> object:
+def default_credentials(scopes: tuple[str, ...], role: str) -> Credentials:
     """Google's default credentials for `scopes`; a failure is one sentence naming the GA4 `role` needed."""
     import google.auth
 

@@ -131,6 +131,7 @@ class ExportSource:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_HASHES} (file INTEGER, h UBIGINT)")
         for index in indexes:
             file = self._files[index]
+            params: dict[str, object]
             if file.kind == "json":
                 rows, params = f"SELECT * FROM {_STAGE} WHERE {_FILE} = $file", {"file": index}
             else:
