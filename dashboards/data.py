@@ -1,23 +1,37 @@
 """The dashboard's only door to DuckDB: short-lived read-only reads of the serving database, cached.
 
 The dashboard never opens the store (`kpi load` / `kpi refresh` write it) and never holds a
-connection: each read connects read-only, fetches, and closes, so a refresh can swap the serving file
-at any moment. Results are cached per file version (its inode, size and mtime), so a swapped-in
+connection beyond one page run: reads connect read-only, fetch, and close (a run's reads share one
+connection, `one_connection`), so a refresh can swap the serving file at any moment. Results are cached per file version (its inode, size and mtime), so a swapped-in
 file shows at once and an unchanged one costs no query until the TTL expires.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from warehouse.pending import pending
-from warehouse.serving_contract import VERSION_KEY, ServingBusy, columns, outdated, read_only, serving_db
+from warehouse.serving_contract import (
+    LOCK_TIMEOUT_SECONDS,
+    VERSION_KEY,
+    ServingBusy,
+    columns,
+    outdated,
+    read_only,
+    retry_while_locked,
+    serving_db,
+)
 
 from .serving_file import GUIDANCE, SERVING_ENV, serving_path  # noqa: F401 - re-exported
 
@@ -34,6 +48,7 @@ ONE_SOURCE = (
 # source too, so a day the export wins never carries them.
 CAVEATS_TABLE = "kpi_value_caveats"
 ALLOWED_TABLE = "breakdown_allowed_values"  # per KPI and param breakdown, the catalog's allowed values
+T = TypeVar("T")
 
 
 def serving_db_from_env() -> Path:
@@ -59,12 +74,96 @@ def file_version(path: Path) -> tuple[int, int, int] | None:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _cached_read(path: str, version: tuple | None, sql: str, params: tuple) -> pd.DataFrame:
-    # `version` is only a cache key: a new file version is a cache miss.
-    return read_df(path, sql, list(params))
+    # `version` is a cache key (a new file version is a cache miss) and picks the run's shared connection.
+    return _connected(path, version, lambda con: con.execute(sql, list(params)).df())
 
 
 def _read(path: Path, sql: str, *params) -> pd.DataFrame:
     return _cached_read(str(path), file_version(path), sql, params)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_arrow(path: str, version: tuple | None, sql: str, params: tuple) -> pa.Table:
+    # An Arrow table, for the large reads: fetched without a pandas conversion, and cheap to pickle into
+    # (and out of) the cache, where a frame of dates and lists costs more than the query.
+    return _connected(path, version, lambda con: con.sql(sql, params=list(params)).to_arrow_table())
+
+
+def _read_arrow(path: Path, sql: str, *params) -> pa.Table:
+    return _cached_arrow(str(path), file_version(path), sql, params)
+
+
+@contextmanager
+def one_connection(path: Path) -> Iterator[None]:
+    """Within the block, reads of `path` that miss the cache share one read-only connection, opened by the
+    first of them and closed when the block ends: a page run pays for one connection, not one per query
+    (opening one costs more than most of the dashboard's queries). The file can still be swapped at any
+    moment: a read of another file version than the one opened connects on its own."""
+    previous = getattr(_run, "shared", None)
+    shared = _SharedConnection(str(path))
+    _run.shared = shared
+    try:
+        yield
+    finally:
+        _run.shared = previous
+        shared.close()
+
+
+_run = threading.local()  # the script thread's shared connection, set by `one_connection`
+
+
+class _SharedConnection:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.version: tuple | None = None
+        self.con: duckdb.DuckDBPyConnection | None = None
+
+    def read(self, version: tuple, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        if self.con is None:
+            con = retry_while_locked(
+                lambda: _attached(self.path),
+                LOCK_TIMEOUT_SECONDS,
+                lambda error: ServingBusy(f"{self.path} is locked by a writer: {error}"),
+            )
+            # Shared only when the file did not change while it was opened: the connection then reads
+            # exactly `version`, the key its results are cached under.
+            if file_version(Path(self.path)) != version:
+                try:
+                    return work(con)
+                finally:
+                    con.close()
+            self.con, self.version = con, version
+        if version != self.version:
+            return read_only(self.path, work)
+        return work(self.con)
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+def _attached(path: str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to `path` that no other connection in this process shares. `duckdb.connect(path)`
+    hands every caller the instance already open on that path, so while a run held one, a read of a file
+    swapped in meanwhile would be served the old file. An in-memory database with the file attached is its own."""
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS serving (READ_ONLY)", [path])
+        con.execute("USE serving")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _connected(path: str, version: tuple | None, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """`work(connection)` on the run's shared connection when there is one for this file and version, else on
+    a short-lived connection of its own."""
+    shared = getattr(_run, "shared", None)
+    if shared is None or shared.path != path or version is None:
+        return read_only(path, work)
+    return shared.read(version, work)
 
 
 @dataclass(frozen=True)
@@ -136,12 +235,18 @@ def _cached_facts(path: str, version: tuple) -> dict:
         ) if row else ()
         return facts
 
-    return read_only(path, work)
+    return _connected(path, version, work)
 
 
 def kpi_definitions(path: Path) -> pd.DataFrame:
     """Every KPI definition: missing values as None (not NaN), list columns as tuples."""
-    frame = _read(path, "SELECT * FROM kpi_definitions ORDER BY kpi_id")
+    return _cached_definitions(str(path), file_version(path))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_definitions(path: str, version: tuple | None) -> pd.DataFrame:
+    # Cached once converted: every page run asks for the definitions more than once.
+    frame = _connected(path, version, lambda con: con.execute("SELECT * FROM kpi_definitions ORDER BY kpi_id").df())
     frame = frame.astype(object).where(frame.notna(), None)
     for column in LIST_COLUMNS:
         if column in frame:
@@ -162,41 +267,48 @@ def daily_totals(path: Path, start: date, end: date) -> pd.DataFrame:
     Columns kpi_id, date, value, numerator, denominator, definition_hash, source, and caveats: a tuple
     of GA4's caveats on the day's value (empty unless the day was taken from `ga4_api` and flagged).
     """
-    one_source = (
-        "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, definition_hash, "
-        f"source FROM kpi_values WHERE breakdown = '' AND date BETWEEN ? AND ? {ONE_SOURCE}"
-    )
-    frame = _read(
-        path,
-        "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source, caveats "
-        f"FROM ({_with_caveats(one_source)}) ORDER BY kpi_id, date",
-        start,
-        end,
-    )
-    frame["date"] = frame["date"].map(_as_date)
-    frame["caveats"] = frame["caveats"].map(_as_tuple)
-    return frame
+    return totals_over(path, [(start, end)])
 
 
 def segment_totals(path: Path, segment: tuple[str, str], start: date, end: date) -> pd.DataFrame:
     """Like `daily_totals`, for one breakdown value ("everything for Paid Social"): every KPI that declares
     that breakdown, its rows for that value as the KPI's daily values."""
+    return totals_over(path, [(start, end)], segment)
+
+
+def totals_over(path: Path, ranges: Sequence[tuple[date, date]],
+                segment: tuple[str, str] | None = None) -> pd.DataFrame:
+    """`daily_totals` (or `segment_totals` for `segment`) on the days of `ranges` only, each an inclusive
+    (first day, last day): the overview reads its period and its comparison periods, not the year between."""
+    if not ranges:
+        raise ValueError("totals_over needs at least one date range")
+    spans = [{"first": start, "last": end} for start, end in ranges]
+    hull = (min(start for start, _ in ranges), max(end for _, end in ranges))
+    if segment is None:
+        rows, params = "breakdown = ''", [*hull, spans]
+    else:
+        rows, params = "breakdown = ? AND breakdown_value = ?", [*segment, *hull, spans]
     one_source = (
         "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, definition_hash, "
-        f"source FROM kpi_values WHERE breakdown = ? AND breakdown_value = ? AND date BETWEEN ? AND ? {ONE_SOURCE}"
+        f"source FROM kpi_values WHERE {rows} AND date BETWEEN ? AND ? AND {_IN_SPANS} {ONE_SOURCE}"
     )
-    frame = _read(
+    table = _read_arrow(
         path,
         "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source, caveats "
         f"FROM ({_with_caveats(one_source)}) ORDER BY kpi_id, date",
-        segment[0],
-        segment[1],
-        start,
-        end,
+        *params,
     )
-    frame["date"] = frame["date"].map(_as_date)
-    frame["caveats"] = frame["caveats"].map(_as_tuple)
+    # Arrow hands DATE over as datetime.date (no per-row conversion); the caveat lists become tuples.
+    frame = table.drop_columns("caveats").to_pandas(date_as_object=True)
+    frame["caveats"] = [tuple(c) if c else () for c in table.column("caveats").to_pylist()]
     return frame
+
+
+# The day lies in one of the spans bound as a list of {first, last} structs: one statement for any
+# number of ranges, the dates passed as parameters.
+_IN_SPANS = (
+    "len(list_filter(?::STRUCT(first DATE, last DATE)[], lambda span: date BETWEEN span.first AND span.last)) > 0"
+)
 
 
 def filter_choices(path: Path) -> dict[str, list[str]]:
