@@ -10,6 +10,7 @@ from dashboards.measures import (
     grain_start,
     period_goal,
     shift_rows,
+    sums_by,
     target_in_force,
     trend,
 )
@@ -40,6 +41,25 @@ def test_no_rows_is_no_value():
 def test_unknown_aggregation_is_an_error():
     with pytest.raises(ValueError, match="aggregation"):
         aggregate(ROWS, "median")
+
+
+def test_sums_by_group_give_each_group_its_aggregate_to_the_last_bit():
+    # Values that pairwise and naive summation round differently, gaps, a group without denominators.
+    rows = pd.DataFrame(
+        {
+            "kpi_id": ["a", "b", "a", "c", "a", "b", "c"] * 40,
+            "value": [0.1, 1e16, 0.7, None, 3.3, 1.0, 2.5] * 40,
+            "numerator": [1.0, None, 3.0, 4.0, 0.1, 2.0, 0.2] * 40,
+            "denominator": [10.0, None, 30.0, None, 0.3, None, 5.0] * 40,
+        }
+    )
+    sums = sums_by(rows)
+    assert sorted(sums) == ["a", "b", "c"]
+    for kpi, group in rows.groupby("kpi_id"):
+        for aggregation in ("sum", "ratio", "mean"):
+            assert sums[kpi].value(aggregation) == aggregate(group, aggregation)
+    assert sums["b"].value("ratio") is None  # no denominator at all: no value, not zero
+    assert sums["a"].value("sum") == pytest.approx(4.1 * 40)
 
 
 TARGETS = [(date(2026, 1, 1), 100.0), (date(2026, 10, 15), 200.0)]
