@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import streamlit as st
 from warehouse.pending import pending
 from warehouse.serving_contract import (
@@ -135,7 +137,10 @@ class _SharedConnection:
             self.con, self.version = con, version
         if version != self.version:
             return read_only(self.path, work)
-        return work(self.con)
+        # A cursor per read: a result left unfetched by one read (fetchone) must not block the next.
+        with self.con.cursor() as cursor:
+            cursor.execute("USE serving")
+            return work(cursor)
 
     def close(self) -> None:
         if self.con is not None:
@@ -213,11 +218,11 @@ def _cached_facts(path: str, version: tuple) -> dict:
 
     def work(con) -> dict:
         tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        version = None
+        info: dict = {}
         if "warehouse_info" in tables:
-            row = con.execute("SELECT value FROM warehouse_info WHERE key = ?", [VERSION_KEY]).fetchone()
-            version = row[0] if row else None
-        facts: dict = {"outdated": outdated(version)}
+            keys = [VERSION_KEY, "refreshed_at", "refresh_id", "provisional_days"]
+            info = dict(con.execute("SELECT key, value FROM warehouse_info WHERE key IN (?, ?, ?, ?)", keys).fetchall())
+        facts: dict = {"outdated": outdated(info.get(VERSION_KEY))}
         if facts["outdated"]:
             return facts
         facts["kpis"] = con.execute("SELECT count(*) FROM kpi_definitions").fetchone()[0]
@@ -225,14 +230,12 @@ def _cached_facts(path: str, version: tuple) -> dict:
             "SELECT min(date), max(date), count(*) FROM kpi_values WHERE breakdown = ''"
         ).fetchone()
         facts.update(data_start=start, data_end=end, values=count)
-        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refreshed_at'").fetchone()
-        facts["refreshed_at"] = str(row[0]) if row else None
-        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refresh_id'").fetchone()
-        facts["refresh_id"] = str(row[0]) if row and row[0] is not None else None
-        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'provisional_days'").fetchone()
+        facts["refreshed_at"] = str(info["refreshed_at"]) if "refreshed_at" in info else None
+        facts["refresh_id"] = str(info["refresh_id"]) if info.get("refresh_id") is not None else None
         facts["intraday_days"] = tuple(
-            date(int(d[:4]), int(d[4:6]), int(d[6:])) for d in str(row[0] or "").split(",") if len(d) == 8
-        ) if row else ()
+            date(int(d[:4]), int(d[4:6]), int(d[6:])) for d in str(info["provisional_days"] or "").split(",")
+            if len(d) == 8
+        ) if "provisional_days" in info else ()
         return facts
 
     return _connected(path, version, work)
@@ -245,13 +248,17 @@ def kpi_definitions(path: Path) -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _cached_definitions(path: str, version: tuple | None) -> pd.DataFrame:
-    # Cached once converted: every page run asks for the definitions more than once.
-    frame = _connected(path, version, lambda con: con.execute("SELECT * FROM kpi_definitions ORDER BY kpi_id").df())
-    frame = frame.astype(object).where(frame.notna(), None)
-    for column in LIST_COLUMNS:
-        if column in frame:
-            frame[column] = frame[column].map(_as_tuple)
-    return frame
+    # Cached once converted: every page run asks for the definitions more than once. Arrow's Python values
+    # are already what the pages want (None for NULL, str, bool, float); lists become tuples.
+    table = _connected(path, version, lambda con: con.sql("SELECT * FROM kpi_definitions ORDER BY kpi_id").to_arrow_table())
+    columns = {}
+    for name in table.column_names:
+        values = table.column(name).to_pylist()
+        if name in LIST_COLUMNS:
+            columns[name] = [_as_tuple(value) for value in values]
+        else:
+            columns[name] = [None if isinstance(value, float) and value != value else value for value in values]
+    return pd.DataFrame(columns, columns=table.column_names, dtype=object)
 
 
 def kpi_targets(path: Path) -> pd.DataFrame:
@@ -282,15 +289,16 @@ def totals_over(path: Path, ranges: Sequence[tuple[date, date]],
     (first day, last day): the overview reads its period and its comparison periods, not the year between."""
     if not ranges:
         raise ValueError("totals_over needs at least one date range")
-    spans = [{"first": start, "last": end} for start, end in ranges]
-    hull = (min(start for start, _ in ranges), max(end for _, end in ranges))
+    # One fixed condition per range, the dates bound as parameters.
+    days = " OR ".join(["date BETWEEN ? AND ?"] * len(ranges))
+    spans = [day for start_end in ranges for day in start_end]
     if segment is None:
-        rows, params = "breakdown = ''", [*hull, spans]
+        rows, params = "breakdown = ''", spans
     else:
-        rows, params = "breakdown = ? AND breakdown_value = ?", [*segment, *hull, spans]
+        rows, params = "breakdown = ? AND breakdown_value = ?", [*segment, *spans]
     one_source = (
         "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, definition_hash, "
-        f"source FROM kpi_values WHERE {rows} AND date BETWEEN ? AND ? AND {_IN_SPANS} {ONE_SOURCE}"
+        f"source FROM kpi_values WHERE {rows} AND ({days}) {ONE_SOURCE}"
     )
     table = _read_arrow(
         path,
@@ -298,17 +306,15 @@ def totals_over(path: Path, ranges: Sequence[tuple[date, date]],
         f"FROM ({_with_caveats(one_source)}) ORDER BY kpi_id, date",
         *params,
     )
-    # Arrow hands DATE over as datetime.date (no per-row conversion); the caveat lists become tuples.
+    # Arrow hands DATE over as datetime.date (no per-row conversion); the caveat lists become tuples, the
+    # few that are not empty converted one by one.
     frame = table.drop_columns("caveats").to_pandas(date_as_object=True)
-    frame["caveats"] = [tuple(c) if c else () for c in table.column("caveats").to_pylist()]
+    lists = table.column("caveats")
+    caveats: list[tuple[str, ...]] = [()] * len(frame)
+    for i in np.flatnonzero(pc.list_value_length(lists).to_numpy(zero_copy_only=False)):
+        caveats[i] = tuple(lists[int(i)].as_py())
+    frame["caveats"] = caveats
     return frame
-
-
-# The day lies in one of the spans bound as a list of {first, last} structs: one statement for any
-# number of ranges, the dates passed as parameters.
-_IN_SPANS = (
-    "len(list_filter(?::STRUCT(first DATE, last DATE)[], lambda span: date BETWEEN span.first AND span.last)) > 0"
-)
 
 
 def filter_choices(path: Path) -> dict[str, list[str]]:
