@@ -7,11 +7,12 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from .periods import Period, month_end, quarter_end, quarter_start
+from .periods import Period, quarter_end, quarter_start
 
 AGGREGATIONS = ("sum", "ratio", "mean")
 
@@ -25,13 +26,13 @@ def aggregate(rows: pd.DataFrame, aggregation: str) -> float | None:
     check_aggregation(aggregation)
     if rows.empty:
         return None
-    return _day_sums(*_columns(rows)).value(aggregation)
+    return day_sums(*float_columns(rows)).value(aggregation)
 
 
 @dataclass(frozen=True)
 class DaySums:
     """A period's daily rows reduced to what its value needs (so many KPIs' can be reduced at once,
-    `sums_by`): the sum and count of the values, the sum of numerators, the sum of denominators (None
+    period_rows.py): the sum and count of the values, the sum of numerators, the sum of denominators (None
     when no row has one)."""
 
     rows: int
@@ -54,21 +55,7 @@ class DaySums:
         return self.value_sum if aggregation == "sum" else self.value_sum / self.value_count
 
 
-def sums_by(rows: pd.DataFrame, key: str = "kpi_id") -> dict[str, DaySums]:
-    """`DaySums` of each `key` group of daily rows: one sort and column fetch for all groups, then each group
-    summed exactly as `aggregate` sums it (the same numbers to the last bit)."""
-    if rows.empty:
-        return {}
-    rows = rows.sort_values(key, kind="stable")
-    keys = rows[key].to_numpy()
-    starts = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1), len(keys)]
-    columns = _columns(rows)
-    return {
-        str(keys[a]): _day_sums(*(column[a:b] for column in columns)) for a, b in zip(starts, starts[1:], strict=False)
-    }
-
-
-def _columns(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def float_columns(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """value, numerator and denominator as float arrays, NaN for a missing number (None: no such column)."""
     return tuple(  # type: ignore[return-value]
         rows[name].to_numpy(dtype=float, na_value=np.nan) if name in rows else None
@@ -76,9 +63,10 @@ def _columns(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None, np.ndar
     )
 
 
-def _day_sums(value: np.ndarray, numerator: np.ndarray | None, denominator: np.ndarray | None) -> DaySums:
-    # As pandas sums a Series (NaN skipped, pairwise): the days' values without the gaps, the numerators
-    # and denominators with gaps as zero; no denominator at all is None (`sum(min_count=1)`).
+def day_sums(value: np.ndarray, numerator: np.ndarray | None, denominator: np.ndarray | None) -> DaySums:
+    """The `DaySums` of a period's rows given as `float_columns`. Summed as pandas sums a Series (NaN
+    skipped, pairwise): the values without the gaps, the numerators and denominators with gaps as zero;
+    no denominator at all is None (`sum(min_count=1)`)."""
     values = value[~np.isnan(value)]
     return DaySums(
         rows=len(value),
@@ -218,6 +206,12 @@ _GRAIN_ALIASES = {
 }
 
 
+@lru_cache(maxsize=256)
+def _month_days(year: int, month: int) -> int:
+    # Asked for every day of every period of every card: cached per month.
+    return calendar.monthrange(year, month)[1]
+
+
 def _grain_length(time_grain: str | None):
     """A function day → length in days of the grain period containing it; None for an unknown grain."""
     grain = _GRAIN_ALIASES.get((time_grain or "").lower(), (time_grain or "").lower())
@@ -226,7 +220,7 @@ def _grain_length(time_grain: str | None):
     if grain == "week":
         return lambda day: 7
     if grain == "month":
-        return lambda day: month_end(day).day
+        return lambda day: _month_days(day.year, day.month)
     if grain == "quarter":
         return lambda day: (quarter_end(day) - quarter_start(day)).days + 1
     if grain == "year":

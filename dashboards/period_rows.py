@@ -7,6 +7,7 @@ is asked once, of all KPIs' rows together.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .estimates import ordered_caveats
-from .measures import DaySums, sums_by
+from .measures import DaySums, day_sums, float_columns
 from .periods import Period
 
 NO_ROWS = DaySums(rows=0, value_sum=0.0, value_count=0, numerator_sum=0.0, denominator_sum=None)
@@ -32,30 +33,37 @@ class PeriodRows:
     values: tuple[float, ...] = field(default=(), repr=False)  # the days' values in date order, gaps dropped
 
 
-def period_rows(totals: pd.DataFrame, period: Period) -> dict[str, PeriodRows]:
-    """kpi_id → its reduced rows within `period`, for every KPI with a row in it (`data.daily_totals`' columns;
-    source and caveats may be absent)."""
-    rows = totals[(totals["date"] >= period.start) & (totals["date"] <= period.end)]
-    if rows.empty:
-        return {}
-    rows = rows.sort_values(["kpi_id", "date"], kind="stable")
-    sums = sums_by(rows)
-    keys, dates = rows["kpi_id"].to_numpy(), rows["date"].to_numpy()
-    values = rows["value"].to_numpy(dtype=float, na_value=np.nan)
-    sources = rows["source"].to_numpy() if "source" in rows else None
-    caveats = rows["caveats"].to_numpy() if "caveats" in rows else None
-    starts = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1), len(keys)]
-    out = {}
-    for a, b in zip(starts, starts[1:], strict=False):
-        kpi = str(keys[a])
-        flagged = [i for i in range(a, b) if caveats[i]] if caveats is not None else []
-        kept = values[a:b][~np.isnan(values[a:b])]
-        out[kpi] = PeriodRows(
-            sums=sums[kpi],
-            days=len(set(dates[a:b])),
-            sources=frozenset(sources[a:b]) if sources is not None else frozenset(),
-            caveats=ordered_caveats({c for i in flagged for c in caveats[i]}),
-            flagged_days=tuple(sorted({dates[i] for i in flagged})),
-            values=tuple(float(v) for v in kept),
-        )
+def period_rows(totals: pd.DataFrame, periods: Sequence[Period]) -> list[dict[str, PeriodRows]]:
+    """For each period, kpi_id → its reduced rows within it, for every KPI with a row in it (`data.daily_totals`'
+    columns; source and caveats may be absent). The first period is the card's own: only its rows keep their
+    daily values (the sparkline)."""
+    if totals.empty:
+        return [{} for _ in periods]
+    rows = totals.sort_values("kpi_id", kind="stable")  # each KPI's rows in the order given, as aggregate() sums them
+    keys, dates = rows["kpi_id"].to_numpy(dtype=object), rows["date"].to_numpy(dtype=object)
+    value, numerator, denominator = float_columns(rows)
+    sources = rows["source"].to_numpy(dtype=object) if "source" in rows else None
+    caveats = rows["caveats"].to_numpy(dtype=object) if "caveats" in rows else None
+    marked = np.array([bool(c) for c in caveats], dtype=bool) if caveats is not None else None
+    out = []
+    for position, period in enumerate(periods):
+        inside = np.flatnonzero((dates >= period.start) & (dates <= period.end))
+        ends = np.flatnonzero(keys[inside][1:] != keys[inside][:-1]) + 1
+        found = {}
+        for span in np.split(inside, ends) if len(inside) else ():
+            flagged = span[marked[span]] if marked is not None else ()
+            found[str(keys[span[0]])] = PeriodRows(
+                sums=day_sums(value[span], *(c[span] if c is not None else None for c in (numerator, denominator))),
+                days=len(set(dates[span])),
+                sources=frozenset(sources[span]) if sources is not None else frozenset(),
+                caveats=ordered_caveats({c for i in flagged for c in caveats[i]}),
+                flagged_days=tuple(sorted({dates[i] for i in flagged})),
+                values=_in_date_order(value[span], dates[span]) if position == 0 else (),
+            )
+        out.append(found)
     return out
+
+
+def _in_date_order(values: np.ndarray, dates: np.ndarray) -> tuple[float, ...]:
+    ordered = values[np.argsort(dates, kind="stable")]
+    return tuple(float(v) for v in ordered[~np.isnan(ordered)])

@@ -165,12 +165,13 @@ def build_cards(
     from a sum of its days; a range with no stored value shows no value and says how to get it.
     """
     exact_values = exact_lookup(exact)
-    current = period_rows(totals, period)
-    before = period_rows(totals, comparison) if comparison else {}
+    reduced = period_rows(totals, [period, *([comparison] if comparison else []), *alternatives])
+    current, before = reduced[0], reduced[1] if comparison else {}
+    by_other = reduced[2:] if comparison else reduced[1:]
     targets_by_kpi: dict[str, list[tuple[date, float]]] = {}
     for kpi_id, valid_from, target in zip(targets["kpi_id"], targets["valid_from"], targets["value"], strict=True):
         targets_by_kpi.setdefault(kpi_id, []).append((valid_from, target))
-    others = [(other, period_rows(totals, other)) for other in alternatives]
+    others = list(zip(alternatives, by_other, strict=True))
     empty = PeriodRows()
     return [
         _card(
