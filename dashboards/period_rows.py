@@ -40,25 +40,26 @@ def period_rows(totals: pd.DataFrame, periods: Sequence[Period]) -> list[dict[st
     if totals.empty:
         return [{} for _ in periods]
     rows = totals.sort_values("kpi_id", kind="stable")  # each KPI's rows in the order given, as aggregate() sums them
-    keys, dates = rows["kpi_id"].to_numpy(dtype=object), rows["date"].to_numpy(dtype=object)
+    codes, names = pd.factorize(rows["kpi_id"])
+    dates = rows["date"].to_numpy(dtype=object)
+    days = np.fromiter(map(date.toordinal, dates), dtype=np.int64, count=len(dates))  # compared as numbers
     value, numerator, denominator = float_columns(rows)
     sources = rows["source"].to_numpy(dtype=object) if "source" in rows else None
     caveats = rows["caveats"].to_numpy(dtype=object) if "caveats" in rows else None
     marked = np.array([bool(c) for c in caveats], dtype=bool) if caveats is not None else None
     out = []
     for position, period in enumerate(periods):
-        inside = np.flatnonzero((dates >= period.start) & (dates <= period.end))
-        ends = np.flatnonzero(keys[inside][1:] != keys[inside][:-1]) + 1
+        inside = np.flatnonzero((days >= period.start.toordinal()) & (days <= period.end.toordinal()))
         found = {}
-        for span in np.split(inside, ends) if len(inside) else ():
+        for span in np.split(inside, np.flatnonzero(np.diff(codes[inside])) + 1) if len(inside) else ():
             flagged = span[marked[span]] if marked is not None else ()
-            found[str(keys[span[0]])] = PeriodRows(
+            found[str(names[codes[span[0]]])] = PeriodRows(
                 sums=day_sums(value[span], *(c[span] if c is not None else None for c in (numerator, denominator))),
-                days=len(set(dates[span])),
+                days=len(set(days[span].tolist())),
                 sources=frozenset(sources[span]) if sources is not None else frozenset(),
                 caveats=ordered_caveats({c for i in flagged for c in caveats[i]}),
                 flagged_days=tuple(sorted({dates[i] for i in flagged})),
-                values=_in_date_order(value[span], dates[span]) if position == 0 else (),
+                values=_in_date_order(value[span], days[span]) if position == 0 else (),
             )
         out.append(found)
     return out

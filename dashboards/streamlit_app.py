@@ -30,11 +30,12 @@ with data.one_connection(path):
     if warehouse.updating:
         st.info(warehouse.updating, icon=":material/sync:")
 
-    definitions = active_definitions(data.kpi_definitions(path))
+    every_definition = data.kpi_definitions(path)
+    definitions = active_definitions(every_definition)
     choices = controls.Choices(
         teams=sorted(definitions["team"].dropna().unique()),
         objectives=sorted(definitions["objective"].dropna().unique()),
-        kpi_ids=list(data.kpi_definitions(path)["kpi_id"]),
+        kpi_ids=list(every_definition["kpi_id"]),
         data_start=warehouse.data_start,
         data_end=warehouse.data_end,
         segments=data.filter_choices(path),
