@@ -39,7 +39,8 @@ def period_rows(totals: pd.DataFrame, periods: Sequence[Period]) -> list[dict[st
     daily values (the sparkline)."""
     if totals.empty:
         return [{} for _ in periods]
-    rows = totals.sort_values("kpi_id", kind="stable")  # each KPI's rows in the order given, as aggregate() sums them
+    # Each KPI's rows together, in the order given (as aggregate() sums them); the totals come sorted.
+    rows = totals if totals["kpi_id"].is_monotonic_increasing else totals.sort_values("kpi_id", kind="stable")
     codes, names = pd.factorize(rows["kpi_id"])
     dates = rows["date"].to_numpy(dtype=object)
     days = np.fromiter(map(date.toordinal, dates), dtype=np.int64, count=len(dates))  # compared as numbers
@@ -47,19 +48,23 @@ def period_rows(totals: pd.DataFrame, periods: Sequence[Period]) -> list[dict[st
     sources = rows["source"].to_numpy(dtype=object) if "source" in rows else None
     caveats = rows["caveats"].to_numpy(dtype=object) if "caveats" in rows else None
     marked = np.array([bool(c) for c in caveats], dtype=bool) if caveats is not None else None
+    names = [str(name) for name in names]
     out = []
     for position, period in enumerate(periods):
         inside = np.flatnonzero((days >= period.start.toordinal()) & (days <= period.end.toordinal()))
         found = {}
         for span in np.split(inside, np.flatnonzero(np.diff(codes[inside])) + 1) if len(inside) else ():
-            flagged = span[marked[span]] if marked is not None else ()
-            found[str(names[codes[span[0]]])] = PeriodRows(
-                sums=day_sums(value[span], *(c[span] if c is not None else None for c in (numerator, denominator))),
-                days=len(set(days[span].tolist())),
-                sources=frozenset(sources[span]) if sources is not None else frozenset(),
-                caveats=ordered_caveats({c for i in flagged for c in caveats[i]}),
+            # The rows came sorted by KPI and date, so a KPI's days in a period are one run: a slice (a view)
+            # rather than a copy by index.
+            at = slice(span[0], span[-1] + 1) if span[-1] - span[0] + 1 == len(span) else span
+            flagged = span[marked[at]] if marked is not None else ()
+            found[names[codes[span[0]]]] = PeriodRows(
+                sums=day_sums(value[at], *(c[at] if c is not None else None for c in (numerator, denominator))),
+                days=len(set(days[at].tolist())),
+                sources=frozenset(sources[at]) if sources is not None else frozenset(),
+                caveats=ordered_caveats({c for i in flagged for c in caveats[i]}) if len(flagged) else (),
                 flagged_days=tuple(sorted({dates[i] for i in flagged})),
-                values=_in_date_order(value[span], days[span]) if position == 0 else (),
+                values=_in_date_order(value[at], days[at]) if position == 0 else (),
             )
         out.append(found)
     return out
