@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .periods import Period, quarter_end, quarter_start
+from .periods import Period, month_end, quarter_end, quarter_start
 
 AGGREGATIONS = ("sum", "ratio", "mean")
 
@@ -126,12 +126,20 @@ def period_goal(
     target = 0.0
     share = 0.0  # how many grain periods the period spans, e.g. 7/31 of a month
     starts = [valid_from for valid_from, _ in targets]
-    for day in _days(period):
+    day = period.start
+    while day <= period.end:
+        # A run of days sharing their grain's length (constant within a calendar month) and their target.
         length = grain_days(day)
         index = bisect_right(starts, day)  # target_in_force, without rebuilding `starts` for every day
         in_force = float(targets[index - 1][1]) if index else None
-        target += (in_force if in_force is not None else at_end) / length
-        share += 1 / length
+        last = min(period.end, month_end(day))
+        if index < len(starts):
+            last = min(last, starts[index] - timedelta(days=1))
+        share_of_day = (in_force if in_force is not None else at_end) / length
+        for _ in range((last - day).days + 1):  # still added day by day: the same sums to the last bit
+            target += share_of_day
+            share += 1 / length
+        day = last + timedelta(days=1)
     return Goal(target, _scaled(warn, share), _scaled(critical, share))
 
 

@@ -27,7 +27,7 @@ class PeriodRows:
 
     sums: DaySums = NO_ROWS
     days: int = 0  # days with a row
-    sources: frozenset[str] = frozenset()
+    sources: frozenset[str | None] = frozenset()  # None: a row without one
     caveats: tuple[str, ...] = ()  # GA4's caveats on any of the days (estimates.caveats_of)
     flagged_days: tuple[date, ...] = ()  # the days carrying them, sorted (estimates.estimate_days)
     values: tuple[float, ...] = field(default=(), repr=False)  # the days' values in date order, gaps dropped
@@ -45,9 +45,10 @@ def period_rows(totals: pd.DataFrame, periods: Sequence[Period]) -> list[dict[st
     dates = rows["date"].to_numpy(dtype=object)
     days = np.fromiter(map(date.toordinal, dates), dtype=np.int64, count=len(dates))  # compared as numbers
     value, numerator, denominator = float_columns(rows)
-    sources = rows["source"].to_numpy(dtype=object) if "source" in rows else None
+    source_codes, source_names = pd.factorize(rows["source"]) if "source" in rows else (None, [])
+    source_names = [str(name) for name in source_names]
     caveats = rows["caveats"].to_numpy(dtype=object) if "caveats" in rows else None
-    marked = np.array([bool(c) for c in caveats], dtype=bool) if caveats is not None else None
+    marked = np.fromiter(map(bool, caveats), dtype=bool, count=len(caveats)) if caveats is not None else None
     names = [str(name) for name in names]
     out = []
     for position, period in enumerate(periods):
@@ -61,7 +62,8 @@ def period_rows(totals: pd.DataFrame, periods: Sequence[Period]) -> list[dict[st
             found[names[codes[span[0]]]] = PeriodRows(
                 sums=day_sums(value[at], *(c[at] if c is not None else None for c in (numerator, denominator))),
                 days=len(set(days[at].tolist())),
-                sources=frozenset(sources[at]) if sources is not None else frozenset(),
+                sources=frozenset(source_names[c] if c >= 0 else None for c in set(source_codes[at].tolist()))
+                if source_codes is not None else frozenset(),
                 caveats=ordered_caveats({c for i in flagged for c in caveats[i]}) if len(flagged) else (),
                 flagged_days=tuple(sorted({dates[i] for i in flagged})),
                 values=_in_date_order(value[at], days[at]) if position == 0 else (),
