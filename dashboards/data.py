@@ -2,8 +2,9 @@
 
 The dashboard never opens the store (`kpi load` / `kpi refresh` write it) and never holds a
 connection beyond one page run: reads connect read-only, fetch, and close (a run's reads share one
-connection, `one_connection`), so a refresh can swap the serving file at any moment. Results are cached per file version (its inode, size and mtime), so a swapped-in
-file shows at once and an unchanged one costs no query until the TTL expires.
+connection, `one_connection`), so a refresh can swap the serving file at any moment. Results are
+cached per file version (its inode, size and mtime), so a swapped-in file shows at once and an
+unchanged one costs no query until the TTL expires.
 """
 
 from __future__ import annotations
@@ -250,7 +251,8 @@ def kpi_definitions(path: Path) -> pd.DataFrame:
 def _cached_definitions(path: str, version: tuple | None) -> pd.DataFrame:
     # Cached once converted: every page run asks for the definitions more than once. Arrow's Python values
     # are already what the pages want (None for NULL, str, bool, float); lists become tuples.
-    table = _connected(path, version, lambda con: con.sql("SELECT * FROM kpi_definitions ORDER BY kpi_id").to_arrow_table())
+    sql = "SELECT * FROM kpi_definitions ORDER BY kpi_id"
+    table = _connected(path, version, lambda con: con.sql(sql).to_arrow_table())
     columns = {}
     for name in table.column_names:
         values = table.column(name).to_pylist()
