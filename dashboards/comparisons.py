@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
 from .formatting import format_delta, format_value
-from .measures import aggregate
+from .period_rows import PeriodRows
 from .periods import Period
 from .status import Colour
 
@@ -50,16 +48,15 @@ class Comparison:
         return text
 
 
-def against_period(value: float | None, rows: pd.DataFrame, period: Period, kind: str, kpi,
+def against_period(value: float | None, rows: PeriodRows, period: Period, kind: str, kpi,
                    exact: dict | None = None) -> Comparison:
-    """The value against a comparison period's rows (daily totals of that period); for a KPI counting distinct
+    """The value against a comparison period's rows (its daily totals, reduced); for a KPI counting distinct
     units, against its `exact` value over that period (never a sum of days)."""
     if exact is not None:
         reference = exact.get((kpi.kpi_id, period.start, period.end))
     else:
-        reference = aggregate(rows, kpi.aggregation)
-    days = int(rows["date"].nunique()) if len(rows) else 0
-    return _make(kind, period.label, value, reference, kpi, period, days)
+        reference = rows.sums.value(kpi.aggregation)
+    return _make(kind, period.label, value, reference, kpi, period, rows.days)
 
 
 def against_target(value: float | None, target: float | None, kpi) -> Comparison | None:

@@ -1,23 +1,40 @@
 """The dashboard's only door to DuckDB: short-lived read-only reads of the serving database, cached.
 
 The dashboard never opens the store (`kpi load` / `kpi refresh` write it) and never holds a
-connection: each read connects read-only, fetches, and closes, so a refresh can swap the serving file
-at any moment. Results are cached per file version (its inode, size and mtime), so a swapped-in
-file shows at once and an unchanged one costs no query until the TTL expires.
+connection beyond one page run: reads connect read-only, fetch, and close (a run's reads share one
+connection, `one_connection`), so a refresh can swap the serving file at any moment. Results are
+cached per file version (its inode, size and mtime), so a swapped-in file shows at once and an
+unchanged one costs no query until the TTL expires.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import streamlit as st
 from warehouse.pending import pending
-from warehouse.serving_contract import VERSION_KEY, ServingBusy, columns, outdated, read_only, serving_db
+from warehouse.serving_contract import (
+    LOCK_TIMEOUT_SECONDS,
+    VERSION_KEY,
+    ServingBusy,
+    columns,
+    outdated,
+    read_only,
+    retry_while_locked,
+    serving_db,
+)
 
 from .serving_file import GUIDANCE, SERVING_ENV, serving_path  # noqa: F401 - re-exported
 
@@ -34,6 +51,7 @@ ONE_SOURCE = (
 # source too, so a day the export wins never carries them.
 CAVEATS_TABLE = "kpi_value_caveats"
 ALLOWED_TABLE = "breakdown_allowed_values"  # per KPI and param breakdown, the catalog's allowed values
+T = TypeVar("T")
 
 
 def serving_db_from_env() -> Path:
@@ -59,12 +77,99 @@ def file_version(path: Path) -> tuple[int, int, int] | None:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _cached_read(path: str, version: tuple | None, sql: str, params: tuple) -> pd.DataFrame:
-    # `version` is only a cache key: a new file version is a cache miss.
-    return read_df(path, sql, list(params))
+    # `version` is a cache key (a new file version is a cache miss) and picks the run's shared connection.
+    return _connected(path, version, lambda con: con.execute(sql, list(params)).df())
 
 
 def _read(path: Path, sql: str, *params) -> pd.DataFrame:
     return _cached_read(str(path), file_version(path), sql, params)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_arrow(path: str, version: tuple | None, sql: str, params: tuple) -> pa.Table:
+    # An Arrow table, for the large reads: fetched without a pandas conversion, and cheap to pickle into
+    # (and out of) the cache, where a frame of dates and lists costs more than the query.
+    return _connected(path, version, lambda con: con.sql(sql, params=list(params)).to_arrow_table())
+
+
+def _read_arrow(path: Path, sql: str, *params) -> pa.Table:
+    return _cached_arrow(str(path), file_version(path), sql, params)
+
+
+@contextmanager
+def one_connection(path: Path) -> Iterator[None]:
+    """Within the block, reads of `path` that miss the cache share one read-only connection, opened by the
+    first of them and closed when the block ends: a page run pays for one connection, not one per query
+    (opening one costs more than most of the dashboard's queries). The file can still be swapped at any
+    moment: a read of another file version than the one opened connects on its own."""
+    previous = getattr(_run, "shared", None)
+    shared = _SharedConnection(str(path))
+    _run.shared = shared
+    try:
+        yield
+    finally:
+        _run.shared = previous
+        shared.close()
+
+
+_run = threading.local()  # the script thread's shared connection, set by `one_connection`
+
+
+class _SharedConnection:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.version: tuple | None = None
+        self.con: duckdb.DuckDBPyConnection | None = None
+
+    def read(self, version: tuple, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        if self.con is None:
+            con = retry_while_locked(
+                lambda: _attached(self.path),
+                LOCK_TIMEOUT_SECONDS,
+                lambda error: ServingBusy(f"{self.path} is locked by a writer: {error}"),
+            )
+            # Shared only when the file did not change while it was opened: the connection then reads
+            # exactly `version`, the key its results are cached under.
+            if file_version(Path(self.path)) != version:
+                try:
+                    return work(con)
+                finally:
+                    con.close()
+            self.con, self.version = con, version
+        if version != self.version:
+            return read_only(self.path, work)
+        # A cursor per read: a result left unfetched by one read (fetchone) must not block the next.
+        with self.con.cursor() as cursor:
+            cursor.execute("USE serving")
+            return work(cursor)
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+def _attached(path: str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to `path` that no other connection in this process shares. `duckdb.connect(path)`
+    hands every caller the instance already open on that path, so while a run held one, a read of a file
+    swapped in meanwhile would be served the old file. An in-memory database with the file attached is its own."""
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS serving (READ_ONLY)", [path])
+        con.execute("USE serving")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _connected(path: str, version: tuple | None, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """`work(connection)` on the run's shared connection when there is one for this file and version, else on
+    a short-lived connection of its own."""
+    shared = getattr(_run, "shared", None)
+    if shared is None or shared.path != path or version is None:
+        return read_only(path, work)
+    return shared.read(version, work)
 
 
 @dataclass(frozen=True)
@@ -121,11 +226,11 @@ def _cached_facts(path: str, version: tuple) -> dict:
 
     def work(con) -> dict:
         tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        version = None
+        info: dict = {}
         if "warehouse_info" in tables:
-            row = con.execute("SELECT value FROM warehouse_info WHERE key = ?", [VERSION_KEY]).fetchone()
-            version = row[0] if row else None
-        facts: dict = {"outdated": outdated(version)}
+            keys = [VERSION_KEY, "refreshed_at", "refresh_id", "provisional_days"]
+            info = dict(con.execute("SELECT key, value FROM warehouse_info WHERE key IN (?, ?, ?, ?)", keys).fetchall())
+        facts: dict = {"outdated": outdated(info.get(VERSION_KEY))}
         if facts["outdated"]:
             return facts
         facts["kpis"] = con.execute("SELECT count(*) FROM kpi_definitions").fetchone()[0]
@@ -133,27 +238,36 @@ def _cached_facts(path: str, version: tuple) -> dict:
             "SELECT min(date), max(date), count(*) FROM kpi_values WHERE breakdown = ''"
         ).fetchone()
         facts.update(data_start=start, data_end=end, values=count)
-        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refreshed_at'").fetchone()
-        facts["refreshed_at"] = str(row[0]) if row else None
-        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'refresh_id'").fetchone()
-        facts["refresh_id"] = str(row[0]) if row and row[0] is not None else None
-        row = con.execute("SELECT value FROM warehouse_info WHERE key = 'provisional_days'").fetchone()
+        facts["refreshed_at"] = str(info["refreshed_at"]) if "refreshed_at" in info else None
+        facts["refresh_id"] = str(info["refresh_id"]) if info.get("refresh_id") is not None else None
         facts["intraday_days"] = tuple(
-            date(int(d[:4]), int(d[4:6]), int(d[6:])) for d in str(row[0] or "").split(",") if len(d) == 8
-        ) if row else ()
+            date(int(d[:4]), int(d[4:6]), int(d[6:])) for d in str(info["provisional_days"] or "").split(",")
+            if len(d) == 8
+        ) if "provisional_days" in info else ()
         return facts
 
-    return read_only(path, work)
+    return _connected(path, version, work)
 
 
 def kpi_definitions(path: Path) -> pd.DataFrame:
     """Every KPI definition: missing values as None (not NaN), list columns as tuples."""
-    frame = _read(path, "SELECT * FROM kpi_definitions ORDER BY kpi_id")
-    frame = frame.astype(object).where(frame.notna(), None)
-    for column in LIST_COLUMNS:
-        if column in frame:
-            frame[column] = frame[column].map(_as_tuple)
-    return frame
+    return _cached_definitions(str(path), file_version(path))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_definitions(path: str, version: tuple | None) -> pd.DataFrame:
+    # Cached once converted: every page run asks for the definitions more than once. Arrow's Python values
+    # are already what the pages want (None for NULL, str, bool, float); lists become tuples.
+    sql = "SELECT * FROM kpi_definitions ORDER BY kpi_id"
+    table = _connected(path, version, lambda con: con.sql(sql).to_arrow_table())
+    columns: dict[str, list[object]] = {}
+    for name in table.column_names:
+        values = table.column(name).to_pylist()
+        if name in LIST_COLUMNS:
+            columns[name] = [_as_tuple(value) for value in values]
+        else:
+            columns[name] = [None if isinstance(value, float) and value != value else value for value in values]
+    return pd.DataFrame(columns, columns=table.column_names, dtype=object)
 
 
 def kpi_targets(path: Path) -> pd.DataFrame:
@@ -169,40 +283,46 @@ def daily_totals(path: Path, start: date, end: date) -> pd.DataFrame:
     Columns kpi_id, date, value, numerator, denominator, definition_hash, source, and caveats: a tuple
     of GA4's caveats on the day's value (empty unless the day was taken from `ga4_api` and flagged).
     """
-    one_source = (
-        "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, definition_hash, "
-        f"source FROM kpi_values WHERE breakdown = '' AND date BETWEEN ? AND ? {ONE_SOURCE}"
-    )
-    frame = _read(
-        path,
-        "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source, caveats "
-        f"FROM ({_with_caveats(one_source)}) ORDER BY kpi_id, date",
-        start,
-        end,
-    )
-    frame["date"] = frame["date"].map(_as_date)
-    frame["caveats"] = frame["caveats"].map(_as_tuple)
-    return frame
+    return totals_over(path, [(start, end)])
 
 
 def segment_totals(path: Path, segment: tuple[str, str], start: date, end: date) -> pd.DataFrame:
     """Like `daily_totals`, for one breakdown value ("everything for Paid Social"): every KPI that declares
     that breakdown, its rows for that value as the KPI's daily values."""
+    return totals_over(path, [(start, end)], segment)
+
+
+def totals_over(path: Path, ranges: Sequence[tuple[date, date]],
+                segment: tuple[str, str] | None = None) -> pd.DataFrame:
+    """`daily_totals` (or `segment_totals` for `segment`) on the days of `ranges` only, each an inclusive
+    (first day, last day): the overview reads its period and its comparison periods, not the year between."""
+    if not ranges:
+        raise ValueError("totals_over needs at least one date range")
+    # One fixed condition per range, the dates bound as parameters.
+    days = " OR ".join(["date BETWEEN ? AND ?"] * len(ranges))
+    spans: list[object] = [day for start_end in ranges for day in start_end]
+    if segment is None:
+        rows, params = "breakdown = ''", spans
+    else:
+        rows, params = "breakdown = ? AND breakdown_value = ?", [*segment, *spans]
     one_source = (
         "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, definition_hash, "
-        f"source FROM kpi_values WHERE breakdown = ? AND breakdown_value = ? AND date BETWEEN ? AND ? {ONE_SOURCE}"
+        f"source FROM kpi_values WHERE {rows} AND ({days}) {ONE_SOURCE}"
     )
-    frame = _read(
+    table = _read_arrow(
         path,
         "SELECT kpi_id, date, value, numerator, denominator, definition_hash, source, caveats "
         f"FROM ({_with_caveats(one_source)}) ORDER BY kpi_id, date",
-        segment[0],
-        segment[1],
-        start,
-        end,
+        *params,
     )
-    frame["date"] = frame["date"].map(_as_date)
-    frame["caveats"] = frame["caveats"].map(_as_tuple)
+    # Arrow hands DATE over as datetime.date (no per-row conversion); the caveat lists become tuples, the
+    # few that are not empty converted one by one.
+    frame = table.drop_columns("caveats").to_pandas(date_as_object=True)
+    lists = table.column("caveats")
+    caveats: list[tuple[str, ...]] = [()] * len(frame)
+    for i in np.flatnonzero(pc.list_value_length(lists).to_numpy(zero_copy_only=False)):
+        caveats[i] = tuple(lists[int(i)].as_py())
+    frame["caveats"] = caveats
     return frame
 
 

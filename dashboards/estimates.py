@@ -31,7 +31,11 @@ def caveats_of(rows: pd.DataFrame) -> tuple[str, ...]:
     """Every caveat on the rows (known ones first, in CAVEATS order): empty when none is an estimate."""
     if rows.empty or "caveats" not in rows:
         return ()
-    found = {caveat for caveats in rows["caveats"] for caveat in caveats or ()}
+    return ordered_caveats({caveat for caveats in rows["caveats"] for caveat in caveats or ()})
+
+
+def ordered_caveats(found: set[str]) -> tuple[str, ...]:
+    """Caveats in the order they are named: known ones in CAVEATS order, then unknown ones sorted."""
     return tuple(name for name in CAVEATS if name in found) + tuple(sorted(found - set(CAVEATS)))
 
 
@@ -50,9 +54,13 @@ def describe_caveats(caveats: Iterable[str]) -> str:
 def estimate_note(rows: pd.DataFrame) -> str | None:
     """What the "≈ estimate" badge means for these rows, or None when no value shown is an estimate."""
     caveats = caveats_of(rows)
+    return estimate_text(caveats, estimate_days(rows)) if caveats else None
+
+
+def estimate_text(caveats: tuple[str, ...], days: list[date]) -> str | None:
+    """`estimate_note` from the rows' caveats (`caveats_of`) and flagged days (`estimate_days`)."""
     if not caveats:
         return None
-    days = estimate_days(rows)
     return (
         f"≈ Estimate: it uses GA4 Data API values that GA4 flagged on {_count(len(days), 'day')} "
         f"({describe_days(days)}): {describe_caveats(caveats)}."

@@ -7,7 +7,9 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from .periods import Period, month_end, quarter_end, quarter_start
@@ -21,19 +23,67 @@ def aggregate(rows: pd.DataFrame, aggregation: str) -> float | None:
     sum: the daily values added; ratio: sum(numerator) / sum(denominator); mean: the average daily
     value. None when there are no rows (or no denominator), so "no data" never reads as zero.
     """
-    if aggregation not in AGGREGATIONS:
-        raise ValueError(f"unknown aggregation {aggregation!r}; expected one of {', '.join(AGGREGATIONS)}")
+    check_aggregation(aggregation)
     if rows.empty:
         return None
-    if aggregation == "ratio":
-        denominator = rows["denominator"].sum(min_count=1)
-        if pd.isna(denominator) or denominator == 0:
+    return day_sums(*float_columns(rows)).value(aggregation)
+
+
+@dataclass(frozen=True)
+class DaySums:
+    """A period's daily rows reduced to what its value needs (so many KPIs' can be reduced at once,
+    period_rows.py): the sum and count of the values, the sum of numerators, the sum of denominators (None
+    when no row has one)."""
+
+    rows: int
+    value_sum: float
+    value_count: int
+    numerator_sum: float
+    denominator_sum: float | None
+
+    def value(self, aggregation: str) -> float | None:
+        """The period's value, as `aggregate` defines it."""
+        check_aggregation(aggregation)
+        if not self.rows:
             return None
-        return float(rows["numerator"].sum() / denominator)
-    values = rows["value"].dropna()
-    if values.empty:
-        return None
-    return float(values.sum() if aggregation == "sum" else values.mean())
+        if aggregation == "ratio":
+            if self.denominator_sum is None or self.denominator_sum == 0:
+                return None
+            return self.numerator_sum / self.denominator_sum
+        if not self.value_count:
+            return None
+        return self.value_sum if aggregation == "sum" else self.value_sum / self.value_count
+
+
+def float_columns(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """value, numerator and denominator as float arrays, NaN for a missing number (None: no such column)."""
+    return tuple(  # type: ignore[return-value]
+        rows[name].to_numpy(dtype=float, na_value=np.nan) if name in rows else None
+        for name in ("value", "numerator", "denominator")
+    )
+
+
+def day_sums(value: np.ndarray, numerator: np.ndarray | None, denominator: np.ndarray | None) -> DaySums:
+    """The `DaySums` of a period's rows given as `float_columns`. Summed as pandas sums a Series (NaN
+    skipped, pairwise): the values without the gaps, the numerators and denominators with gaps as zero;
+    no denominator at all is None (`sum(min_count=1)`)."""
+    values = value[~np.isnan(value)]
+    return DaySums(
+        rows=len(value),
+        value_sum=float(values.sum()),
+        value_count=len(values),
+        numerator_sum=float(np.where(np.isnan(numerator), 0.0, numerator).sum()) if numerator is not None else 0.0,
+        denominator_sum=(
+            float(np.where(np.isnan(denominator), 0.0, denominator).sum())
+            if denominator is not None and not np.isnan(denominator).all()
+            else None
+        ),
+    )
+
+
+def check_aggregation(aggregation: str) -> None:
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"unknown aggregation {aggregation!r}; expected one of {', '.join(AGGREGATIONS)}")
 
 
 Targets = Sequence[tuple[date, float]]  # (valid_from, value), sorted by valid_from
@@ -75,11 +125,21 @@ def period_goal(
         return Goal(at_end, warn, critical)
     target = 0.0
     share = 0.0  # how many grain periods the period spans, e.g. 7/31 of a month
-    for day in _days(period):
+    starts = [valid_from for valid_from, _ in targets]
+    day = period.start
+    while day <= period.end:
+        # A run of days sharing their grain's length (constant within a calendar month) and their target.
         length = grain_days(day)
-        in_force = target_in_force(targets, day)
-        target += (in_force if in_force is not None else at_end) / length
-        share += 1 / length
+        index = bisect_right(starts, day)  # target_in_force, without rebuilding `starts` for every day
+        in_force = float(targets[index - 1][1]) if index else None
+        last = min(period.end, month_end(day))
+        if index < len(starts):
+            last = min(last, starts[index] - timedelta(days=1))
+        share_of_day = (in_force if in_force is not None else at_end) / length
+        for _ in range((last - day).days + 1):  # still added day by day: the same sums to the last bit
+            target += share_of_day
+            share += 1 / length
+        day = last + timedelta(days=1)
     return Goal(target, _scaled(warn, share), _scaled(critical, share))
 
 
@@ -154,6 +214,12 @@ _GRAIN_ALIASES = {
 }
 
 
+@lru_cache(maxsize=256)
+def _month_days(year: int, month: int) -> int:
+    # Asked for every day of every period of every card: cached per month.
+    return calendar.monthrange(year, month)[1]
+
+
 def _grain_length(time_grain: str | None):
     """A function day → length in days of the grain period containing it; None for an unknown grain."""
     grain = _GRAIN_ALIASES.get((time_grain or "").lower(), (time_grain or "").lower())
@@ -162,7 +228,7 @@ def _grain_length(time_grain: str | None):
     if grain == "week":
         return lambda day: 7
     if grain == "month":
-        return lambda day: month_end(day).day
+        return lambda day: _month_days(day.year, day.month)
     if grain == "quarter":
         return lambda day: (quarter_end(day) - quarter_start(day)).days + 1
     if grain == "year":

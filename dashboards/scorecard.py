@@ -9,10 +9,11 @@ from datetime import date
 import pandas as pd
 
 from .comparisons import Comparison, against_period, against_target
-from .estimates import BADGE, caveats_of, describe_caveats, estimate_note
+from .estimates import BADGE, describe_caveats, estimate_text
 from .formatting import format_value, format_values
 from .health import DataHealth, EventHealth, assess
-from .measures import Goal, aggregate, period_goal
+from .measures import Goal, period_goal
+from .period_rows import PeriodRows, period_rows
 from .periods import Period, provisional_days
 from .status import Status, evaluate_status
 from .text import md_text
@@ -163,20 +164,15 @@ def build_cards(
     or sessions (`distinct_units`) takes its value over a period from `exact` (`data.period_totals`), never
     from a sum of its days; a range with no stored value shows no value and says how to get it.
     """
-
-    def by_kpi(start: date, end: date) -> dict[str, pd.DataFrame]:
-        rows = totals[(totals["date"] >= start) & (totals["date"] <= end)]
-        return dict(iter(rows.groupby("kpi_id", sort=False)))
-
     exact_values = exact_lookup(exact)
-    current = by_kpi(period.start, period.end)
-    before = by_kpi(comparison.start, comparison.end) if comparison else {}
-    targets_by_kpi = {
-        kpi: list(zip(rows["valid_from"], rows["value"], strict=True))
-        for kpi, rows in targets.groupby("kpi_id", sort=False)
-    }
-    others = [(other, by_kpi(other.start, other.end)) for other in alternatives]
-    empty = totals.iloc[0:0]
+    reduced = period_rows(totals, [period, *([comparison] if comparison else []), *alternatives])
+    current, before = reduced[0], reduced[1] if comparison else {}
+    by_other = reduced[2:] if comparison else reduced[1:]
+    targets_by_kpi: dict[str, list[tuple[date, float]]] = {}
+    for kpi_id, valid_from, target in zip(targets["kpi_id"], targets["valid_from"], targets["value"], strict=True):
+        targets_by_kpi.setdefault(kpi_id, []).append((valid_from, target))
+    others = list(zip(alternatives, by_other, strict=True))
+    empty = PeriodRows()
     return [
         _card(
             kpi,
@@ -213,18 +209,18 @@ def _comparisons(kpi, value, before, comparison, others, target,
     return tuple(found[:3]), basis
 
 
-def _card(kpi, current, before, targets, events, period, comparison, data_end, others=(),
-          exact_values=None) -> Card:
+def _card(kpi, current: PeriodRows, before: PeriodRows | None, targets, events, period, comparison, data_end,
+          others=(), exact_values=None) -> Card:
     exact_values = exact_values or {}
     flag = getattr(kpi, "distinct_units", None)  # absent in serving files written before it
     distinct = flag is not None and not pd.isna(flag) and bool(flag)
     if distinct:
         value = exact_values.get((kpi.kpi_id, period.start, period.end))
     else:
-        value = aggregate(current, kpi.aggregation)
+        value = current.sums.value(kpi.aggregation)
     exact_note = None
-    if distinct and (kpi.kpi_id, period.start, period.end) not in exact_values and len(current):
-        api_only = "source" in current and set(current["source"]) == {"ga4_api"}
+    if distinct and (kpi.kpi_id, period.start, period.end) not in exact_values and current.sums.rows:
+        api_only = current.sources == {"ga4_api"}
         exact_note = API_ONLY_NOTE if api_only else missing_exact_note(kpi.kpi_id, period)
     goal = period_goal(
         targets,
@@ -240,14 +236,13 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end, o
         previous = (
             exact_values.get((kpi.kpi_id, comparison.start, comparison.end))
             if distinct
-            else aggregate(before, kpi.aggregation)
+            else before.sums.value(kpi.aggregation) if before is not None else None
         )
         shown = format_value(previous, kpi.format, kpi.currency) if previous is not None else "no data"
         comparison_text = f"{comparison.label} ({comparison.describe()}): {shown}"
     comparisons, basis = _comparisons(kpi, value, before, comparison, others, goal.target,
                                       exact_values if distinct else None)
     delta_text = basis.delta_text if basis is not None else None
-    spark = current.sort_values("date")["value"].dropna()
     return Card(
         kpi_id=kpi.kpi_id,
         title=kpi.title or kpi.kpi_id,
@@ -264,14 +259,14 @@ def _card(kpi, current, before, targets, events, period, comparison, data_end, o
         delta_text=delta_text,
         comparison_label=comparison.label if comparison else None,
         comparison_text=comparison_text,
-        sparkline=tuple(float(v) for v in spark),
-        days_with_data=int(current["date"].nunique()),
+        sparkline=current.values,
+        days_with_data=current.days,
         period=period,
         health=assess(kpi.events, events, data_end),
         provisional_days=provisional_days(period, data_end),
-        caveats=caveats_of(current),
-        estimate_text=estimate_note(current),
-        comparison_caveats=caveats_of(before) if before is not None else (),
+        caveats=current.caveats,
+        estimate_text=estimate_text(current.caveats, list(current.flagged_days)),
+        comparison_caveats=before.caveats if before is not None else (),
         comparisons=comparisons,
         delta_basis=basis,
         exact_note=exact_note,

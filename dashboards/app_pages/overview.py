@@ -52,11 +52,13 @@ if definitions.empty:
     st.stop()
 
 alternatives = other_periods(period, view.period, view.compare)
-first = min([period.start] + [p.start for p in [comparison, *alternatives] if p is not None])
+# The cards read their period and the periods they compare with, not the days between (a year, for
+# "same weekdays last year").
+shown_ranges = [(p.start, p.end) for p in [period, comparison, *alternatives] if p is not None]
 segment = segment_of(view)
 targets = data.kpi_targets(ctx.path)
 if segment is None:
-    totals = data.daily_totals(ctx.path, first, period.end)
+    totals = data.totals_over(ctx.path, shown_ranges)
 else:
     declares = definitions["breakdowns"].map(lambda names: segment[0] in names)
     hidden = int((~declares).sum())
@@ -69,7 +71,7 @@ else:
     )
     if definitions.empty:
         st.stop()
-    totals = data.segment_totals(ctx.path, segment, first, period.end)
+    totals = data.totals_over(ctx.path, shown_ranges, segment)
     targets = targets.iloc[0:0]
 cards = build_cards(
     definitions,

@@ -6,12 +6,13 @@ import ast
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import expected
 import pytest
-from fixture_warehouse import DATA_END, DATA_START, build_empty_db, build_serving_db
+from fixture_warehouse import CHANNELS, DATA_END, DATA_START, build_empty_db, build_serving_db
 
 from dashboards import data
 from warehouse.serving_contract import CONTRACT_VERSION, VERSION_KEY, ServingBusy
@@ -82,6 +83,63 @@ def test_caveats_only_on_days_taken_from_the_data_api(warehouse):
     assert len(rows) and set(rows["caveats"]) == {()}
 
 
+def test_totals_over_reads_the_days_of_its_ranges_only(warehouse):
+    ranges = [(date(2026, 3, 9), date(2026, 3, 12)), (date(2026, 10, 26), DATA_END)]
+    frame = data.totals_over(warehouse.path, ranges)
+    days = {day for start, end in ranges for day in _days(start, end)}
+    assert set(frame["date"]) == days  # nothing from the months between
+    for kpi in warehouse.kpis:
+        got = frame[frame["kpi_id"] == kpi.kpi_id]
+        counted = [row for start, end in ranges for row in expected.totals(warehouse, kpi.kpi_id, start, end)]
+        assert list(got["date"]) == [row["date"] for row in counted]
+        assert list(got["source"]) == [row["source"] for row in counted]
+        assert list(got["value"]) == pytest.approx([row["value"] for row in counted])
+    flagged = {(row.kpi_id, row.date): row.caveats for row in frame.itertuples() if row.caveats}
+    assert flagged == {("returning_users", date(2026, 3, 10)): ("thresholded",),
+                       ("returning_users", date(2026, 3, 12)): ("other_row", "sampled")}
+
+
+def test_totals_over_a_segment_reads_that_breakdown_value(warehouse):
+    ranges = [(date(2026, 10, 1), date(2026, 10, 3)), (date(2026, 10, 20), DATA_END)]
+    frame = data.totals_over(warehouse.path, ranges, ("channel", CHANNELS[0]))
+    days = {day for start, end in ranges for day in _days(start, end)}
+    assert set(frame["date"]) == days
+    rows = {(r["kpi_id"], r["date"]): r["value"] for r in warehouse.values
+            if r["breakdown"] == "channel" and r["breakdown_value"] == CHANNELS[0] and r["date"] in days
+            and r["source"] == "ga4_export"}
+    assert {(r.kpi_id, r.date): r.value for r in frame.itertuples()} == pytest.approx(rows)
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def test_a_run_shares_one_connection(monkeypatch, warehouse):
+    opened = []
+    connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(a) or connect(*a, **k))
+    with data.one_connection(warehouse.path):
+        assert data.warehouse_status(warehouse.path).ok
+        data.kpi_definitions(warehouse.path)
+        data.kpi_targets(warehouse.path)
+        data.daily_totals(warehouse.path, date(2026, 10, 1), DATA_END)
+    assert len(opened) == 1
+    data.value_findings(warehouse.path)  # outside the block: a connection of its own, closed at once
+    assert len(opened) == 2
+
+
+def test_a_file_swapped_during_a_run_is_read_from_the_new_file(tmp_path, warehouse):
+    db = tmp_path / "swap.duckdb"
+    db.write_bytes(warehouse.path.read_bytes())
+    with data.one_connection(db):
+        assert data.warehouse_status(db).ok  # opens the shared connection on the first file
+        replacement = tmp_path / "next.duckdb"
+        build_empty_db(replacement)
+        replacement.replace(db)  # what `kpi refresh` does
+        assert data.kpi_definitions(db).empty  # the new file's (empty) table, not the old file's rows
+    assert data.warehouse_status(db).state == "empty"
+
+
 @pytest.mark.parametrize("version", [None, "0", str(CONTRACT_VERSION + 1)])
 def test_a_serving_file_of_another_contract_version_is_not_read_around(tmp_path, version):
     db = tmp_path / "other.serving.duckdb"
@@ -133,6 +191,19 @@ def test_read_waits_for_a_writer_then_reads(tmp_path, warehouse):
         frame = data.read_df(db, "SELECT count(*) AS n FROM kpi_definitions")
         assert int(frame["n"].iloc[0]) == len(warehouse.kpis)
         assert time.monotonic() - started > 0.3  # it really waited for the lock
+    finally:
+        writer.wait(10)
+
+
+def test_a_run_waits_for_a_writer_too(tmp_path, warehouse):
+    db = tmp_path / "locked.duckdb"
+    db.write_bytes(warehouse.path.read_bytes())
+    writer = _hold_write_lock(db, 1.0)
+    try:
+        started = time.monotonic()
+        with data.one_connection(db):
+            assert len(data.kpi_definitions(db)) == len(warehouse.kpis)
+        assert time.monotonic() - started > 0.3
     finally:
         writer.wait(10)
 

@@ -13,6 +13,7 @@ from dashboards.measures import (
     target_in_force,
     trend,
 )
+from dashboards.period_rows import period_rows
 from dashboards.periods import Period
 
 ROWS = pd.DataFrame(
@@ -40,6 +41,33 @@ def test_no_rows_is_no_value():
 def test_unknown_aggregation_is_an_error():
     with pytest.raises(ValueError, match="aggregation"):
         aggregate(ROWS, "median")
+
+
+def test_period_rows_give_each_kpi_its_aggregate_to_the_last_bit():
+    # Values that pairwise and naive summation round differently, gaps, a KPI without denominators, rows
+    # not in date order; a period that leaves some rows out.
+    days = [date(2026, 10, 1) + timedelta(days=(i * 5) % 17) for i in range(280)]
+    rows = pd.DataFrame(
+        {
+            "kpi_id": ["a", "b", "a", "c", "a", "b", "c"] * 40,
+            "date": days,
+            "value": [0.1, 1e16, 0.7, None, 3.3, 1.0, 2.5] * 40,
+            "numerator": [1.0, None, 3.0, 4.0, 0.1, 2.0, 0.2] * 40,
+            "denominator": [10.0, None, 30.0, None, 0.3, None, 5.0] * 40,
+        }
+    )
+    whole, part = Period(date(2026, 10, 1), date(2026, 10, 17), "x"), Period(date(2026, 10, 3), date(2026, 10, 9), "y")
+    for period, reduced in zip([whole, part], period_rows(rows, [whole, part]), strict=True):
+        inside = rows[(rows["date"] >= period.start) & (rows["date"] <= period.end)]
+        assert sorted(reduced) == ["a", "b", "c"]
+        for kpi, group in inside.groupby("kpi_id"):
+            for aggregation in ("sum", "ratio", "mean"):
+                assert reduced[kpi].sums.value(aggregation) == aggregate(group, aggregation)
+            assert reduced[kpi].days == group["date"].nunique()
+        assert reduced["b"].sums.value("ratio") is None  # no denominator at all: no value, not zero
+    first = period_rows(rows, [whole])[0]["a"]
+    ordered = rows[rows["kpi_id"] == "a"].sort_values("date", kind="stable")["value"].dropna()
+    assert first.values == tuple(ordered)  # the sparkline, in date order
 
 
 TARGETS = [(date(2026, 1, 1), 100.0), (date(2026, 10, 15), 200.0)]
