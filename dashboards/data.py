@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,6 +36,7 @@ from warehouse.serving_contract import (
     serving_db,
 )
 
+from .cell_values import as_date, as_tuple
 from .serving_file import GUIDANCE, SERVING_ENV, serving_path  # noqa: F401 - re-exported
 
 CACHE_TTL_SECONDS = 60
@@ -264,7 +265,7 @@ def _cached_definitions(path: str, version: tuple | None) -> pd.DataFrame:
     for name in table.column_names:
         values = table.column(name).to_pylist()
         if name in LIST_COLUMNS:
-            columns[name] = [_as_tuple(value) for value in values]
+            columns[name] = [as_tuple(value) for value in values]
         else:
             columns[name] = [None if isinstance(value, float) and value != value else value for value in values]
     return pd.DataFrame(columns, columns=table.column_names, dtype=object)
@@ -273,7 +274,7 @@ def _cached_definitions(path: str, version: tuple | None) -> pd.DataFrame:
 def kpi_targets(path: Path) -> pd.DataFrame:
     """Time-phased targets: kpi_id, valid_from, value, sorted by valid_from."""
     frame = _read(path, "SELECT kpi_id, valid_from, value FROM kpi_targets ORDER BY kpi_id, valid_from")
-    frame["valid_from"] = frame["valid_from"].map(_as_date)
+    frame["valid_from"] = frame["valid_from"].map(as_date)
     return frame
 
 
@@ -362,7 +363,7 @@ def period_totals(path: Path) -> pd.DataFrame:
         "ORDER BY kpi_id, period_start, period_end",
     )
     for column in ("period_start", "period_end"):
-        frame[column] = frame[column].map(_as_date)
+        frame[column] = frame[column].map(as_date)
     return frame
 
 
@@ -382,7 +383,7 @@ def period_breakdowns(path: Path, kpi_id: str, start: date, end: date) -> pd.Dat
         start,
         end,
     )
-    frame["date"] = frame["date"].map(_as_date)
+    frame["date"] = frame["date"].map(as_date)
     frame["caveats"] = [() for _ in range(len(frame))]
     return frame
 
@@ -395,8 +396,8 @@ def breakdown_rows(path: Path, kpi_id: str, start: date, end: date) -> pd.DataFr
         f"FROM kpi_values WHERE kpi_id = ? AND breakdown <> '' AND date BETWEEN ? AND ? {ONE_SOURCE}"
     )
     frame = _read(path, _with_validity(_with_caveats(one_source)), kpi_id, start, end)
-    frame["date"] = frame["date"].map(_as_date)
-    frame["caveats"] = frame["caveats"].map(_as_tuple)
+    frame["date"] = frame["date"].map(as_date)
+    frame["caveats"] = frame["caveats"].map(as_tuple)
     return frame
 
 
@@ -434,7 +435,7 @@ def event_health(path: Path, start: date, end: date) -> pd.DataFrame:
         "FROM q FULL OUTER JOIN event_status s ON q.event_name = s.event_name"
     )
     frame = _read(path, sql, start, end)
-    frame["last_seen"] = frame["last_seen"].map(_as_date)
+    frame["last_seen"] = frame["last_seen"].map(as_date)
     return frame
 
 
@@ -478,27 +479,6 @@ def definition_changes(path: Path, kpi_id: str) -> pd.DataFrame:
         "WHERE kpi_id = ? ORDER BY effective_from",
         kpi_id,
     )
-    frame["effective_from"] = frame["effective_from"].map(_as_date)
+    frame["effective_from"] = frame["effective_from"].map(as_date)
     return frame
 
-
-def _as_tuple(value) -> tuple:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ()
-    return tuple(str(item) for item in value)
-
-
-def _as_date(value) -> date | None:
-    if value is None or (not isinstance(value, date | datetime) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.date()
-    return value
-
-
-def _as_day(value) -> date:
-    """`_as_date` for a NOT NULL column: a null there is a broken serving file, not a missing value."""
-    day = _as_date(value)
-    if day is None:
-        raise ValueError("a NOT NULL date column holds a null")
-    return day

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from warehouse.event_versions import NOT_STAMPED, EventVersions, event_versions, kpi_consent
 
-from . import data
+from . import cell_values, data
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def spec_health(path: Path, start: date, end: date) -> SpecHealth:
     consent = data._read(path, "SELECT event_name, sum(events)::BIGINT AS events, "
                                "sum(no_consent_events)::BIGINT AS no_consent FROM event_spec_versions "
                                "WHERE date BETWEEN ? AND ? GROUP BY event_name", start, end)
-    rows = [(e, data._as_day(d), None if v is None or v != v else v, int(n))
+    rows = [(e, cell_values.as_day(d), None if v is None or v != v else v, int(n))
             for e, d, v, n in stamps.itertuples(index=False)]
     versions = event_versions(rows, dict(zip(spec["event_name"], spec["spec_version"], strict=True)))
     return SpecHealth(versions, [(e, int(n), int(c)) for e, n, c in consent.itertuples(index=False)])

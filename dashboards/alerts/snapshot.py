@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 from warehouse.serving_contract import VERSION_KEY, outdated, read_only
 
-from ..data import LIST_COLUMNS, ONE_SOURCE, _as_date, _as_tuple
+from ..cell_values import as_date, as_tuple
+from ..data import LIST_COLUMNS, ONE_SOURCE
 from ..scorecard import active_definitions
 
 
@@ -54,7 +55,7 @@ def read_snapshot(path: Path, history_days: int) -> Snapshot:
         definitions = definitions.astype(object).where(definitions.notna(), None)
         for column in LIST_COLUMNS:
             if column in definitions:
-                definitions[column] = definitions[column].map(_as_tuple)
+                definitions[column] = definitions[column].map(as_tuple)
         targets = con.execute("SELECT kpi_id, valid_from, value FROM kpi_targets ORDER BY kpi_id, valid_from").df()
         totals = con.execute(
             "SELECT kpi_id, date, value, numerator, denominator FROM kpi_values "
@@ -65,7 +66,7 @@ def read_snapshot(path: Path, history_days: int) -> Snapshot:
             [start, end],
         ).df()
         for frame, column in ((targets, "valid_from"), (totals, "date"), (quality, "date")):
-            frame[column] = frame[column].map(_as_date)
+            frame[column] = frame[column].map(as_date)
         return Snapshot(active_definitions(definitions), targets, totals, quality, end)
 
     return read_only(path, work)
