@@ -93,6 +93,7 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
     from .cli_values import data_findings, print_findings
     from .connection import StoreError, connect_store
     from .day_tables import provisional_sentence
+    from .nothing_new import keep_unchanged, unchanged_since
     from .refresh import refresh_kpis
     from .refresh_api import refresh_api_kpis
     from .serving import publish_serving
@@ -107,6 +108,24 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
     except StoreError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
+    try:
+        since = None if full else unchanged_since(con, plan, compiled.spec_hash, store_path)
+        if since is not None:  # nothing new: nothing computed; the serving copy published again if behind
+            findings = data_findings(con, catalog, set())  # printed as by any refresh
+            summary = keep_unchanged(con, store_path, catalog, plan, since, findings)
+    except duckdb.Error as exc:
+        con.close()
+        err.print(f"[red]The refresh failed and changed nothing: {str(exc).splitlines()[0]}[/]")
+        raise typer.Exit(1) from None
+    if since is not None:
+        con.close()
+        if format is SummaryFormat.json:  # ga4_api: nothing recomputed from the Data API's rows either
+            sys.stdout.write(json.dumps({**summary.as_dict(), "ga4_api": None,
+                                         "findings": [i.to_dict() for i in findings]}) + "\n")
+        else:
+            Console(highlight=False, soft_wrap=True).print(escape(summary.line()))
+            print_findings(findings, Console())
+        return
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=True,

@@ -3,16 +3,18 @@
 A KPI that counts distinct users or sessions (`users`, `users_with`, `new_users`, sessions, a conversion per
 user or session, a ratio or formula over them: `generator.sql.buckets.counts_distinct_units`) has a value
 over a week or a month that is not the sum of its days: a user active on three days is one user of the week.
-`kpi refresh` therefore runs the KPIs' batch statement once per period with a bucket (`buckets.py`) and
-stores the rows in `kpi_period_values`, in the same transaction as the daily values:
+`kpi refresh` therefore runs the KPIs' batch statement with a bucket (`buckets.py`) and stores the rows in
+`kpi_period_values`, in the same transaction as the daily values:
 
 - `grain = 'period'`: each dashboard preset (last 7 / 28 / 90 days, month and quarter to date) ending at the
   last loaded day, and its comparison periods (previous period, same period last year), from
   `dashboards.periods`, the one place that says what a preset means; those outside the loaded days are
-  skipped, those with no day loaded since the last refresh are kept;
+  skipped, those with no day loaded since the last refresh are kept; the others are counted together, in one
+  statement (`generator/sql/periods.py`: the events and the attribution lookback read once for all of them);
 - `grain = 'week'` (ISO, from Monday) and `'month'`: the calendar weeks and months of the loaded days (the
   first and last cut to them), recomputed from the bucket holding the earliest day loaded since the last
-  refresh onwards.
+  refresh onwards; when that is one week (one month), as after loading the next day, it is counted in the
+  dashboard periods' statement, as one more period.
 
 `period_start` … `period_end` is exactly the days counted. Counts and sums keep adding their days.
 """
@@ -32,6 +34,7 @@ from generator.plan.queries import ConversionQuery, QueryPlan
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
+from generator.sql.periods import PeriodsUnsupported, by_distinct_start
 
 from .refresh_days import parse_day
 
@@ -110,14 +113,48 @@ class PeriodJob:
 
 def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
                           full: bool = False, also: Iterable[str] = ()) -> tuple[pa.Table, dict[str, dt.date]]:
-    """(the rows to store, per calendar grain the first period_start they replace), counted in DuckDB."""
+    """(the rows to store, per calendar grain the first period_start they replace), counted in DuckDB.
+
+    The dashboard periods are counted together, in one statement (`generator/sql/periods.py`: the events and
+    the attribution lookback read once for all of them), unless the plan's KPIs need one per period.
+    """
     jobs, rows, since = plan_period_values(con, plan, loaded, full, also=also)
     ids, sqls = distinct_kpis(plan), {}
+    # with them, a week or month that is one bucket (what an incremental refresh recounts): the same days,
+    # counted the same way (every event of the range in the one bucket), so the same numbers
+    together = [job for job in jobs if job.grain == "period" or bucket_start(job.start, job.grain)
+                == bucket_start(job.end, job.grain)]
+    if any(job.grain == "period" for job in together):
+        try:
+            counted = run_periods(con, plan, ids, [(job.start, job.end) for job in together])
+            rows += [{**row, "grain": job.grain} for job in together for row in counted[(job.start, job.end)]]
+            jobs = [job for job in jobs if job not in together]
+        except PeriodsUnsupported:  # two conversion windows: one statement per period, as before
+            pass
     for job in jobs:
         if job.grain not in sqls:
             sqls[job.grain] = render_plan_sql(plan, "duckdb", ids, bucket=job.grain)  # type: ignore[arg-type]
         rows += run_bucketed(con, plan, ids, job.grain, job.start, job.end, sqls[job.grain])
     return period_table(rows, plan), since
+
+
+def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
+                periods: list[tuple[dt.date, dt.date]]) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
+    """The KPIs' rows (grain `period`) over each of `periods`, by period, all in one statement (one per group of
+    periods sharing a start day, which is the period's key in it: usually one); raises `PeriodsUnsupported`."""
+    rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {period: [] for period in periods}
+    for group in by_distinct_start(periods):
+        ends = dict(group)
+        sql = render_plan_sql(plan, "duckdb", kpi_ids, bucket="period", periods=group)
+        cursor = con.execute(sql, sql_parameters(min(ends), max(ends.values())))
+        names = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            start = row.pop("date")
+            if start in ends:  # not a conversion's extra days (NULL: never a period of their own)
+                period = (start, ends[start])
+                rows[period].append({**row, "grain": "period", "period_start": period[0], "period_end": period[1]})
+    return rows
 
 
 def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],

@@ -51,11 +51,16 @@ class RefreshSummary:
     provisional: list[str] = field(default_factory=list)  # days from intraday data only (warehouse/day_tables.py)
     # sessions per attribution method over the days checked, and the days without any source (issue 10 §1)
     attribution: AttributionSummary = field(default_factory=AttributionSummary)
+    # nothing new since the last refresh (`nothing_new.py`): its time, "YYYY-MM-DD HH:MM:SS" UTC; nothing computed
+    unchanged_since: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
     def line(self) -> str:
+        if self.unchanged_since:
+            return (f"Nothing new since the last refresh at {self.unchanged_since} UTC; values unchanged. "
+                    "Use --full to recompute.")
         return (f"Refreshed {self.kpis} KPIs over {self.days} days: {self.rows:,} values written "
                 f"in {self.seconds:.1f} s.")
 

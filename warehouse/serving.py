@@ -10,6 +10,8 @@ holds a lock the loaders need (docs/architecture.md).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from .clock import utc_now
 from .day_tables import provisional_days
 from .event_stamps import publish_event_stamps
 from .history import with_history
-from .pending import kill_point
+from .pending import kill_point, pending
 from .quality import PII_RE
 from .serving_contract import CONTRACT_VERSION, VERSION_KEY, serving_path
 from .value_findings import publish_value_findings
@@ -124,6 +126,42 @@ def _kpis_per_event(plan: QueryPlan) -> pa.Table:
                      "kpi_id": pa.array([k for _, k in pairs], pa.string())})
 
 
+CATALOG_KEY = "catalog_hash"  # its key in warehouse_info: the KPI files the copy was published from
+
+
+def catalog_hash(catalog: KpiCatalog) -> str:
+    """16 hex digits of SHA-256 over what the KPI files say (every KPI's and event's fields, and their files):
+    a copy published from other files is behind them even when no value changed (a new title, target)."""
+    payload = {
+        "kpis": {kid: [sk.kpi.model_dump(mode="json"), str(sk.doc.path)] for kid, sk in sorted(catalog.kpis.items())},
+        "events": {name: [ev.spec.model_dump(mode="json"), ev.builtin, None if ev.doc is None else str(ev.doc.path)]
+                   for name, ev in sorted(catalog.events.items())},
+        "user_properties": {k: v.model_dump(mode="json") for k, v in sorted(catalog.user_properties.items())},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def serving_current(store_path: Path, since: dt.datetime, catalog: KpiCatalog) -> bool:
+    """True when the serving copy holds what the store held after the refresh of `since` (naive UTC), published
+    from these KPI files by this version of the contract, and no refresh stopped before swapping its copy in."""
+    target = serving_path(store_path)
+    if not target.exists():
+        return False
+    try:
+        with duckdb.connect(str(target), read_only=True) as con:
+            info = dict(con.execute("SELECT key, value FROM warehouse_info").fetchall())
+    except duckdb.Error:
+        return False
+    if pending(target, info.get("refresh_id")) is not None:
+        return False
+    try:
+        published = dt.datetime.fromisoformat(str(info.get("refreshed_at")))
+    except ValueError:
+        return False
+    return (info.get(VERSION_KEY) == str(CONTRACT_VERSION) and info.get(CATALOG_KEY) == catalog_hash(catalog)
+            and published >= since.replace(microsecond=0))
+
+
 def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog: KpiCatalog,
                     plan: QueryPlan, refresh_id: str | None = None, findings: list | None = None,
                     api: ApiPlan | None = None) -> Path:
@@ -187,6 +225,7 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
             now = utc_now().isoformat(timespec="seconds")
             for key, value in (("refreshed_at", now), ("data_start", _iso(info[0])), ("data_end", _iso(info[1])),
                                ("store", str(store_path)), ("refresh_id", refresh_id),
+                               (CATALOG_KEY, catalog_hash(catalog)),
                                (VERSION_KEY, str(CONTRACT_VERSION)),
                                ("pii_pattern", PII_RE),
                                ("provisional_days", ",".join(provisional_days(store)))):

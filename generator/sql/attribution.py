@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .ctes import tag_history
 from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
 from .params import as_integer, as_string, param_record
 
@@ -138,7 +139,8 @@ def prior_ctes(batch: bool) -> list[tuple[str, exp.Select]]:
                 .from_(PRIOR_CLICKS)
                 .where(exp.and_(exp.column("session_key").is_(exp.null()).not_(), present))
                 .group_by("session_key"))
-    return [(PRIOR_PARAMS, params), (PRIOR_CLICKS, clicks), (PRIOR, sessions)]
+    return [(PRIOR_PARAMS, tag_history(params, "prior_params")), (PRIOR_CLICKS, tag_history(clicks, "prior_clicks")),
+            (PRIOR, sessions)]
 
 
 def carried_ctes(firsts: str) -> list[tuple[str, exp.Query]]:

@@ -21,7 +21,7 @@ Where DuckDB would otherwise compute a shared CTE once per reader, it is MATERIA
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlglot import exp
 
@@ -32,6 +32,7 @@ from .ctes import Cte, attach, rename_tables
 from .derived import ROW_KEYS, combine, shown_breakdowns
 from .dialects import Dialect, lower
 from .export_shape import NEWEST, ExportShape
+from .periods import Period, spread_over_periods
 from .scan import RAW, SCANNED, EventColumns, scan_ctes
 from .shared import scope_names, shared_ctes
 from .zero_days import DATA_DAYS, data_days, filled, filled_name
@@ -41,8 +42,15 @@ RESULT = "result"
 _SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
-def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, bucket: Bucket = "day") -> exp.Query:
-    """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`."""
+def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, bucket: Bucket = "day",
+                     periods: Sequence[Period] | None = None) -> exp.Query:
+    """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`.
+
+    `periods`: with the `period` bucket, every one of these ranges (distinct starts) in the one statement, one
+    row per range and breakdown value, its `date` the range's start (`periods.py`; DuckDB only).
+    """
+    if periods is not None and bucket != "period":
+        raise ValueError("`periods` go with the `period` bucket")
     wanted = _wanted(plan, kpi_ids)
     needed = _with_components(plan, wanted)
     # a KPI's CTEs are named after it; an id that is no plain name gets one that no id can be (a leading "_")
@@ -88,13 +96,18 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     statement = exp.select(*BATCH_COLUMNS).from_(exp.Subquery(this=union, alias=exp.TableAlias(
         this=exp.to_identifier("batch")))) if len(branches) > 1 else union
     statement = statement.order_by(*BATCH_COLUMNS[:4], copy=False)
+    if periods is not None:
+        ctes = spread_over_periods(ctes, inline, periods, widest)
     return attach(statement, ctes, inline)
 
 
 def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None,
-                    bucket: Bucket = "day", export: ExportShape = NEWEST) -> str:
-    """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters, `bucket` and `export` as for `render_sql`."""
-    statement = lower(build_plan_query(plan, kpi_ids, bucket), dialect, copy=False, export=export)
+                    bucket: Bucket = "day", export: ExportShape = NEWEST, periods: Sequence[Period] | None = None) -> str:
+    """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters, `bucket` and `export` as for `render_sql`;
+    `periods` as for `build_plan_query`."""
+    if periods is not None and dialect != "duckdb":
+        raise ValueError("many periods in one statement is DuckDB SQL (BigQuery cannot group by a STRUCT)")
+    statement = lower(build_plan_query(plan, kpi_ids, bucket, periods), dialect, copy=False, export=export)
     if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
         for cte in statement.find_all(exp.CTE):
             cte.set("materialized", None)

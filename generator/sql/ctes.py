@@ -8,10 +8,25 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from sqlglot import exp
 
+E = TypeVar("E", bound=exp.Expr)
+
 Cte = tuple[str, exp.Expr]
+HISTORY = "history"
+"""The `meta` key of a CTE body that reads the days before `start_date` (`tag_history`)."""
+HISTORY_KINDS = ("transactions", "first_ever_events", "first_ever_users", "prior_params", "prior_clicks")
+
+
+def tag_history(body: E, kind: str) -> E:
+    """`body` marked as reading the days before `start_date` (`kind`: one of `HISTORY_KINDS`), so that
+    `periods.spread_over_periods` can read them once for many ranges."""
+    if kind not in HISTORY_KINDS:
+        raise ValueError(f"unknown history kind {kind!r}; use one of: {', '.join(HISTORY_KINDS)}")
+    body.meta[HISTORY] = kind
+    return body
 
 
 def take_ctes(select: exp.Select) -> list[Cte]:

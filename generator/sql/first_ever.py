@@ -31,6 +31,7 @@ from sqlglot import exp
 from ..plan.queries import PlanMeasure
 from . import dimensions as dims
 from .attribution import _start_minus
+from .ctes import tag_history
 from .dialects import EARLIEST_DAY, EventsRelation, ExportDateRange
 from .filters import condition
 from .params import as_string, param_record
@@ -67,7 +68,8 @@ def first_ever_ctes(m: PlanMeasure, role: str) -> list[tuple[str, exp.Select]]:
     users = exp.select(e("user_pseudo_id")).distinct().from_(exp.alias_(exp.to_table(events), EVENTS_ALIAS, table=True))
     if conditions:
         users = users.where(exp.and_(*conditions), copy=False)
-    return [(events, raw), (prior_users(role), users)]
+    return [(events, tag_history(raw, "first_ever_events")),
+            (prior_users(role), tag_history(users, "first_ever_users"))]
 
 
 def first_only(flag: exp.Expr, role: str) -> exp.Expr:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from .ctes import tag_history
 from .dialects import EARLIEST_DAY, EventsRelation, ExportDateRange
 from .dimensions import NOT_SET
 
@@ -53,7 +54,7 @@ def earlier_transactions() -> tuple[str, exp.Select]:
             .where(ExportDateRange(this=exp.Literal.string(EARLIEST_DAY), expression=_day_before_start()))
             .where(exp.EQ(this=exp.column("event_name"), expression=exp.Literal.string(PURCHASE)))
             .where(tid.copy().is_(exp.null()).not_()))
-    return EARLIER, body
+    return EARLIER, tag_history(body, "transactions")
 
 
 def join_earlier(select: exp.Select, events: str) -> exp.Select:

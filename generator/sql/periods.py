@@ -1,0 +1,279 @@
+"""Many periods in one batch statement: the raw events, the attribution lookback and the history read once.
+
+The `period` bucket (`buckets.py`) counts one range, `start_date` … `end_date`, as one row; the dashboard needs
+about ten such ranges (each preset and its comparison periods), and one statement per range re-reads the
+events, the 30 days of attribution lookback before it and the history before it each time.
+`spread_over_periods` turns the batch statement of the `period` bucket into one that counts every range of a
+list at once, with exactly the numbers each range's own statement gives:
+
+1. the scan (`raw_events`, then `scanned_once`: the old `scanned_events`) reads the days of all the ranges
+   once, extracting each param once per event; `scanned_events` then joins each event to every range it falls
+   in (or whose conversion window reaches it), on its day, from the small `period_days` table (literals of
+   the AST);
+2. the keys that tie events together carry their range: `user_pseudo_id`, `session_key` and
+   `transaction_id` become (range, key) pairs, so every grouping, window and join after the scan (sessions,
+   their attribution, first-ever ranks, conversions, deduplicated purchases) stays inside one range, as in
+   that range's own statement, without any of them being rewritten;
+3. `event_day` is the range's `period_start` (unique per statement: `by_distinct_start`) for the events up to
+   its `period_end`, and NULL for the days after it that only a conversion window reads (their own day in the
+   one-range statement). Each test `event_date <= end_date` (or `event_day <= end_date`) after the scan
+   becomes `event_day IS NOT NULL`;
+4. what is read from before a range's start (the transaction ids and first-ever users of earlier days, the
+   sessions of the lookback) is read once, up to the latest start, and joined to the ranges it precedes:
+   an id first seen before a range's start is "seen before" for that range, and so on. The history CTEs are
+   found by the tag their builders put on them (`ctes.tag_history`).
+
+The statement then has `$start_date` / `$end_date` = the first start and the last end of the ranges.
+DuckDB only (the pairs are STRUCTs, which BigQuery cannot group by). A plan with conversions of different
+windows whose session tables differ (a session scope short of the widest) is refused (`PeriodsUnsupported`):
+run one statement per range then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from sqlglot import exp
+
+from .attribution import LOOKBACK_DAYS, PRIOR_CLICKS
+from .ctes import HISTORY, Cte
+from .dialects import ExportDateRange
+from .scan import RAW, SCANNED
+from .shared import EVENT_ROWS
+
+PERIODS = "periods"
+PERIOD_DAYS = "period_days"
+LOOKBACK_DAYS_TABLE = "lookback_days"
+SCANNED_ONCE = "scanned_once"
+PRIOR_CLICKS_ONCE = f"{PRIOR_CLICKS}_once"
+KEYS = ("user_pseudo_id", "session_key", "transaction_id")
+_FORMAT = "%Y%m%d"
+
+Period = tuple[dt.date, dt.date]
+
+
+class PeriodsUnsupported(ValueError):
+    """The statement has something the one-statement form cannot spread over ranges."""
+
+
+def by_distinct_start(periods: Iterable[Period]) -> list[list[Period]]:
+    """The ranges in groups whose starts differ (a range's start is its key in the statement); usually one."""
+    groups: list[list[Period]] = []
+    for period in sorted(set(periods)):
+        group = next((g for g in groups if all(p[0] != period[0] for p in g)), None)
+        if group is None:
+            groups.append(group := [])
+        group.append(period)
+    return groups
+
+
+def spread_over_periods(ctes: list[Cte], inline: list[str], periods: Sequence[Period], reach: int) -> list[Cte]:
+    """The batch statement's CTEs (of the `period` bucket) counting every range of `periods` at once.
+
+    `reach`: the days after a range's end the scan reads (the widest conversion window); `inline` gains the
+    names of the new CTEs that must not be stored.
+    """
+    if not periods or len({start for start, _ in periods}) != len(periods):
+        raise ValueError("the ranges must have distinct starts (`by_distinct_start`)")
+    first_start = min(start for start, _ in periods)
+    last_start = max(start for start, _ in periods)
+    out: list[Cte] = [(PERIODS, _periods_table(periods)), (PERIOD_DAYS, _period_days(periods, reach)),
+                      (LOOKBACK_DAYS_TABLE, _lookback_days(periods))]
+    for name, body in ctes:
+        kind = body.meta.get(HISTORY)
+        if name == RAW:
+            out.append((name, body))
+        elif name == SCANNED:
+            out += _fan_out(body)
+            inline.append(SCANNED_ONCE)
+        elif kind == "transactions":
+            out.append((name, _earlier_ids(body, last_start)))
+        elif kind == "first_ever_events":
+            out.append((name, _history_events(body, last_start)))
+        elif kind == "first_ever_users":
+            out.append((name, _earlier_users(body)))
+        elif kind == "prior_params":
+            out.append((name, _lookback_events(body, first_start, last_start)))
+        elif kind == "prior_clicks":
+            out += _lookback_clicks(name, body)
+        elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
+            assert isinstance(body, exp.Select)
+            out.append((name, _in_period(name, body.select("period_end"))))
+        else:
+            out.append((name, _in_period(name, body)))
+    return out
+
+
+def _date(day: dt.date) -> exp.Expr:
+    return exp.Literal.string(day.strftime(_FORMAT))
+
+
+def _day(day: dt.date) -> exp.Expr:
+    return exp.cast(exp.Literal.string(day.isoformat()), "DATE")
+
+
+def _table(rows: list[list[exp.Expr]], columns: list[str]) -> exp.Select:
+    return exp.select("*").from_(exp.values([exp.Tuple(expressions=r) for r in rows], alias="t", columns=columns))
+
+
+def _periods_table(periods: Sequence[Period]) -> exp.Select:
+    """`periods`: per range its key (`period_day`, the start as a DATE) and its first day (YYYYMMDD)."""
+    return _table([[_day(start), _date(start)] for start, _ in sorted(periods)], ["period_day", "period_start"])
+
+
+def _period_days(periods: Sequence[Period], reach: int) -> exp.Select:
+    """`period_days`: per range, each day it reads (YYYYMMDD) with the `event_day` its events get there (NULL
+    after its end) and its `period_end`: an equality join spreads the events (a range join costs more)."""
+    rows = []
+    for start, end in sorted(periods):
+        for n in range((end - start).days + reach + 1):
+            day = start + dt.timedelta(days=n)
+            rows.append([_date(day), _day(start), _day(start) if day <= end else exp.cast(exp.null(), "DATE"),
+                         _date(end)])
+    return _table(rows, ["event_date", "period_day", "event_day", "period_end"])
+
+
+def _lookback_days(periods: Sequence[Period]) -> exp.Select:
+    """`lookback_days`: per range, each of the `LOOKBACK_DAYS` days before it (YYYYMMDD)."""
+    return _table([[_date(start - dt.timedelta(days=n)), _day(start)] for start, _ in sorted(periods)
+                   for n in range(1, LOOKBACK_DAYS + 1)], ["event_date", "period_day"])
+
+
+def _p(name: str) -> exp.Column:
+    return exp.column(name, table="p")
+
+
+def _paired(key: exp.Expr) -> exp.Expr:
+    """(the event's range, `key`), NULL when `key` is: the key of a unit inside one range."""
+    pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("period"), expression=_p("period_day")),
+                                   exp.PropertyEQ(this=exp.to_identifier("key"), expression=key)])
+    return exp.Case(ifs=[exp.If(this=key.copy().is_(exp.null()).not_(), true=pair)])
+
+
+def _join_periods(select: exp.Select, on: exp.Expr, table: str = PERIODS) -> exp.Select:
+    return select.join(exp.alias_(exp.to_table(table), "p", table=True), on=on, copy=False)
+
+
+def _same_day(table: str) -> exp.Expr:
+    return exp.EQ(this=exp.column("event_date", table=table), expression=_p("event_date"))
+
+
+def _fan_out(scanned: exp.Expr) -> list[Cte]:
+    """`scanned_once` (each event once, as the one-range scan has it) and `scanned_events` (per event, each of
+    its ranges), with the keys paired with the range and `event_day` the range's key."""
+    assert isinstance(scanned, exp.Select)
+    names = scanned.named_selects
+
+    def column(name: str) -> exp.Expr:
+        value: exp.Expr = exp.column(name, table="s")
+        if name == "event_day":
+            value = _p("event_day")
+        elif name in KEYS:
+            value = _paired(value)
+        return exp.alias_(value, name)
+
+    once = scanned.copy()
+    once.set("expressions", [s for s in once.expressions if s.alias_or_name != "event_day"])
+    spread = _join_periods(exp.select(*(column(n) for n in names), _p("period_end")).from_(
+        exp.alias_(exp.to_table(SCANNED_ONCE), "s", table=True)), _same_day("s"), PERIOD_DAYS)
+    return [(SCANNED_ONCE, once), (SCANNED, spread)]
+
+
+def _starts_at(node: exp.Expr, day: dt.date) -> exp.Expr:
+    """`node` with `$start_date` replaced by `day` (a history read up to the day before the latest start)."""
+    def replace(n: exp.Expr) -> exp.Expr:
+        return _date(day) if isinstance(n, exp.Placeholder) and n.name == "start_date" else n
+    return node.transform(replace)
+
+
+def _first_days(body: exp.Expr, last_start: dt.date) -> exp.Select:
+    """`body` (one key column, DISTINCT, of the days before `$start_date`), read up to the day before
+    `last_start`, as (key, the first day it was seen)."""
+    assert isinstance(body, exp.Select)
+    grouped = _starts_at(body, last_start)
+    assert isinstance(grouped, exp.Select)
+    grouped.set("distinct", None)
+    value = grouped.expressions[0]
+    table = next((c.table for c in value.find_all(exp.Column) if c.table), None)
+    first = exp.alias_(exp.Min(this=exp.column("event_date", table=table)), "first_day")
+    return grouped.select(first, copy=False).group_by(value.this.copy() if isinstance(value, exp.Alias) else
+                                                      value.copy(), copy=False)
+
+
+def _paired_after(firsts: exp.Select, key: str) -> exp.Select:
+    """Per range, the keys of `firsts` first seen before its start, paired with it."""
+    f = exp.alias_(exp.Subquery(this=firsts), "f", table=True)
+    before = exp.LT(this=exp.column("first_day", table="f"), expression=_p("period_start"))
+    return _join_periods(exp.select(exp.alias_(_paired(exp.column(key, table="f")), key)).from_(f), before)
+
+
+def _earlier_ids(body: exp.Expr, last_start: dt.date) -> exp.Select:
+    """`earlier_transactions` per range: the ids a purchase carried before the range's start."""
+    return _paired_after(_first_days(body, last_start), "transaction_id")
+
+
+def _history_events(body: exp.Expr, last_start: dt.date) -> exp.Expr:
+    """A first-ever measure's events before `$start_date`, with their day, up to the day before `last_start`."""
+    read = _starts_at(body, last_start)
+    assert isinstance(read, exp.Select)
+    return read.select("event_date", copy=False)
+
+
+def _earlier_users(body: exp.Expr) -> exp.Select:
+    """A first-ever measure's users with a matching event before each range's start (paired with it)."""
+    assert isinstance(body, exp.Select)
+    firsts = body.copy()
+    firsts.set("distinct", None)
+    value = firsts.expressions[0]
+    firsts = firsts.select(exp.alias_(exp.Min(this=exp.column("event_date", table=value.table or None)),
+                                      "first_day"), copy=False).group_by(value.copy(), copy=False)
+    return _paired_after(firsts, "user_pseudo_id")
+
+
+def _lookback_events(body: exp.Expr, first_start: dt.date, last_start: dt.date) -> exp.Expr:
+    """`prior_params` over the lookbacks of every range at once, with each event's day."""
+    read = body.copy()
+    for node in read.find_all(ExportDateRange):
+        node.set("this", _date(first_start - dt.timedelta(days=LOOKBACK_DAYS)))
+        node.set("expression", _date(last_start - dt.timedelta(days=1)))
+    assert isinstance(read, exp.Select)
+    return read.select("event_date", copy=False)
+
+
+def _lookback_clicks(name: str, body: exp.Expr) -> list[Cte]:
+    """`prior_clicks` computed once per event (`prior_clicks_once`), then per range whose lookback holds it."""
+    assert isinstance(body, exp.Select)
+    once = body.select("event_date")
+    names = body.named_selects
+    spread = exp.select(*(exp.alias_(_paired(exp.column(n, table="c")) if n in KEYS else exp.column(n, table="c"), n)
+                          for n in names)).from_(exp.alias_(exp.to_table(PRIOR_CLICKS_ONCE), "c", table=True))
+    return [(PRIOR_CLICKS_ONCE, once), (name, _join_periods(spread, _same_day("c"), LOOKBACK_DAYS_TABLE))]
+
+
+def _ends_range(node: exp.Expr) -> bool:
+    """True for `$end_date` or that day as a DATE."""
+    if isinstance(node, exp.StrToDate):
+        node = node.this
+    return isinstance(node, exp.Placeholder) and node.name == "end_date"
+
+
+def _in_period(name: str, body: exp.Expr) -> exp.Expr:
+    """`body` with each `event_date <= $end_date` (or `event_day <= …`) as `event_day IS NOT NULL`; a scope
+    reading a few days past the end (a shorter conversion window than the widest) filters `event_rows` on
+    its `period_end`."""
+    def replace(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.LTE) and _ends_range(node.expression) and isinstance(node.this, exp.Column) \
+                and node.this.name in ("event_date", "event_day"):
+            return exp.column("event_day", table=node.this.table or None).is_(exp.null()).not_()
+        return node
+
+    body = body.transform(replace, copy=False)
+    if {t.name for t in body.find_all(exp.Table)} == {EVENT_ROWS}:
+        body = body.transform(lambda n: exp.column("period_end") if isinstance(n, exp.Placeholder)
+                              and n.name == "end_date" else n, copy=False)
+    left = next((p for p in body.find_all(exp.Placeholder)), None)
+    if left is not None:
+        raise PeriodsUnsupported(f"{name} reads ${left.name} in a way one statement cannot spread over ranges "
+                                 f"(a second conversion window?): {left.parent.sql() if left.parent else ''}")
+    return body

@@ -1,0 +1,141 @@
+"""All the dashboard periods in one statement (issue 13) count what each period's own statement counts.
+
+`kpi refresh` counts the distinct-unit KPIs over every dashboard period in one statement
+(`generator/sql/periods.py`). The distinct users of two overlapping periods are recomputed here in plain SQL
+over the store's raw events; the rest is compared, row for row, with one statement per period (the form the
+refresh used before, still used for a plan the one statement cannot take), over KPIs with first-ever
+users, two conversion windows, deduplicated purchases and channel breakdowns (the attribution lookback).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from generator.plan.queries import compile_plan
+from generator.rules.validate import validate_paths
+from generator.sql import render_plan_sql
+from generator.sql.periods import PeriodsUnsupported
+from kpibridge.cli import app as kpi_app
+from warehouse.period_values import (
+    compute_period_values,
+    dashboard_periods,
+    distinct_kpis,
+    run_bucketed,
+    run_periods,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+END = date(2026, 3, 31)
+HEADER = ("version: 1\nkpi: {kpi}\ntitle: {kpi}\ndescription: A test KPI.\nobjective: Audit\n"
+          "owner: audit@shop.example\nteam: audit\ndirection: up\n")
+EXTRA_KPIS = {
+    "active_users": "measure:\n  users: {}\nbreakdowns: [device_category]\n",
+    "purchasers": "measure:\n  users_with: purchase\nbreakdowns: [channel]\n",
+    "new_sign_ups": "measure:\n  users_with: {event: sign_up, first_ever: true}\nbreakdowns: [device_category]\n",
+    # a second conversion window (the example's cart_to_purchase_1d has one day)
+    "sign_up_to_purchase_2d": "measure:\n  conversion:\n    from: {event: sign_up, first_ever: true}\n"
+                              "    to: purchase\n    within: 2d\nformat: percent\n",
+}
+# a shorter window whose sessions (its channel breakdown) differ from the widest scope's: one statement per period
+UNSPREADABLE = {"cart_to_purchase_1d_by_channel": "measure:\n  conversion:\n    from: add_to_cart\n    to: purchase\n"
+                                                  "    within: 1d\n    per: session\nbreakdowns: [channel]\n"
+                                                  "format: percent\n"}
+USERS = """
+    SELECT count(DISTINCT user_pseudo_id) FROM ga4_events WHERE event_date BETWEEN $a AND $b
+"""
+USERS_BY_DEVICE = """
+    SELECT coalesce(nullif(device.category, ''), '(not set)'), count(DISTINCT user_pseudo_id) FROM ga4_events
+    WHERE event_date BETWEEN $a AND $b GROUP BY 1
+"""
+
+
+def _kpis(root: Path, extra: dict[str, str]) -> Path:
+    kpis = root / "kpis"
+    shutil.copytree(REPO / "kpis", kpis)
+    (kpis / "audit").mkdir()
+    for kpi, body in extra.items():
+        (kpis / "audit" / f"{kpi}.yaml").write_text(HEADER.format(kpi=kpi) + body)
+    return kpis
+
+
+def _plan(kpis: Path):
+    validated = validate_paths([kpis])
+    assert not [i for i in validated.report.issues if i.level.value == "error"], validated.report.issues
+    return compile_plan(validated.catalog)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    """60 demo days ending on END (with repeated transaction ids and sign-ups)."""
+    root = tmp_path_factory.mktemp("one_statement")
+    path = root / "warehouse.duckdb"
+    result = CliRunner().invoke(kpi_app, ["load", "demo", "--events", "15000", "--days", "60", "--seed", "5",
+                                          "--end-date", END.isoformat(), "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _ymd(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def _key(row: dict) -> tuple:
+    return row["kpi_id"], row["period_start"], row["period_end"], row["breakdown"], row["breakdown_value"]
+
+
+def _one_per_period(con, plan, ids, periods) -> dict[tuple, tuple]:
+    sql = render_plan_sql(plan, "duckdb", ids, bucket="period")
+    return {_key(r): (r["numerator"], r["denominator"], r["value"])
+            for start, end in periods for r in run_bucketed(con, plan, ids, "period", start, end, sql)}
+
+
+def test_two_overlapping_periods_count_the_users_plain_sql_counts(store, tmp_path):
+    plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
+    periods = [(date(2026, 3, 4), END), (date(2026, 3, 18), date(2026, 3, 24))]  # the second inside the first
+    with duckdb.connect(str(store), read_only=True) as con:
+        rows = [r for rs in run_periods(con, plan, ["active_users"], periods).values() for r in rs]
+        for start, end in periods:
+            params = {"a": _ymd(start), "b": _ymd(end)}
+            users, = con.execute(USERS, params).fetchone()
+            by_device = dict(con.execute(USERS_BY_DEVICE, params).fetchall())
+            mine = {r["breakdown_value"]: r["value"] for r in rows if (r["period_start"], r["period_end"]) == (start, end)}
+            assert mine.pop("") == users
+            assert mine == by_device
+            assert users > 100 and len(by_device) > 1
+    assert {(r["period_start"], r["period_end"]) for r in rows} == set(periods)
+
+
+@pytest.mark.parametrize("anchor", [END, date(2026, 2, 28)])  # 28 Feb: two periods start on 1 Jan (two statements)
+def test_every_dashboard_period_counts_what_its_own_statement_counts(store, tmp_path, anchor):
+    plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
+    ids = distinct_kpis(plan)
+    assert {"new_sign_ups", "sign_up_to_purchase_2d", "cart_to_purchase_1d", "purchasers"} <= set(ids)
+    periods = dashboard_periods(anchor)
+    with duckdb.connect(str(store), read_only=True) as con:
+        together = {_key(r): (r["numerator"], r["denominator"], r["value"])
+                    for rs in run_periods(con, plan, ids, periods).values() for r in rs}
+        expected = _one_per_period(con, plan, ids, periods)
+    assert together == expected
+    counted = {(k, s) for k, s, *_ in expected}
+    assert len(counted) > 5 * len(ids)  # most periods hold data (those before the first loaded day do not)
+
+
+def test_a_plan_the_one_statement_cannot_take_is_counted_per_period(store, tmp_path):
+    plan = _plan(_kpis(tmp_path, {**EXTRA_KPIS, **UNSPREADABLE}))
+    ids = distinct_kpis(plan)
+    with pytest.raises(PeriodsUnsupported):
+        render_plan_sql(plan, "duckdb", ids, bucket="period", periods=[(date(2026, 3, 4), END)])
+    with duckdb.connect(str(store)) as con:
+        loaded = {d: datetime(2026, 4, 1) for d, in con.execute("SELECT event_date FROM loaded_days").fetchall()}
+        table, _ = compute_period_values(con, plan, loaded, full=True)
+        first = END - timedelta(days=59)  # the first loaded day: a period wholly before it is not counted
+        expected = _one_per_period(con, plan, ids, [(s, e) for s, e in dashboard_periods(END) if e >= first])
+    stored = {_key(r): (r["numerator"], r["denominator"], r["value"]) for r in table.to_pylist()
+              if r["grain"] == "period"}
+    assert stored == expected
