@@ -36,6 +36,7 @@ from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
 from generator.sql.periods import PeriodsUnsupported, by_distinct_start
 
+from .flat_params import warehouse_shape
 from .refresh_days import parse_day
 
 PRESETS = ("7d", "28d", "90d", "mtd", "qtd")
@@ -76,7 +77,8 @@ def run_bucketed(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
 
     `sql`: the statement already rendered for these KPIs and grain (rendering takes longer than a small run).
     """
-    sql = sql or render_plan_sql(plan, "duckdb", kpi_ids, bucket=statement_bucket(grain))  # type: ignore[arg-type]
+    sql = sql or render_plan_sql(plan, "duckdb", kpi_ids, bucket=statement_bucket(grain),  # type: ignore[arg-type]
+                                 export=warehouse_shape(con))
     cursor = con.execute(sql, sql_parameters(start, end))
     names = [d[0] for d in cursor.description]
     return bucket_rows((dict(zip(names, values, strict=True)) for values in cursor.fetchall()), grain, start, end)
@@ -133,7 +135,8 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
             pass
     for job in jobs:
         if job.grain not in sqls:
-            sqls[job.grain] = render_plan_sql(plan, "duckdb", ids, bucket=job.grain)  # type: ignore[arg-type]
+            sqls[job.grain] = render_plan_sql(plan, "duckdb", ids, bucket=job.grain,  # type: ignore[arg-type]
+                                              export=warehouse_shape(con))
         rows += run_bucketed(con, plan, ids, job.grain, job.start, job.end, sqls[job.grain])
     return period_table(rows, plan), since
 
@@ -145,7 +148,7 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {period: [] for period in periods}
     for group in by_distinct_start(periods):
         ends = dict(group)
-        sql = render_plan_sql(plan, "duckdb", kpi_ids, bucket="period", periods=group)
+        sql = render_plan_sql(plan, "duckdb", kpi_ids, bucket="period", periods=group, export=warehouse_shape(con))
         cursor = con.execute(sql, sql_parameters(min(ends), max(ends.values())))
         names = [d[0] for d in cursor.description]
         for values in cursor.fetchall():

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 from .clock import utc_now
 from .connection import memory_limit as machine_memory_limit
 from .day_tables import provisional_days, record_day_tables
+from .flat_params import with_flat_columns
 from .schema import COLUMN_NAMES
 
 _HASH_MODULUS = 1 << 64
@@ -78,13 +79,15 @@ class LoadSummary:
 def insert_events(
     con: duckdb.DuckDBPyConnection, rows: str | pa.Table, params: dict[str, Any] | None = None
 ) -> None:
-    """Append rows in the `ga4_events` shape: a SELECT (columns matched by name) or an Arrow table."""
+    """Append rows in the `ga4_events` shape (a SELECT of its columns, or an Arrow table), with the flattened
+    params extracted from their `event_params` in the same pass (`flat_params.py`)."""
     if isinstance(rows, str):
-        con.execute(f"INSERT INTO ga4_events BY NAME {rows}", params or {})
+        relation = con.sql(rows, params=params or None)
     else:
         # A relation, not con.register(): a view dropped inside the load's transaction would keep every
         # day's Arrow table alive until the commit.
-        con.from_arrow(rows.select(list(COLUMN_NAMES))).insert_into("ga4_events")
+        relation = con.from_arrow(rows.select(list(COLUMN_NAMES)))
+    with_flat_columns(con, relation, COLUMN_NAMES).insert_into("ga4_events")
 
 
 def day_stats(con: duckdb.DuckDBPyConnection, days: list[str]) -> dict[str, tuple[int, str]]:

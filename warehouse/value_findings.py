@@ -22,6 +22,8 @@ from generator.rules.value_uses import Subject, subjects
 from generator.sql import sql_parameters
 from generator.sql.values import render_values_sql
 
+from .flat_params import warehouse_shape
+
 MAX_VALUES = 20_000
 """Distinct values read per dimension or param; past this (a free-text param) nothing is reported for it."""
 
@@ -44,8 +46,9 @@ def observed_values(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog,
     """The distinct values of every dimension and param the active KPIs filter or break down by."""
     params = sql_parameters(days.first, days.last)
     out: dict[Subject, ObservedValues] = {}
+    shape = warehouse_shape(con)
     for subject in subjects(catalog):
-        rows = con.execute(render_values_sql(subject, "duckdb", MAX_VALUES + 1), params).fetchall()
+        rows = con.execute(render_values_sql(subject, "duckdb", MAX_VALUES + 1, export=shape), params).fetchall()
         out[subject] = ObservedValues(frozenset(str(v) for (v,) in rows[:MAX_VALUES] if v is not None),
                                       complete=len(rows) <= MAX_VALUES)
     return out

@@ -12,7 +12,8 @@ the spots sqlglot cannot translate well enough on its own:
 - `EventParam`: the `value` record of one event param. BigQuery users write
   `(SELECT param.value FROM UNNEST(event_params) AS param WHERE param.key = 'k' LIMIT 1)`; DuckDB runs that
   correlated subquery about 100 times slower than `LIST_FILTER(event_params, …)[1].value`, so it gets the
-  list function.
+  list function; a param the warehouse flattened at load (`ExportShape.flat_params`) is read from its own
+  plain column instead (about 6 times cheaper again).
 - `SessionKey`: one value per (`user_pseudo_id`, `ga_session_id`), NULL without either. The per-KPI
   statements write it as the text `user_pseudo_id.ga_session_id`; the batch statement (`batch.py`) groups
   and joins on it millions of times, and in DuckDB a STRUCT of the two does that without building a string
@@ -129,7 +130,8 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
                 return out
             return exp.cast(exp.null(), exp.DataType.build(export.column_type(path), dialect="duckdb"))
         if isinstance(node, EventParam):
-            return _event_param(node.this, dialect)
+            flat = export.flat_column(node.name) if dialect == "duckdb" else None
+            return exp.column(flat) if flat else _event_param(node.this, dialect)
         if isinstance(node, SessionKey):
             build = _struct_session_key if dialect == "duckdb" else text_session_key
             return build(node.this.copy(), node.expression.copy())
@@ -143,6 +145,11 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
     if dialect == "bigquery":
         emulator_compatible(lowered, BIGQUERY_TABLE_PLACEHOLDER)
     return lowered
+
+
+def params_read(expression: exp.Expr) -> list[str]:
+    """The event params a (not yet lowered) statement reads, in the order it first reads them."""
+    return list(dict.fromkeys(node.name for node in expression.find_all(EventParam)))
 
 
 def _events_table(dialect: Dialect) -> exp.Table:

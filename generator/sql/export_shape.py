@@ -2,7 +2,9 @@
 
 The generated SQL reads them through `dialects.ExportColumn`; for an export era without a column, the SQL
 reads a typed NULL in its place, so the same statement runs (and attributes sessions by the older method).
-The warehouse keeps every column (NULL on days exported before it existed), so it reads the newest shape.
+The warehouse keeps every column (NULL on days exported before it existed), so it reads the newest shape,
+plus the event params it flattened at load (`flat_params`: plain columns the SQL reads instead of searching
+the nested `event_params` list; `warehouse/flat_params.py`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ class ExportShape:
     collected_traffic_source: bool = True
     session_traffic_source_last_click: bool = True
     cross_channel_campaign: bool = True
+    # (param key, column): params the events relation also holds as a plain column of their `value` record
+    flat_params: tuple[tuple[str, str], ...] = ()
+
+    def flat_column(self, key: str) -> str | None:
+        """The plain column holding the event param `key`'s `value` record, if the relation has one."""
+        return dict(self.flat_params).get(key)
 
     def has(self, path: str) -> bool:
         """Whether the export has the column (or `column.field`) `path`."""

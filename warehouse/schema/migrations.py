@@ -9,6 +9,7 @@ import duckdb
 
 from ..day_tables import LOADED_DAY_TABLES_DDL
 from ..first_seen import FIRST_SEEN_DDL
+from ..flat_params import FLAT_PARAMS_DDL
 from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
@@ -85,6 +86,7 @@ MIGRATIONS: tuple[Migration, ...] = (
           "ALTER TABLE kpi_period_values ADD COLUMN IF NOT EXISTS engine VARCHAR DEFAULT 'duckdb'")),
     (11, (FIRST_SEEN_DDL,)),  # each transaction id's first day, as the last refresh saw it (warehouse/first_seen.py)
     (12, (QUALITY_DAYS_DDL,)),  # the days whose data quality was checked, with what (warehouse/quality_days.py)
+    (13, (FLAT_PARAMS_DDL,)),  # the event params flattened into plain columns of ga4_events (warehouse/flat_params.py)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

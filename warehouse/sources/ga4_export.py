@@ -20,6 +20,7 @@ _DAY = re.compile(r"^\d{8}$")
 _STAGE = "ga4_export_json_stage"
 _FILE = "kb_file_index"  # the staged NDJSON rows' file (an index into the load's files)
 _HASHES = "ga4_export_row_hashes"
+_COLUMNS = ", ".join(COLUMN_NAMES)
 
 
 class ExportSource:
@@ -52,7 +53,7 @@ class ExportSource:
         files = self._files = [inspect_export_file(con, path) for path in self.paths]
         rows: dict[tuple[int, str], int] = {}
         if any(f.kind == "json" for f in files):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, 0::INTEGER AS {_FILE} "
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT {_COLUMNS}, 0::INTEGER AS {_FILE} "
                         "FROM ga4_events LIMIT 0")
         for index, file in enumerate(files):
             found = self._stage_json(con, index) if file.kind == "json" else _day_rows(con, file)

@@ -1,0 +1,129 @@
+"""Event params flattened into plain columns (`warehouse/flat_params.py`, issue 13 §1).
+
+Each column must hold exactly what the nested list holds (checked here with plain SQL over `event_params`), be
+filled by every later load (demo and export files), be added for a new param without reloading anything, and
+change no KPI number; the SQL reads the column only where the warehouse has it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from generator.compile import compile_paths
+from generator.sql import render_plan_sql, sql_parameters
+from generator.sql.dialects import lower
+from generator.sql.export_shape import NEWEST
+from generator.sql.params import as_number, param_record
+from kpibridge.cli import app as kpi_app
+from warehouse.flat_params import warehouse_shape
+
+KPIS = Path(__file__).resolve().parents[2] / "kpis"
+
+
+def _differences(db: Path) -> list[tuple]:
+    """Per flattened param: events whose column differs from the param's first `value` in `event_params`."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        out = []
+        for key, column in con.execute("SELECT key, column_name FROM flat_params ORDER BY 1").fetchall():
+            (n,) = con.execute(
+                f"SELECT count(*) FROM ga4_events WHERE {column} IS DISTINCT FROM "  # noqa: S608 - our own names
+                "(SELECT p.value FROM (SELECT unnest(event_params) AS p) WHERE p.key = $key LIMIT 1)",
+                {"key": key}).fetchall()[0]
+            out.append((key, n))
+        return out
+
+
+@pytest.fixture
+def kpi():
+    """The whole `kpi` app (conftest's `kpi` has the warehouse's commands only)."""
+    return lambda *args: CliRunner().invoke(kpi_app, [str(a) for a in args])
+
+
+@pytest.fixture
+def refreshed(kpi, tmp_path) -> Path:
+    db = tmp_path / "w.duckdb"
+    assert kpi("load", "demo", "--events", "20000", "--days", "20", "--end-date", "2024-03-20", "--db", db).exit_code == 0
+    result = kpi("refresh", "--db", db, "--kpis", KPIS)
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(refreshed, query):
+    keys = {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
+    # what every KPI needs (the session, its landing page and engagement) and the example KPIs' own params
+    assert {"ga_session_id", "page_location", "session_engaged", "value", "lead_source", "method"} <= keys
+    differences = _differences(refreshed)
+    assert len(differences) == len(keys)
+    assert all(n == 0 for _, n in differences), differences
+    # and the columns are not empty: every event with a session id has it in its column
+    col = query(refreshed, "SELECT column_name FROM flat_params WHERE key = 'ga_session_id'")[0][0]
+    (filled,) = query(refreshed, f"SELECT count({col}) FROM ga4_events")[0]  # noqa: S608 - our own name
+    (with_id,) = query(refreshed, "SELECT count(*) FROM ga4_events WHERE "
+                       "len(list_filter(event_params, lambda p: p.key = 'ga_session_id')) > 0")[0]
+    assert filled == with_id > 0
+
+
+def test_later_loads_fill_the_columns_of_the_rows_they_insert(refreshed, kpi, export_dir, query):
+    # more demo days (an Arrow load) and GA4 export files (a SELECT load) into the flattened store
+    assert kpi("load", "demo", "--events", "5000", "--days", "5", "--end-date", "2024-03-25",
+               "--db", refreshed).exit_code == 0
+    assert kpi("load", "ga4-export", export_dir, "--db", refreshed).exit_code == 0
+    assert query(refreshed, "SELECT count(*) FROM loaded_days")[0][0] == 20 + 5 + 9
+    assert all(n == 0 for _, n in _differences(refreshed))
+    again = kpi("refresh", "--db", refreshed, "--kpis", KPIS)
+    assert again.exit_code == 0, again.output
+
+
+def test_a_new_param_is_extracted_from_the_stored_events_not_reloaded(refreshed, kpi, query, tmp_path):
+    loads = query(refreshed, "SELECT count(*) FROM load_audit")
+    kpis = tmp_path / "kpis"
+    shutil.copytree(KPIS, kpis)
+    leads = (kpis / "leads" / "leads.yaml").read_text()
+    (kpis / "leads" / "leads_by_currency.yaml").write_text(
+        leads.replace("kpi: leads", "kpi: leads_by_currency").replace("{param: lead_source}", "{param: currency}"))
+    assert "currency" not in {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
+    result = kpi("refresh", "--db", refreshed, "--kpis", kpis)
+    assert result.exit_code == 0, result.output
+    assert "currency" in {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
+    assert query(refreshed, "SELECT count(*) FROM load_audit") == loads  # nothing reloaded
+    assert all(n == 0 for _, n in _differences(refreshed))
+    # the breakdown counts what the lists hold: leads per currency, recounted here from event_params
+    expected = query(refreshed, """
+        SELECT coalesce(list_filter(event_params, lambda p: p.key = 'currency')[1].value.string_value, '(not set)'),
+               count(*)
+        FROM ga4_events WHERE event_name = 'generate_lead' GROUP BY 1 ORDER BY 1""")
+    got = query(refreshed, "SELECT breakdown_value, sum(value)::BIGINT FROM kpi_values WHERE kpi_id = "
+                "'leads_by_currency' AND breakdown = 'param:currency' GROUP BY 1 ORDER BY 1")
+    assert got == expected and len(expected) >= 1
+
+
+def test_no_number_changes_when_the_sql_reads_the_columns(refreshed):
+    """Every example KPI's statement over the same store: reading the columns and searching the lists agree."""
+    plan = compile_paths([KPIS]).plan
+    with duckdb.connect(str(refreshed), read_only=True) as con:
+        shape = warehouse_shape(con)
+        assert len(shape.flat_params) >= 6
+        params = sql_parameters(date(2024, 3, 1), date(2024, 3, 20))
+        flat_sql, list_sql = render_plan_sql(plan, "duckdb", export=shape), render_plan_sql(plan, "duckdb")
+        assert flat_sql != list_sql and "list_filter" in list_sql.lower()
+        flat, listed = (con.execute(sql, params).fetchall() for sql in (flat_sql, list_sql))
+    assert len(flat) > 100
+    assert flat == listed
+
+
+def test_the_sql_reads_a_flattened_param_from_its_column_in_duckdb_only():
+    shape = dataclasses.replace(NEWEST, flat_params=(("value", "kp_3"),))
+    number = as_number(param_record("value"))
+    duck = lower(number, "duckdb", export=shape).sql("duckdb")
+    assert "kp_3" in duck and "LIST_FILTER" not in duck.upper()
+    other = lower(as_number(param_record("currency")), "duckdb", export=shape).sql("duckdb")
+    assert "LIST_FILTER" in other.upper()  # a param not flattened: the list, as before
+    bigquery = lower(number, "bigquery", export=shape).sql("bigquery")
+    assert "kp_3" not in bigquery and "UNNEST(event_params)" in bigquery
