@@ -143,7 +143,7 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
             api_summary = refresh_api_kpis(con, plan, api=compiled.api_plan)  # the ga4_api values, from report rows
             pending.kill_point("api-committed")
             bar.update(task, description="checking the KPI files' values against the data")
-            findings = data_findings(con, catalog, {f.kpi_id for f in summary.failed})
+            findings = data_findings(con, catalog, {f.kpi_id for f in summary.failed}, again=full)
             bar.update(task, description="publishing the serving copy")
             publish_serving(con, store_path, catalog, plan, refresh_id, findings, api=compiled.api_plan)
             pending.clear(serving, refresh_id)

@@ -21,14 +21,16 @@ if TYPE_CHECKING:
 err = Console(stderr=True)
 
 
-def data_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set[str]) -> list[Issue]:
-    """The checks, or none with a warning when the database cannot run them (the refresh itself is done)."""
+def data_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set[str],
+                  again: bool = False) -> list[Issue]:
+    """The checks, or none with a warning when the database cannot run them (the refresh itself is done);
+    `again`: read every loaded day's values anew (`kpi refresh --full`)."""
     import duckdb
 
     from .value_findings import check_loaded_values
 
     try:
-        return check_loaded_values(con, catalog, skip)
+        return check_loaded_values(con, catalog, skip, again=again)
     except duckdb.Error as exc:
         err.print(f"[yellow]! The KPI files' values could not be checked against the data: "
                   f"{escape(str(exc).splitlines()[0])}[/]", highlight=False)
@@ -64,7 +66,7 @@ def findings_for_validate(catalog: KpiCatalog, db: Path) -> list[Issue] | str:
     except StoreError as exc:
         return str(exc)
     try:
-        return check_loaded_values(con, catalog)
+        return check_loaded_values(con, catalog, keep=False)
     except duckdb.Error as exc:
         return f"The warehouse {db} could not be checked: {str(exc).splitlines()[0]}"
     finally:

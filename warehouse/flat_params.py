@@ -32,12 +32,6 @@ from generator.sql.export_shape import NEWEST, ExportShape
 from .clock import utc_now
 from .schema.events import PARAM_VALUE_TYPE
 
-FLAT_PARAMS_DDL = """CREATE TABLE IF NOT EXISTS flat_params (
-  key VARCHAR PRIMARY KEY,     -- the event param (case matters, as in GA4)
-  column_name VARCHAR NOT NULL UNIQUE,  -- its column in ga4_events: kp_1, kp_2, … (DuckDB names ignore case)
-  flattened_at TIMESTAMP NOT NULL
-)"""
-
 
 def flat_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(param key, column) of every flattened param, in the order the columns were added to `ga4_events`."""

@@ -17,15 +17,10 @@ import pyarrow as pa
 
 from generator.issues import Issue
 from generator.parse.catalog import KpiCatalog
-from generator.rules.data_values import KpiOutcome, LoadedDays, ObservedValues, check_against_data
-from generator.rules.value_uses import Subject, subjects
-from generator.sql import sql_parameters
-from generator.sql.values import render_values_sql
+from generator.rules.data_values import KpiOutcome, LoadedDays, check_against_data
+from generator.rules.value_uses import subjects
 
-from .flat_params import warehouse_shape
-
-MAX_VALUES = 20_000
-"""Distinct values read per dimension or param; past this (a free-text param) nothing is reported for it."""
+from .observed_values import observed
 
 SOURCE = "ga4_export"
 FINDINGS_COLUMNS = [("kpi_id", pa.string()), ("code", pa.string()), ("level", pa.string()),
@@ -41,19 +36,6 @@ def loaded_days(con: duckdb.DuckDBPyConnection) -> LoadedDays | None:
     return LoadedDays(day(first), day(last), int(count))
 
 
-def observed_values(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog,
-                    days: LoadedDays) -> dict[Subject, ObservedValues]:
-    """The distinct values of every dimension and param the active KPIs filter or break down by."""
-    params = sql_parameters(days.first, days.last)
-    out: dict[Subject, ObservedValues] = {}
-    shape = warehouse_shape(con)
-    for subject in subjects(catalog):
-        rows = con.execute(render_values_sql(subject, "duckdb", MAX_VALUES + 1, export=shape), params).fetchall()
-        out[subject] = ObservedValues(frozenset(str(v) for (v,) in rows[:MAX_VALUES] if v is not None),
-                                      complete=len(rows) <= MAX_VALUES)
-    return out
-
-
 def kpi_outcomes(con: duckdb.DuckDBPyConnection, days: LoadedDays) -> dict[str, KpiOutcome]:
     """Per KPI, its stored daily totals from the export over the loaded days, and how many are not 0."""
     rows = con.execute("""
@@ -63,15 +45,18 @@ def kpi_outcomes(con: duckdb.DuckDBPyConnection, days: LoadedDays) -> dict[str, 
     return {kid: KpiOutcome(int(n), int(nonzero)) for kid, n, nonzero in rows}
 
 
-def check_loaded_values(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog,
-                        skip: Set[str] = frozenset()) -> list[Issue]:
+def check_loaded_values(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: Set[str] = frozenset(), *,
+                        keep: bool = True, again: bool = False) -> list[Issue]:
     """Every value, breakdown and KPI the loaded data does not bear out (nothing when no day is loaded).
 
-    `skip`: KPIs whose statement failed this time (their values are old, so "computes nothing" would mislead)."""
+    `skip`: KPIs whose statement failed this time (their values are old, so "computes nothing" would mislead).
+    Each day's values are read once and kept (`observed_values.py`); `keep` False on a read-only store,
+    `again` to read every day anew."""
     days = loaded_days(con)
     if days is None:
         return []
-    issues = check_against_data(catalog, observed_values(con, catalog, days), kpi_outcomes(con, days), days)
+    values = observed(con, subjects(catalog), keep=keep, again=again)
+    issues = check_against_data(catalog, values, kpi_outcomes(con, days), days)
     files = {sk.doc.path: kid for kid, sk in catalog.kpis.items()}
     return [i for i in issues if files.get(i.location.file) not in skip]
 

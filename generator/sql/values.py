@@ -20,8 +20,11 @@ from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, scan_ctes
 from .sessions import SESSIONS, session_ctes
 
 
-def build_values_query(subject: Subject, limit: int) -> exp.Select:
-    """`SELECT DISTINCT value …` for one dimension, or one event's param, over `start_date` … `end_date`."""
+def build_values_query(subject: Subject, limit: int, per_day: bool = False) -> exp.Select:
+    """`SELECT DISTINCT value …` for one dimension, or one event's param, over `start_date` … `end_date`.
+
+    `per_day`: `(event_date, value)` rows instead, at most `limit` values each day (the warehouse keeps each
+    loaded day's values, so a refresh reads only the days it has not seen: `warehouse/value_findings.py`)."""
     cols = EventColumns()
     if subject.kind == "dimension":
         value = cols.dimension(subject.name)
@@ -38,10 +41,20 @@ def build_values_query(subject: Subject, limit: int) -> exp.Select:
         select = select.where(exp.EQ(this=e("event_name"), expression=exp.Literal.string(subject.event)))
     for name, body in ctes:
         select = select.with_(name, as_=body, copy=False)
+    if per_day:
+        day = e("event_date")
+        rank = exp.Window(this=exp.RowNumber(), partition_by=[day.copy()], order=exp.Order(
+            expressions=[exp.Ordered(this=exp.column("value"))]))
+        select.set("distinct", None)
+        select = select.select(exp.alias_(day.copy(), "event_date"), append=False).select(
+            exp.alias_(value.copy(), "value")).group_by(exp.column("event_date"), exp.column("value")).qualify(
+            exp.LTE(this=rank, expression=exp.Literal.number(limit)))
+        return select.order_by("event_date", "value")
     return select.order_by("value").limit(limit)
 
 
-def render_values_sql(subject: Subject, dialect: Dialect, limit: int, export: ExportShape = NEWEST) -> str:
+def render_values_sql(subject: Subject, dialect: Dialect, limit: int, export: ExportShape = NEWEST,
+                      per_day: bool = False) -> str:
     """The query for `duckdb` or `bigquery` (see `build_values_query`)."""
-    return lower(build_values_query(subject, limit), dialect, copy=False, export=export).sql(dialect=dialect,
-                                                                                           pretty=True)
+    return lower(build_values_query(subject, limit, per_day), dialect, copy=False, export=export).sql(
+        dialect=dialect, pretty=True)

@@ -1,0 +1,98 @@
+"""Each loaded day's distinct values of every dimension and param the KPI files filter or break down by, kept.
+
+The findings of `value_findings.py` compare a KPI file's values with the values the data holds. Reading them
+from the events costs a scan of every loaded day (and GA4's session attribution, for `channel`); they only
+change when a day is (re)loaded, so each day is read once, when first seen or reloaded (`loaded_days.loaded_at`
+moved), and kept in `observed_day_values`: a refresh with one new day reads that day, one with nothing new
+reads none (issue 13 §4). `kpi refresh --full` reads every day again.
+
+At most `MAX_VALUES` + 1 values are kept per subject and day: past `MAX_VALUES` (a free-text param) the
+subject is incomplete and nothing is reported for it, as before. Values are per day, so a session running
+over midnight is attributed on each of its days as if it began there (its channel there may be "Direct"):
+the set of values can only grow by that, so no finding is ever made up by it.
+
+`kpi validate --db` reads the store read-only: it uses the kept days and reads the others without keeping them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import duckdb
+
+from generator.rules.data_values import ObservedValues
+from generator.rules.value_uses import Subject
+from generator.sql import sql_parameters
+from generator.sql.values import render_values_sql
+
+from .clock import utc_now
+from .flat_params import warehouse_shape
+from .refresh_days import contiguous_ranges, parse_day
+
+MAX_VALUES = 20_000
+"""Distinct values read per dimension or param; past this (a free-text param) nothing is reported for it."""
+
+def subject_key(subject: Subject) -> str:
+    return f"{subject.kind}|{subject.event or ''}|{subject.name}"
+
+
+def observed(con: duckdb.DuckDBPyConnection, subjects: list[Subject], *, keep: bool = True,
+             again: bool = False) -> dict[Subject, ObservedValues]:
+    """The distinct values of each subject over every loaded day; days not read yet are read now and, with
+    `keep`, kept (one transaction). `again`: read every day anew (`kpi refresh --full`)."""
+    loaded = {day: at for day, at in con.execute("SELECT event_date, loaded_at FROM loaded_days").fetchall()}
+    if not loaded:
+        return {}
+    shape = warehouse_shape(con)
+    out: dict[Subject, ObservedValues] = {}
+    fresh: list[tuple[str, str, dt.datetime, bool, list[str]]] = []  # (subject, day, loaded_at, complete, values)
+    for subject in subjects:
+        key = subject_key(subject)
+        seen = {} if again else {day: (at, complete) for day, at, complete in con.execute(
+            "SELECT event_date, loaded_at, complete FROM observed_days WHERE subject = $s", {"s": key}).fetchall()}
+        todo = [day for day, at in loaded.items() if day not in seen or seen[day][0] != at]
+        read: dict[str, list[str]] = defaultdict(list)
+        sql = render_values_sql(subject, "duckdb", MAX_VALUES + 1, export=shape, per_day=True) if todo else ""
+        for start, end in contiguous_ranges(todo):
+            for day, value in con.execute(sql, sql_parameters(parse_day(start), parse_day(end))).fetchall():
+                read[str(day)].append(str(value))
+        for day in todo:
+            fresh.append((key, day, loaded[day], len(read[day]) <= MAX_VALUES, read[day]))
+        kept_days = [day for day in loaded if day not in todo]
+        values = {v for day in todo for v in read[day]}
+        if kept_days:
+            values |= {str(v) for (v,) in con.execute(
+                "SELECT DISTINCT value FROM observed_day_values WHERE subject = $s AND list_contains($days, event_date)",
+                {"s": key, "days": kept_days}).fetchall() if v is not None}
+        complete = all(seen[day][1] for day in kept_days) and all(len(read[day]) <= MAX_VALUES for day in todo)
+        complete = complete and len(values) <= MAX_VALUES
+        out[subject] = ObservedValues(frozenset(sorted(values)[:MAX_VALUES]), complete=complete)
+    if keep and fresh:
+        _keep(con, fresh)
+    return out
+
+
+def _keep(con: duckdb.DuckDBPyConnection, fresh: list[tuple[str, str, dt.datetime, bool, list[str]]]) -> None:
+    import pyarrow as pa
+
+    now = utc_now()
+    days = pa.table({"subject": [f[0] for f in fresh], "event_date": [f[1] for f in fresh],
+                     "loaded_at": [f[2] for f in fresh], "complete": [f[3] for f in fresh],
+                     "checked_at": [now] * len(fresh)})
+    values = pa.table({"subject": [f[0] for f in fresh for _ in f[4]], "event_date": [f[1] for f in fresh for _ in f[4]],
+                       "value": [v for f in fresh for v in f[4]]}, schema=pa.schema(
+        [("subject", pa.string()), ("event_date", pa.string()), ("value", pa.string())]))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("kb_observed_days_new", days)
+        con.execute("DELETE FROM observed_day_values WHERE (subject, event_date) IN "
+                    "(SELECT (subject, event_date) FROM kb_observed_days_new)")
+        con.execute("INSERT OR REPLACE INTO observed_days BY NAME SELECT * FROM kb_observed_days_new")
+        con.from_arrow(values).insert_into("observed_day_values")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("kb_observed_days_new")

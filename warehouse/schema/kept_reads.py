@@ -1,0 +1,29 @@
+"""Tables that keep what a refresh would otherwise read from the events again (issue 13).
+
+- `flat_params`: the event params flattened into plain columns of `ga4_events` (`warehouse/flat_params.py`);
+- `observed_days`, `observed_day_values`: each loaded day's values of the dimensions and params the KPI
+  files filter or break down by (`warehouse/observed_values.py`).
+"""
+
+FLAT_PARAMS_DDL = """CREATE TABLE IF NOT EXISTS flat_params (
+  key VARCHAR PRIMARY KEY,     -- the event param (case matters, as in GA4)
+  column_name VARCHAR NOT NULL UNIQUE,  -- its column in ga4_events: kp_1, kp_2, … (DuckDB names ignore case)
+  flattened_at TIMESTAMP NOT NULL
+)"""
+
+
+OBSERVED_VALUES_DDL = (
+    """CREATE TABLE IF NOT EXISTS observed_days (
+      subject VARCHAR NOT NULL,      -- dimension|event|name (subject_key)
+      event_date VARCHAR NOT NULL,
+      loaded_at TIMESTAMP NOT NULL,  -- the day's loaded_days.loaded_at when it was read
+      complete BOOLEAN NOT NULL,     -- at most MAX_VALUES values that day
+      checked_at TIMESTAMP NOT NULL,
+      PRIMARY KEY (subject, event_date)
+    )""",
+    """CREATE TABLE IF NOT EXISTS observed_day_values (
+      subject VARCHAR NOT NULL,
+      event_date VARCHAR NOT NULL,
+      value VARCHAR
+    )""",
+)
