@@ -33,10 +33,12 @@ from .clock import utc_now
 from .schema.events import PARAM_VALUE_TYPE
 
 
-def flat_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(param key, column) of every flattened param, in the order the columns were added to `ga4_events`."""
-    rows = con.execute("SELECT key, column_name FROM flat_params "
-                       "ORDER BY CAST(substr(column_name, 4) AS INTEGER)").fetchall()
+def flat_columns(con: duckdb.DuckDBPyConnection, filled: bool = True) -> list[tuple[str, str]]:
+    """(param key, column) of the flattened params, in the order their columns were added to `ga4_events`:
+    those filled for every stored event (what the SQL may read), or with `filled` False every column a load
+    fills (those still being filled too)."""
+    rows = con.execute("SELECT key, column_name FROM flat_params WHERE flattened_at IS NOT NULL OR NOT $filled "
+                       "ORDER BY CAST(substr(column_name, 4) AS INTEGER)", {"filled": filled}).fetchall()
     return [(str(key), str(column)) for key, column in rows]
 
 
@@ -55,7 +57,7 @@ def with_flat_columns(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelat
     """`rows` (the `ga4_events` columns `columns`, in table order) followed by each flattened param's column,
     extracted from its `event_params`: the table's full row, for a positional insert."""
     select: list[exp.Expr] = [exp.column(name, quoted=True) for name in columns]
-    select += [exp.alias_(_extract(key), column) for key, column in flat_columns(con)]
+    select += [exp.alias_(_extract(key), column) for key, column in flat_columns(con, filled=False)]
     return rows.project(", ".join(node.sql("duckdb") for node in select))
 
 
@@ -70,28 +72,61 @@ def params_of(plan: QueryPlan) -> list[str]:
 
 
 def flatten(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> list[str]:
-    """Make a column of every param in `keys` that is not one yet, filled for every stored event (one
-    transaction: on any failure nothing changes, and the SQL keeps reading the list). Returns the keys added."""
-    known = dict(flat_columns(con))
-    new = [key for key in dict.fromkeys(keys) if key not in known]
-    if not new:
+    """Make a column of every param in `keys` that is not one yet and fill it for every stored event; returns
+    the keys it filled.
+
+    The columns are added and registered first (one transaction), then filled a group of days at a time (each
+    its own transaction: one `UPDATE` of 10M events would need more memory than DuckDB's limit), and marked
+    filled last: until then the SQL reads the list, so an interrupted fill is slower, never wrong, and the next
+    refresh fills those columns again. Loads fill every registered column, filled or not."""
+    registered = dict(flat_columns(con, filled=False))
+    new = [key for key in dict.fromkeys(keys) if key not in registered]
+    if new:
+        taken = {int(column[3:]) for column in registered.values()}
+        numbers = [n for n in range(1, len(taken) + len(new) + 1) if n not in taken][: len(new)]
+        added = dict(zip(new, (f"kp_{n}" for n in numbers), strict=True))
+        _in_transaction(con, [(_add_column(column).sql("duckdb"), None) for column in added.values()] + [
+            ("INSERT INTO flat_params VALUES ($key, $column, NULL)", {"key": key, "column": column})
+            for key, column in added.items()])
+        registered |= added
+    todo = {key: column for key, column in registered.items() if key not in dict(flat_columns(con))}
+    if not todo:
         return []
-    taken = {int(column[3:]) for column in known.values()}
-    numbers = [n for n in range(1, len(taken) + len(new) + 1) if n not in taken][: len(new)]
-    added = [(key, f"kp_{n}") for key, n in zip(new, numbers, strict=True)]
+    update = exp.update("ga4_events", {column: _extract(key) for key, column in todo.items()},
+                        where=exp.condition(_IN_DAYS, dialect="duckdb")).sql("duckdb")
+    for days in _day_groups(con):
+        _in_transaction(con, [(update, {"first": min(days), "last": max(days), "days": days})])
+    _in_transaction(con, [("UPDATE flat_params SET flattened_at = $at WHERE list_contains($keys, key)",
+                           {"at": utc_now(), "keys": list(todo)})])
+    return list(todo)
+
+
+_IN_DAYS = "event_date BETWEEN $first AND $last AND list_contains($days, event_date)"
+FILL_ROWS = 1_000_000
+"""Events filled per transaction (a day more than this is filled alone)."""
+
+
+def _day_groups(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
+    groups: list[list[str]] = []
+    rows = FILL_ROWS
+    for day, n in con.execute("SELECT event_date, rows FROM loaded_days ORDER BY event_date").fetchall():
+        if rows + n > FILL_ROWS:
+            groups.append([])
+            rows = 0
+        groups[-1].append(str(day))
+        rows += n
+    return groups
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, statements: list[tuple[str, dict[str, object] | None]]) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
-        for key, column in added:
-            con.execute(_add_column(column).sql("duckdb"))
-            con.execute("INSERT INTO flat_params VALUES ($key, $column, $at)",
-                        {"key": key, "column": column, "at": utc_now()})
-        # one pass over the stored events for all of them
-        con.execute(exp.update("ga4_events", {column: _extract(key) for key, column in added}).sql("duckdb"))
+        for sql, params in statements:
+            con.execute(sql, params)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return new
 
 
 def _add_column(column: str) -> exp.Expr:

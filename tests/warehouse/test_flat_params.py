@@ -127,3 +127,27 @@ def test_the_sql_reads_a_flattened_param_from_its_column_in_duckdb_only():
     assert "LIST_FILTER" in other.upper()  # a param not flattened: the list, as before
     bigquery = lower(number, "bigquery", export=shape).sql("bigquery")
     assert "kp_3" not in bigquery and "UNNEST(event_params)" in bigquery
+
+
+def test_an_interrupted_fill_is_never_read_and_the_next_refresh_finishes_it(refreshed, kpi, query, tmp_path):
+    """A fill stopped half-way (columns added and registered, some days not filled) must not be read."""
+    with duckdb.connect(str(refreshed)) as con:
+        con.execute("ALTER TABLE ga4_events ADD COLUMN kp_99 STRUCT(string_value VARCHAR, int_value BIGINT, "
+                    "float_value DOUBLE, double_value DOUBLE)")
+        con.execute("INSERT INTO flat_params VALUES ('currency', 'kp_99', NULL)")
+        con.execute("UPDATE ga4_events SET kp_99 = {'string_value': 'XXX', 'int_value': NULL, 'float_value': NULL, "
+                    "'double_value': NULL} WHERE event_date = (SELECT min(event_date) FROM ga4_events)")
+        assert "currency" not in dict(warehouse_shape(con).flat_params)  # not filled: the SQL reads the list
+    # a load meanwhile fills it for its own rows
+    assert kpi("load", "demo", "--events", "3000", "--days", "2", "--end-date", "2024-03-22",
+               "--db", refreshed).exit_code == 0
+    kpis = tmp_path / "kpis"
+    shutil.copytree(KPIS, kpis)
+    leads = (kpis / "leads" / "leads.yaml").read_text()
+    (kpis / "leads" / "leads_by_currency.yaml").write_text(
+        leads.replace("kpi: leads", "kpi: leads_by_currency").replace("{param: lead_source}", "{param: currency}"))
+    result = kpi("refresh", "--db", refreshed, "--kpis", kpis)
+    assert result.exit_code == 0, result.output
+    assert query(refreshed, "SELECT column_name, flattened_at IS NOT NULL FROM flat_params WHERE key = 'currency'") \
+        == [("kp_99", True)]
+    assert all(n == 0 for _, n in _differences(refreshed))  # the stray 'XXX' was filled over

@@ -8,7 +8,7 @@
 FLAT_PARAMS_DDL = """CREATE TABLE IF NOT EXISTS flat_params (
   key VARCHAR PRIMARY KEY,     -- the event param (case matters, as in GA4)
   column_name VARCHAR NOT NULL UNIQUE,  -- its column in ga4_events: kp_1, kp_2, … (DuckDB names ignore case)
-  flattened_at TIMESTAMP NOT NULL
+  flattened_at TIMESTAMP  -- when every stored event had it filled; NULL while it is being filled (not read yet)
 )"""
 
 
