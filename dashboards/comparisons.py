@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from warehouse.periods import Period
+
 from .formatting import format_delta, format_value
 from .period_rows import PeriodRows
-from .periods import Period
 from .status import Colour
 
 KINDS = ("previous", "year", "target")
@@ -76,7 +77,7 @@ def _make(kind, label, value, reference, kpi, period=None, days=0) -> Comparison
 
 def other_periods(period, preset: str, chosen: str) -> list:
     """The comparison periods beside the chosen one: last year next to the previous period, and back."""
-    from .periods import comparison_period
+    from warehouse.periods import comparison_period
 
     if chosen == "none":
         return []

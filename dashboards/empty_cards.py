@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 import pandas as pd
+from warehouse.periods import Period
 
-from .periods import Period
 from .scorecard import Card
 
 FILTER_NEVER_MATCHES = "KB631"

@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 import pandas as pd
-
-from .periods import format_range
+from warehouse.periods import format_range
 
 EXPORT, API = "ga4_export", "ga4_api"
 BADGE = ":blue-badge[≈ estimate]"

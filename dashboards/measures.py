@@ -11,8 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-
-from .periods import Period, month_end, quarter_end, quarter_start
+from warehouse.periods import Period, month_end, quarter_end, quarter_start
 
 AGGREGATIONS = ("sum", "ratio", "mean")
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
+from warehouse.periods import Period, add_months, month_end, quarter_end, quarter_start
 
 from .measures import Targets, aggregate, period_goal, target_in_force
-from .periods import Period, add_months, month_end, quarter_end, quarter_start
 
 PERIODS = ("week", "month", "quarter")
 METHODS = {

@@ -13,10 +13,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from warehouse.periods import Period
 
 from .estimates import ordered_caveats
 from .measures import DaySums, day_sums, float_columns
-from .periods import Period
 
 NO_ROWS = DaySums(rows=0, value_sum=0.0, value_count=0, numerator_sum=0.0, denominator_sum=None)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+from warehouse.periods import Period, provisional_days
 
 from .comparisons import Comparison, against_period, against_target
 from .estimates import BADGE, describe_caveats, estimate_text
@@ -14,7 +15,6 @@ from .formatting import format_value, format_values
 from .health import DataHealth, EventHealth, assess
 from .measures import Goal, period_goal
 from .period_rows import PeriodRows, period_rows
-from .periods import Period, provisional_days
 from .status import Status, evaluate_status
 from .text import md_text
 

@@ -6,11 +6,11 @@ Run with `kpi dashboard` (it sets KPIBRIDGE_SERVING_DB); the app only reads the 
 from __future__ import annotations
 
 import streamlit as st
+from warehouse.periods import comparison_period, resolve_period
 
 from dashboards import data
 from dashboards.components import context, controls
 from dashboards.components.guidance import show_unavailable
-from dashboards.periods import comparison_period, resolve_period
 from dashboards.scorecard import active_definitions
 
 st.set_page_config(page_title="KPI Bridge", page_icon=":material/monitoring:", layout="wide")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
 
-from .periods import COMPARISONS, PRESETS
+from warehouse.periods import COMPARISONS, PRESETS
 
 GROUPINGS = {"objective": "Objective", "team": "Team"}
 

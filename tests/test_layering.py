@@ -68,6 +68,12 @@ def test_stages_never_import_the_shell():
         assert sorted((f, m) for f, m in imported_modules(package) if m.split(".")[0] == "kpibridge") == []
 
 
+def test_the_warehouse_never_imports_the_dashboard():
+    """Data flows one way: the warehouse feeds the dashboard. What both need (what a dashboard period is) lives
+    in the warehouse (`warehouse/periods.py`), and the dashboard reads it."""
+    assert sorted((f, m) for f, m in imported_roots("warehouse") if m == "dashboards") == []
+
+
 # What the dashboard may use of the warehouse: the serving file's contract, the refresh-pending marker, and
 # two pure helpers that read rows it already fetched; its commands also read the project's settings.
 DASHBOARD_READS_OF_THE_WAREHOUSE = {
@@ -76,6 +82,7 @@ DASHBOARD_READS_OF_THE_WAREHOUSE = {
     "warehouse.event_versions",
     "warehouse.attribution_summary",
     "warehouse.project_config",
+    "warehouse.periods",  # what a dashboard period is: the warehouse counts each one's exact values
 }
 
 

@@ -8,7 +8,7 @@ over a week or a month that is not the sum of its days: a user active on three d
 
 - `grain = 'period'`: each dashboard preset (last 7 / 28 / 90 days, month and quarter to date) ending at the
   last loaded day, and its comparison periods (previous period, same period last year), from
-  `dashboards.periods`, the one place that says what a preset means; those outside the loaded days are
+  `warehouse/periods.py`, the one place that says what a preset means; those outside the loaded days are
   skipped, those with no day loaded since the last refresh are kept; the others are counted together, in one
   statement (`generator/sql/periods.py`: the events and the attribution lookback read once for all of them);
 - `grain = 'week'` (ISO, from Monday) and `'month'`: the calendar weeks and months of the loaded days (the
@@ -29,7 +29,6 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
-from dashboards.periods import comparison_period, month_end, resolve_period
 from generator.plan.queries import ConversionQuery, QueryPlan
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.buckets import counts_distinct_units
@@ -37,6 +36,7 @@ from generator.sql.conversions import extension_days
 from generator.sql.periods import PeriodsUnsupported, by_distinct_start
 
 from .flat_params import warehouse_shape
+from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
 
 PRESETS = ("7d", "28d", "90d", "mtd", "qtd")

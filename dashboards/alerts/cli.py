@@ -53,7 +53,8 @@ def alerts_command(
 
     Exit 1 when there is something to report (for cron and CI), 0 when all is quiet.
     """
-    from ..periods import PROVISIONAL_DAYS
+    from warehouse.periods import PROVISIONAL_DAYS
+
     from ..serving_file import serving_path
     from .deliver import send_email, send_webhook
     from .evaluate import ONSET_LOOKBACK_DAYS, evaluate, windows

@@ -11,10 +11,10 @@ from datetime import date, timedelta
 from urllib.parse import quote
 
 import pandas as pd
+from warehouse.periods import PROVISIONAL_DAYS, Period
 
 from ..formatting import format_delta, format_value
 from ..measures import aggregate, period_goal
-from ..periods import PROVISIONAL_DAYS, Period
 from ..status import Status, evaluate_status
 from .settings import AlertSettings, Thresholds
 from .snapshot import Snapshot

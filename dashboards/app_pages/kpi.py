@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
+from warehouse.periods import Period, intraday_sentence, provisional_start
 
 from dashboards import data
 from dashboards.breakdowns import breakdown_bars
@@ -23,7 +24,6 @@ from dashboards.estimates import api_note_words, caveats_of, describe_caveats, e
 from dashboards.formatting import format_values
 from dashboards.measures import grain_days, grain_start, shift_rows, trend
 from dashboards.pacing import calendar_period, pacing, pacing_grain, previous_period
-from dashboards.periods import Period, intraday_sentence, provisional_start
 from dashboards.scorecard import (
     active_definitions,
     build_cards,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from warehouse.periods import intraday_sentence, provisional_days, provisional_start
 
 from dashboards import data
 from dashboards.comparisons import other_periods
@@ -10,7 +11,6 @@ from dashboards.components import context
 from dashboards.components.controls import segment_of
 from dashboards.components.kpi_card import render_card
 from dashboards.empty_cards import explanations
-from dashboards.periods import intraday_sentence, provisional_days, provisional_start
 from dashboards.scorecard import (
     MAX_CARDS,
     active_definitions,

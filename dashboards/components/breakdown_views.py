@@ -6,13 +6,13 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import streamlit as st
+from warehouse.periods import Period
 
 from dashboards.breakdowns import breakdown_bars
 from dashboards.components.charts import _date_axis
 from dashboards.components.controls import ALL, drill_into
 from dashboards.formatting import axis_format
 from dashboards.measures import trend
-from dashboards.periods import Period
 
 TREND_LINES = 5
 

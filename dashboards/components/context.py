@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from warehouse.periods import Period
 
 from dashboards.data import WarehouseStatus
-from dashboards.periods import Period
 from dashboards.view_state import ViewState
 
 _KEY = "_kpibridge_context"

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import streamlit as st
+from warehouse.periods import COMPARISONS, PRESETS
 
-from dashboards.periods import COMPARISONS, PRESETS
 from dashboards.view_state import GROUPINGS, ViewState, parse_query_params, to_query_params
 
 _WRITTEN = "_kpibridge_written_params"

@@ -98,8 +98,8 @@ def test_kpi_page_weekly_trend_uses_distinct_weeks(store, app):
 def test_a_card_never_adds_up_the_days_of_a_distinct_count():
     import pandas as pd
 
-    from dashboards.periods import Period
     from dashboards.scorecard import API_ONLY_NOTE, build_cards
+    from warehouse.periods import Period
 
     period = Period(date(2026, 3, 1), date(2026, 3, 2), "Custom range")
     definitions = pd.DataFrame([{

@@ -75,7 +75,7 @@ def test_the_kpi_page_explains_the_card_too(serving, app) -> None:
 def test_a_card_with_a_value_needs_no_explanation() -> None:
     import pandas as pd
 
-    from dashboards.periods import Period
+    from warehouse.periods import Period
 
     class FakeCard:  # only what why_empty reads
         kpi_id, value, exact_note, days_with_data = "k", 3.0, None, 4

@@ -14,7 +14,7 @@ from dashboards.measures import (
     trend,
 )
 from dashboards.period_rows import period_rows
-from dashboards.periods import Period
+from warehouse.periods import Period
 
 ROWS = pd.DataFrame(
     {"value": [0.1, 0.5, 0.2], "numerator": [10.0, 5.0, 20.0], "denominator": [100.0, 10.0, 100.0]}

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from dashboards.periods import (
+from warehouse.periods import (
     add_months,
     comparison_period,
     provisional_days,

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pandas as pd
 
 from dashboards.health import EventHealth
-from dashboards.periods import Period
 from dashboards.scorecard import MAX_CARDS, build_cards, cap_cards, group_cards, order_cards
 from dashboards.status import Status
+from warehouse.periods import Period
 
 END = date(2026, 10, 28)
 PERIOD = Period(date(2026, 10, 22), END, "Last 7 days")
