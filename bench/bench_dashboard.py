@@ -32,13 +32,13 @@ sys.path.insert(0, str(REPO))
 
 import duckdb  # noqa: E402
 import streamlit as st  # noqa: E402
-from warehouse.periods import comparison_period, resolve_period  # noqa: E402
 from fixture_warehouse import build_serving_db, generic_kpis  # noqa: E402
 from streamlit import config  # noqa: E402
 from streamlit.testing.v1 import AppTest, app_test, local_script_runner  # noqa: E402
 
 from dashboards import data  # noqa: E402
 from dashboards.comparisons import other_periods  # noqa: E402
+from warehouse.periods import comparison_period, resolve_period  # noqa: E402
 
 APP = REPO / "dashboards" / "streamlit_app.py"
 GOAL_RATIO = 1.5

@@ -11,24 +11,16 @@ session on it counts as Direct.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 
 import duckdb
 import pyarrow as pa
 
 from generator.plan.queries import KpiQuery, QueryPlan
 from generator.sql.attribution import TRAFFIC_COLUMNS
-from generator.sql.attribution_methods import render_methods_sql
-from generator.sql.export_shape import ExportShape
 
 from .attribution_summary import AttributionSummary, summarize
-from .flat_params import warehouse_shape
 from .refresh_days import contiguous_ranges
-
-
-@cache
-def _sql(shape: ExportShape) -> str:
-    return render_methods_sql("duckdb", export=shape)
+from .statements import methods_sql
 
 
 def refresh_attribution(store: duckdb.DuckDBPyConnection, days: list[str]) -> AttributionSummary:
@@ -39,7 +31,7 @@ def refresh_attribution(store: duckdb.DuckDBPyConnection, days: list[str]) -> At
     todo = sorted(set(days) | {d for (d,) in missing})
     if not todo:
         return AttributionSummary()
-    found = [store.sql(_sql(warehouse_shape(store)), params={"start_date": s, "end_date": e}).to_arrow_table()
+    found = [store.sql(methods_sql(store), params={"start_date": s, "end_date": e}).to_arrow_table()
              for s, e in contiguous_ranges(todo)]
     rows = pa.concat_tables(found) if found else None
     dates = pa.table({"date": pa.array([dt.datetime.strptime(d, "%Y%m%d").date() for d in todo], pa.date32())})

@@ -31,14 +31,18 @@ from generator.sql.export_shape import NEWEST, ExportShape
 
 from .clock import utc_now
 from .schema.events import PARAM_VALUE_TYPE
+from .sql_texts import kept_text, text_key
 
 
 def flat_columns(con: duckdb.DuckDBPyConnection, filled: bool = True) -> list[tuple[str, str]]:
     """(param key, column) of the flattened params, in the order their columns were added to `ga4_events`:
     those filled for every stored event (what the SQL may read), or with `filled` False every column a load
     fills (those still being filled too)."""
-    rows = con.execute("SELECT key, column_name FROM flat_params WHERE flattened_at IS NOT NULL OR NOT $filled "
-                       "ORDER BY CAST(substr(column_name, 4) AS INTEGER)", {"filled": filled}).fetchall()
+    try:
+        rows = con.execute("SELECT key, column_name FROM flat_params WHERE flattened_at IS NOT NULL OR NOT $filled "
+                           "ORDER BY CAST(substr(column_name, 4) AS INTEGER)", {"filled": filled}).fetchall()
+    except duckdb.CatalogException:  # a store not migrated yet, read read-only (`kpi validate --db`): none
+        return []
     return [(str(key), str(column)) for key, column in rows]
 
 
@@ -61,9 +65,15 @@ def with_flat_columns(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelat
     return rows.project(", ".join(node.sql("duckdb") for node in select))
 
 
-def params_of(plan: QueryPlan) -> list[str]:
+def params_of(con: duckdb.DuckDBPyConnection, plan: QueryPlan) -> list[str]:
     """The event params a refresh of `plan` reads: its KPIs' (all in one statement) and the attribution
-    methods' check. A plan whose statement cannot be built gets none (its KPIs fail, each with its own message)."""
+    methods' check (kept between refreshes like the statements, `sql_texts.py`)."""
+    text = kept_text(con, text_key("params", plan, None), lambda: "\n".join(_params_of(plan)))
+    return text.split("\n") if text else []
+
+
+def _params_of(plan: QueryPlan) -> list[str]:
+    """A plan whose statement cannot be built gets none (its KPIs fail, each with its own message)."""
     try:
         statements = [build_plan_query(plan), build_methods_query()]
     except (ValueError, ArithmeticError, RecursionError):

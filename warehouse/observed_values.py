@@ -24,11 +24,10 @@ import duckdb
 from generator.rules.data_values import ObservedValues
 from generator.rules.value_uses import Subject
 from generator.sql import sql_parameters
-from generator.sql.values import render_values_sql
 
 from .clock import utc_now
-from .flat_params import warehouse_shape
 from .refresh_days import contiguous_ranges, parse_day
+from .statements import values_sql
 
 MAX_VALUES = 20_000
 """Distinct values read per dimension or param; past this (a free-text param) nothing is reported for it."""
@@ -44,16 +43,14 @@ def observed(con: duckdb.DuckDBPyConnection, subjects: list[Subject], *, keep: b
     loaded = {day: at for day, at in con.execute("SELECT event_date, loaded_at FROM loaded_days").fetchall()}
     if not loaded:
         return {}
-    shape = warehouse_shape(con)
     out: dict[Subject, ObservedValues] = {}
     fresh: list[tuple[str, str, dt.datetime, bool, list[str]]] = []  # (subject, day, loaded_at, complete, values)
     for subject in subjects:
         key = subject_key(subject)
-        seen = {} if again else {day: (at, complete) for day, at, complete in con.execute(
-            "SELECT event_date, loaded_at, complete FROM observed_days WHERE subject = $s", {"s": key}).fetchall()}
+        seen = {} if again else _seen(con, key)
         todo = [day for day, at in loaded.items() if day not in seen or seen[day][0] != at]
         read: dict[str, list[str]] = defaultdict(list)
-        sql = render_values_sql(subject, "duckdb", MAX_VALUES + 1, export=shape, per_day=True) if todo else ""
+        sql = values_sql(con, subject, MAX_VALUES + 1) if todo else ""
         for start, end in contiguous_ranges(todo):
             for day, value in con.execute(sql, sql_parameters(parse_day(start), parse_day(end))).fetchall():
                 read[str(day)].append(str(value))
@@ -71,6 +68,16 @@ def observed(con: duckdb.DuckDBPyConnection, subjects: list[Subject], *, keep: b
     if keep and fresh:
         _keep(con, fresh)
     return out
+
+
+def _seen(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, tuple[dt.datetime, bool]]:
+    """(loaded_at, complete) of each day kept for the subject; none on a store not migrated yet (read-only)."""
+    try:
+        rows = con.execute("SELECT event_date, loaded_at, complete FROM observed_days WHERE subject = $s",
+                           {"s": key}).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return {day: (at, complete) for day, at, complete in rows}
 
 
 def _keep(con: duckdb.DuckDBPyConnection, fresh: list[tuple[str, str, dt.datetime, bool, list[str]]]) -> None:

@@ -30,14 +30,14 @@ import duckdb
 import pyarrow as pa
 
 from generator.plan.queries import ConversionQuery, QueryPlan
-from generator.sql import render_plan_sql, sql_parameters
+from generator.sql import sql_parameters
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
 from generator.sql.periods import PeriodsUnsupported, by_distinct_start
 
-from .flat_params import warehouse_shape
 from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
+from .statements import plan_sql
 
 PRESETS = ("7d", "28d", "90d", "mtd", "qtd")
 COMPARISONS = ("previous", "year")
@@ -77,8 +77,7 @@ def run_bucketed(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
 
     `sql`: the statement already rendered for these KPIs and grain (rendering takes longer than a small run).
     """
-    sql = sql or render_plan_sql(plan, "duckdb", kpi_ids, bucket=statement_bucket(grain),  # type: ignore[arg-type]
-                                 export=warehouse_shape(con))
+    sql = sql or plan_sql(con, plan, kpi_ids, bucket=statement_bucket(grain))  # type: ignore[arg-type]
     cursor = con.execute(sql, sql_parameters(start, end))
     names = [d[0] for d in cursor.description]
     return bucket_rows((dict(zip(names, values, strict=True)) for values in cursor.fetchall()), grain, start, end)
@@ -135,8 +134,7 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
             pass
     for job in jobs:
         if job.grain not in sqls:
-            sqls[job.grain] = render_plan_sql(plan, "duckdb", ids, bucket=job.grain,  # type: ignore[arg-type]
-                                              export=warehouse_shape(con))
+            sqls[job.grain] = plan_sql(con, plan, ids, bucket=job.grain)  # type: ignore[arg-type]
         rows += run_bucketed(con, plan, ids, job.grain, job.start, job.end, sqls[job.grain])
     return period_table(rows, plan), since
 
@@ -148,7 +146,7 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {period: [] for period in periods}
     for group in by_distinct_start(periods):
         ends = dict(group)
-        sql = render_plan_sql(plan, "duckdb", kpi_ids, bucket="period", periods=group, export=warehouse_shape(con))
+        sql = plan_sql(con, plan, kpi_ids, bucket="period", periods=group)
         cursor = con.execute(sql, sql_parameters(min(ends), max(ends.values())))
         names = [d[0] for d in cursor.description]
         for values in cursor.fetchall():

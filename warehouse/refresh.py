@@ -85,7 +85,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
         "SELECT kpi_id, definition_hash, refreshed_at FROM kpi_refresh_state WHERE source = $s AND kpi_id NOT IN "
         "(SELECT kpi_id FROM kpi_values WHERE source = $s AND engine <> 'duckdb')", {"s": SOURCE}).fetchall()}
     purchase_days = days_changed(con)  # a late or reloaded day can change another day's purchases
-    flatten(con, params_of(plan))  # the params the statements read, as plain columns (flat_params.py)
+    flatten(con, params_of(con, plan))  # the params the statements read, as plain columns (flat_params.py)
     todo = days_to_refresh(plan, loaded, state, full=full, purchase_days=purchase_days)
     staged: list[pa.Table] = []
     recomputed = [(kid, d) for kid, days in todo.items() for d in days]  # (kpi, day) whose old values are replaced

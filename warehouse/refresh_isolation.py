@@ -16,9 +16,8 @@ import pyarrow as pa
 
 from generator.parse.catalog import KpiCatalog
 from generator.plan.queries import QueryPlan
-from generator.sql import render_plan_sql
 
-from .flat_params import warehouse_shape
+from .statements import plan_sql
 
 
 @dataclass(frozen=True)
@@ -54,9 +53,8 @@ def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: 
                      start: str, end: str) -> tuple[list[pa.Table], list[KpiFailure]]:
     """The rows of `kpi_ids` over start..end; a failing batch is retried KPI by KPI to isolate the culprits."""
     params = {"start_date": start, "end_date": end}
-    shape = warehouse_shape(con)
     try:
-        return [con.sql(render_plan_sql(plan, "duckdb", kpi_ids, export=shape), params=params).to_arrow_table()], []
+        return [con.sql(plan_sql(con, plan, kpi_ids), params=params).to_arrow_table()], []
     except (duckdb.Error, ValueError, ArithmeticError, RecursionError) as exc:
         if len(kpi_ids) == 1:
             return [], [failure(catalog, kpi_ids[0], exc)]
@@ -64,7 +62,7 @@ def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: 
     failures: list[KpiFailure] = []
     for kpi_id in kpi_ids:
         try:
-            tables.append(con.sql(render_plan_sql(plan, "duckdb", [kpi_id], export=shape), params=params).to_arrow_table())
+            tables.append(con.sql(plan_sql(con, plan, [kpi_id]), params=params).to_arrow_table())
         except (duckdb.Error, ValueError, ArithmeticError, RecursionError) as exc:
             failures.append(failure(catalog, kpi_id, exc))
     return tables, failures

@@ -1,6 +1,7 @@
 """Tables that keep what a refresh would otherwise read from the events again (issue 13).
 
 - `flat_params`: the event params flattened into plain columns of `ga4_events` (`warehouse/flat_params.py`);
+- `sql_texts`: the refresh's SQL texts, by what they are built from (`warehouse/sql_texts.py`);
 - `observed_days`, `observed_day_values`: each loaded day's values of the dimensions and params the KPI
   files filter or break down by (`warehouse/observed_values.py`).
 """
@@ -27,3 +28,10 @@ OBSERVED_VALUES_DDL = (
       value VARCHAR
     )""",
 )
+
+
+SQL_TEXTS_DDL = """CREATE TABLE IF NOT EXISTS sql_texts (
+  key VARCHAR PRIMARY KEY,  -- SHA-256 of the generator's code, the plan and the statement's arguments
+  sql VARCHAR NOT NULL,
+  used_at TIMESTAMP NOT NULL
+)"""
