@@ -10,27 +10,13 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
-from typer.testing import CliRunner
-
-from kpibridge.cli import app as kpi_app
+from kpi_runs import kpi, rows
 
 REPO = Path(__file__).resolve().parents[2]
 END = date(2026, 3, 31)
 VALUES = "SELECT * FROM kpi_values ORDER BY ALL"
 PERIODS = "SELECT * FROM kpi_period_values ORDER BY ALL"
-
-
-def kpi(*args: object) -> str:
-    result = CliRunner().invoke(kpi_app, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def rows(path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 @pytest.fixture

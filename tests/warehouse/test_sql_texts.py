@@ -9,29 +9,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
+from kpi_runs import kpi, rows
 
 from generator.compile import compile_paths
 from generator.sql import render_plan_sql
 from generator.sql.export_shape import NEWEST
-from kpibridge.cli import app as kpi_app
 from warehouse.cli_values import findings_for_validate
 from warehouse.flat_params import warehouse_shape
 from warehouse.sql_texts import text_key
 
 REPO = Path(__file__).resolve().parents[2]
 VALUES = "SELECT kpi_id, date, breakdown, breakdown_value, value FROM kpi_values ORDER BY ALL"
-
-
-def kpi(*args: object) -> str:
-    result = CliRunner().invoke(kpi_app, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 @pytest.fixture
