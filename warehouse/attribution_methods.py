@@ -19,6 +19,7 @@ from generator.plan.queries import KpiQuery, QueryPlan
 from generator.sql.attribution import TRAFFIC_COLUMNS
 
 from .attribution_summary import AttributionSummary, summarize
+from .connection import transaction
 from .refresh_days import contiguous_ranges
 from .statements import methods_sql
 
@@ -37,17 +38,12 @@ def refresh_attribution(store: duckdb.DuckDBPyConnection, days: list[str]) -> At
     dates = pa.table({"date": pa.array([dt.datetime.strptime(d, "%Y%m%d").date() for d in todo], pa.date32())})
     store.register("method_days", dates)
     try:
-        store.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(store):
             store.execute("DELETE FROM attribution_methods WHERE date IN (SELECT date FROM method_days)")
             if rows is not None and rows.num_rows:
                 store.register("method_rows", rows)
                 store.execute("INSERT INTO attribution_methods BY NAME SELECT date, method, sessions FROM method_rows")
                 store.unregister("method_rows")
-            store.execute("COMMIT")
-        except BaseException:
-            store.execute("ROLLBACK")
-            raise
     finally:
         store.unregister("method_days")
     return summarize((r["date"], r["method"], r["sessions"]) for r in rows.to_pylist()) if rows else AttributionSummary()

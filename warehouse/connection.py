@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -13,6 +15,18 @@ from .serving_contract import retry_while_locked
 DEFAULT_LOCK_TIMEOUT = 30.0
 MEMORY_LIMIT_ENV = "KPIBRIDGE_MEMORY_LIMIT"
 _MAX_LIMIT_MIB = 1280  # with Python and the Arrow results, a refresh then peaks near 1.5 GB (issue 13)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`with transaction(con):` the statements inside commit together, or (on any error) none of them does."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 class StoreError(RuntimeError):

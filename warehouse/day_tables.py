@@ -14,6 +14,14 @@ import duckdb
 
 from .reading import read_serving
 
+IN_DAYS = "event_date BETWEEN $first AND $last AND list_contains($days, event_date)"
+"""The events of the days `$days` (with `days_params`): by range first, so DuckDB skips row groups by their
+min/max before the list test."""
+
+
+def days_params(days: list[str]) -> dict[str, object]:
+    return {"first": min(days), "last": max(days), "days": days}
+
 LOADED_DAY_TABLES_DDL = """CREATE TABLE IF NOT EXISTS loaded_day_tables (
   event_date VARCHAR PRIMARY KEY,
   export_table VARCHAR NOT NULL,  -- 'daily' or 'intraday' (provisional until the daily table replaces it)

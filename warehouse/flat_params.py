@@ -30,6 +30,8 @@ from generator.sql.dialects import EventParam, lower, params_read
 from generator.sql.export_shape import NEWEST, ExportShape
 
 from .clock import utc_now
+from .connection import transaction
+from .day_tables import IN_DAYS, days_params
 from .schema.events import PARAM_VALUE_TYPE
 from .sql_texts import kept_text, text_key
 
@@ -95,23 +97,24 @@ def flatten(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> list[str]:
         taken = {int(column[3:]) for column in registered.values()}
         numbers = [n for n in range(1, len(taken) + len(new) + 1) if n not in taken][: len(new)]
         added = dict(zip(new, (f"kp_{n}" for n in numbers), strict=True))
-        _in_transaction(con, [(_add_column(column).sql("duckdb"), None) for column in added.values()] + [
-            ("INSERT INTO flat_params VALUES ($key, $column, NULL)", {"key": key, "column": column})
-            for key, column in added.items()])
+        with transaction(con):
+            for key, column in added.items():
+                con.execute(_add_column(column).sql("duckdb"))
+                con.execute("INSERT INTO flat_params VALUES ($key, $column, NULL)", {"key": key, "column": column})
         registered |= added
     todo = {key: column for key, column in registered.items() if key not in dict(flat_columns(con))}
     if not todo:
         return []
     update = exp.update("ga4_events", {column: _extract(key) for key, column in todo.items()},
-                        where=exp.condition(_IN_DAYS, dialect="duckdb")).sql("duckdb")
+                        where=exp.condition(IN_DAYS, dialect="duckdb")).sql("duckdb")
     for days in _day_groups(con):
-        _in_transaction(con, [(update, {"first": min(days), "last": max(days), "days": days})])
-    _in_transaction(con, [("UPDATE flat_params SET flattened_at = $at WHERE list_contains($keys, key)",
-                           {"at": utc_now(), "keys": list(todo)})])
+        with transaction(con):
+            con.execute(update, days_params(days))
+    con.execute("UPDATE flat_params SET flattened_at = $at WHERE list_contains($keys, key)",
+                {"at": utc_now(), "keys": list(todo)})
     return list(todo)
 
 
-_IN_DAYS = "event_date BETWEEN $first AND $last AND list_contains($days, event_date)"
 FILL_ROWS = 1_000_000
 """Events filled per transaction (a day more than this is filled alone)."""
 
@@ -126,17 +129,6 @@ def _day_groups(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
         groups[-1].append(str(day))
         rows += n
     return groups
-
-
-def _in_transaction(con: duckdb.DuckDBPyConnection, statements: list[tuple[str, dict[str, object] | None]]) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for sql, params in statements:
-            con.execute(sql, params)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _add_column(column: str) -> exp.Expr:

@@ -26,6 +26,7 @@ from generator.rules.value_uses import Subject
 from generator.sql import sql_parameters
 
 from .clock import utc_now
+from .connection import transaction
 from .refresh_days import contiguous_ranges, parse_day
 from .statements import values_sql
 
@@ -90,16 +91,12 @@ def _keep(con: duckdb.DuckDBPyConnection, fresh: list[tuple[str, str, dt.datetim
     values = pa.table({"subject": [f[0] for f in fresh for _ in f[4]], "event_date": [f[1] for f in fresh for _ in f[4]],
                        "value": [v for f in fresh for v in f[4]]}, schema=pa.schema(
         [("subject", pa.string()), ("event_date", pa.string()), ("value", pa.string())]))
-    con.execute("BEGIN TRANSACTION")
+    con.register("kb_observed_days_new", days)
     try:
-        con.register("kb_observed_days_new", days)
-        con.execute("DELETE FROM observed_day_values WHERE (subject, event_date) IN "
-                    "(SELECT (subject, event_date) FROM kb_observed_days_new)")
-        con.execute("INSERT OR REPLACE INTO observed_days BY NAME SELECT * FROM kb_observed_days_new")
-        con.from_arrow(values).insert_into("observed_day_values")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute("DELETE FROM observed_day_values WHERE (subject, event_date) IN "
+                        "(SELECT (subject, event_date) FROM kb_observed_days_new)")
+            con.execute("INSERT OR REPLACE INTO observed_days BY NAME SELECT * FROM kb_observed_days_new")
+            con.from_arrow(values).insert_into("observed_day_values")
     finally:
         con.unregister("kb_observed_days_new")

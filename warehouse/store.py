@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 from .clock import utc_now
 from .connection import memory_limit as machine_memory_limit
-from .day_tables import provisional_days, record_day_tables
+from .day_tables import IN_DAYS, days_params, provisional_days, record_day_tables
 from .flat_params import with_flat_columns
 from .schema import COLUMN_NAMES
 
@@ -23,11 +23,9 @@ _HASH_MODULUS = 1 << 64
 # DuckDB would otherwise cache up to 80% of RAM while a large load's transaction is open; past this it
 # spills to disk. Measured: a 10M-event demo load peaks at 1.5 GB with 1536MB instead of 3.4 GB.
 LOAD_MEMORY_LIMIT = "1536MB"
-# Days are selected by range first, so DuckDB can skip row groups by their min/max before the list test.
-_IN_DAYS = "event_date BETWEEN $first AND $last AND list_contains($days, event_date)"
 _DAY_STATS_SQL = (
     "SELECT event_date, count(*), (sum(hash({cols})) % {mod})::UBIGINT FROM ga4_events WHERE {where} GROUP BY 1"
-).format(cols=", ".join(COLUMN_NAMES), mod=_HASH_MODULUS, where=_IN_DAYS)
+).format(cols=", ".join(COLUMN_NAMES), mod=_HASH_MODULUS, where=IN_DAYS)
 
 
 class LoadError(RuntimeError):
@@ -92,13 +90,9 @@ def insert_events(
 
 def day_stats(con: duckdb.DuckDBPyConnection, days: list[str]) -> dict[str, tuple[int, str]]:
     """Rows and content checksum of stored days (order-independent: a sum of row hashes)."""
-    rows = con.execute(_DAY_STATS_SQL, _days_params(days)).fetchall()
+    rows = con.execute(_DAY_STATS_SQL, days_params(days)).fetchall()
     found = {day: (int(n), f"{int(digest):016x}") for day, n, digest in rows}
     return {day: found.get(day, (0, f"{0:016x}")) for day in days}
-
-
-def _days_params(days: list[str]) -> dict[str, Any]:
-    return {"first": min(days), "last": max(days), "days": days}
 
 
 def run_load(
@@ -160,7 +154,7 @@ def _replace_days(
         progress.start(len(days))
     total_rows, digest = 0, 0
     for batch in batches:
-        con.execute(f"DELETE FROM ga4_events WHERE {_IN_DAYS}", _days_params(batch))
+        con.execute(f"DELETE FROM ga4_events WHERE {IN_DAYS}", days_params(batch))
         source.insert(con, batch)
         loaded_at = utc_now()
         for day, (rows, checksum) in day_stats(con, batch).items():
