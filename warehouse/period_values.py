@@ -126,9 +126,15 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     together = [job for job in jobs if job.grain == "period" or bucket_start(job.start, job.grain)
                 == bucket_start(job.end, job.grain)]
     if any(job.grain == "period" for job in together):
+        # a range starting before the first loaded day counts what the same range from that day counts (no
+        # day before it, nor its lookback or history, holds an event): ranges that differ only there (last
+        # 90 days and quarter to date in a young warehouse) are counted once
+        first = parse_day(min(loaded))
+        counts = {job: (max(job.start, first), job.end) for job in together}
         try:
-            counted = run_periods(con, plan, ids, [(job.start, job.end) for job in together])
-            rows += [{**row, "grain": job.grain} for job in together for row in counted[(job.start, job.end)]]
+            counted = run_periods(con, plan, ids, sorted(set(counts.values())))
+            rows += [{**row, "grain": job.grain, "period_start": job.start, "period_end": job.end}
+                     for job in together for row in counted[counts[job]]]
             jobs = [job for job in jobs if job not in together]
         except PeriodsUnsupported:  # two conversion windows: one statement per period, as before
             pass

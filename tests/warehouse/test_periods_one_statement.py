@@ -139,3 +139,23 @@ def test_a_plan_the_one_statement_cannot_take_is_counted_per_period(store, tmp_p
     stored = {_key(r): (r["numerator"], r["denominator"], r["value"]) for r in table.to_pylist()
               if r["grain"] == "period"}
     assert stored == expected
+
+
+def test_periods_starting_before_the_first_loaded_day_count_what_their_own_statements_count(store, tmp_path):
+    """Ranges that differ only before the first loaded day (on 30 Mar: the last 90 days from 31 Dec, the
+    quarter to date from 1 Jan) are counted once by the refresh, and each stores exactly what its own
+    statement, from its own start, counts."""
+    plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
+    ids = distinct_kpis(plan)
+    first, anchor = END - timedelta(days=59), END - timedelta(days=1)
+    periods = [(s, e) for s, e in dashboard_periods(anchor) if e >= first]
+    assert len({s for s, _ in periods if s < first}) >= 2  # what this test is about
+    with duckdb.connect(str(store)) as con:
+        loaded = {d: datetime(2026, 4, 1) for d, in con.execute("SELECT event_date FROM loaded_days").fetchall()
+                  if d <= _ymd(anchor)}
+        table, _ = compute_period_values(con, plan, loaded, full=True)
+        expected = _one_per_period(con, plan, ids, periods)
+    stored = {_key(r): (r["numerator"], r["denominator"], r["value"]) for r in table.to_pylist()
+              if r["grain"] == "period"}
+    assert stored == expected
+    assert {(s, e) for _, s, e, *_ in stored} == set(periods)
