@@ -10,7 +10,8 @@ over a week or a month that is not the sum of its days: a user active on three d
   last loaded day, and its comparison periods (previous period, same period last year), from
   `warehouse/periods.py`, the one place that says what a preset means; those outside the loaded days are
   skipped, those with no day loaded since the last refresh are kept; the others are counted together, in one
-  statement (`generator/sql/periods.py`: the events and the attribution lookback read once for all of them);
+  statement (`generator/sql/periods.py`: the events and the attribution lookback read once for all of them),
+  those that differ only before the first loaded day once (they count the same events);
 - `grain = 'week'` (ISO, from Monday) and `'month'`: the calendar weeks and months of the loaded days (the
   first and last cut to them), recomputed from the bucket holding the earliest day loaded since the last
   refresh onwards; when that is one week (one month), as after loading the next day, it is counted in the

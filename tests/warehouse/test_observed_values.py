@@ -122,3 +122,27 @@ def test_a_day_past_the_limit_makes_the_subject_incomplete(store):
     values = observed(store, [COUNTRY, LEAD_SOURCE])
     assert not values[COUNTRY].complete and len(values[COUNTRY].values) == MAX_VALUES
     assert values[LEAD_SOURCE].complete  # the other subjects are not affected
+
+
+def test_each_days_channels_are_those_its_sessions_are_counted_under(store, catalog):
+    """The channel values kept per day (read per session: each session once a day meets the session table)
+    are the channels the `sessions` KPI counts that day's sessions under, by another statement (the batch
+    one), plus `(not set)` for events without a session."""
+    from generator.plan.queries import compile_plan
+    from warehouse.refresh import refresh_kpis
+
+    channel = Subject("dimension", "channel")
+    refresh_kpis(store, catalog, compile_plan(catalog), full=True)
+    observed(store, [channel])
+    kept: dict[str, set[str]] = {}
+    for day, value in store.execute("SELECT event_date, value FROM observed_day_values WHERE subject = $s",
+                                    {"s": subject_key(channel)}).fetchall():
+        kept.setdefault(day, set()).add(value)
+    counted: dict[str, set[str]] = {}
+    for day, value in store.execute("SELECT strftime(date, '%Y%m%d'), breakdown_value FROM kpi_values "
+                                    "WHERE kpi_id = 'sessions' AND breakdown = 'channel'").fetchall():
+        counted.setdefault(day, set()).add(value)
+    assert len(kept) == 6 and set(kept) == set(counted)
+    for day, values in kept.items():
+        assert values - {"(not set)"} == counted[day], day
+    assert len(set().union(*counted.values())) >= 4  # several channels, not one
