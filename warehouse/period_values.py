@@ -32,9 +32,10 @@ import pyarrow as pa
 
 from generator.plan.queries import ConversionQuery, QueryPlan
 from generator.sql import sql_parameters
+from generator.sql.batch import statement_reach
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
-from generator.sql.periods import PeriodsUnsupported, by_distinct_start
+from generator.sql.periods import PeriodsUnsupported, by_distinct_start, parameters_in, period_parameters
 
 from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
@@ -151,10 +152,11 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     """The KPIs' rows (grain `period`) over each of `periods`, by period, all in one statement (one per group of
     periods sharing a start day, which is the period's key in it: usually one); raises `PeriodsUnsupported`."""
     rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {period: [] for period in periods}
+    sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True)  # the same text every day
+    reach = statement_reach(plan, kpi_ids)
     for group in by_distinct_start(periods):
         ends = dict(group)
-        sql = plan_sql(con, plan, kpi_ids, bucket="period", periods=group)
-        cursor = con.execute(sql, sql_parameters(min(ends), max(ends.values())))
+        cursor = con.execute(sql, parameters_in(sql, period_parameters(group, reach)))
         names = [d[0] for d in cursor.description]
         for values in cursor.fetchall():
             row = dict(zip(names, values, strict=True))

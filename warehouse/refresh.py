@@ -89,11 +89,12 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     todo = days_to_refresh(plan, loaded, state, full=full, purchase_days=purchase_days)
     staged: list[pa.Table] = []
     recomputed = [(kid, d) for kid, days in todo.items() for d in days]  # (kpi, day) whose old values are replaced
-    total = sum(len(contiguous_ranges(days)) for days in todo.values())  # one step per KPI and day range
+    groups = batches(plan, todo)
+    total = sum(len(kpi_ids) * len(ranges) for kpi_ids, ranges in groups)  # one step per KPI and day range
     done = 0
     hashes = {q.kpi_id: q.definition_hash for q in plan.ordered()}
     failures: list[KpiFailure] = []
-    for kpi_ids, ranges in batches(plan, todo):
+    for kpi_ids, ranges in groups:
         for start, end in ranges:
             if progress:
                 progress(_label(kpi_ids), done, total)
@@ -148,14 +149,28 @@ def without_failed(plan: QueryPlan, failed: set[str]) -> QueryPlan:
 def batches(plan: QueryPlan, todo: dict[str, list[str]]) -> list[tuple[list[str], list[tuple[str, str]]]]:
     """The KPIs that recompute the same days, grouped (in plan order), each group with its day ranges.
 
-    Each group and range is one batch statement: one read of the events for all of its KPIs.
+    Each group and range is one batch statement: one read of the events for all of its KPIs. A group whose days
+    are all among another group's, which has at most as many again, joins it (`MERGE_EXTRA`): after a new day,
+    the KPIs of the late-data window (3 days) and the conversions reaching one day further back (4) are one
+    statement, one scan, not two. A KPI's rows of the days it did not ask for are not written (`_write` keeps
+    only the recomputed days).
     """
     groups: dict[tuple[str, ...], list[str]] = {}
     for q in plan.ordered():
         days = tuple(todo.get(q.kpi_id, ()))
         if days:
             groups.setdefault(days, []).append(q.kpi_id)
-    return [(kpi_ids, contiguous_ranges(days)) for days, kpi_ids in groups.items()]
+    merged: dict[tuple[str, ...], list[str]] = {}
+    for days in sorted(groups, key=len, reverse=True):  # the widest first: a group joins one wider than itself
+        into = next((wider for wider in merged if set(days) <= set(wider)
+                     and len(wider) - len(days) <= MERGE_EXTRA * len(days)), None)
+        merged.setdefault(into or days, []).extend(groups[days])
+    order = {kid: i for i, kid in enumerate(plan.kpis)}
+    return [(sorted(kpi_ids, key=order.__getitem__), contiguous_ranges(days))
+            for days, kpi_ids in sorted(merged.items(), key=lambda item: min(order[k] for k in item[1]))]
+
+
+MERGE_EXTRA = 1.0  # a group joins a wider one when that adds at most this many days per day it asks for
 
 
 def _label(kpi_ids: list[str]) -> str:
@@ -203,9 +218,9 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
         """, {"s": SOURCE})
         # KPIs no longer active keep their values until `kpi prune` (warehouse/history.py)
         rows = 0
-        if new_values is not None:
-            con.execute(f"INSERT INTO kpi_values BY NAME SELECT * FROM {merged}")
-            rows = new_values.num_rows
+        if new_values is not None:  # a batch joined to a wider one (`batches`) computed days not asked for
+            rows = con.execute(f"INSERT INTO kpi_values BY NAME SELECT m.* FROM {merged} m SEMI JOIN recomputed_days r "
+                               "ON m.kpi_id = r.kpi_id AND m.date = r.date").fetchall()[0][0]
         for q in plan.ordered():
             if q.kpi_id in failed:
                 continue

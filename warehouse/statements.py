@@ -12,7 +12,6 @@ from generator.rules.value_uses import Subject
 from generator.sql import render_plan_sql
 from generator.sql.attribution_methods import render_methods_sql
 from generator.sql.buckets import Bucket
-from generator.sql.periods import Period
 from generator.sql.values import render_values_sql
 
 from .flat_params import warehouse_shape
@@ -20,12 +19,12 @@ from .sql_texts import kept_text, text_key
 
 
 def plan_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: Sequence[str] | None = None,
-             bucket: Bucket = "day", periods: Sequence[Period] | None = None) -> str:
-    """`render_plan_sql(plan, "duckdb", kpi_ids, bucket=…, periods=…)` for this warehouse."""
+             bucket: Bucket = "day", many_periods: bool = False) -> str:
+    """`render_plan_sql(plan, "duckdb", kpi_ids, bucket=…, many_periods=…)` for this warehouse."""
     shape = warehouse_shape(con)
     ids = None if kpi_ids is None else list(kpi_ids)
-    key = text_key("plan", plan, shape, ids, bucket, None if periods is None else list(periods))
-    return kept_text(con, key, lambda: render_plan_sql(plan, "duckdb", ids, bucket=bucket, periods=periods,
+    key = text_key("plan", plan, shape, ids, bucket, many_periods)
+    return kept_text(con, key, lambda: render_plan_sql(plan, "duckdb", ids, bucket=bucket, many_periods=many_periods,
                                                        export=shape))
 
 

@@ -21,18 +21,19 @@ Where DuckDB would otherwise compute a shared CTE once per reader, it is MATERIA
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlglot import exp
 
-from ..plan.queries import DerivedQuery, KpiQuery, QueryPlan
+from ..plan.queries import ConversionQuery, DerivedQuery, KpiQuery, QueryPlan
 from .buckets import Bucket
 from .build import AGGREGATED, RESULT_COLUMNS, last_day, measure_parts, result
+from .conversions import extension_days
 from .ctes import Cte, attach, rename_tables
 from .derived import ROW_KEYS, combine, shown_breakdowns
 from .dialects import Dialect, lower
 from .export_shape import NEWEST, ExportShape
-from .periods import Period, spread_over_periods
+from .periods import spread_over_periods
 from .scan import RAW, SCANNED, EventColumns, scan_ctes
 from .shared import scope_names, shared_ctes
 from .zero_days import DATA_DAYS, data_days, filled, filled_name
@@ -43,14 +44,14 @@ _SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, bucket: Bucket = "day",
-                     periods: Sequence[Period] | None = None) -> exp.Query:
+                     many_periods: bool = False) -> exp.Query:
     """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`.
 
-    `periods`: with the `period` bucket, every one of these ranges (distinct starts) in the one statement, one
-    row per range and breakdown value, its `date` the range's start (`periods.py`; DuckDB only).
+    `many_periods`: with the `period` bucket, every range its parameters name (`periods.period_parameters`) in
+    the one statement, one row per range and breakdown value, its `date` the range's start (DuckDB only).
     """
-    if periods is not None and bucket != "period":
-        raise ValueError("`periods` go with the `period` bucket")
+    if many_periods and bucket != "period":
+        raise ValueError("`many_periods` go with the `period` bucket")
     wanted = _wanted(plan, kpi_ids)
     needed = _with_components(plan, wanted)
     # a KPI's CTEs are named after it; an id that is no plain name gets one that no id can be (a leading "_")
@@ -96,18 +97,26 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     statement = exp.select(*BATCH_COLUMNS).from_(exp.Subquery(this=union, alias=exp.TableAlias(
         this=exp.to_identifier("batch")))) if len(branches) > 1 else union
     statement = statement.order_by(*BATCH_COLUMNS[:4], copy=False)
-    if periods is not None:
-        ctes = spread_over_periods(ctes, inline, periods, widest)
+    if many_periods:
+        ctes = spread_over_periods(ctes, inline)
     return attach(statement, ctes, inline)
 
 
+def statement_reach(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> int:
+    """The days after `end_date` the KPIs' batch statement reads: the widest conversion window among them and
+    the KPIs they derive from (`periods.period_parameters` needs it)."""
+    needed = _with_components(plan, _wanted(plan, kpi_ids))
+    return max((extension_days(q.conversion.window_seconds) for q in needed.values()
+                if isinstance(q, ConversionQuery)), default=0)
+
+
 def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None,
-                    bucket: Bucket = "day", export: ExportShape = NEWEST, periods: Sequence[Period] | None = None) -> str:
+                    bucket: Bucket = "day", export: ExportShape = NEWEST, many_periods: bool = False) -> str:
     """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters, `bucket` and `export` as for `render_sql`;
-    `periods` as for `build_plan_query`."""
-    if periods is not None and dialect != "duckdb":
+    `many_periods` as for `build_plan_query`."""
+    if many_periods and dialect != "duckdb":
         raise ValueError("many periods in one statement is DuckDB SQL (BigQuery cannot group by a STRUCT)")
-    statement = lower(build_plan_query(plan, kpi_ids, bucket, periods), dialect, copy=False, export=export)
+    statement = lower(build_plan_query(plan, kpi_ids, bucket, many_periods), dialect, copy=False, export=export)
     if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
         for cte in statement.find_all(exp.CTE):
             cte.set("materialized", None)

@@ -23,7 +23,11 @@ list at once, with exactly the numbers each range's own statement gives:
    an id first seen before a range's start is "seen before" for that range, and so on. The history CTEs are
    found by the tag their builders put on them (`ctes.tag_history`).
 
-The statement then has `$start_date` / `$end_date` = the first start and the last end of the ranges.
+The ranges are the statement's parameters, not its text (`period_parameters`): `$period_ranges`,
+`$period_days` and `$lookback_days` hold the three small tables as lists of STRUCTs, `$history_end` and
+`$lookback_from` / `$lookback_to` the history's last day and the lookback's days, and `$start_date` /
+`$end_date` the first start and the last end of the ranges. So the text of a plan's periods statement is the
+same every day (`warehouse/sql_texts.py` keeps it), though the dashboard's ranges move with the last loaded day.
 DuckDB only (the pairs are STRUCTs, which BigQuery cannot group by). A plan with conversions of different
 windows whose session tables differ (a session scope short of the widest) is refused (`PeriodsUnsupported`):
 run one statement per range then.
@@ -32,6 +36,7 @@ run one statement per range then.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 
 from sqlglot import exp
@@ -43,8 +48,12 @@ from .scan import RAW, SCANNED
 from .shared import EVENT_ROWS
 
 PERIODS = "periods"
-PERIOD_DAYS = "period_days"
-LOOKBACK_DAYS_TABLE = "lookback_days"
+RANGES = "period_ranges"  # the parameters (`period_parameters`)
+PERIOD_DAYS = "period_days"  # a CTE and the parameter it reads
+LOOKBACK_DAYS_TABLE = "lookback_days"  # likewise
+HISTORY_END = "history_end"
+LOOKBACK_FROM = "lookback_from"
+LOOKBACK_TO = "lookback_to"
 SCANNED_ONCE = "scanned_once"
 PRIOR_CLICKS_ONCE = f"{PRIOR_CLICKS}_once"
 KEYS = ("user_pseudo_id", "session_key", "transaction_id")
@@ -68,18 +77,14 @@ def by_distinct_start(periods: Iterable[Period]) -> list[list[Period]]:
     return groups
 
 
-def spread_over_periods(ctes: list[Cte], inline: list[str], periods: Sequence[Period], reach: int) -> list[Cte]:
-    """The batch statement's CTEs (of the `period` bucket) counting every range of `periods` at once.
-
-    `reach`: the days after a range's end the scan reads (the widest conversion window); `inline` gains the
-    names of the new CTEs that must not be stored.
-    """
-    if not periods or len({start for start, _ in periods}) != len(periods):
-        raise ValueError("the ranges must have distinct starts (`by_distinct_start`)")
-    first_start = min(start for start, _ in periods)
-    last_start = max(start for start, _ in periods)
-    out: list[Cte] = [(PERIODS, _periods_table(periods)), (PERIOD_DAYS, _period_days(periods, reach)),
-                      (LOOKBACK_DAYS_TABLE, _lookback_days(periods))]
+def spread_over_periods(ctes: list[Cte], inline: list[str]) -> list[Cte]:
+    """The batch statement's CTEs (of the `period` bucket) counting every range its parameters name at once
+    (`period_parameters`); `inline` gains the names of the new CTEs that must not be stored."""
+    out: list[Cte] = [(PERIODS, _unnested(RANGES, {"period_day": "DATE", "period_start": "TEXT"})),
+                      (PERIOD_DAYS, _unnested(PERIOD_DAYS, {"event_date": "TEXT", "period_day": "DATE",
+                                                            "event_day": "DATE", "period_end": "TEXT"})),
+                      (LOOKBACK_DAYS_TABLE, _unnested(LOOKBACK_DAYS_TABLE, {"event_date": "TEXT",
+                                                                            "period_day": "DATE"}))]
     for name, body in ctes:
         kind = body.meta.get(HISTORY)
         if name == RAW:
@@ -88,13 +93,13 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], periods: Sequence[Pe
             out += _fan_out(body)
             inline.append(SCANNED_ONCE)
         elif kind == "transactions":
-            out.append((name, _earlier_ids(body, last_start)))
+            out.append((name, _earlier_ids(body)))
         elif kind == "first_ever_events":
-            out.append((name, _history_events(body, last_start)))
+            out.append((name, _history_events(body)))
         elif kind == "first_ever_users":
             out.append((name, _earlier_users(body)))
         elif kind == "prior_params":
-            out.append((name, _lookback_events(body, first_start, last_start)))
+            out.append((name, _lookback_events(body)))
         elif kind == "prior_clicks":
             out += _lookback_clicks(name, body)
         elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
@@ -105,39 +110,53 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], periods: Sequence[Pe
     return out
 
 
-def _date(day: dt.date) -> exp.Expr:
-    return exp.Literal.string(day.strftime(_FORMAT))
+def _date(day: dt.date) -> str:
+    return day.strftime(_FORMAT)
 
 
-def _day(day: dt.date) -> exp.Expr:
-    return exp.cast(exp.Literal.string(day.isoformat()), "DATE")
+def period_parameters(periods: Sequence[Period], reach: int) -> dict[str, object]:
+    """The parameters of the periods statement (`spread_over_periods`) counting `periods` (distinct starts:
+    `by_distinct_start`); `reach`: the days after a range's end its scan reads (the widest conversion window of
+    the statement's KPIs, `statement_reach`). Pass a statement only those it reads (`parameters_in`).
 
-
-def _table(rows: list[list[exp.Expr]], columns: list[str]) -> exp.Select:
-    return exp.select("*").from_(exp.values([exp.Tuple(expressions=r) for r in rows], alias="t", columns=columns))
-
-
-def _periods_table(periods: Sequence[Period]) -> exp.Select:
-    """`periods`: per range its key (`period_day`, the start as a DATE) and its first day (YYYYMMDD)."""
-    return _table([[_day(start), _date(start)] for start, _ in sorted(periods)], ["period_day", "period_start"])
-
-
-def _period_days(periods: Sequence[Period], reach: int) -> exp.Select:
-    """`period_days`: per range, each day it reads (YYYYMMDD) with the `event_day` its events get there (NULL
-    after its end) and its `period_end`: an equality join spreads the events (a range join costs more)."""
-    rows = []
-    for start, end in sorted(periods):
+    - `period_ranges`: per range its key (`period_day`, the start as a DATE) and its first day (YYYYMMDD);
+    - `period_days`: per range, each day it reads (YYYYMMDD) with the `event_day` its events get there (NULL
+      after its end) and its `period_end`: an equality join spreads the events (a range join costs more);
+    - `lookback_days`: per range, each of the `LOOKBACK_DAYS` days before it;
+    - `history_end`: the latest start (the history before every range is read once, up to the day before it),
+      `lookback_from` / `lookback_to`: the days of every range's lookback;
+    - `start_date` / `end_date`: the first start and the last end.
+    """
+    if not periods or len({start for start, _ in periods}) != len(periods):
+        raise ValueError("the ranges must have distinct starts (`by_distinct_start`)")
+    ranges = sorted(periods)
+    first_start, last_start = ranges[0][0], ranges[-1][0]
+    days = []
+    for start, end in ranges:
         for n in range((end - start).days + reach + 1):
             day = start + dt.timedelta(days=n)
-            rows.append([_date(day), _day(start), _day(start) if day <= end else exp.cast(exp.null(), "DATE"),
-                         _date(end)])
-    return _table(rows, ["event_date", "period_day", "event_day", "period_end"])
+            days.append({"event_date": _date(day), "period_day": start, "event_day": start if day <= end else None,
+                         "period_end": _date(end)})
+    lookback = [{"event_date": _date(start - dt.timedelta(days=n)), "period_day": start}
+                for start, _ in ranges for n in range(1, LOOKBACK_DAYS + 1)]
+    return {"start_date": _date(first_start), "end_date": _date(max(end for _, end in ranges)),
+            RANGES: [{"period_day": start, "period_start": _date(start)} for start, _ in ranges],
+            PERIOD_DAYS: days, LOOKBACK_DAYS_TABLE: lookback, HISTORY_END: _date(last_start),
+            LOOKBACK_FROM: _date(first_start - dt.timedelta(days=LOOKBACK_DAYS)),
+            LOOKBACK_TO: _date(last_start - dt.timedelta(days=1))}
 
 
-def _lookback_days(periods: Sequence[Period]) -> exp.Select:
-    """`lookback_days`: per range, each of the `LOOKBACK_DAYS` days before it (YYYYMMDD)."""
-    return _table([[_date(start - dt.timedelta(days=n)), _day(start)] for start, _ in sorted(periods)
-                   for n in range(1, LOOKBACK_DAYS + 1)], ["event_date", "period_day"])
+def parameters_in(sql: str, parameters: dict[str, object]) -> dict[str, object]:
+    """The `parameters` the DuckDB statement `sql` reads (`$name`): DuckDB refuses any other."""
+    return {name: value for name, value in parameters.items() if re.search(rf"\${name}\b", sql)}
+
+
+def _unnested(parameter: str, columns: dict[str, str]) -> exp.Select:
+    """The rows of the list-of-STRUCTs parameter `parameter`, with `columns` (name → type)."""
+    rows = exp.Subquery(this=exp.select(exp.alias_(exp.Unnest(expressions=[exp.Placeholder(this=parameter)]), "r")),
+                        alias=exp.TableAlias(this=exp.to_identifier("u")))
+    return exp.select(*(exp.alias_(exp.cast(exp.column(name, table="r"), kind), name)
+                        for name, kind in columns.items())).from_(rows)
 
 
 def _p(name: str) -> exp.Column:
@@ -180,18 +199,19 @@ def _fan_out(scanned: exp.Expr) -> list[Cte]:
     return [(SCANNED_ONCE, once), (SCANNED, spread)]
 
 
-def _starts_at(node: exp.Expr, day: dt.date) -> exp.Expr:
-    """`node` with `$start_date` replaced by `day` (a history read up to the day before the latest start)."""
+def _history_ends(node: exp.Expr) -> exp.Expr:
+    """`node` with `$start_date` replaced by `$history_end` (a history read up to the day before the latest
+    start)."""
     def replace(n: exp.Expr) -> exp.Expr:
-        return _date(day) if isinstance(n, exp.Placeholder) and n.name == "start_date" else n
+        return exp.Placeholder(this=HISTORY_END) if isinstance(n, exp.Placeholder) and n.name == "start_date" else n
     return node.transform(replace)
 
 
-def _first_days(body: exp.Expr, last_start: dt.date) -> exp.Select:
+def _first_days(body: exp.Expr) -> exp.Select:
     """`body` (one key column, DISTINCT, of the days before `$start_date`), read up to the day before
-    `last_start`, as (key, the first day it was seen)."""
+    `$history_end`, as (key, the first day it was seen)."""
     assert isinstance(body, exp.Select)
-    grouped = _starts_at(body, last_start)
+    grouped = _history_ends(body)
     assert isinstance(grouped, exp.Select)
     grouped.set("distinct", None)
     value = grouped.expressions[0]
@@ -208,14 +228,14 @@ def _paired_after(firsts: exp.Select, key: str) -> exp.Select:
     return _join_periods(exp.select(exp.alias_(_paired(exp.column(key, table="f")), key)).from_(f), before)
 
 
-def _earlier_ids(body: exp.Expr, last_start: dt.date) -> exp.Select:
+def _earlier_ids(body: exp.Expr) -> exp.Select:
     """`earlier_transactions` per range: the ids a purchase carried before the range's start."""
-    return _paired_after(_first_days(body, last_start), "transaction_id")
+    return _paired_after(_first_days(body), "transaction_id")
 
 
-def _history_events(body: exp.Expr, last_start: dt.date) -> exp.Expr:
-    """A first-ever measure's events before `$start_date`, with their day, up to the day before `last_start`."""
-    read = _starts_at(body, last_start)
+def _history_events(body: exp.Expr) -> exp.Expr:
+    """A first-ever measure's events before `$start_date`, with their day, up to the day before `$history_end`."""
+    read = _history_ends(body)
     assert isinstance(read, exp.Select)
     return read.select("event_date", copy=False)
 
@@ -231,12 +251,12 @@ def _earlier_users(body: exp.Expr) -> exp.Select:
     return _paired_after(firsts, "user_pseudo_id")
 
 
-def _lookback_events(body: exp.Expr, first_start: dt.date, last_start: dt.date) -> exp.Expr:
+def _lookback_events(body: exp.Expr) -> exp.Expr:
     """`prior_params` over the lookbacks of every range at once, with each event's day."""
     read = body.copy()
     for node in read.find_all(ExportDateRange):
-        node.set("this", _date(first_start - dt.timedelta(days=LOOKBACK_DAYS)))
-        node.set("expression", _date(last_start - dt.timedelta(days=1)))
+        node.set("this", exp.Placeholder(this=LOOKBACK_FROM))
+        node.set("expression", exp.Placeholder(this=LOOKBACK_TO))
     assert isinstance(read, exp.Select)
     return read.select("event_date", copy=False)
 

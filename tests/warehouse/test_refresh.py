@@ -130,6 +130,20 @@ def test_kpis_with_the_same_days_run_as_one_batch_per_day_range(compiled) -> Non
                       (kids[2:], [("20240101", "20240102"), ("20240105", "20240105")])]
 
 
+def test_a_group_joins_a_wider_one_that_adds_few_days(compiled) -> None:
+    """After a new day: the late-data window (3 days) and a conversion reaching one day further back (4 days)
+    are one statement, one scan; a KPI recomputing every day (a changed definition) is not joined by the rest."""
+    _, plan = compiled
+    kids = list(plan.kpis)
+    late = ["20240103", "20240104", "20240105"]
+    todo = {kid: late for kid in kids}
+    todo[kids[1]] = ["20240102", *late]
+    assert batches(plan, todo) == [(kids, [("20240102", "20240105")])]
+    todo[kids[1]] = [f"202401{d:02}" for d in range(1, 32)]
+    assert batches(plan, todo) == [([kids[0], *kids[2:]], [("20240103", "20240105")]),
+                                   ([kids[1]], [("20240101", "20240131")])]
+
+
 def test_progress_reports_every_kpi_and_day_range(tmp_path: Path, demo_days, compiled) -> None:
     catalog, plan = compiled
     db = tmp_path / "warehouse.duckdb"
