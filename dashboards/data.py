@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import streamlit as st
 from warehouse.pending import pending
 from warehouse.serving_contract import (
+    CHOICES_TABLE,
     LOCK_TIMEOUT_SECONDS,
     VERSION_KEY,
     ServingBusy,
@@ -34,6 +35,7 @@ from warehouse.serving_contract import (
     read_only,
     retry_while_locked,
     serving_db,
+    with_validity,
 )
 
 from .cell_values import as_date, as_tuple
@@ -51,7 +53,6 @@ ONE_SOURCE = (
 # GA4's caveats on `ga4_api` values (thresholded, sampled, other_row): estimates. Caveats join on the
 # source too, so a day the export wins never carries them.
 CAVEATS_TABLE = "kpi_value_caveats"
-ALLOWED_TABLE = "breakdown_allowed_values"  # per KPI and param breakdown, the catalog's allowed values
 T = TypeVar("T")
 
 
@@ -329,13 +330,9 @@ def totals_over(path: Path, ranges: Sequence[tuple[date, date]],
 
 def filter_choices(path: Path) -> dict[str, list[str]]:
     """The global filter's choices: each breakdown and its values, without invalid ones (personal data,
-    values outside the catalog's list): a filter menu must not show what a chart hides."""
-    rows = _read(
-        path,
-        "SELECT breakdown, breakdown_value FROM ("
-        + _with_validity("SELECT DISTINCT kpi_id, breakdown, breakdown_value FROM kpi_values WHERE breakdown <> ''")
-        + ") GROUP BY ALL HAVING NOT bool_or(invalid) ORDER BY breakdown, breakdown_value",
-    )
+    values outside the catalog's list): a filter menu must not show what a chart hides. `kpi refresh` writes
+    them (`serving_contract.write_breakdown_choices`): a page run reads a few rows, not every breakdown row."""
+    rows = _read(path, f"SELECT breakdown, breakdown_value FROM {CHOICES_TABLE} ORDER BY breakdown, breakdown_value")
     choices: dict[str, list[str]] = {}
     for row in rows.itertuples(index=False):
         choices.setdefault(str(row.breakdown), []).append(str(row.breakdown_value))
@@ -378,7 +375,7 @@ def period_breakdowns(path: Path, kpi_id: str, start: date, end: date) -> pd.Dat
     frame = _read(
         path,
         # invalid values (personal data, outside the catalog's list) are marked as in `breakdown_rows`
-        f"SELECT * FROM ({_with_validity(exact)}) ORDER BY breakdown, breakdown_value",
+        f"SELECT * FROM ({with_validity(exact)}) ORDER BY breakdown, breakdown_value",
         kpi_id,
         start,
         end,
@@ -395,22 +392,10 @@ def breakdown_rows(path: Path, kpi_id: str, start: date, end: date) -> pd.DataFr
         "SELECT kpi_id, date, breakdown, breakdown_value, value, numerator, denominator, source "
         f"FROM kpi_values WHERE kpi_id = ? AND breakdown <> '' AND date BETWEEN ? AND ? {ONE_SOURCE}"
     )
-    frame = _read(path, _with_validity(_with_caveats(one_source)), kpi_id, start, end)
+    frame = _read(path, with_validity(_with_caveats(one_source)), kpi_id, start, end)
     frame["date"] = frame["date"].map(as_date)
     frame["caveats"] = frame["caveats"].map(as_tuple)
     return frame
-
-
-def _with_validity(rows: str) -> str:
-    """`rows` plus `invalid`: the value looks like personal data (the warehouse's own PII pattern, kept in
-    warehouse_info) or lies outside the values the events catalog allows for that param. The dashboard
-    groups those and never shows them."""
-    return (
-        "SELECT r.*, coalesce(regexp_matches(r.breakdown_value, "
-        "(SELECT value FROM warehouse_info WHERE key = 'pii_pattern')), false) "
-        "OR coalesce(r.breakdown_value <> '(not set)' AND NOT list_contains(a.allowed, r.breakdown_value), false) "
-        f"AS invalid FROM ({rows}) r LEFT JOIN {ALLOWED_TABLE} a ON a.kpi_id = r.kpi_id AND a.breakdown = r.breakdown"
-    )
 
 
 def _with_caveats(one_source: str) -> str:

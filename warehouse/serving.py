@@ -31,7 +31,14 @@ from .event_stamps import publish_event_stamps
 from .history import with_history
 from .pending import kill_point, pending
 from .quality import PII_RE
-from .serving_contract import CONTRACT_VERSION, VERSION_KEY, serving_path
+from .serving_contract import (
+    CHOICES_TABLE,
+    CONTRACT_VERSION,
+    TABLES,
+    VERSION_KEY,
+    serving_path,
+    write_breakdown_choices,
+)
 from .value_findings import publish_value_findings
 
 
@@ -230,6 +237,8 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
                                ("pii_pattern", PII_RE),
                                ("provisional_days", ",".join(provisional_days(store)))):
                 store.execute("INSERT INTO serving.warehouse_info VALUES ($k, $v)", {"k": key, "v": value})
+            store.execute(f"CREATE TABLE serving.{CHOICES_TABLE} ({', '.join(TABLES[CHOICES_TABLE])})")
+            write_breakdown_choices(store, "serving")  # the dashboard's filter, once per refresh
         finally:
             store.execute("DETACH serving")
     finally:

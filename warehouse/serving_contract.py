@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 __all__ = ["CONTRACT_VERSION", "TABLES", "ServingBusy", "read_only", "resolve_db", "serving_path", "serving_db"]
 
 # Raise it whenever a table or a column below changes: readers then ask for a `kpi refresh` instead of guessing.
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 VERSION_KEY = "contract_version"  # its key in warehouse_info
 LOCK_MESSAGE = "Could not set lock"  # DuckDB's words when another process holds the file
 LOCK_TIMEOUT_SECONDS = 10.0
+CHOICES_TABLE = "breakdown_choices"
 
 _KPI_ROW = ("kpi_id VARCHAR", "date DATE", "breakdown VARCHAR", "breakdown_value VARCHAR")
 _NUMBERS = ("value DOUBLE", "numerator DOUBLE", "denominator DOUBLE", "definition_hash VARCHAR")
@@ -72,8 +73,35 @@ TABLES: dict[str, tuple[str, ...]] = {
         "line BIGINT", "column BIGINT",
     ),
     "breakdown_allowed_values": ("kpi_id VARCHAR", "breakdown VARCHAR", "allowed VARCHAR[]"),
+    "breakdown_choices": ("breakdown VARCHAR", "breakdown_value VARCHAR"),
     "warehouse_info": ("key VARCHAR", "value VARCHAR"),
 }
+
+
+def with_validity(rows: str, catalog: str = "") -> str:
+    """`rows` (kpi_id, breakdown, breakdown_value, …) plus `invalid`: the value looks like personal data (the
+    warehouse's own PII pattern, kept in warehouse_info) or lies outside the values the events catalog allows
+    for that param. The dashboard groups those and never shows them. `catalog`: the serving file's name when it
+    is attached to another connection (`serving.py`, a constant), "" when it is the connection's own."""
+    at = f"{catalog}." if catalog else ""
+    return (
+        "SELECT r.*, coalesce(regexp_matches(r.breakdown_value, "
+        f"(SELECT value FROM {at}warehouse_info WHERE key = 'pii_pattern')), false) "
+        "OR coalesce(r.breakdown_value <> '(not set)' AND NOT list_contains(a.allowed, r.breakdown_value), false) "
+        f"AS invalid FROM ({rows}) r LEFT JOIN {at}breakdown_allowed_values a "
+        "ON a.kpi_id = r.kpi_id AND a.breakdown = r.breakdown"
+    )
+
+
+def write_breakdown_choices(con: duckdb.DuckDBPyConnection, catalog: str = "") -> None:
+    """Fill `breakdown_choices`, the dashboard's global filter: each breakdown value some KPI has, unless it is
+    invalid (`with_validity`) for any KPI that has it (a filter menu must not show what a chart hides). Written
+    once per refresh, read on every page run; `catalog` as for `with_validity`."""
+    at = f"{catalog}." if catalog else ""
+    rows = f"SELECT DISTINCT kpi_id, breakdown, breakdown_value FROM {at}kpi_values WHERE breakdown <> ''"
+    con.execute(f"DELETE FROM {at}breakdown_choices")
+    con.execute(f"INSERT INTO {at}breakdown_choices SELECT breakdown, breakdown_value FROM ({with_validity(rows, catalog)}) "
+                "GROUP BY ALL HAVING NOT bool_or(invalid) ORDER BY breakdown, breakdown_value")
 
 
 def columns(table: str) -> list[tuple[str, str]]:

@@ -27,7 +27,12 @@ from fixture_kpis import (  # noqa: F401 - re-exported for the tests
     small_kpis,
 )
 
-from warehouse.serving_contract import CONTRACT_VERSION, VERSION_KEY, create_statements
+from warehouse.serving_contract import (
+    CONTRACT_VERSION,
+    VERSION_KEY,
+    create_statements,
+    write_breakdown_choices,
+)
 
 COMPUTED_AT = datetime(2026, 10, 29, 6, 0)
 
@@ -289,3 +294,4 @@ def _write(fixture: Fixture) -> None:
             con.register("incoming", pd.DataFrame(rows))
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
             con.unregister("incoming")
+        write_breakdown_choices(con)  # as `kpi refresh` publishes it

@@ -17,6 +17,7 @@ import pytest
 from fixture_warehouse import DATA_END, KpiSpec, build_serving_db
 
 from warehouse.quality import PII_RE
+from warehouse.serving_contract import write_breakdown_choices
 
 START = date(2026, 10, 1)  # the default view: last 28 days
 LEADS = ["contact_form", "newsletter", "webinar"]
@@ -42,6 +43,7 @@ def leads_db(tmp_path_factory):
     with duckdb.connect(str(path)) as con:  # what `kpi refresh` publishes beside the values
         con.execute("INSERT INTO warehouse_info VALUES ('pii_pattern', ?)", [PII_RE])
         con.execute("INSERT INTO breakdown_allowed_values VALUES ('leads', 'param:lead_source', ?)", [LEADS])
+        write_breakdown_choices(con)  # which now leaves out the invalid values
     return fixture
 
 
@@ -148,6 +150,17 @@ def test_global_filter_shows_everything_for_one_segment(leads_db, app):
     assert metric.value == f"{want:,.0f}"
     assert any("channel = B" in i.value for i in at.info)
     assert at.query_params["filter"] == ["channel=B"] or at.query_params["filter"] == "channel=B"
+
+
+def test_the_global_filter_never_offers_an_invalid_value(leads_db, app):
+    """Its choices are what `kpi refresh` wrote to `breakdown_choices`: personal data and values outside the
+    catalog's list are left out, as the charts group them."""
+    at = app(leads_db.path, filter="param:lead_source=contact_form").run()
+    assert not at.exception
+    offered = at.selectbox(key="segment_value").options
+    assert sorted(offered) == sorted(LEADS)
+    assert not set(offered) & set(BAD)
+    assert any(r["breakdown_value"] in BAD for r in leads_db.values)  # they are in kpi_values
 
 
 def test_drilling_from_a_breakdown_sets_the_filter(leads_db, app):
