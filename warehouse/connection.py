@@ -14,7 +14,7 @@ from .serving_contract import retry_while_locked
 
 DEFAULT_LOCK_TIMEOUT = 30.0
 MEMORY_LIMIT_ENV = "KPIBRIDGE_MEMORY_LIMIT"
-_MAX_LIMIT_MIB = 1280  # with Python and the Arrow results, a refresh then peaks near 1.5 GB (issue 13)
+_MAX_LIMIT_MIB = 1024  # with Python, its libraries and DuckDB beyond its pool, a 10M-event refresh peaks under 1.5 GB (issue 13)
 
 
 @contextmanager
@@ -74,7 +74,7 @@ def connect_store(
 
 def memory_limit() -> str:
     """DuckDB's memory limit on this machine: `KPIBRIDGE_MEMORY_LIMIT` (e.g. `2GB`) if set, else 40 % of the
-    memory the machine (or its container) has, at most 1,280 MiB."""
+    memory the machine (or its container) has, at most 1,024 MiB."""
     if os.environ.get(MEMORY_LIMIT_ENV):
         return os.environ[MEMORY_LIMIT_ENV]
     return f"{min(_MAX_LIMIT_MIB, int(_machine_memory_mib() * 0.4))}MiB"
