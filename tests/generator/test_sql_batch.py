@@ -37,6 +37,7 @@ from generator.plan.queries import (
 )
 from generator.rules.validate import validate_paths
 from generator.sql import BATCH_COLUMNS, render_plan_sql, render_sql
+from generator.sql.batch import statement_reach
 from warehouse.sources.demo import generate_demo_events
 
 REPO = Path(__file__).resolve().parents[2]
@@ -193,3 +194,15 @@ def test_the_events_are_read_at_most_twice_per_scope_whatever_the_number_of_kpis
         explained = fixture_con.execute("EXPLAIN " + sql, {"start_date": FX.START, "end_date": FX.END}).fetchall()
         scans = re.findall(r"Table: (?:\w+\.)*events\b", explained[0][1])
         assert 1 <= len(scans) <= 5, len(scans)
+
+
+@pytest.mark.parametrize("plan_name", sorted(PLANS))
+def test_the_reach_is_the_days_past_end_date_the_batch_scans(plan_name: str) -> None:
+    """`statement_reach` (which sizes the periods statement's `$period_days`) is the number of days after
+    `end_date` the batch statement's scan reads, for the whole plan and for each KPI alone."""
+    plan = PLANS[plan_name]()
+    for ids in [list(plan.kpis), *([kid] for kid in plan.kpis)]:
+        sql = render_plan_sql(plan, "duckdb", ids)
+        moved = [int(n) for n in re.findall(r"STRPTIME\(\$end_date, '%Y%m%d'\) AS DATE\) \+ INTERVAL (\d+) DAY", sql)]
+        assert statement_reach(plan, ids) == max(moved, default=0), ids
+    assert plan_name != "probes" or statement_reach(plan) > 0  # the probes have a conversion
