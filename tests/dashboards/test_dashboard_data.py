@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import expected
 import pytest
+import streamlit as st
 from fixture_warehouse import CHANNELS, DATA_END, DATA_START, build_empty_db, build_serving_db
 
 from dashboards import data
@@ -118,12 +119,20 @@ def test_a_run_shares_one_connection(monkeypatch, warehouse):
     opened = []
     connect = duckdb.connect
     monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(a) or connect(*a, **k))
+    monkeypatch.setattr(data, "_idle", [])  # no instance left over by other tests
     with data.one_connection(warehouse.path):
         assert data.warehouse_status(warehouse.path).ok
         data.kpi_definitions(warehouse.path)
         data.kpi_targets(warehouse.path)
         data.daily_totals(warehouse.path, date(2026, 10, 1), DATA_END)
     assert len(opened) == 1
+    (idle,) = data._idle  # kept for the next run, with the file detached: no instance holds it between runs
+    assert idle.execute("SELECT database_name FROM duckdb_databases() WHERE NOT internal").fetchall() == [("memory",)]
+    st.cache_data.clear()
+    with data.one_connection(warehouse.path):  # the next run attaches the file to it: no new instance
+        assert data.warehouse_status(warehouse.path).ok
+        data.kpi_targets(warehouse.path)
+    assert len(opened) == 1 and data._idle == [idle]
     data.value_findings(warehouse.path)  # outside the block: a connection of its own, closed at once
     assert len(opened) == 2
 
