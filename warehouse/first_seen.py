@@ -16,24 +16,33 @@ days each refresh read).
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
-from sqlglot import exp
 
 from generator.plan.queries import QueryPlan
-from generator.sql.transactions import PURCHASE, transaction_id
 
 FIRST_SEEN_DDL = """CREATE TABLE IF NOT EXISTS transaction_first_seen (
   transaction_id VARCHAR PRIMARY KEY,
   first_date VARCHAR NOT NULL
 )"""
 
-# the purchases' ids exactly as the KPI SQL reads them (GA4's placeholders for a missing id are no id)
-_ID = transaction_id(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier("transaction_id"))).sql(
-    dialect="duckdb")
-_PURCHASES = (f"SELECT {_ID} AS transaction_id, event_date FROM ga4_events "  # noqa: S608 - constant SQL
-              f"WHERE event_name = '{PURCHASE}'")
-_FIRST_DAYS = (f"SELECT transaction_id, min(event_date) AS first_date FROM ({_PURCHASES}) "  # noqa: S608
-               "WHERE transaction_id IS NOT NULL GROUP BY transaction_id")
+
+@functools.cache
+def _purchases() -> tuple[str, str]:
+    """(each purchase's id and day, each id's first day): the ids exactly as the KPI SQL reads them (GA4's
+    placeholders for a missing id are no id). Built on first use: every command that opens the store imports
+    this module (its DDL is a migration), and sqlglot takes a tenth of a second to import."""
+    from sqlglot import exp
+
+    from generator.sql.transactions import PURCHASE, transaction_id
+
+    tid = transaction_id(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier("transaction_id")))
+    purchases = (f"SELECT {tid.sql(dialect='duckdb')} AS transaction_id, event_date FROM ga4_events "  # noqa: S608
+                 f"WHERE event_name = '{PURCHASE}'")
+    first_days = (f"SELECT transaction_id, min(event_date) AS first_date FROM ({purchases}) "  # noqa: S608
+                  "WHERE transaction_id IS NOT NULL GROUP BY transaction_id")
+    return purchases, first_days
 
 
 def reads_purchases(plan: QueryPlan, kpi_id: str) -> bool:
@@ -43,14 +52,15 @@ def reads_purchases(plan: QueryPlan, kpi_id: str) -> bool:
 
 def days_changed(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The YYYYMMDD days whose deduplicated purchases may differ from what the last refresh computed."""
+    purchases, first_days = _purchases()
     rows = con.execute(f"""
-        WITH now AS ({_FIRST_DAYS}),
+        WITH now AS ({first_days}),
         changed AS (
             SELECT coalesce(n.transaction_id, o.transaction_id) AS transaction_id, o.first_date AS former
             FROM now AS n FULL JOIN transaction_first_seen AS o ON n.transaction_id = o.transaction_id
             WHERE n.first_date IS DISTINCT FROM o.first_date
         )
-        SELECT p.event_date FROM ({_PURCHASES}) AS p JOIN changed AS c ON p.transaction_id = c.transaction_id
+        SELECT p.event_date FROM ({purchases}) AS p JOIN changed AS c ON p.transaction_id = c.transaction_id
         UNION SELECT former FROM changed WHERE former IS NOT NULL
     """).fetchall()  # noqa: S608 - constant SQL
     return {day for (day,) in rows}
@@ -59,4 +69,4 @@ def days_changed(con: duckdb.DuckDBPyConnection) -> set[str]:
 def save_first_seen(con: duckdb.DuckDBPyConnection) -> None:
     """Remember each id's first day as the refresh just computed it (inside the refresh's transaction)."""
     con.execute("DELETE FROM transaction_first_seen")
-    con.execute(f"INSERT INTO transaction_first_seen {_FIRST_DAYS}")  # noqa: S608 - constant SQL
+    con.execute(f"INSERT INTO transaction_first_seen {_purchases()[1]}")  # noqa: S608 - constant SQL
