@@ -80,7 +80,9 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
                   .join(exp.alias_(exp.to_table(CARRIED), "c", table=True), join_type="left",
                         on=exp.EQ(this=exp.column("session_key", table=f), expression=exp.column("session_key", table=c))))
     ctes.append((ATTRIBUTED, attributed))
-    sources = exp.select(exp.Star(), *(exp.alias_(value, name) for name, value in session_attribution(DIRECT).items()),
+    # the session's own attributes the KPIs read and its attribution: not the attribution's inputs (it is stored)
+    own = [exp.column(name) for name in ["session_key", *sorted(columns - TRAFFIC_COLUMNS)]]
+    sources = exp.select(*own, *(exp.alias_(value, name) for name, value in session_attribution(DIRECT).items()),
                          copy=False).from_(ATTRIBUTED)
     lowered = {name: exp.Lower(this=exp.column(name)) for name in ("source", "medium", "campaign")}
     # the big CASEs are built once here, so no builder call copies them (copy=False)
@@ -96,16 +98,24 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
                                     exp.column("source_category"))
     if not channel_per_source:
         ga4_first = exp.func("COALESCE", exp.column("ga4_channel"), channel)  # GA4's own channel group wins
-        sessions = exp.select("*", exp.alias_(ga4_first, "channel"), copy=False).from_(CATEGORIES, copy=False)
+        sessions = exp.select(*_kept(columns), exp.alias_(ga4_first, "channel"), copy=False).from_(CATEGORIES, copy=False)
         return [*ctes, (CATEGORIES, categories), (SESSIONS, sessions)]
     channels = exp.select("source", "medium", "campaign", exp.alias_(channel, "channel"), copy=False)
     on = exp.and_(*(exp.EQ(this=exp.column(c, table="c"), expression=exp.column(c, table="t"))
                     for c in ("source", "medium", "campaign")))
     ga4_first = exp.func("COALESCE", exp.column("ga4_channel", table="t"), exp.column("channel", table="c"))
-    sessions = (exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("t")), exp.alias_(ga4_first, "channel"))
+    sessions = (exp.select(*_kept(columns, "t"), exp.alias_(ga4_first, "channel"))
                 .from_(exp.alias_(exp.to_table(SOURCES), "t", table=True))
                 .join(exp.alias_(exp.to_table(CHANNELS), "c", table=True), on=on))
     return [*ctes, (CATEGORIES, categories), (CHANNELS, channels.from_(CATEGORIES, copy=False)), (SESSIONS, sessions)]
+
+
+def _kept(columns: set[str], table: str | None = None) -> list[exp.Column]:
+    """The columns `sessions` keeps beside `channel`: its key and the attributes the KPIs read, not the
+    attribution's inputs (the clicks, the visitor, the start): it is stored (a DuckDB CTE read twice is
+    materialized), and these were most of its size."""
+    kept = ["session_key", *sorted(c for c in columns if c != "channel")]
+    return [exp.column(name, table=table) for name in kept]
 
 
 def _facts(columns: set[str]) -> list[tuple[str, exp.Expr | None, exp.Expr]]:
@@ -143,7 +153,8 @@ def session_partials(columns: set[str]) -> list[exp.Expr]:
             out.append(exp.alias_(_engaged(), f"{PARTIAL}{name}"))
             continue
         at = exp.Case(ifs=[exp.If(this=when, true=exp.column("event_timestamp"))])
-        out.append(exp.alias_(exp.ArgMin(this=value, expression=at), f"{PARTIAL}{name}"))
+        if not _is_time(value):  # the start is its own time: `_at` alone
+            out.append(exp.alias_(exp.ArgMin(this=value, expression=at), f"{PARTIAL}{name}"))
         out.append(exp.alias_(exp.Min(this=at.copy()), f"{PARTIAL}{name}_at"))
     return out
 
@@ -159,7 +170,8 @@ def firsts_from_partials(columns: set[str], source: str) -> exp.Select:
             informative.append(exp.EQ(this=column.copy(), expression=exp.Literal.number(1)))
             continue
         at = exp.column(f"{PARTIAL}{name}_at")
-        firsts = firsts.select(exp.alias_(exp.ArgMin(this=column, expression=at), name))
+        first = exp.Min(this=at.copy()) if _is_time(value) else exp.ArgMin(this=column, expression=at)
+        firsts = firsts.select(exp.alias_(first, name))
         informative.append(at.copy().is_(exp.null()).not_())
     return firsts.where(exp.and_(exp.column("session_key").is_(exp.null()).not_(), exp.or_(*informative)))
 
@@ -171,4 +183,10 @@ def _first(value: exp.Expr, when: exp.Expr) -> exp.Expr:
     be NULL on the other rows (the engines differ on NULL values), which the callers ensure.
     """
     at = exp.Case(ifs=[exp.If(this=when, true=exp.column("event_timestamp"))])
-    return exp.ArgMin(this=value, expression=at)
+    return exp.Min(this=at) if _is_time(value) else exp.ArgMin(this=value, expression=at)
+
+
+def _is_time(value: exp.Expr) -> bool:
+    """True for the event's own timestamp (the session's start): its earliest value is a MIN, one aggregate
+    state fewer per session than an ARG_MIN of it by itself."""
+    return isinstance(value, exp.Column) and value.name == "event_timestamp" and not value.table

@@ -222,7 +222,7 @@ WITH raw_events AS (
   SELECT
     session_key,
     MIN_BY(user_pseudo_id, CASE WHEN TRUE THEN event_timestamp END) AS visitor,
-    MIN_BY(event_timestamp, CASE WHEN TRUE THEN event_timestamp END) AS started,
+    MIN(CASE WHEN TRUE THEN event_timestamp END) AS started,
     MIN_BY(
       STRUCT(
         lc_source AS source,
@@ -422,7 +422,7 @@ WITH raw_events AS (
     ON f.session_key = c.session_key
 ), session_sources AS (
   SELECT
-    *,
+    session_key,
     CASE
       WHEN NOT last_click IS NULL
       THEN COALESCE(last_click.source, '(not set)')
@@ -1297,7 +1297,7 @@ WITH raw_events AS (
   FROM session_sources
 ), sessions AS (
   SELECT
-    *,
+    session_key,
     COALESCE(
       ga4_channel,
       CASE

@@ -208,7 +208,7 @@ WITH raw_events AS (
   SELECT
     session_key,
     ARG_MIN(user_pseudo_id, CASE WHEN TRUE THEN event_timestamp END) AS visitor,
-    ARG_MIN(event_timestamp, CASE WHEN TRUE THEN event_timestamp END) AS started,
+    MIN(CASE WHEN TRUE THEN event_timestamp END) AS started,
     ARG_MIN(
       {'source': lc_source, 'medium': lc_medium, 'campaign': lc_campaign, 'channel': lc_channel},
       CASE
@@ -379,7 +379,7 @@ WITH raw_events AS (
     ON f.session_key = c.session_key
 ), session_sources AS (
   SELECT
-    *,
+    session_key,
     CASE
       WHEN NOT last_click IS NULL
       THEN COALESCE(last_click.source, '(not set)')
@@ -1254,7 +1254,7 @@ WITH raw_events AS (
   FROM session_sources
 ), sessions AS (
   SELECT
-    *,
+    session_key,
     COALESCE(
       ga4_channel,
       CASE
