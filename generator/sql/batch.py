@@ -44,11 +44,13 @@ _SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, bucket: Bucket = "day",
-                     many_periods: bool = False) -> exp.Query:
+                     many_periods: bool = False, hashed_users: bool = False) -> exp.Query:
     """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`.
 
     `many_periods`: with the `period` bucket, every range its parameters name (`periods.period_parameters`) in
-    the one statement, one row per range and breakdown value, its `date` the range's start (DuckDB only).
+    the one statement, one row per range and breakdown value, its `date` the range's start (DuckDB only);
+    `hashed_users`: a user is paired with its range as `hash(user_pseudo_id)`, not the id's text (`periods._pair`;
+    `render_plan_sql` hashes the session keys too).
     """
     if many_periods and bucket != "period":
         raise ValueError("`many_periods` go with the `period` bucket")
@@ -98,7 +100,7 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
         this=exp.to_identifier("batch")))) if len(branches) > 1 else union
     statement = statement.order_by(*BATCH_COLUMNS[:4], copy=False)
     if many_periods:
-        ctes = spread_over_periods(ctes, inline)
+        ctes = spread_over_periods(ctes, inline, hashed_users)
     return attach(statement, ctes, inline)
 
 
@@ -111,12 +113,18 @@ def statement_reach(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> in
 
 
 def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None,
-                    bucket: Bucket = "day", export: ExportShape = NEWEST, many_periods: bool = False) -> str:
+                    bucket: Bucket = "day", export: ExportShape = NEWEST, many_periods: bool = False,
+                    hashed_users: bool = False) -> str:
     """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters, `bucket` and `export` as for `render_sql`;
-    `many_periods` as for `build_plan_query`."""
+    `many_periods` as for `build_plan_query`; `hashed_users` (DuckDB): sessions and users are keyed by
+    `hash(user_pseudo_id)`, not the id's text (`dialects._struct_session_key`, `periods._pair`): exact where no
+    two users of the data share a hash, which the caller checks (`warehouse/statements.users_hash_apart`)."""
     if many_periods and dialect != "duckdb":
         raise ValueError("many periods in one statement is DuckDB SQL (BigQuery cannot group by a STRUCT)")
-    statement = lower(build_plan_query(plan, kpi_ids, bucket, many_periods), dialect, copy=False, export=export)
+    if hashed_users and dialect != "duckdb":
+        raise ValueError("hashed users are DuckDB SQL")
+    statement = lower(build_plan_query(plan, kpi_ids, bucket, many_periods, hashed_users), dialect, copy=False,
+                      export=export, hashed_users=hashed_users)
     if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
         for cte in statement.find_all(exp.CTE):
             cte.set("materialized", None)

