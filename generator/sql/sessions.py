@@ -23,6 +23,8 @@ query reads*: a session that began the day before `start_date` is described by i
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 from sqlglot import exp
 
 from .attribution import (
@@ -81,9 +83,8 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
                         on=exp.EQ(this=exp.column("session_key", table=f), expression=exp.column("session_key", table=c))))
     ctes.append((ATTRIBUTED, attributed))
     # the session's own attributes the KPIs read and its attribution: not the attribution's inputs (it is stored)
-    own = [exp.column(name) for name in ["session_key", *sorted(columns - TRAFFIC_COLUMNS)]]
-    sources = exp.select(*own, *(exp.alias_(value, name) for name, value in session_attribution(DIRECT).items()),
-                         copy=False).from_(ATTRIBUTED)
+    attribution = (exp.alias_(value, name) for name, value in session_attribution(DIRECT).items())
+    sources = exp.select(*_kept(columns, TRAFFIC_COLUMNS), *attribution, copy=False).from_(ATTRIBUTED)
     lowered = {name: exp.Lower(this=exp.column(name)) for name in ("source", "medium", "campaign")}
     # the big CASEs are built once here, so no builder call copies them (copy=False)
     categories = exp.select("*", exp.alias_(source_category(lowered["source"]), "source_category"), copy=False)
@@ -98,23 +99,24 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
                                     exp.column("source_category"))
     if not channel_per_source:
         ga4_first = exp.func("COALESCE", exp.column("ga4_channel"), channel)  # GA4's own channel group wins
-        sessions = exp.select(*_kept(columns), exp.alias_(ga4_first, "channel"), copy=False).from_(CATEGORIES, copy=False)
+        sessions = exp.select(*_kept(columns, {"channel"}), exp.alias_(ga4_first, "channel"), copy=False).from_(
+            CATEGORIES, copy=False)
         return [*ctes, (CATEGORIES, categories), (SESSIONS, sessions)]
     channels = exp.select("source", "medium", "campaign", exp.alias_(channel, "channel"), copy=False)
     on = exp.and_(*(exp.EQ(this=exp.column(c, table="c"), expression=exp.column(c, table="t"))
                     for c in ("source", "medium", "campaign")))
     ga4_first = exp.func("COALESCE", exp.column("ga4_channel", table="t"), exp.column("channel", table="c"))
-    sessions = (exp.select(*_kept(columns, "t"), exp.alias_(ga4_first, "channel"))
+    sessions = (exp.select(*_kept(columns, {"channel"}, "t"), exp.alias_(ga4_first, "channel"))
                 .from_(exp.alias_(exp.to_table(SOURCES), "t", table=True))
                 .join(exp.alias_(exp.to_table(CHANNELS), "c", table=True), on=on))
     return [*ctes, (CATEGORIES, categories), (CHANNELS, channels.from_(CATEGORIES, copy=False)), (SESSIONS, sessions)]
 
 
-def _kept(columns: set[str], table: str | None = None) -> list[exp.Column]:
-    """The columns `sessions` keeps beside `channel`: its key and the attributes the KPIs read, not the
-    attribution's inputs (the clicks, the visitor, the start): it is stored (a DuckDB CTE read twice is
-    materialized), and these were most of its size."""
-    kept = ["session_key", *sorted(c for c in columns if c != "channel")]
+def _kept(columns: set[str], without: Set[str], table: str | None = None) -> list[exp.Column]:
+    """The session key and the session columns the KPIs read (`columns`) but `without` (those the CTE adds
+    itself): not the attribution's inputs (the clicks, the visitor, the start), which a DuckDB CTE read twice
+    stores and which were most of its size."""
+    kept = ["session_key", *sorted(columns - without)]
     return [exp.column(name, table=table) for name in kept]
 
 
