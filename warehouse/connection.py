@@ -80,6 +80,16 @@ def memory_limit() -> str:
     return f"{min(_MAX_LIMIT_MIB, int(_machine_memory_mib() * 0.4))}MiB"
 
 
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
+
+
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """The memory limit DuckDB works under on `con`, in bytes (it reports it as text: `1.0 GiB`)."""
+    text = str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    number, _, unit = text.partition(" ")
+    return int(float(number) * _UNITS.get(unit, 1))
+
+
 def _machine_memory_mib() -> float:
     total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     try:  # a container's own limit (cgroup v2), when lower

@@ -9,9 +9,10 @@ over a week or a month that is not the sum of its days: a user active on three d
 - `grain = 'period'`: each dashboard preset (last 7 / 28 / 90 days, month and quarter to date) ending at the
   last loaded day, and its comparison periods (previous period, same period last year), from
   `warehouse/periods.py`, the one place that says what a preset means; those outside the loaded days are
-  skipped, those with no day loaded since the last refresh are kept; the others are counted together, in one
-  statement (`generator/sql/periods.py`: the events and the attribution lookback read once for all of them),
-  those that differ only before the first loaded day once (they count the same events);
+  skipped, those with no day loaded since the last refresh are kept; the others are counted together, in as
+  few statements as fit in DuckDB's memory (`generator/sql/periods.py`: the events and the attribution lookback
+  read once for all the ranges of a statement), those that differ only before the first loaded day once (they
+  count the same events);
 - `grain = 'week'` (ISO, from Monday) and `'month'`: the calendar weeks and months of the loaded days (the
   first and last cut to them), recomputed from the bucket holding the earliest day loaded since the last
   refresh onwards; when that is one week (one month), as after loading the next day, it is counted in the
@@ -35,8 +36,9 @@ from generator.sql import sql_parameters
 from generator.sql.batch import statement_reach
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
-from generator.sql.periods import PeriodsUnsupported, by_distinct_start, parameters_in, period_parameters
+from generator.sql.periods import PeriodsUnsupported, in_statements, parameters_in, period_parameters
 
+from .connection import memory_limit_bytes
 from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
 from .statements import plan_sql
@@ -118,8 +120,8 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
                           full: bool = False, also: Iterable[str] = ()) -> tuple[pa.Table, dict[str, dt.date]]:
     """(the rows to store, per calendar grain the first period_start they replace), counted in DuckDB.
 
-    The dashboard periods are counted together, in one statement (`generator/sql/periods.py`: the events and
-    the attribution lookback read once for all of them), unless the plan's KPIs need one per period.
+    The dashboard periods are counted together, in as few statements as fit in memory (`run_periods`; the
+    events and the attribution lookback read once per statement), unless the plan's KPIs need one per period.
     """
     jobs, rows, since = plan_period_values(con, plan, loaded, full, also=also)
     ids, sqls = distinct_kpis(plan), {}
@@ -147,14 +149,24 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     return period_table(rows, plan), since
 
 
+SPREAD_EVENT_BYTES = 400
+"""DuckDB memory per event a periods statement spreads over its ranges (measured: 4 GB for 12.3M at 5M events),
+so at most `memory_limit_bytes / SPREAD_EVENT_BYTES` spread events go in one statement (`in_statements`)."""
+
+
 def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
-                periods: list[tuple[dt.date, dt.date]]) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
-    """The KPIs' rows (grain `period`) over each of `periods`, by period, all in one statement (one per group of
-    periods sharing a start day, which is the period's key in it: usually one); raises `PeriodsUnsupported`."""
+                periods: list[tuple[dt.date, dt.date]], budget: int | None = None,
+                ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
+    """The KPIs' rows (grain `period`) over each of `periods`, by period, in as few statements as fit in
+    DuckDB's memory (`in_statements`; `budget`: the spread events one may hold, default from the memory limit;
+    periods sharing a start day, the period's key in a statement, go in different ones); raises
+    `PeriodsUnsupported`."""
     rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {period: [] for period in periods}
     sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True)  # the same text every day
     reach = statement_reach(plan, kpi_ids)
-    for group in by_distinct_start(periods):
+    per_day = {parse_day(day): n for day, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
+    budget = memory_limit_bytes(con) // SPREAD_EVENT_BYTES if budget is None else budget
+    for group in in_statements(periods, lambda day: per_day.get(day, 0), budget, reach):
         ends = dict(group)
         cursor = con.execute(sql, parameters_in(sql, period_parameters(group, reach)))
         names = [d[0] for d in cursor.description]

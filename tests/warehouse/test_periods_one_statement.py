@@ -21,7 +21,13 @@ from generator.plan.queries import compile_plan
 from generator.rules.validate import validate_paths
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.batch import statement_reach
-from generator.sql.periods import PeriodsUnsupported, by_distinct_start, parameters_in, period_parameters
+from generator.sql.periods import (
+    PeriodsUnsupported,
+    by_distinct_start,
+    in_statements,
+    parameters_in,
+    period_parameters,
+)
 from kpibridge.cli import app as kpi_app
 from warehouse.period_values import (
     compute_period_values,
@@ -126,6 +132,35 @@ def test_every_dashboard_period_counts_what_its_own_statement_counts(store, tmp_
     assert together == expected
     counted = {(k, s) for k, s, *_ in expected}
     assert len(counted) > 5 * len(ids)  # most periods hold data (those before the first loaded day do not)
+
+
+def test_ranges_split_over_statements_to_fit_memory_count_what_one_statement_counts(store, tmp_path):
+    plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
+    ids = distinct_kpis(plan)
+    periods = dashboard_periods(END)
+    with duckdb.connect(str(store), read_only=True) as con:
+        together = {_key(r): (r["numerator"], r["denominator"], r["value"])
+                    for rs in run_periods(con, plan, ids, periods, budget=10**12).values() for r in rs}
+        apart = {_key(r): (r["numerator"], r["denominator"], r["value"])
+                 for rs in run_periods(con, plan, ids, periods, budget=1).values() for r in rs}
+    assert apart == together
+    assert len({(s, e) for _, s, e, *_ in together}) > 5
+
+
+def test_ranges_are_packed_into_statements_within_the_budget():
+    days = {date(2026, 3, 1) + timedelta(days=n): 100 for n in range(31)}
+    events = lambda day: days.get(day, 0)  # noqa: E731
+    march, week, last_week, fortnight = ((date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 3, 2), date(2026, 3, 8)),
+                                         (date(2026, 3, 25), date(2026, 3, 31)), (date(2026, 3, 9), date(2026, 3, 22)))
+    # 3,100 events, 700, 700 and 1,400: march alone, the others together within 3,000
+    assert in_statements([week, march, last_week, fortnight], events, 3_000, 0) == [[march], [week, fortnight,
+                                                                                               last_week]]
+    assert in_statements([week, march], events, 10**9, 0) == [[march, week]]
+    # the days a conversion window reaches after a range are spread too: 800, 1,500 and 700 (1 April: none)
+    assert in_statements([week, last_week, fortnight], events, 2_300, 1) == [[week, fortnight], [last_week]]
+    # ranges sharing a start day never share a statement
+    first_week = (date(2026, 3, 1), date(2026, 3, 7))
+    assert in_statements([march, first_week], events, 10**9, 0) == [[first_week], [march]]
 
 
 def test_a_plan_the_one_statement_cannot_take_is_counted_per_period(store, tmp_path):
