@@ -120,38 +120,46 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
                           full: bool = False, also: Iterable[str] = ()) -> tuple[pa.Table, dict[str, dt.date]]:
     """(the rows to store, per calendar grain the first period_start they replace), counted in DuckDB.
 
-    The dashboard periods are counted together, in as few statements as fit in memory (`run_periods`; the
-    events and the attribution lookback read once per statement), unless the plan's KPIs need one per period.
+    The dashboard periods, weeks and months are counted together, in as few statements as fit in memory
+    (`run_periods`; the events and the attribution lookback read once per statement), unless the plan's KPIs
+    need one statement per period and grain.
     """
     jobs, rows, since = plan_period_values(con, plan, loaded, full, also=also)
-    ids, sqls = distinct_kpis(plan), {}
-    # with them, a week or month that is one bucket (what an incremental refresh recounts): the same days,
-    # counted the same way (every event of the range in the one bucket), so the same numbers
-    together = [job for job in jobs if job.grain == "period" or bucket_start(job.start, job.grain)
-                == bucket_start(job.end, job.grain)]
-    if any(job.grain == "period" for job in together):
-        # a range starting before the first loaded day counts what the same range from that day counts (no
-        # day before it, nor its lookback or history, holds an event): ranges that differ only there (last
-        # 90 days and quarter to date in a young warehouse) are counted once
-        first = parse_day(min(loaded))
-        counts = {job: (max(job.start, first), job.end) for job in together}
-        try:
-            counted = run_periods(con, plan, ids, sorted(set(counts.values())))
-            rows += [{**row, "grain": job.grain, "period_start": job.start, "period_end": job.end}
-                     for job in together for row in counted[counts[job]]]
-            jobs = [job for job in jobs if job not in together]
-        except PeriodsUnsupported:  # two conversion windows: one statement per period, as before
-            pass
-    for job in jobs:
-        if job.grain not in sqls:
-            sqls[job.grain] = plan_sql(con, plan, ids, bucket=job.grain)  # type: ignore[arg-type]
-        rows += run_bucketed(con, plan, ids, job.grain, job.start, job.end, sqls[job.grain])
+    ids = distinct_kpis(plan)
+    if not jobs:
+        return period_table(rows, plan), since
+    # each week and month of a calendar job is a range like a dashboard period: the same days, counted the same
+    # way (every event of the range in the one bucket), so the same numbers; counted with the periods, a range
+    # both are (the month to date is this month's bucket) is counted once. A range starting before the first
+    # loaded day counts what the same range from that day counts (no day before it, nor its lookback or
+    # history, holds an event): ranges that differ only there (last 90 days and quarter to date in a young
+    # warehouse) are counted once too.
+    first = parse_day(min(loaded))
+    ranges = {job: [(job.start, job.end)] if job.grain == "period" else calendar_buckets(job) for job in jobs}
+    try:
+        counted = run_periods(con, plan, ids, sorted({(max(a, first), b) for rs in ranges.values() for a, b in rs}))
+    except PeriodsUnsupported:  # two conversion windows: one statement per period and calendar grain, as before
+        for job in jobs:
+            rows += run_bucketed(con, plan, ids, job.grain, job.start, job.end)
+        return period_table(rows, plan), since
+    rows += [{**row, "grain": job.grain, "period_start": a, "period_end": b}
+             for job, rs in ranges.items() for a, b in rs for row in counted[(max(a, first), b)]]
     return period_table(rows, plan), since
 
 
 SPREAD_EVENT_BYTES = 400
 """DuckDB memory per event a periods statement spreads over its ranges (measured: 4 GB for 12.3M at 5M events),
 so at most `memory_limit_bytes / SPREAD_EVENT_BYTES` spread events go in one statement (`in_statements`)."""
+
+
+def calendar_buckets(job: PeriodJob) -> list[tuple[dt.date, dt.date]]:
+    """The weeks (months) of a calendar job, the first and last cut to its days."""
+    out: list[tuple[dt.date, dt.date]] = []
+    start = bucket_start(job.start, job.grain)
+    while start <= job.end:
+        out.append((max(start, job.start), min(bucket_end(start, job.grain), job.end)))
+        start = bucket_end(start, job.grain) + dt.timedelta(days=1)
+    return out
 
 
 def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
