@@ -27,7 +27,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .ctes import tag_history
-from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
+from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, UrlParam, text_session_key
 from .params import as_integer, as_string, param_record
 
 TRAFFIC_COLUMNS = frozenset({"channel", "source", "medium", "campaign"})
@@ -58,9 +58,7 @@ def _dot(record: exp.Expr, *path: str) -> exp.Expr:
 
 def _utm(url: exp.Expr, name: str) -> exp.Expr:
     """The query parameter `name` of a URL, NULL when absent or empty."""
-    pattern = _lit(f"[?&]{name}=([^&#]*)")
-    found = exp.RegexpExtract(this=url.copy(), expression=pattern, group=exp.Literal.number(1))
-    return exp.Nullif(this=found, expression=_lit(""))
+    return UrlParam(this=url.copy(), expression=_lit(name))
 
 
 def _blank_is_null(value: exp.Expr) -> exp.Expr:

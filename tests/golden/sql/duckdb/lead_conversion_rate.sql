@@ -138,67 +138,111 @@ WITH raw_events AS (
     param_page_location,
     COALESCE(
       NULLIF(collected_traffic_source.manual_source, ''),
-      NULLIF(
-        REGEXP_EXTRACT(
+      CASE
+        WHEN STRPOS(
           COALESCE(
             param_page_location.string_value,
             CAST(param_page_location.int_value AS TEXT),
             CAST(param_page_location.float_value AS TEXT),
             CAST(param_page_location.double_value AS TEXT)
           ),
-          '[?&]utm_source=([^&#]*)',
-          1
-        ),
-        ''
-      )
+          'utm_source='
+        ) > 0
+        THEN NULLIF(
+          REGEXP_EXTRACT(
+            COALESCE(
+              param_page_location.string_value,
+              CAST(param_page_location.int_value AS TEXT),
+              CAST(param_page_location.float_value AS TEXT),
+              CAST(param_page_location.double_value AS TEXT)
+            ),
+            '[?&]utm_source=([^&#]*)',
+            1
+          ),
+          ''
+        )
+      END
     ) AS click_source,
     COALESCE(
       NULLIF(collected_traffic_source.manual_medium, ''),
-      NULLIF(
-        REGEXP_EXTRACT(
+      CASE
+        WHEN STRPOS(
           COALESCE(
             param_page_location.string_value,
             CAST(param_page_location.int_value AS TEXT),
             CAST(param_page_location.float_value AS TEXT),
             CAST(param_page_location.double_value AS TEXT)
           ),
-          '[?&]utm_medium=([^&#]*)',
-          1
-        ),
-        ''
-      )
+          'utm_medium='
+        ) > 0
+        THEN NULLIF(
+          REGEXP_EXTRACT(
+            COALESCE(
+              param_page_location.string_value,
+              CAST(param_page_location.int_value AS TEXT),
+              CAST(param_page_location.float_value AS TEXT),
+              CAST(param_page_location.double_value AS TEXT)
+            ),
+            '[?&]utm_medium=([^&#]*)',
+            1
+          ),
+          ''
+        )
+      END
     ) AS click_medium,
     COALESCE(
       NULLIF(collected_traffic_source.manual_campaign_name, ''),
-      NULLIF(
-        REGEXP_EXTRACT(
+      CASE
+        WHEN STRPOS(
           COALESCE(
             param_page_location.string_value,
             CAST(param_page_location.int_value AS TEXT),
             CAST(param_page_location.float_value AS TEXT),
             CAST(param_page_location.double_value AS TEXT)
           ),
-          '[?&]utm_campaign=([^&#]*)',
-          1
-        ),
-        ''
-      )
+          'utm_campaign='
+        ) > 0
+        THEN NULLIF(
+          REGEXP_EXTRACT(
+            COALESCE(
+              param_page_location.string_value,
+              CAST(param_page_location.int_value AS TEXT),
+              CAST(param_page_location.float_value AS TEXT),
+              CAST(param_page_location.double_value AS TEXT)
+            ),
+            '[?&]utm_campaign=([^&#]*)',
+            1
+          ),
+          ''
+        )
+      END
     ) AS click_campaign,
     COALESCE(
       NULLIF(collected_traffic_source.gclid, ''),
-      NULLIF(
-        REGEXP_EXTRACT(
+      CASE
+        WHEN STRPOS(
           COALESCE(
             param_page_location.string_value,
             CAST(param_page_location.int_value AS TEXT),
             CAST(param_page_location.float_value AS TEXT),
             CAST(param_page_location.double_value AS TEXT)
           ),
-          '[?&]gclid=([^&#]*)',
-          1
-        ),
-        ''
-      )
+          'gclid='
+        ) > 0
+        THEN NULLIF(
+          REGEXP_EXTRACT(
+            COALESCE(
+              param_page_location.string_value,
+              CAST(param_page_location.int_value AS TEXT),
+              CAST(param_page_location.float_value AS TEXT),
+              CAST(param_page_location.double_value AS TEXT)
+            ),
+            '[?&]gclid=([^&#]*)',
+            1
+          ),
+          ''
+        )
+      END
     ) AS click_gclid,
     lc_source,
     lc_medium,
@@ -252,67 +296,111 @@ WITH raw_events AS (
     event_timestamp,
     COALESCE(
       NULLIF(collected_traffic_source.manual_source, ''),
-      NULLIF(
-        REGEXP_EXTRACT(
+      CASE
+        WHEN STRPOS(
           COALESCE(
             page_location.string_value,
             CAST(page_location.int_value AS TEXT),
             CAST(page_location.float_value AS TEXT),
             CAST(page_location.double_value AS TEXT)
           ),
-          '[?&]utm_source=([^&#]*)',
-          1
-        ),
-        ''
-      )
+          'utm_source='
+        ) > 0
+        THEN NULLIF(
+          REGEXP_EXTRACT(
+            COALESCE(
+              page_location.string_value,
+              CAST(page_location.int_value AS TEXT),
+              CAST(page_location.float_value AS TEXT),
+              CAST(page_location.double_value AS TEXT)
+            ),
+            '[?&]utm_source=([^&#]*)',
+            1
+          ),
+          ''
+        )
+      END
     ) AS click_source,
     COALESCE(
       NULLIF(collected_traffic_source.manual_medium, ''),
-      NULLIF(
-        REGEXP_EXTRACT(
+      CASE
+        WHEN STRPOS(
           COALESCE(
             page_location.string_value,
             CAST(page_location.int_value AS TEXT),
             CAST(page_location.float_value AS TEXT),
             CAST(page_location.double_value AS TEXT)
           ),
-          '[?&]utm_medium=([^&#]*)',
-          1
-        ),
-        ''
-      )
+          'utm_medium='
+        ) > 0
+        THEN NULLIF(
+          REGEXP_EXTRACT(
+            COALESCE(
+              page_location.string_value,
+              CAST(page_location.int_value AS TEXT),
+              CAST(page_location.float_value AS TEXT),
+              CAST(page_location.double_value AS TEXT)
+            ),
+            '[?&]utm_medium=([^&#]*)',
+            1
+          ),
+          ''
+        )
+      END
     ) AS click_medium,
     COALESCE(
       NULLIF(collected_traffic_source.manual_campaign_name, ''),
-      NULLIF(
-        REGEXP_EXTRACT(
+      CASE
+        WHEN STRPOS(
           COALESCE(
             page_location.string_value,
             CAST(page_location.int_value AS TEXT),
             CAST(page_location.float_value AS TEXT),
             CAST(page_location.double_value AS TEXT)
           ),
-          '[?&]utm_campaign=([^&#]*)',
-          1
-        ),
-        ''
-      )
+          'utm_campaign='
+        ) > 0
+        THEN NULLIF(
+          REGEXP_EXTRACT(
+            COALESCE(
+              page_location.string_value,
+              CAST(page_location.int_value AS TEXT),
+              CAST(page_location.float_value AS TEXT),
+              CAST(page_location.double_value AS TEXT)
+            ),
+            '[?&]utm_campaign=([^&#]*)',
+            1
+          ),
+          ''
+        )
+      END
     ) AS click_campaign,
     COALESCE(
       NULLIF(collected_traffic_source.gclid, ''),
-      NULLIF(
-        REGEXP_EXTRACT(
+      CASE
+        WHEN STRPOS(
           COALESCE(
             page_location.string_value,
             CAST(page_location.int_value AS TEXT),
             CAST(page_location.float_value AS TEXT),
             CAST(page_location.double_value AS TEXT)
           ),
-          '[?&]gclid=([^&#]*)',
-          1
-        ),
-        ''
-      )
+          'gclid='
+        ) > 0
+        THEN NULLIF(
+          REGEXP_EXTRACT(
+            COALESCE(
+              page_location.string_value,
+              CAST(page_location.int_value AS TEXT),
+              CAST(page_location.float_value AS TEXT),
+              CAST(page_location.double_value AS TEXT)
+            ),
+            '[?&]gclid=([^&#]*)',
+            1
+          ),
+          ''
+        )
+      END
     ) AS click_gclid
   FROM prior_params
 ), prior_sessions AS (
