@@ -38,7 +38,7 @@ from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
 from generator.sql.periods import PeriodsUnsupported, in_statements, parameters_in, period_parameters
 
-from .connection import memory_limit_bytes
+from .connection import statement_events
 from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
 from .statements import plan_sql
@@ -147,11 +147,6 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     return period_table(rows, plan), since
 
 
-SPREAD_EVENT_BYTES = 400
-"""DuckDB memory per event a periods statement spreads over its ranges (measured: 4 GB for 12.3M at 5M events),
-so at most `memory_limit_bytes / SPREAD_EVENT_BYTES` spread events go in one statement (`in_statements`)."""
-
-
 def calendar_buckets(job: PeriodJob) -> list[tuple[dt.date, dt.date]]:
     """The weeks (months) of a calendar job, the first and last cut to its days."""
     out: list[tuple[dt.date, dt.date]] = []
@@ -173,7 +168,7 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True)  # the same text every day
     reach = statement_reach(plan, kpi_ids)
     per_day = {parse_day(day): n for day, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
-    budget = memory_limit_bytes(con) // SPREAD_EVENT_BYTES if budget is None else budget
+    budget = statement_events(con) if budget is None else budget
     for group in in_statements(periods, lambda day: per_day.get(day, 0), budget, reach):
         ends = dict(group)
         cursor = con.execute(sql, parameters_in(sql, period_parameters(group, reach)))

@@ -23,6 +23,7 @@ from generator.plan.queries import KpiQuery, QueryPlan
 from .attribution_methods import refresh_attribution
 from .attribution_summary import AttributionSummary
 from .clock import utc_now
+from .connection import statement_events
 from .day_tables import provisional_days
 from .event_stamps import refresh_event_stamps
 from .first_seen import days_changed, reads_purchases, save_first_seen
@@ -32,7 +33,7 @@ from .pending import kill_point
 from .period_values import compute_period_values, write_period_values
 from .quality import compute_quality
 from .quality_days import checks_hash, days_to_check, save_checked
-from .refresh_days import KpiState, contiguous_ranges, days_to_refresh
+from .refresh_days import KpiState, contiguous_ranges, days_to_refresh, within_budget
 from .refresh_isolation import KpiFailure, compute_isolated, unique_failures, without_kpis
 
 SOURCE = "ga4_export"
@@ -89,7 +90,9 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     todo = days_to_refresh(plan, loaded, state, full=full, purchase_days=purchase_days)
     staged: list[pa.Table] = []
     recomputed = [(kid, d) for kid, days in todo.items() for d in days]  # (kpi, day) whose old values are replaced
-    groups = batches(plan, todo)
+    # long ranges in statements that fit in DuckDB's memory (a full refresh: 89 days of 5M events in two)
+    per_day = {str(d): int(n) for d, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
+    groups = [(kpi_ids, within_budget(ranges, per_day, statement_events(con))) for kpi_ids, ranges in batches(plan, todo)]
     total = sum(len(kpi_ids) * len(ranges) for kpi_ids, ranges in groups)  # one step per KPI and day range
     done = 0
     hashes = {q.kpi_id: q.definition_hash for q in plan.ordered()}

@@ -97,3 +97,24 @@ def contiguous_ranges(days: Iterable[str]) -> list[tuple[str, str]]:
         else:
             ranges.append((d, d))
     return ranges
+
+
+def within_budget(ranges: Iterable[tuple[str, str]], events: dict[str, int],
+                  budget: int) -> list[tuple[str, str]]:
+    """The YYYYMMDD `ranges` cut into consecutive ranges of at most `budget` events each (`events`: per day; a
+    day holding more is a range of its own): one statement holding every event of a long range in its working
+    tables spills past DuckDB's memory limit, which costs more than reading the attribution lookback again."""
+    out: list[tuple[str, str]] = []
+    for start, end in ranges:
+        first, size = start, 0
+        day = parse_day(start)
+        while day <= parse_day(end):
+            n = events.get(format_day(day), 0)
+            if size and size + n > budget:
+                out.append((first, format_day(day - dt.timedelta(days=1))))
+                first, size = format_day(day), 0
+            size += n
+            day += dt.timedelta(days=1)
+        out.append((first, end))
+    return out
+
