@@ -66,7 +66,9 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
     if firsts is None:
         firsts = exp.select("session_key").from_(SCANNED).group_by("session_key")
         for name, value, when in _facts(columns):
-            firsts = firsts.select(exp.alias_(_first(value, when=when) if value is not None else _engaged(), name))
+            first = (_engaged() if value is None else exp.AnyValue(this=value) if name == VISITOR
+                     else _first(value, when=when))
+            firsts = firsts.select(exp.alias_(first, name))
         # Only those events are grouped (few: the first hits of campaign visits, page views, engaged hits);
         # a session with none of them is missing from the table, and `EventColumns` reads it as direct.
         informative = [when for _, _, when in _facts(columns)]
@@ -125,7 +127,7 @@ def _facts(columns: set[str]) -> list[tuple[str, exp.Expr | None, exp.Expr]]:
     facts: list[tuple[str, exp.Expr | None, exp.Expr]] = []
     if columns & TRAFFIC_COLUMNS:
         # every session: its user and start (a direct session may carry the user's earlier click)
-        facts.append(("visitor", exp.column("user_pseudo_id"), exp.true()))
+        facts.append((VISITOR, exp.column("user_pseudo_id"), exp.true()))
         facts.append(("started", exp.column("event_timestamp"), exp.true()))
         facts.append(("last_click", *record("lc", LAST_CLICK)))
         facts.append(("click", *record("click", CLICK)))
@@ -143,6 +145,9 @@ def _engaged() -> exp.Expr:
 
 
 PARTIAL = "session_"
+VISITOR = "visitor"
+"""The session's user: the same on every event of a session (its key holds it), so any event's, not the first's:
+`ANY_VALUE`, without the time an `ARG_MIN` compares (the start's time says when the session was first seen)."""
 
 
 def session_partials(columns: set[str]) -> list[exp.Expr]:
@@ -153,6 +158,9 @@ def session_partials(columns: set[str]) -> list[exp.Expr]:
     for name, value, when in _facts(columns):
         if value is None:
             out.append(exp.alias_(_engaged(), f"{PARTIAL}{name}"))
+            continue
+        if name == VISITOR:
+            out.append(exp.alias_(exp.AnyValue(this=value), f"{PARTIAL}{name}"))
             continue
         at = exp.Case(ifs=[exp.If(this=when, true=exp.column("event_timestamp"))])
         if not _is_time(value):  # the start is its own time: `_at` alone
@@ -170,6 +178,9 @@ def firsts_from_partials(columns: set[str], source: str) -> exp.Select:
         if value is None:
             firsts = firsts.select(exp.alias_(exp.Max(this=column), name))
             informative.append(exp.EQ(this=column.copy(), expression=exp.Literal.number(1)))
+            continue
+        if name == VISITOR:  # every event's (the start's time tells whether the group holds any)
+            firsts = firsts.select(exp.alias_(exp.AnyValue(this=column), name))
             continue
         at = exp.column(f"{PARTIAL}{name}_at")
         first = exp.Min(this=at.copy()) if _is_time(value) else exp.ArgMin(this=column, expression=at)

@@ -217,7 +217,7 @@ WITH raw_events AS (
 ), session_firsts AS (
   SELECT
     session_key,
-    MIN_BY(user_pseudo_id, CASE WHEN TRUE THEN event_timestamp END) AS visitor,
+    ANY_VALUE(user_pseudo_id) AS visitor,
     MIN(CASE WHEN TRUE THEN event_timestamp END) AS started,
     MIN_BY(
       STRUCT(

@@ -251,7 +251,7 @@ WITH raw_events AS (
 ), session_firsts AS (
   SELECT
     session_key,
-    ARG_MIN(user_pseudo_id, CASE WHEN TRUE THEN event_timestamp END) AS visitor,
+    ANY_VALUE(user_pseudo_id) AS visitor,
     MIN(CASE WHEN TRUE THEN event_timestamp END) AS started,
     ARG_MIN(
       {'source': lc_source, 'medium': lc_medium, 'campaign': lc_campaign, 'channel': lc_channel},
