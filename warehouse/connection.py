@@ -56,9 +56,10 @@ def connect_store(
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    limit = memory_limit()  # before the file is opened: a limit DuckDB refuses leaves no new file behind
     con = _connect_with_retry(path, read_only, timeout)
     # past it DuckDB spills to disk (beside the store, `<store>.tmp`) rather than taking the machine's memory
-    con.execute("SET memory_limit = $limit", {"limit": memory_limit()})
+    con.execute("SET memory_limit = $limit", {"limit": limit})
     if read_only or not migrate:
         return con
     try:
@@ -76,7 +77,16 @@ def memory_limit() -> str:
     """DuckDB's memory limit on this machine: `KPIBRIDGE_MEMORY_LIMIT` (e.g. `2GB`) if set, else 40 % of the
     memory the machine (or its container) has, at most 1,024 MiB."""
     if os.environ.get(MEMORY_LIMIT_ENV):
-        return os.environ[MEMORY_LIMIT_ENV]
+        value = os.environ[MEMORY_LIMIT_ENV]
+        try:
+            duckdb.connect().execute("SET memory_limit = $limit", {"limit": value}).close()
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"{MEMORY_LIMIT_ENV}={value!r} is not a memory size DuckDB understands ({_first_line(exc)}): write "
+                "a number and a unit, like 2GB or 1500MiB, or unset it to use 40 % of this machine's memory, at "
+                "most 1,024 MiB."
+            ) from None
+        return value
     return f"{min(_MAX_LIMIT_MIB, int(_machine_memory_mib() * 0.4))}MiB"
 
 

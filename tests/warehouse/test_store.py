@@ -61,6 +61,19 @@ def test_a_file_that_is_not_a_warehouse_is_a_clear_error(tmp_path):
         connect_store(bad)
 
 
+def test_a_memory_limit_duckdb_cannot_read_is_a_clear_error(tmp_path):
+    """KPIBRIDGE_MEMORY_LIMIT is the user's: a value DuckDB refuses is named with the fix, not a traceback."""
+    env = {"KPIBRIDGE_MEMORY_LIMIT": "two gigs", "PATH": "/usr/bin:/bin"}
+    store = tmp_path / "w.duckdb"
+    done = subprocess.run([sys.executable, "-c", "from kpibridge.cli import main; main()", "load", "demo",
+                           "--db", str(store)], capture_output=True, text=True, env=env, timeout=120)
+    message = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 1, message
+    assert "KPIBRIDGE_MEMORY_LIMIT='two gigs' is not a memory size" in message and "like 2GB" in message
+    assert "Traceback" not in message
+    assert not store.exists()  # refused before the file is made
+
+
 def test_waits_for_another_process_then_gives_up_with_a_clear_message(db):
     connect_store(db).close()
     holder = subprocess.Popen(
