@@ -45,7 +45,8 @@ def demo_command(
         raise typer.Exit(1)
 
     _step(console, 1, "Loading the demo GA4 property (a synthetic online shop)")
-    load_demo_command(events=events, days=days, seed=seed, end_date=None, db=store, format=SummaryFormat.text)
+    load_demo_command(events=events, days=days, seed=seed, end_date=None, db=store, format=SummaryFormat.text,
+                      kpis=kpis)
 
     _step(console, 2, f"Validating the KPI files in {kpis}/")
     compiled = compiled_or_exit(kpis, "The demo stopped", console=console)  # compiled once for the steps below

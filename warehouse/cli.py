@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from .cli_options import DB_OPTION, FORMAT_OPTION, SummaryFormat
+from .cli_options import DB_OPTION, FORMAT_OPTION, KPIS_OPTION, SummaryFormat
 from .location import resolve_db
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ def load_demo_command(
     end_date: str | None = typer.Option(None, "--end-date", help="Last day, YYYY-MM-DD (default: yesterday)."),
     db: Path = DB_OPTION,
     format: SummaryFormat = FORMAT_OPTION,
+    kpis: Path = KPIS_OPTION,
 ) -> None:
     """Generate the demo shop's GA4 export data (users, sessions, funnel, a campaign) into the warehouse."""
     last = _parse_date(end_date) if end_date else date.today() - timedelta(days=1)
@@ -39,13 +40,14 @@ def load_demo_command(
         _fail(f"--events {events} is fewer than --days {days}: the demo needs at least one event per day.", code=2)
     from .sources.demo import DemoSource
 
-    _load(DemoSource(events, days, seed, last), db, format)
+    _load(DemoSource(events, days, seed, last), db, format, kpis)
 
 
 def load_ga4_export_command(
     path: str = typer.Argument(..., metavar="PATH_OR_GLOB", help="An export file, a folder, or a glob like 'exports/events_*.parquet'."),
     db: Path = DB_OPTION,
     format: SummaryFormat = FORMAT_OPTION,
+    kpis: Path = KPIS_OPTION,
 ) -> None:
     """Load GA4 BigQuery export files (Parquet or NDJSON); each day in them replaces that day in the warehouse."""
     from .sources.ga4_export import ExportSource
@@ -55,7 +57,7 @@ def load_ga4_export_command(
         source = ExportSource.from_spec(path)
     except LoadError as exc:
         _fail(str(exc))
-    _load(source, db, format)
+    _load(source, db, format, kpis)
 
 
 def register(app: typer.Typer, load_app: typer.Typer) -> None:
@@ -64,10 +66,11 @@ def register(app: typer.Typer, load_app: typer.Typer) -> None:
     load_app.command("ga4-export")(load_ga4_export_command)
 
 
-def _load(source: EventSource, db: Path | None, format: SummaryFormat) -> None:
+def _load(source: EventSource, db: Path | None, format: SummaryFormat, kpis: Path) -> None:
     import duckdb
 
     from .connection import StoreError, connect_store
+    from .flat_params import params_for_load
     from .pending import behind_sentence
     from .serving import serving_path
     from .store import LoadError, run_load
@@ -79,7 +82,7 @@ def _load(source: EventSource, db: Path | None, format: SummaryFormat) -> None:
         _fail(str(exc))
     try:
         with _DayProgress(source.source) as progress:
-            summary = run_load(con, source, progress)
+            summary = run_load(con, source, progress, flat_keys=params_for_load(con, kpis))
     except LoadError as exc:
         _fail(f"{exc} Nothing was loaded; the warehouse is as it was.")
     except duckdb.Error as exc:

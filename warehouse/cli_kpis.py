@@ -19,9 +19,8 @@ from generator.cli.compile_or_exit import compiled_or_exit
 
 from . import pending
 from .cli_findings import FailOn, console_for_tables, explain_no_values, status_failures
-from .cli_options import DB_OPTION, SummaryFormat
+from .cli_options import DB_OPTION, KPIS_OPTION, SummaryFormat
 from .location import resolve_db, serving_path
-from .project_config import DEFAULT_KPIS_DIR
 
 if TYPE_CHECKING:
     from generator.compile import Compiled
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
 err = Console(stderr=True)
 
-KPIS_OPTION = typer.Option(DEFAULT_KPIS_DIR, "--kpis", help="Folder of KPI files.")
 
 
 class OutputFormat(enum.StrEnum):

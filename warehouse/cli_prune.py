@@ -14,8 +14,7 @@ from rich.markup import escape
 
 from generator.cli.compile_or_exit import compiled_or_exit
 
-from .cli_kpis import KPIS_OPTION
-from .cli_options import DB_OPTION
+from .cli_options import DB_OPTION, KPIS_OPTION
 from .location import resolve_db
 
 err = Console(stderr=True)

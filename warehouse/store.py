@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 from .clock import utc_now
 from .connection import memory_limit as machine_memory_limit
 from .day_tables import IN_DAYS, days_params, provisional_days, record_day_tables
-from .flat_params import with_flat_columns
+from .flat_params import mark_filled_if_whole, register, with_flat_columns
 from .schema import COLUMN_NAMES
 
 _HASH_MODULUS = 1 << 64
@@ -100,8 +100,12 @@ def run_load(
     source: EventSource,
     progress: LoadProgress | None = None,
     memory_limit: str = LOAD_MEMORY_LIMIT,
+    flat_keys: Sequence[str] = (),
 ) -> LoadSummary:
     """Replace every day `source` provides, in one transaction with its audit rows.
+
+    `flat_keys`: event params to keep as plain columns (`flat_params.py`), registered first so that the load
+    fills them as it inserts.
 
     On any failure nothing of the load stays; a `failed` audit row records the reason, and the
     error is raised again.
@@ -115,7 +119,9 @@ def run_load(
     con.execute("SET memory_limit = $limit", {"limit": memory_limit})
     try:
         con.execute("BEGIN TRANSACTION")
+        register(con, flat_keys)
         days, rows, checksum = _replace_days(con, source, load_id, progress)
+        mark_filled_if_whole(con, days)
         _audit(con, load_id, source, days, rows, checksum, started_at, "ok", source.detail)
         provisional = tuple(provisional_days(con))
         con.execute("COMMIT")

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from stored_events import export_rows
 
 from warehouse.connection import connect_store
 from warehouse.sources.demo import DemoSource
@@ -38,7 +39,7 @@ def test_parquet_and_ndjson_round_trip_to_the_same_rows(kpi, export_dir, tmp_pat
     with duckdb.connect(str(from_files), read_only=True) as con:  # and row for row, nested values included
         con.execute(f"ATTACH '{direct}' AS direct (READ_ONLY)")
         for a, b in (("ga4_events", "direct.ga4_events"), ("direct.ga4_events", "ga4_events")):
-            assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchall() == [(0,)]
+            assert con.execute(f"SELECT count(*) FROM ({export_rows(a)} EXCEPT ALL {export_rows(b)})").fetchall() == [(0,)]
 
 
 def test_loading_the_same_files_twice_doubles_nothing(kpi, export_dir, db, query):

@@ -22,7 +22,7 @@ from generator.sql.dialects import lower
 from generator.sql.export_shape import NEWEST
 from generator.sql.params import as_number, param_record
 from kpibridge.cli import app as kpi_app
-from warehouse.flat_params import warehouse_shape
+from warehouse.flat_params import params_of, warehouse_shape
 
 KPIS = Path(__file__).resolve().parents[2] / "kpis"
 
@@ -151,3 +151,75 @@ def test_an_interrupted_fill_is_never_read_and_the_next_refresh_finishes_it(refr
     assert query(refreshed, "SELECT column_name, flattened_at IS NOT NULL FROM flat_params WHERE key = 'currency'") \
         == [("kp_99", True)]
     assert all(n == 0 for _, n in _differences(refreshed))  # the stray 'XXX' was filled over
+
+
+def _flattened(db: Path) -> dict[str, object]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return dict(con.execute("SELECT key, flattened_at FROM flat_params").fetchall())
+
+
+def test_a_first_load_flattens_what_the_kpi_files_read_so_the_refresh_extracts_nothing(kpi, tmp_path, query):
+    """Flatten once, at load: the first load fills the columns as it inserts and marks them filled; the refresh
+    after it finds nothing to extract (its fill would stamp `flattened_at` anew)."""
+    db = tmp_path / "w.duckdb"
+    load = kpi("load", "demo", "--events", "8000", "--days", "10", "--end-date", "2024-03-10", "--db", db, "--kpis", KPIS)
+    assert load.exit_code == 0, load.output
+    loaded = _flattened(db)
+    plan = compile_paths([KPIS]).plan
+    with duckdb.connect(str(db)) as con:  # what the refresh of these KPI files reads
+        assert set(loaded) == set(params_of(con, plan)) >= {"ga_session_id", "page_location", "value"}
+    assert all(at is not None for at in loaded.values())
+    assert all(n == 0 for _, n in _differences(db)), _differences(db)  # each column is what the list holds
+    refreshed = kpi("refresh", "--db", db, "--kpis", KPIS)
+    assert refreshed.exit_code == 0, refreshed.output
+    assert _flattened(db) == loaded  # nothing extracted again
+    # and the numbers are the lists': sessions per day, counted here from event_params
+    expected = query(db, """
+        SELECT event_date, count(DISTINCT (user_pseudo_id, list_filter(event_params,
+               lambda p: p.key = 'ga_session_id')[1].value.int_value))
+        FROM ga4_events WHERE list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value.int_value
+              IS NOT NULL GROUP BY 1 ORDER BY 1""")
+    got = query(db, "SELECT strftime(date, '%Y%m%d'), value::BIGINT FROM kpi_values WHERE kpi_id = 'sessions' "
+                "AND breakdown = '' ORDER BY 1")
+    assert got == expected and len(expected) == 10
+
+
+def test_a_load_beside_older_days_fills_its_own_rows_and_the_refresh_the_rest(kpi, tmp_path, query):
+    db = tmp_path / "w.duckdb"
+    no_kpis = tmp_path / "nowhere"
+    assert kpi("load", "demo", "--events", "5000", "--days", "5", "--end-date", "2024-03-05", "--db", db,
+               "--kpis", no_kpis).exit_code == 0
+    assert _flattened(db) == {}  # no KPI files: nothing to flatten at load (the refresh does it)
+    assert kpi("load", "demo", "--events", "3000", "--days", "3", "--end-date", "2024-03-08", "--db", db,
+               "--kpis", KPIS).exit_code == 0
+    loaded = _flattened(db)
+    assert loaded and all(at is None for at in loaded.values())  # the older days lack them: not filled yet
+    column = query(db, "SELECT column_name FROM flat_params WHERE key = 'ga_session_id'")[0][0]
+    per_day = dict(query(db, f"SELECT event_date, count({column}) FROM ga4_events GROUP BY 1"))  # noqa: S608
+    assert {d: n > 0 for d, n in per_day.items()} == {**{f"2024030{d}": False for d in range(1, 6)},
+                                                      **{f"2024030{d}": True for d in range(6, 9)}}
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert warehouse_shape(con).flat_params == ()  # so the SQL reads the lists until they are filled
+    refreshed = kpi("refresh", "--db", db, "--kpis", KPIS)
+    assert refreshed.exit_code == 0, refreshed.output
+    assert all(at is not None for at in _flattened(db).values())
+    assert all(n == 0 for _, n in _differences(db))
+
+
+def test_kpi_files_with_errors_or_a_failed_load_leave_no_column(kpi, tmp_path, export_dir, query):
+    db = tmp_path / "w.duckdb"
+    broken = tmp_path / "kpis"
+    shutil.copytree(KPIS, broken)
+    (broken / "acquisition" / "sessions.yaml").write_text("kpi: sessions\nmeasure: {sesions: {}}\n")
+    assert kpi("load", "demo", "--events", "2000", "--days", "2", "--end-date", "2024-03-02", "--db", db,
+               "--kpis", broken).exit_code == 0
+    assert _flattened(db) == {}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(export_dir / "events_20240123.parquet", bad / "events_20240123.parquet")
+    (bad / "events_20240124.json").write_text('{"event_date": "20240124", "event_na\n')
+    failed = kpi("load", "ga4-export", bad, "--db", db, "--kpis", KPIS)
+    assert failed.exit_code == 1 and "not valid JSON" in " ".join(failed.output.split())
+    assert _flattened(db) == {}  # registered in the load's transaction, so rolled back with it
+    columns = [c for (c,) in query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'ga4_events'")]
+    assert not any(c.startswith("kp_") for c in columns)

@@ -3,12 +3,21 @@ example, the warehouse's data-quality check (DuckDB's RE2) and the dashboard's g
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import duckdb
 import pytest
 
+from generator.compile import compile_paths
 from generator.rules.pii import pii_signal
 from generator.rules.pii_values import PII_PATTERN, personal_kind
-from warehouse.quality import PII_RE
+from warehouse.connection import connect_store
+from warehouse.quality import PII_RE, compute_quality
+from warehouse.sources.demo import DemoSource
+from warehouse.store import run_load
+
+KPIS = Path(__file__).resolve().parents[2] / "kpis"
 
 # (value, what it is), labelled by hand
 SAMPLES = [
@@ -41,3 +50,30 @@ def test_the_warehouse_uses_the_one_pattern_and_the_rule_reads_examples_with_it(
     assert pii_signal("contact_value", example="jane.doe@mail.example") == ("email", "its example `jane.doe@mail.example`")
     assert pii_signal("contact_value", example="+49 170 1234567") == ("phone", "its example `+49 170 1234567`")
     assert pii_signal("contact_value", example="Paid Search") is None
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A small demo store: its first event is the template of the events the test below adds."""
+    con = connect_store(tmp_path_factory.mktemp("pii") / "w.duckdb")
+    run_load(con, DemoSource(300, 1, 42, date(2024, 1, 1)))
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("value, kind", SAMPLES)
+def test_the_data_quality_pass_counts_exactly_the_personal_values(store, value: str, kind: str | None) -> None:
+    """The whole quality statement, its cheap pre-filters included, flags what the one pattern flags: here one
+    event whose page_location carries the value (a URL-encoded e-mail address has no @ in it)."""
+    store.execute("""
+        INSERT INTO ga4_events BY NAME
+        SELECT t.* REPLACE ('20990101' AS event_date, 'pii_probe' AS event_name,
+            [{'key': 'page_location', 'value': {'string_value': $v, 'int_value': NULL, 'float_value': NULL,
+              'double_value': NULL}}] AS event_params)
+        FROM (SELECT * FROM ga4_events LIMIT 1) t""", {"v": value})
+    try:
+        table = compute_quality(store, compile_paths([KPIS]).catalog, "20990101", "20990101").to_pylist()
+    finally:
+        store.execute("DELETE FROM ga4_events WHERE event_date = '20990101'")
+    assert [(row["event_name"], row["events"], row["pii_suspect"]) for row in table] == [
+        ("pii_probe", 1, int(kind is not None))]
