@@ -36,9 +36,24 @@ from generator.sql import sql_parameters
 from generator.sql.batch import statement_reach
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
-from generator.sql.periods import PeriodsUnsupported, in_statements, parameters_in, period_parameters
+from generator.sql.periods import (
+    PERIOD_DAYS,
+    PERIOD_USERS,
+    PeriodsUnsupported,
+    in_statements,
+    parameters_in,
+    period_parameters,
+)
 
 from .connection import statement_events
+from .period_shift import (
+    counts_something,
+    differing_days,
+    period_users,
+    plan_shifts,
+    shifted_rows,
+    users_table,
+)
 from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
 from .statements import plan_sql
@@ -136,8 +151,10 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     # warehouse) are counted once too.
     first = parse_day(min(loaded))
     ranges = {job: [(job.start, job.end)] if job.grain == "period" else calendar_buckets(job) for job in jobs}
+    wanted = sorted({(max(a, first), b) for rs in ranges.values() for a, b in rs})
     try:
-        counted = run_periods(con, plan, ids, sorted({(max(a, first), b) for rs in ranges.values() for a, b in rs}))
+        counted = {} if full else shifted_periods(con, plan, ids, wanted, loaded, also)
+        counted |= run_periods(con, plan, ids, [r for r in wanted if r not in counted])
     except PeriodsUnsupported:  # two conversion windows: one statement per period and calendar grain, as before
         for job in jobs:
             rows += run_bucketed(con, plan, ids, job.grain, job.start, job.end)
@@ -145,6 +162,44 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     rows += [{**row, "grain": job.grain, "period_start": a, "period_end": b}
              for job, rs in ranges.items() for a, b in rs for row in counted[(max(a, first), b)]]
     return period_table(rows, plan), since
+
+
+def shifted_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
+                    wanted: list[tuple[dt.date, dt.date]], loaded: dict[str, dt.datetime], also: Iterable[str] = (),
+                    ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
+    """The rows of the ranges of `wanted` that a stored range shifts to (`period_shift.py`), by range; the
+    others are left out, to be counted in full."""
+    shifts, cap = plan_shifts(con, plan, kpi_ids, wanted, loaded, also)
+    if not shifts or cap is None:
+        return {}
+    reach = statement_reach(plan, kpi_ids)
+    # a stored range shifted to two ranges: its users for both are the two lists together (a user counted in
+    # both parts that did not need to be cancels out)
+    users = period_users(con, {new: differing_days(old, new, reach, cap) for new, (old, _) in shifts.items()})
+    of_old: dict[tuple[dt.date, dt.date], list[str]] = {}
+    for new, (old, _) in shifts.items():
+        of_old.setdefault(old, []).extend(users[new])
+    of_old = {old: sorted(set(us)) for old, us in of_old.items()}
+    before = run_periods(con, plan, kpi_ids, sorted(of_old), users=of_old, cap=cap)
+    after = run_periods(con, plan, kpi_ids, sorted(shifts),
+                        users={new: of_old[old] for new, (old, _) in shifts.items()})
+    out = {}
+    for new, (old, stored) in shifts.items():
+        base = [row for row in _stored_range(con, stored) if row["kpi_id"] in kpi_ids]
+        out[new] = [{**row, "grain": "period", "period_start": new[0], "period_end": new[1]}
+                    for row in shifted_rows(plan, base, before[old], after[new])]
+    return out
+
+
+def _stored_range(con: duckdb.DuckDBPyConnection, period: tuple[dt.date, dt.date]) -> list[dict[str, object]]:
+    """The stored rows of exactly these days (of one grain: a week that is also a dashboard period is stored
+    under both)."""
+    cursor = con.execute("SELECT kpi_id, breakdown, breakdown_value, numerator, denominator, value "
+                         "FROM kpi_period_values WHERE period_start = $s AND period_end = $e AND grain = ("
+                         "SELECT min(grain) FROM kpi_period_values WHERE period_start = $s AND period_end = $e)",
+                         {"s": period[0], "e": period[1]})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
 def calendar_buckets(job: PeriodJob) -> list[tuple[dt.date, dt.date]]:
@@ -159,21 +214,48 @@ def calendar_buckets(job: PeriodJob) -> list[tuple[dt.date, dt.date]]:
 
 def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
                 periods: list[tuple[dt.date, dt.date]], budget: int | None = None,
+                users: dict[tuple[dt.date, dt.date], list[str]] | None = None, cap: dt.date | None = None,
                 ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
     """The KPIs' rows (grain `period`) over each of `periods`, by period, in as few statements as fit in
     DuckDB's memory (`in_statements`; `budget`: the spread events one may hold, default from the memory limit;
     periods sharing a start day, the period's key in a statement, go in different ones); raises
-    `PeriodsUnsupported`."""
+    `PeriodsUnsupported`.
+
+    `users`: each period's part of its numbers that these users make (`period_shift.py`); `cap`: as if no day
+    after it were loaded."""
     rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {period: [] for period in periods}
-    sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True)  # the same text every day
+    sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True,  # the same text every day
+                   period_users=users is not None)
     reach = statement_reach(plan, kpi_ids)
-    per_day = {parse_day(day): n for day, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
+    if users is None:
+        counted = "SELECT event_date, rows FROM loaded_days"
+    else:  # their events only (all the ranges' users: an upper bound for each range)
+        con.register("counted_users", pa.table({"user_pseudo_id": pa.array(
+            sorted({u for us in users.values() for u in us}), pa.string())}))
+        counted = ("SELECT event_date, count(*) FROM events WHERE user_pseudo_id IN "
+                   "(SELECT user_pseudo_id FROM counted_users) GROUP BY 1")
+    try:
+        per_day = {parse_day(day): n for day, n in con.execute(counted).fetchall()}
+    finally:
+        if users is not None:
+            con.unregister("counted_users")
     budget = statement_events(con) if budget is None else budget
     for group in in_statements(periods, lambda day: per_day.get(day, 0), budget, reach):
         ends = dict(group)
-        cursor = con.execute(sql, parameters_in(sql, period_parameters(group, reach)))
-        names = [d[0] for d in cursor.description]
-        for values in cursor.fetchall():
+        parameters = period_parameters(group, reach)
+        if cap is not None:
+            last = cap.strftime("%Y%m%d")
+            parameters[PERIOD_DAYS] = [d for d in parameters[PERIOD_DAYS] if d["event_date"] <= last]  # type: ignore[attr-defined]
+        if users is not None:
+            con.register(PERIOD_USERS, users_table({period: users[period] for period in group}))
+        try:
+            cursor = con.execute(sql, parameters_in(sql, parameters))
+            names = [d[0] for d in cursor.description]
+            found = cursor.fetchall()
+        finally:
+            if users is not None:
+                con.unregister(PERIOD_USERS)
+        for values in found:
             row = dict(zip(names, values, strict=True))
             start = row.pop("date")
             if start in ends:  # not a conversion's extra days (NULL: never a period of their own)
@@ -252,7 +334,8 @@ def _stored(con: duckdb.DuckDBPyConnection, grain: str, start: dt.date, end: dt.
 def period_table(rows: list[dict[str, object]], plan: QueryPlan, engine: str = "duckdb") -> pa.Table:
     """The rows in `kpi_period_values`' shape (less `computed_at`), with the KPIs' current definition hashes."""
     hashes = {kid: plan.kpis[kid].definition_hash for kid in distinct_kpis(plan)}
-    rows = [row for row in rows if str(row["kpi_id"]) in hashes]  # stored rows of a KPI no longer computed
+    # not the stored rows of a KPI no longer computed, nor rows that count nothing (what a shift cannot know of)
+    rows = [row for row in rows if str(row["kpi_id"]) in hashes and counts_something(plan, row)]
     for row in rows:
         row["definition_hash"] = hashes[str(row["kpi_id"])]
         row["engine"] = engine

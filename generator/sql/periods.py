@@ -55,6 +55,7 @@ HISTORY_END = "history_end"
 LOOKBACK_FROM = "lookback_from"
 LOOKBACK_TO = "lookback_to"
 SCANNED_ONCE = "scanned_once"
+PERIOD_USERS = "period_users"  # a table the caller provides (`spread_over_periods`)
 PRIOR_CLICKS_ONCE = f"{PRIOR_CLICKS}_once"
 KEYS = ("user_pseudo_id", "session_key", "transaction_id")
 _FORMAT = "%Y%m%d"
@@ -104,9 +105,15 @@ def in_statements(periods: Iterable[Period], events: Callable[[dt.date], int], b
     return out
 
 
-def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False) -> list[Cte]:
+def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False, users: bool = False) -> list[Cte]:
     """The batch statement's CTEs (of the `period` bucket) counting every range its parameters name at once
-    (`period_parameters`); `inline` gains the names of the new CTEs that must not be stored."""
+    (`period_parameters`); `inline` gains the names of the new CTEs that must not be stored.
+
+    `users`: each range counts only its users in the table `period_users` (`period_day` DATE, `user_pseudo_id`
+    TEXT), which the caller provides: the events of the others are neither spread over it nor, when no range
+    has them, extracted (nor their lookback clicks). What the history says (earlier transaction ids, first
+    events) is read for every user. So each range's rows are its users' part of its numbers
+    (`warehouse/period_shift.py`)."""
     out: list[Cte] = [(PERIODS, _unnested(RANGES, {"period_day": "DATE", "period_start": "TEXT"})),
                       (PERIOD_DAYS, _unnested(PERIOD_DAYS, {"event_date": "TEXT", "period_day": "DATE",
                                                             "event_day": "DATE", "period_end": "TEXT"})),
@@ -115,9 +122,9 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
     for name, body in ctes:
         kind = body.meta.get(HISTORY)
         if name == RAW:
-            out.append((name, body))
+            out.append((name, _of_users(body) if users else body))
         elif name == SCANNED:
-            out += _fan_out(body, hashed)
+            out += _fan_out(body, hashed, users)
             inline.append(SCANNED_ONCE)
         elif kind == "transactions":
             out.append((name, _earlier_ids(body, hashed)))
@@ -125,8 +132,8 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
             out.append((name, _history_events(body)))
         elif kind == "first_ever_users":
             out.append((name, _earlier_users(body, hashed)))
-        elif kind == "prior_params":
-            out.append((name, _lookback_events(body)))
+        elif kind == "prior_params":  # read by `prior_clicks` only
+            out.append((name, _of_users(_lookback_events(body)) if users else _lookback_events(body)))
         elif kind == "prior_clicks":
             out += _lookback_clicks(name, body, hashed)
         elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
@@ -220,9 +227,17 @@ def _same_day(table: str) -> exp.Expr:
     return exp.EQ(this=exp.column("event_date", table=table), expression=_p("event_date"))
 
 
-def _fan_out(scanned: exp.Expr, hashed: bool) -> list[Cte]:
+def _of_users(body: exp.Expr) -> exp.Select:
+    """`body` (a read of the events) for the users of `period_users` only."""
+    assert isinstance(body, exp.Select)
+    listed = exp.select("user_pseudo_id").from_(PERIOD_USERS)
+    return body.where(exp.In(this=exp.column("user_pseudo_id"), query=exp.Subquery(this=listed)))
+
+
+def _fan_out(scanned: exp.Expr, hashed: bool, users: bool = False) -> list[Cte]:
     """`scanned_once` (each event once, as the one-range scan has it) and `scanned_events` (per event, each of
-    its ranges), with the keys paired with the range (`_pair`) and `event_day` the range's key."""
+    its ranges), with the keys paired with the range (`_pair`) and `event_day` the range's key; with `users`,
+    only the events of each range's users (`period_users`)."""
     assert isinstance(scanned, exp.Select)
     names = scanned.named_selects
 
@@ -238,6 +253,12 @@ def _fan_out(scanned: exp.Expr, hashed: bool) -> list[Cte]:
     once.set("expressions", [s for s in once.expressions if s.alias_or_name != "event_day"])
     spread = _join_periods(exp.select(*(column(n) for n in names), _p("period_end")).from_(
         exp.alias_(exp.to_table(SCANNED_ONCE), "s", table=True)), _same_day("s"), PERIOD_DAYS)
+    if users:
+        theirs = exp.and_(exp.EQ(this=exp.column("period_day", table="u"), expression=_p("period_day")),
+                          exp.EQ(this=exp.column("user_pseudo_id", table="u"),
+                                 expression=exp.column("user_pseudo_id", table="s")))
+        spread = spread.join(exp.alias_(exp.to_table(PERIOD_USERS), "u", table=True), on=theirs, join_type="semi",
+                             copy=False)
     return [(SCANNED_ONCE, once), (SCANNED, spread)]
 
 

@@ -54,15 +54,20 @@ def test_a_second_refresh_reuses_every_text_and_each_equals_a_fresh_build(projec
 
 def test_the_periods_statement_is_one_text_whatever_the_days(project):
     """The dashboard's ranges move with every new day; they are the periods statement's parameters, so its
-    text is built once and kept (a new day's refresh used to build it again: 0.6 CPU s at 90 days)."""
+    text is built once and kept (a new day's refresh used to build it again: 0.6 CPU s at 90 days). A new day's
+    ranges are shifted from the stored ones (`period_shift.py`) by the same statement counting given users: its
+    second text, built once too."""
     kpis, db = project
     periods = "SELECT key, sql FROM sql_texts WHERE sql LIKE '%$period_ranges%'"
-    before = rows(db, periods)
-    assert len(before) == 1
+    assert len(rows(db, periods)) == 1
     kpi("load", "demo", "--events", "600", "--days", "1", "--end-date", "2024-05-11", "--db", db)
     kpi("refresh", "--db", db, "--kpis", kpis)
-    assert rows(db, periods) == before
-    assert rows(db, "SELECT max(period_end) FROM kpi_period_values WHERE grain = 'period'") == [(date(2024, 5, 11),)]
+    both = rows(db, periods)
+    assert len(both) == 2 and sum("period_users" in sql for _, sql in both) == 1
+    kpi("load", "demo", "--events", "600", "--days", "1", "--end-date", "2024-05-12", "--db", db)
+    kpi("refresh", "--db", db, "--kpis", kpis)
+    assert rows(db, periods) == both
+    assert rows(db, "SELECT max(period_end) FROM kpi_period_values WHERE grain = 'period'") == [(date(2024, 5, 12),)]
 
 
 def test_a_changed_kpi_file_builds_its_texts_again(project):

@@ -1,0 +1,161 @@
+"""Periods counted by shifting a stored range (`warehouse/period_shift.py`) give exactly what counting them in full
+gives: the oracle here is `kpi refresh --full` on a copy of the same store, whose period values the tests of
+`test_period_values.py` check against plain SQL.
+
+The store is the demo property (sessions over midnight, duplicate purchases, first visits, a conversion window)
+plus traps on the newest day and the days before it, in each export era: a session running from the day before
+into the new day, a transaction id one user carried days before another carries it on the new day, a
+cookieless ping, a first visit on the new day and a conversion whose window runs into it.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from ga4_rows import event, last_click
+from typer.testing import CliRunner
+
+from generator.compile import compile_paths
+from generator.plan.formula import parse_formula
+from kpibridge.cli import app
+from warehouse.period_shift import _degree, differing_days, plan_shifts, shiftable
+from warehouse.period_values import calendar_buckets, distinct_kpis, plan_period_values
+from warehouse.refresh_days import parse_day
+from warehouse.sources.demo import iter_demo_days
+
+KPIS = Path(__file__).resolve().parents[2] / "kpis"
+LAST = date(2024, 3, 31)  # a Sunday, the last day of a month and a quarter
+DEMO = {"events": 24_000, "days": 40, "seed": 5, "end_date": LAST}
+PERIOD_SQL = ("SELECT kpi_id, grain, period_start, period_end, breakdown, breakdown_value, numerator, denominator, "
+              "value FROM kpi_period_values")
+
+
+def _day(d: date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+def _traps(era: str) -> list[dict]:
+    new, before = _day(LAST), _day(LAST - timedelta(days=1))
+    paid = last_click("google", "cpc", "Paid Search")
+    return [
+        # a session from the day before into the new day, ending in a purchase
+        event(before, 86_390, "page_view", "trap-x", 777, collected=("google", "cpc"), click=paid, era=era),
+        event(new, 20, "add_to_cart", "trap-x", 777, era=era),
+        event(new, 40, "purchase", "trap-x", 777, tid="T-SHARED", era=era),
+        # the same transaction id, carried by another user five days earlier: that purchase counts, not this one
+        event(_day(LAST - timedelta(days=5)), 500, "purchase", "trap-y", 31, tid="T-SHARED", era=era),
+        # a consent-mode ping without a user
+        event(new, 900, "page_view", None, None, era=era),
+        # a conversion whose window runs from the day before into the new day, by a first-time visitor
+        event(before, 82_800, "add_to_cart", "trap-z", 55, collected=("newsletter", "email"), era=era),
+        event(new, 3_600, "purchase", "trap-z", 56, tid="T-Z", era=era),
+        # a first visit on the new day
+        event(new, 7_200, "page_view", "trap-new", 91, era=era),
+    ]
+
+
+def _write_export(folder: Path, era: str) -> tuple[Path, Path]:
+    """(the days before the newest, the newest day) as two folders of Parquet files."""
+    older, newest = folder / "older", folder / "newest"
+    older.mkdir(parents=True)
+    newest.mkdir()
+    traps = _traps(era)
+    for day, table in iter_demo_days(**DEMO):
+        extra = [r for r in traps if r["event_date"] == day]
+        if extra:
+            table = pa.concat_tables([table, pa.Table.from_pylist(extra, schema=table.schema)])
+        pq.write_table(table, (newest if day == _day(LAST) else older) / f"events_{day}.parquet")
+    return older, newest
+
+
+def _kpi(*args: object) -> None:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+
+
+def _periods(db: Path) -> dict[tuple, tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {row[:6]: row[6:] for row in con.execute(PERIOD_SQL).fetchall()}
+
+
+def _same(a: dict[tuple, tuple], b: dict[tuple, tuple]) -> list[tuple]:
+    """The rows that differ (a sum of money may differ in its last binary digit)."""
+    def equal(x: object, y: object) -> bool:
+        if x is None or y is None:
+            return x is y
+        return math.isclose(float(x), float(y), rel_tol=1e-12, abs_tol=1e-9)  # type: ignore[arg-type]
+    return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b), key=str)
+            if k not in a or k not in b or not all(equal(x, y) for x, y in zip(a[k], b[k], strict=True))]
+
+
+def _shifts(db: Path) -> tuple[list, dict]:
+    """(the ranges the next refresh counts, those it shifts from a stored range) on the store as it is."""
+    plan = compile_paths([KPIS]).plan
+    with duckdb.connect(str(db), read_only=True) as con:
+        loaded = dict(con.execute("SELECT event_date, loaded_at FROM loaded_days").fetchall())
+        jobs, _, _ = plan_period_values(con, plan, loaded)
+        first = parse_day(min(loaded))
+        wanted = sorted({(max(a, first), b) for j in jobs
+                         for a, b in ([(j.start, j.end)] if j.grain == "period" else calendar_buckets(j))})
+        shifts, _ = plan_shifts(con, plan, distinct_kpis(plan), wanted, loaded)
+    return wanted, shifts
+
+
+@pytest.mark.parametrize("era", ["cross_channel", "legacy"])
+def test_a_new_day_shifted_from_the_stored_ranges_counts_what_a_full_refresh_counts(tmp_path, era):
+    older, newest = _write_export(tmp_path / "export", era)
+    db = tmp_path / "shifted.duckdb"
+    _kpi("load", "ga4-export", older, "--db", db, "--kpis", KPIS)
+    _kpi("refresh", "--db", db, "--kpis", KPIS)
+    _kpi("load", "ga4-export", newest, "--db", db, "--kpis", KPIS)
+    wanted, shifts = _shifts(db)
+    assert len(wanted) >= 6 and set(shifts) == set(wanted)  # every range of the new day is shifted, none counted
+    full = tmp_path / "full.duckdb"
+    shutil.copy(db, full)
+    _kpi("refresh", "--db", db, "--kpis", KPIS)
+    _kpi("refresh", "--full", "--db", full, "--kpis", KPIS)
+    shifted, counted = _periods(db), _periods(full)
+    assert len(counted) > 300
+    assert _same(shifted, counted) == []
+    # the traps are in those numbers: the shared id's later purchase is not counted again (one purchase a day
+    # per user is the demo's, so compare with the store's own count of kept purchases on the new day)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM events WHERE user_pseudo_id LIKE 'trap-%'").fetchall()[0][0] == 7
+
+
+def test_a_day_loaded_late_is_counted_in_full(tmp_path):
+    """A day before the last refresh's newest (a reload) changes ranges the shift cannot know: no shift."""
+    older, newest = _write_export(tmp_path / "export", "cross_channel")
+    db = tmp_path / "w.duckdb"
+    _kpi("load", "ga4-export", older, "--db", db, "--kpis", KPIS)
+    _kpi("refresh", "--db", db, "--kpis", KPIS)
+    middle = tmp_path / "middle"
+    middle.mkdir()
+    shutil.copy(older / f"events_{_day(LAST - timedelta(days=10))}.parquet", middle)
+    shutil.copy(newest / f"events_{_day(LAST)}.parquet", middle)
+    _kpi("load", "ga4-export", middle, "--db", db, "--kpis", KPIS)
+    assert _shifts(db)[1] == {}
+    full = tmp_path / "full.duckdb"
+    shutil.copy(db, full)
+    _kpi("refresh", "--db", db, "--kpis", KPIS)
+    _kpi("refresh", "--full", "--db", full, "--kpis", KPIS)
+    assert _same(_periods(db), _periods(full)) == []
+
+
+def test_which_formulas_and_days_a_shift_takes():
+    plan = compile_paths([KPIS]).plan
+    assert shiftable(plan, distinct_kpis(plan))  # revenue / new users: both sums over users
+    assert [_degree(parse_formula(f)) for f in ("a + b", "(a - b) / 2", "a * b", "a / b", "2 * a - 1")] == \
+        [1, 1, 2, float("inf"), 1]
+    # the last 7 days moving from 24–30 Mar to 25–31 Mar, a one-day conversion window, data up to 30 Mar: the
+    # day leaving the lookback, the day going from the range to the lookback, the new day and its window
+    days = differing_days((date(2024, 3, 24), date(2024, 3, 30)), (date(2024, 3, 25), date(2024, 3, 31)), 1,
+                          date(2024, 3, 30))
+    assert days == [date(2024, 2, 23), date(2024, 3, 24), date(2024, 3, 31), date(2024, 4, 1)]

@@ -1,0 +1,217 @@
+"""A range's exact values from a stored range and the few users who make the two differ (issue 13 §3).
+
+Every number `kpi_period_values` stores is a sum over users of what each user contributes: a user, a session,
+a conversion and a first visit each belong to one user, a ratio stores its numerator and denominator, and a
+derived KPI here is an affine formula of such sums. When the newest day moves a range R (stored at the last
+refresh) to R', a user contributes differently only if one of their days plays another part in the two: in
+the range, in the days after it a conversion window reads, or in the 30 days of attribution lookback before
+it (`_role`); or if they share a transaction id with such a user (which purchase counts first). For those
+users U (`period_users`):
+
+    value(R') = value(R) − U's part of R (the data as it was: no day after the last refresh's) + U's part of R'
+
+each part counted by the periods statement over U's events only (`period_users`,
+`generator/sql/periods.spread_over_periods`); everyone else's part is the same in both and cancels. A day
+adds about a day's users to each range, whatever the history, where counting R' again reads all its events.
+
+Used when the refresh only adds days after the last refresh's (no reload, no late day, the same definitions),
+every KPI counted adds up that way (`shiftable`), and a stored range differs from R' by few enough events
+(`WORTH`); any other range is counted in full (`period_values.run_periods`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import duckdb
+import pyarrow as pa
+
+from generator.plan.formula import BinOp, Expr, Neg, Num, Ref, ratio_parts
+from generator.plan.queries import DerivedQuery, QueryPlan
+from generator.sql.attribution import LOOKBACK_DAYS
+from generator.sql.batch import statement_reach
+
+from .refresh_days import parse_day
+
+Range = tuple[dt.date, dt.date]
+Key = tuple[str, str, str]  # kpi_id, breakdown, breakdown_value
+WORTH = 3
+"""A shift reads U's events in both ranges: it is used when the events of the days that differ, times this,
+are fewer than R' holds."""
+NEAR = 7
+"""Stored ranges whose first and last days are this close to the new range's are the candidates."""
+
+
+def shiftable(plan: QueryPlan, kpi_ids: Iterable[str]) -> bool:
+    """True when each KPI's stored numerator and denominator are sums over users (see the module's docstring)."""
+    def additive(kid: str) -> bool:  # its value itself is such a sum
+        q = plan.kpis[kid]
+        return q.aggregation == "sum" and (not isinstance(q, DerivedQuery) or derived_ok(q))
+
+    def derived_ok(q: DerivedQuery) -> bool:
+        parts = ratio_parts(q.formula) or (q.formula,)
+        return all(c in plan.kpis and additive(c) for c in q.components) and all(_degree(p) <= 1 for p in parts)
+
+    return all(not isinstance(plan.kpis[k], DerivedQuery) or derived_ok(plan.kpis[k])  # type: ignore[arg-type]
+               for k in kpi_ids)
+
+
+def _degree(expr: Expr) -> float:
+    """The formula's degree in its KPIs (affine: at most 1); a division by a KPI is not affine."""
+    if isinstance(expr, Ref):
+        return 1
+    if isinstance(expr, Num):
+        return 0
+    if isinstance(expr, Neg):
+        return _degree(expr.operand)
+    assert isinstance(expr, BinOp)
+    left, right = _degree(expr.left), _degree(expr.right)
+    if expr.op in "+-":
+        return max(left, right)
+    if expr.op == "*":
+        return left + right
+    return left if right == 0 else float("inf")
+
+
+def _role(day: dt.date, period: Range, reach: int, cap: dt.date | None = None) -> str | None:
+    """What the periods statement reads `day` for when it counts `period` with the data up to `cap`."""
+    start, end = period
+    if cap is not None and day > cap:
+        return None
+    if start <= day <= end:
+        return "range"
+    if end < day <= end + dt.timedelta(days=reach):
+        return "window"
+    if start - dt.timedelta(days=LOOKBACK_DAYS) <= day < start:
+        return "lookback"
+    return None
+
+
+def differing_days(old: Range, new: Range, reach: int, cap: dt.date) -> list[dt.date]:
+    """The days read for another part in `new` than in `old` (counted with the data up to `cap`)."""
+    first = min(old[0], new[0]) - dt.timedelta(days=LOOKBACK_DAYS)
+    last = max(old[1], new[1]) + dt.timedelta(days=reach)
+    days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+    return [d for d in days if _role(d, old, reach, cap) != _role(d, new, reach)]
+
+
+def plan_shifts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], wanted: list[Range],
+                loaded: dict[str, dt.datetime], also: Iterable[str] = (),
+                ) -> tuple[dict[Range, tuple[Range, Range]], dt.date | None]:
+    """({range to count: (the stored range to shift it from, as it is stored)}, the last day the stored ranges
+    read), or ({}, None) when the stored ranges cannot be shifted (see the module's docstring). A stored range
+    is stored with its preset's first day, which may be before the first loaded day: it counts from that day."""
+    found = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchall()[0][0]
+    if found is None or not kpi_ids or not shiftable(plan, kpi_ids):
+        return {}, None
+    before = [parse_day(d) for d, at in loaded.items() if at <= found]
+    fresh = {d for d, at in loaded.items() if at > found}
+    if not before or not fresh or not set(also) <= fresh or min(parse_day(d) for d in fresh) <= max(before):
+        return {}, None
+    hashes = {kid: plan.kpis[kid].definition_hash for kid in kpi_ids}
+    kept: dict[str, set[tuple[str, str]]] = {}
+    for kid, digest, engine in con.execute("SELECT DISTINCT kpi_id, definition_hash, engine FROM kpi_period_values "
+                                           "WHERE list_contains($ids, kpi_id)", {"ids": kpi_ids}).fetchall():
+        kept.setdefault(kid, set()).add((digest, engine))
+    if any(kept.get(kid) != {(hashes[kid], "duckdb")} for kid in kpi_ids):
+        return {}, None
+    cap, first = max(before), min(before)
+    stored = {(max(a, first), b): (a, b) for a, b in con.execute(
+        "SELECT DISTINCT period_start, period_end FROM kpi_period_values ORDER BY ALL").fetchall()}
+    per_day = {parse_day(d): int(n) for d, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
+    reach = statement_reach(plan, kpi_ids)
+
+    def events(days: Iterable[dt.date]) -> int:
+        return sum(per_day.get(d, 0) for d in days)
+
+    out: dict[Range, tuple[Range, Range]] = {}
+    for new in wanted:
+        inside = events(new[0] + dt.timedelta(days=n) for n in range((new[1] - new[0]).days + 1))
+        near = [old for old in stored if abs((old[0] - new[0]).days) <= NEAR and abs((old[1] - new[1]).days) <= NEAR]
+        costs = [(events(differing_days(old, new, reach, cap)), old) for old in near]
+        if costs:
+            cost, old = min(costs)
+            if cost * WORTH < inside:
+                out[new] = (old, stored[old])
+    return out, cap
+
+
+def period_users(con: duckdb.DuckDBPyConnection, days_of: dict[Range, list[dt.date]]) -> dict[Range, list[str]]:
+    """Per range, the users with an event on one of its days, and those sharing a transaction id with them."""
+    pairs = pa.table({"period_start": pa.array([r[0] for r, days in days_of.items() for _ in days], pa.date32()),
+                      "period_end": pa.array([r[1] for r, days in days_of.items() for _ in days], pa.date32()),
+                      "event_date": pa.array([d.strftime("%Y%m%d") for days in days_of.values() for d in days],
+                                             pa.string())})
+    con.register("shift_days", pairs)
+    try:
+        rows = con.execute("""
+            WITH direct AS (
+                SELECT DISTINCT s.period_start, s.period_end, e.user_pseudo_id
+                FROM events e JOIN shift_days s USING (event_date) WHERE e.user_pseudo_id IS NOT NULL
+            ),
+            ids AS (  -- which purchase of an id counts first depends on every user who carried it
+                SELECT DISTINCT d.period_start, d.period_end, e.ecommerce.transaction_id AS tid
+                FROM events e JOIN direct d USING (user_pseudo_id)
+                WHERE nullif(nullif(e.ecommerce.transaction_id, ''), '(not set)') IS NOT NULL
+            )
+            SELECT period_start, period_end, user_pseudo_id FROM direct
+            UNION
+            SELECT i.period_start, i.period_end, e.user_pseudo_id
+            FROM events e JOIN ids i ON e.ecommerce.transaction_id = i.tid WHERE e.user_pseudo_id IS NOT NULL
+        """).fetchall()
+    finally:
+        con.unregister("shift_days")
+    out: dict[Range, list[str]] = {r: [] for r in days_of}
+    for start, end, user in rows:
+        out[(start, end)].append(user)
+    return out
+
+
+def users_table(users: dict[Range, list[str]]) -> pa.Table:
+    """`period_users` for ranges of distinct starts: (period_day, user_pseudo_id)."""
+    return pa.table({"period_day": pa.array([r[0] for r, us in users.items() for _ in us], pa.date32()),
+                     "user_pseudo_id": pa.array([u for us in users.values() for u in us], pa.string())})
+
+
+def shifted_rows(plan: QueryPlan, base: list[dict[str, object]], before: list[dict[str, object]],
+                 after: list[dict[str, object]]) -> list[dict[str, object]]:
+    """`base` − `before` + `after` per (kpi_id, breakdown, breakdown_value), in the rows' shape (kpi_id,
+    breakdown, breakdown_value, numerator, denominator, value); rows that count nothing are left out
+    (`counts_something`)."""
+    sums: dict[Key, list[float | None]] = {}
+    for rows, sign in ((base, 1), (before, -1), (after, 1)):
+        for row in rows:
+            key = (str(row["kpi_id"]), str(row["breakdown"]), str(row["breakdown_value"]))
+            acc = sums.setdefault(key, [0.0, None])
+            acc[0] = (acc[0] or 0.0) + sign * float(row["numerator"] or 0.0)  # type: ignore[arg-type]
+            if row["denominator"] is not None:
+                acc[1] = (acc[1] or 0.0) + sign * float(row["denominator"])  # type: ignore[arg-type]
+    out = []
+    for (kid, breakdown, value_of), (numerator, denominator) in sorted(sums.items()):
+        ratio = plan.kpis[kid].aggregation == "ratio"
+        num = _exact(numerator) or 0.0
+        den = _exact(denominator) if ratio else None
+        row = {"kpi_id": kid, "breakdown": breakdown, "breakdown_value": value_of, "numerator": num,
+               "denominator": den, "value": (num / den if den else None) if ratio else num}
+        if counts_something(plan, row):
+            out.append(row)
+    return out
+
+
+def counts_something(plan: QueryPlan, row: dict[str, object]) -> bool:
+    """False for a period row whose numerator and denominator are both 0 (or none), which is not stored: an event
+    that meets a KPI's filter but has no user or session (a consent-mode ping) makes the statement give one; kept:
+    the total of a KPI that is no ratio, 0 on a range with data. A user's part of a range cannot say whether such
+    an event is in it, so no stored row depends on one."""
+    if row["numerator"] or row["denominator"]:
+        return True
+    return row["breakdown"] == "" and plan.kpis[str(row["kpi_id"])].aggregation != "ratio"
+
+
+def _exact(x: float | None) -> float | None:
+    """A sum of counts is a whole number: drop what adding and subtracting floats left (money keeps its cents)."""
+    if x is None:
+        return None
+    near = round(x)
+    return float(near) if abs(x - near) < 1e-9 else round(x, 9)
