@@ -192,14 +192,11 @@ def shifted_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
 
 
 def _stored_range(con: duckdb.DuckDBPyConnection, period: tuple[dt.date, dt.date]) -> list[dict[str, object]]:
-    """The stored rows of exactly these days (of one grain: a week that is also a dashboard period is stored
-    under both)."""
-    cursor = con.execute("SELECT kpi_id, breakdown, breakdown_value, numerator, denominator, value "
-                         "FROM kpi_period_values WHERE period_start = $s AND period_end = $e AND grain = ("
-                         "SELECT min(grain) FROM kpi_period_values WHERE period_start = $s AND period_end = $e)",
-                         {"s": period[0], "e": period[1]})
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    """The stored rows of exactly these days, of one grain (a week that is also a dashboard period is stored
+    under both, with the same numbers)."""
+    (grain,) = con.execute("SELECT min(grain) FROM kpi_period_values WHERE period_start = $s AND period_end = $e",
+                           {"s": period[0], "e": period[1]}).fetchall()[0]
+    return _stored(con, grain, *period)
 
 
 def calendar_buckets(job: PeriodJob) -> list[tuple[dt.date, dt.date]]:

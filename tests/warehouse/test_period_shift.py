@@ -33,6 +33,11 @@ from warehouse.sources.demo import iter_demo_days
 KPIS = Path(__file__).resolve().parents[2] / "kpis"
 LAST = date(2024, 3, 31)  # a Sunday, the last day of a month and a quarter
 DEMO = {"events": 24_000, "days": 40, "seed": 5, "end_date": LAST}
+SESSIONS = """
+    SELECT count(DISTINCT (user_pseudo_id, coalesce(sid.int_value, TRY_CAST(sid.string_value AS BIGINT)))) FROM (
+        SELECT user_pseudo_id, list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value AS sid
+        FROM ga4_events WHERE event_date BETWEEN $a AND $b)
+    WHERE user_pseudo_id IS NOT NULL AND coalesce(sid.int_value, TRY_CAST(sid.string_value AS BIGINT)) IS NOT NULL"""
 PERIOD_SQL = ("SELECT kpi_id, grain, period_start, period_end, breakdown, breakdown_value, numerator, denominator, "
               "value FROM kpi_period_values")
 
@@ -124,6 +129,13 @@ def test_a_new_day_shifted_from_the_stored_ranges_counts_what_a_full_refresh_cou
     shifted, counted = _periods(db), _periods(full)
     assert len(counted) > 300
     assert _same(shifted, counted) == []
+    # and, recounted here from the raw events, the sessions of every dashboard range: distinct (user, session id)
+    ranges = [(k[2], k[3], v[0]) for k, v in shifted.items() if k[0] == "sessions" and k[1] == "period" and k[4] == ""]
+    assert len(ranges) >= 5
+    with duckdb.connect(str(db), read_only=True) as con:
+        for start, end, numerator in ranges:
+            (expected,) = con.execute(SESSIONS, {"a": _day(start), "b": _day(end)}).fetchall()[0]
+            assert numerator == expected > 0, (start, end)
     # the traps are in those numbers: the shared id's later purchase is not counted again (one purchase a day
     # per user is the demo's, so compare with the store's own count of kept purchases on the new day)
     with duckdb.connect(str(db), read_only=True) as con:
