@@ -36,6 +36,8 @@ from .refresh_days import parse_day
 
 Range = tuple[dt.date, dt.date]
 Key = tuple[str, str, str]  # kpi_id, breakdown, breakdown_value
+LISTED = "listed_users"
+"""Each range's users, for `period_values.run_periods` (`listed_table`)."""
 WORTH = 3
 """A shift reads U's events in both ranges: it is used when the events of the days that differ, times this,
 are fewer than R' holds."""
@@ -55,6 +57,37 @@ def shiftable(plan: QueryPlan, kpi_ids: Iterable[str]) -> bool:
 
     return all(not isinstance(plan.kpis[k], DerivedQuery) or derived_ok(plan.kpis[k])  # type: ignore[arg-type]
                for k in kpi_ids)
+
+
+def summable(plan: QueryPlan, kpi_ids: Iterable[str]) -> bool:
+    """True when each KPI's stored numerator and denominator are sums over users with nothing added: a sum of
+    parts then adds up to the whole (`period_spans.py`), where a shift only takes one part from another
+    (`shiftable` lets a derived KPI add a constant: `revenue + 5`)."""
+    def ok(kid: str) -> bool:
+        q = plan.kpis[kid]
+        return not isinstance(q, DerivedQuery) or (
+            all(_homogeneous(p) for p in (ratio_parts(q.formula) or (q.formula,)))
+            and all(ok(c) for c in q.components if c in plan.kpis))
+
+    ids = list(kpi_ids)
+    return shiftable(plan, ids) and all(ok(k) for k in ids)
+
+
+def _homogeneous(expr: Expr) -> bool:
+    """The formula is a sum of KPIs times numbers, with no number added (zero parts make zero)."""
+    if isinstance(expr, Ref):
+        return True
+    if isinstance(expr, Num):
+        return False
+    if isinstance(expr, Neg):
+        return _homogeneous(expr.operand)
+    assert isinstance(expr, BinOp)
+    if expr.op in "+-":
+        return _homogeneous(expr.left) and _homogeneous(expr.right)
+    if expr.op == "*":
+        return (_degree(expr.left) == 0 and _homogeneous(expr.right)) or \
+            (_homogeneous(expr.left) and _degree(expr.right) == 0)
+    return _homogeneous(expr.left) and _degree(expr.right) == 0
 
 
 def _degree(expr: Expr) -> float:
@@ -103,7 +136,7 @@ def plan_shifts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     read), or ({}, None) when the stored ranges cannot be shifted (see the module's docstring). A stored range
     is stored with its preset's first day, which may be before the first loaded day: it counts from that day."""
     found = con.execute("SELECT max(refreshed_at) FROM refresh_log").fetchall()[0][0]
-    if found is None or not kpi_ids or not shiftable(plan, kpi_ids):
+    if found is None or not kpi_ids or not shiftable(plan, kpi_ids) or ids_shared_with_pings(con):
         return {}, None
     before = [parse_day(d) for d, at in loaded.items() if at <= found]
     fresh = {d for d, at in loaded.items() if at > found}
@@ -137,6 +170,18 @@ def plan_shifts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     return out, cap
 
 
+def ids_shared_with_pings(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when an event without a user (a cookieless ping) carries a transaction id a user's event carries too:
+    which of the two purchases counts first then depends on an event that is no user's, so no user's part of a
+    range says it; the ranges are counted in full."""
+    return bool(con.execute("""
+        SELECT count(*) FROM (
+            SELECT nullif(nullif(ecommerce.transaction_id, ''), '(not set)') AS tid FROM events
+            WHERE tid IS NOT NULL GROUP BY tid
+            HAVING count(*) FILTER (WHERE user_pseudo_id IS NULL) > 0 AND count(user_pseudo_id) > 0)
+    """).fetchall()[0][0])
+
+
 def period_users(con: duckdb.DuckDBPyConnection, days_of: dict[Range, list[dt.date]]) -> dict[Range, list[str]]:
     """Per range, the users with an event on one of its days, and those sharing a transaction id with them."""
     pairs = pa.table({"period_start": pa.array([r[0] for r, days in days_of.items() for _ in days], pa.date32()),
@@ -168,9 +213,10 @@ def period_users(con: duckdb.DuckDBPyConnection, days_of: dict[Range, list[dt.da
     return out
 
 
-def users_table(users: dict[Range, list[str]]) -> pa.Table:
-    """`period_users` for ranges of distinct starts: (period_day, user_pseudo_id)."""
-    return pa.table({"period_day": pa.array([r[0] for r, us in users.items() for _ in us], pa.date32()),
+def listed_table(users: dict[Range, list[str]]) -> pa.Table:
+    """The table `listed_users` of `period_values.run_periods`: (period_start, period_end, user_pseudo_id)."""
+    return pa.table({"period_start": pa.array([r[0] for r, us in users.items() for _ in us], pa.date32()),
+                     "period_end": pa.array([r[1] for r, us in users.items() for _ in us], pa.date32()),
                      "user_pseudo_id": pa.array([u for us in users.values() for u in us], pa.string())})
 
 

@@ -47,13 +47,15 @@ from generator.sql.periods import (
 
 from .connection import statement_events
 from .period_shift import (
+    LISTED,
     counts_something,
     differing_days,
+    listed_table,
     period_users,
     plan_shifts,
     shifted_rows,
-    users_table,
 )
+from .period_spans import spanned_periods
 from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
 from .statements import plan_sql
@@ -154,7 +156,8 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     wanted = sorted({(max(a, first), b) for rs in ranges.values() for a, b in rs})
     try:
         counted = {} if full else shifted_periods(con, plan, ids, wanted, loaded, also)
-        counted |= run_periods(con, plan, ids, [r for r in wanted if r not in counted])
+        rest = [r for r in wanted if r not in counted]
+        counted |= spanned_periods(con, plan, ids, rest, list(loaded)) or run_periods(con, plan, ids, rest)
     except PeriodsUnsupported:  # two conversion windows: one statement per period and calendar grain, as before
         for job in jobs:
             rows += run_bucketed(con, plan, ids, job.grain, job.start, job.end)
@@ -212,46 +215,65 @@ def calendar_buckets(job: PeriodJob) -> list[tuple[dt.date, dt.date]]:
 def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
                 periods: list[tuple[dt.date, dt.date]], budget: int | None = None,
                 users: dict[tuple[dt.date, dt.date], list[str]] | None = None, cap: dt.date | None = None,
+                listed: dict[tuple[dt.date, dt.date], int] | None = None,
                 ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
     """The KPIs' rows (grain `period`) over each of `periods`, by period, in as few statements as fit in
     DuckDB's memory (`in_statements`; `budget`: the spread events one may hold, default from the memory limit;
     periods sharing a start day, the period's key in a statement, go in different ones); raises
     `PeriodsUnsupported`.
 
-    `users`: each period's part of its numbers that these users make (`period_shift.py`); `cap`: as if no day
-    after it were loaded."""
+    `users`: each period's part of its numbers that these users make (`period_shift.py`); `listed`: the same,
+    with each period's users in the table `listed_users` (`period_start`, `period_end`, `user_pseudo_id`) and
+    its value here the events it spreads; `cap`: as if no day after it were loaded."""
     rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {period: [] for period in periods}
-    sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True,  # the same text every day
-                   period_users=users is not None)
-    reach = statement_reach(plan, kpi_ids)
-    if users is None:
-        counted = "SELECT event_date, rows FROM loaded_days"
-    else:  # their events only (all the ranges' users: an upper bound for each range)
-        con.register("counted_users", pa.table({"user_pseudo_id": pa.array(
-            sorted({u for us in users.values() for u in us}), pa.string())}))
-        counted = ("SELECT event_date, count(*) FROM events WHERE user_pseudo_id IN "
-                   "(SELECT user_pseudo_id FROM counted_users) GROUP BY 1")
+    if not periods:
+        return rows
+    if users is not None:
+        con.register(LISTED, listed_table(users))
     try:
-        per_day = {parse_day(day): n for day, n in con.execute(counted).fetchall()}
+        return _run_periods(con, plan, kpi_ids, periods, budget, users is not None or listed is not None, cap,
+                            listed, rows)
     finally:
         if users is not None:
-            con.unregister("counted_users")
+            con.unregister(LISTED)
+
+
+def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
+                 periods: list[tuple[dt.date, dt.date]], budget: int | None, of_users: bool, cap: dt.date | None,
+                 listed: dict[tuple[dt.date, dt.date], int] | None,
+                 rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]],
+                 ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
+    sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True,  # the same text every day
+                   period_users=of_users)
+    reach = statement_reach(plan, kpi_ids)
+    if listed is not None:
+        counted = None
+    elif of_users:  # their events only (all the ranges' users: an upper bound for each range)
+        counted = (f"SELECT event_date, count(*) FROM events WHERE user_pseudo_id IN "
+                   f"(SELECT user_pseudo_id FROM {LISTED}) GROUP BY 1")
+    else:
+        counted = "SELECT event_date, rows FROM loaded_days"
+    per_day = {} if counted is None else {parse_day(day): n for day, n in con.execute(counted).fetchall()}
     budget = statement_events(con) if budget is None else budget
-    for group in in_statements(periods, lambda day: per_day.get(day, 0), budget, reach):
+    for group in in_statements(periods, lambda day: per_day.get(day, 0), budget, reach,
+                               None if listed is None else listed.__getitem__):
         ends = dict(group)
         parameters = period_parameters(group, reach)
         if cap is not None:
             last = cap.strftime("%Y%m%d")
             parameters[PERIOD_DAYS] = [d for d in parameters[PERIOD_DAYS] if d["event_date"] <= last]  # type: ignore[attr-defined]
-        if users is not None:
-            con.register(PERIOD_USERS, users_table({period: users[period] for period in group}))
+        if of_users:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {PERIOD_USERS} AS SELECT DISTINCT l.period_start AS period_day, "
+                        f"l.user_pseudo_id FROM {LISTED} l JOIN (SELECT unnest($starts) AS s, unnest($ends) AS e) g "
+                        "ON l.period_start = g.s AND l.period_end = g.e",
+                        {"starts": [a for a, _ in group], "ends": [b for _, b in group]})
         try:
             cursor = con.execute(sql, parameters_in(sql, parameters))
             names = [d[0] for d in cursor.description]
             found = cursor.fetchall()
         finally:
-            if users is not None:
-                con.unregister(PERIOD_USERS)
+            if of_users:
+                con.execute(f"DROP TABLE IF EXISTS {PERIOD_USERS}")
         for values in found:
             row = dict(zip(names, values, strict=True))
             start = row.pop("date")

@@ -20,18 +20,18 @@ from .sql_texts import kept_text, text_key
 
 def plan_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: Sequence[str] | None = None,
              bucket: Bucket = "day", many_periods: bool = False, hashed_users: bool | None = None,
-             period_users: bool = False) -> str:
-    """`render_plan_sql(plan, "duckdb", kpi_ids, bucket=…, many_periods=…, hashed_users=…, period_users=…)` for
-    this warehouse; `hashed_users` None: where the store's users hash apart (`users_hash_apart`), as nearly all do."""
+             period_users: bool = False, keyed_users: bool = False) -> str:
+    """`render_plan_sql(plan, "duckdb", kpi_ids, bucket=…, many_periods=…, hashed_users=…, period_users=…,
+    keyed_users=…)` for this warehouse; `hashed_users` None: where the store's users hash apart (`users_hash_apart`), as nearly all do."""
     if hashed_users is None:
         hashed_users = users_hash_apart(con)
     shape = warehouse_shape(con)
     ids = None if kpi_ids is None else list(kpi_ids)
     key = text_key("plan", plan, shape, ids, bucket, many_periods, *(["hashed_users"] if hashed_users else []),
-                   *(["period_users"] if period_users else []))
+                   *(["period_users"] if period_users else []), *(["keyed_users"] if keyed_users else []))
     return kept_text(con, key, lambda: render_plan_sql(plan, "duckdb", ids, bucket=bucket, many_periods=many_periods,
                                                        hashed_users=hashed_users, period_users=period_users,
-                                                       export=shape))
+                                                       keyed_users=keyed_users, export=shape))
 
 
 _apart: dict[tuple[object, ...], bool] = {}  # by store file and loaded state

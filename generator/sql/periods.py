@@ -58,6 +58,7 @@ SCANNED_ONCE = "scanned_once"
 PERIOD_USERS = "period_users"  # a table the caller provides (`spread_over_periods`)
 PRIOR_CLICKS_ONCE = f"{PRIOR_CLICKS}_once"
 KEYS = ("user_pseudo_id", "session_key", "transaction_id")
+KEY_ORIGIN = dt.date(1900, 1, 1)  # keys of the `keyed` statement's ranges: this day on (no day of any data)
 _FORMAT = "%Y%m%d"
 
 Period = tuple[dt.date, dt.date]
@@ -79,7 +80,7 @@ def by_distinct_start(periods: Iterable[Period]) -> list[list[Period]]:
 
 
 def in_statements(periods: Iterable[Period], events: Callable[[dt.date], int], budget: int,
-                  reach: int) -> list[list[Period]]:
+                  reach: int, spreads: Callable[[Period], int] | None = None) -> list[list[Period]]:
     """The ranges in groups, one statement each: distinct starts (`by_distinct_start`), and at most `budget`
     events spread over a group's ranges, where `events(day)` is that day's events and a range spreads the
     events of its days and the `reach` days after it (a range spreading more than `budget` is alone).
@@ -87,8 +88,11 @@ def in_statements(periods: Iterable[Period], events: Callable[[dt.date], int], b
     A statement holds every event it spreads in its sessions' working tables at once: past DuckDB's memory
     limit it spills to disk, which costs more than reading the events again (at 5M events under a 1 GiB limit,
     the dashboard's ten ranges took 31 CPU s in one statement and 24 s in statements of at most 2.7M spread
-    events). The ranges are packed largest first, each into the first group it fits."""
+    events). The ranges are packed largest first, each into the first group it fits. `spreads`: the events each
+    range spreads, when the caller knows better than `events` (a range counting some of its users only)."""
     def spread(period: Period) -> int:
+        if spreads is not None:
+            return spreads(period)
         start, end = period
         return sum(events(start + dt.timedelta(days=n)) for n in range((end - start).days + reach + 1))
 
@@ -105,7 +109,8 @@ def in_statements(periods: Iterable[Period], events: Callable[[dt.date], int], b
     return out
 
 
-def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False, users: bool = False) -> list[Cte]:
+def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False, users: bool = False,
+                        keyed: bool = False) -> list[Cte]:
     """The batch statement's CTEs (of the `period` bucket) counting every range its parameters name at once
     (`period_parameters`); `inline` gains the names of the new CTEs that must not be stored.
 
@@ -113,10 +118,17 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
     TEXT), which the caller provides: the events of the others are neither spread over it nor, when no range
     has them, extracted (nor their lookback clicks). What the history says (earlier transaction ids, first
     events) is read for every user. So each range's rows are its users' part of its numbers
-    (`warehouse/period_shift.py`)."""
-    out: list[Cte] = [(PERIODS, _unnested(RANGES, {"period_day": "DATE", "period_start": "TEXT"})),
-                      (PERIOD_DAYS, _unnested(PERIOD_DAYS, {"event_date": "TEXT", "period_day": "DATE",
-                                                            "event_day": "DATE", "period_end": "TEXT"})),
+    (`warehouse/period_shift.py`).
+
+    `keyed` (with `users`): each user of `period_users` (`period_day` DATE, `user_pseudo_id` TEXT, `period_end`
+    YYYYMMDD) is counted in that one range only, all of their events in it: for users none of whose events is
+    outside it, nor in its lookback, nor in history another user's count depends on (`keyed_parameters`;
+    `warehouse/period_spans.py`). Their events are spread by a join on the user, not on the day."""
+    if keyed and not users:
+        raise ValueError("`keyed` goes with `users`")
+    days = [] if keyed else [(PERIOD_DAYS, _unnested(PERIOD_DAYS, {"event_date": "TEXT", "period_day": "DATE",
+                                                                    "event_day": "DATE", "period_end": "TEXT"}))]
+    out: list[Cte] = [(PERIODS, _unnested(RANGES, {"period_day": "DATE", "period_start": "TEXT"})), *days,
                       (LOOKBACK_DAYS_TABLE, _unnested(LOOKBACK_DAYS_TABLE, {"event_date": "TEXT",
                                                                             "period_day": "DATE"}))]
     for name, body in ctes:
@@ -124,7 +136,7 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
         if name == RAW:
             out.append((name, _of_users(body) if users else body))
         elif name == SCANNED:
-            out += _fan_out(body, hashed, users)
+            out += _fan_out(body, hashed, users, keyed)
             inline.append(SCANNED_ONCE)
         elif kind == "transactions":
             out.append((name, _earlier_ids(body, hashed)))
@@ -178,6 +190,19 @@ def period_parameters(periods: Sequence[Period], reach: int) -> dict[str, object
             PERIOD_DAYS: days, LOOKBACK_DAYS_TABLE: lookback, HISTORY_END: _date(last_start),
             LOOKBACK_FROM: _date(first_start - dt.timedelta(days=LOOKBACK_DAYS)),
             LOOKBACK_TO: _date(last_start - dt.timedelta(days=1))}
+
+
+def keyed_parameters(ranges: dict[dt.date, Period], first_day: dt.date) -> dict[str, object]:
+    """The parameters of the `keyed` periods statement (`spread_over_periods`) counting each of `ranges` (key →
+    its first and last day; any distinct DATEs as keys) over the users `period_users` puts in it: users with
+    no event outside it and no transaction id another user carries, so nothing before it counts (no lookback
+    and no history are read: both end before `first_day`, the first loaded day)."""
+    nothing = _date(first_day - dt.timedelta(days=1))
+    return {"start_date": _date(min(start for start, _ in ranges.values())),
+            "end_date": _date(max(end for _, end in ranges.values())),
+            RANGES: [{"period_day": key, "period_start": _date(start)} for key, (start, _) in ranges.items()],
+            LOOKBACK_DAYS_TABLE: [{"event_date": nothing, "period_day": dt.date(1, 1, 1)}],  # joins no range
+            HISTORY_END: _date(first_day), LOOKBACK_FROM: _date(first_day), LOOKBACK_TO: nothing}
 
 
 def parameters_in(sql: str, parameters: dict[str, object]) -> dict[str, object]:
@@ -234,25 +259,29 @@ def _of_users(body: exp.Expr) -> exp.Select:
     return body.where(exp.In(this=exp.column("user_pseudo_id"), query=exp.Subquery(this=listed)))
 
 
-def _fan_out(scanned: exp.Expr, hashed: bool, users: bool = False) -> list[Cte]:
+def _fan_out(scanned: exp.Expr, hashed: bool, users: bool = False, keyed: bool = False) -> list[Cte]:
     """`scanned_once` (each event once, as the one-range scan has it) and `scanned_events` (per event, each of
     its ranges), with the keys paired with the range (`_pair`) and `event_day` the range's key; with `users`,
-    only the events of each range's users (`period_users`)."""
+    only the events of each range's users (`period_users`); `keyed`: each event in its user's one range."""
     assert isinstance(scanned, exp.Select)
     names = scanned.named_selects
 
     def column(name: str) -> exp.Expr:
         value: exp.Expr = exp.column(name, table="s")
         if name == "event_day":
-            value = _p("event_day")
+            value = _p("period_day" if keyed else "event_day")
         elif name in KEYS:
             value = _pair(name, "s", hashed)
         return exp.alias_(value, name)
 
     once = scanned.copy()
     once.set("expressions", [s for s in once.expressions if s.alias_or_name != "event_day"])
-    spread = _join_periods(exp.select(*(column(n) for n in names), _p("period_end")).from_(
-        exp.alias_(exp.to_table(SCANNED_ONCE), "s", table=True)), _same_day("s"), PERIOD_DAYS)
+    spread = exp.select(*(column(n) for n in names), _p("period_end")).from_(
+        exp.alias_(exp.to_table(SCANNED_ONCE), "s", table=True))
+    if keyed:  # the user's range holds every event of theirs the scan reads
+        same_user = exp.EQ(this=_p("user_pseudo_id"), expression=exp.column("user_pseudo_id", table="s"))
+        return [(SCANNED_ONCE, once), (SCANNED, _join_periods(spread, same_user, PERIOD_USERS))]
+    spread = _join_periods(spread, _same_day("s"), PERIOD_DAYS)
     if users:
         theirs = exp.and_(exp.EQ(this=exp.column("period_day", table="u"), expression=_p("period_day")),
                           exp.EQ(this=exp.column("user_pseudo_id", table="u"),

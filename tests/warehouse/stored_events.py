@@ -1,7 +1,10 @@
 """The stored events as exported: `ga4_events` has the store's own columns beside the export's (the flattened
-params, `warehouse/flat_params.py`), which a comparison with export files leaves out."""
+params, `warehouse/flat_params.py`), which a comparison with export files leaves out; and what tests recount
+from them in plain SQL."""
 
 from __future__ import annotations
+
+import math
 
 from warehouse.schema import COLUMN_NAMES
 
@@ -9,3 +12,22 @@ from warehouse.schema import COLUMN_NAMES
 def export_rows(table: str = "ga4_events") -> str:
     """A SELECT of `table`'s export columns, in the export's order."""
     return "SELECT " + ", ".join(f'"{c}"' for c in COLUMN_NAMES) + f" FROM {table}"
+
+
+# The sessions of the days $a … $b (YYYYMMDD), recounted from the raw events: distinct (user, GA4 session id).
+SESSIONS = """
+    SELECT count(DISTINCT (user_pseudo_id, coalesce(sid.int_value, TRY_CAST(sid.string_value AS BIGINT)))) FROM (
+        SELECT user_pseudo_id, list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value AS sid
+        FROM ga4_events WHERE event_date BETWEEN $a AND $b)
+    WHERE user_pseudo_id IS NOT NULL AND coalesce(sid.int_value, TRY_CAST(sid.string_value AS BIGINT)) IS NOT NULL"""
+
+
+def differing(a: dict, b: dict) -> list[tuple]:
+    """The keys whose value tuples differ between `a` and `b` (key, a's, b's): a sum of money may differ in its
+    last binary digit, as floating-point sums added in another order do; every count must be equal."""
+    def equal(x: object, y: object) -> bool:
+        if x is None or y is None:
+            return x is y
+        return math.isclose(float(x), float(y), rel_tol=1e-12, abs_tol=1e-9)  # type: ignore[arg-type]
+    return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b), key=str)
+            if k not in a or k not in b or not all(equal(x, y) for x, y in zip(a[k], b[k], strict=True))]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from stored_events import differing
 from typer.testing import CliRunner
 
 from generator.plan.queries import compile_plan
@@ -194,7 +195,8 @@ def test_periods_starting_before_the_first_loaded_day_count_what_their_own_state
         expected = _one_per_period(con, plan, ids, periods)
     stored = {_key(r): (r["numerator"], r["denominator"], r["value"]) for r in table.to_pylist()
               if r["grain"] == "period"}
-    assert stored == expected
+    # (counted from users' spans, parts added up: a sum of money may differ in its last binary digit)
+    assert differing(stored, expected) == []
     assert {(s, e) for _, s, e, *_ in stored} == set(periods)
 
 
