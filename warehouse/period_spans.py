@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from generator.plan.queries import QueryPlan
-from generator.sql.periods import KEY_ORIGIN, PERIOD_USERS, keyed_parameters, parameters_in
+from generator.sql.periods import KEY_ORIGIN, PERIOD_USERS, USER_KEY, keyed_parameters, parameters_in
 
 from .connection import statement_events
 from .period_shift import LISTED, ids_shared_with_pings, shifted_rows, summable
@@ -187,8 +187,8 @@ def _run_groups(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
         size += events
     out: dict[dt.date, Rows] = {key: [] for key in groups}
     for keys in batches:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {PERIOD_USERS} AS SELECT period_day, user_pseudo_id, period_end "
-                    f"FROM {KEYED} WHERE list_contains($keys, period_day)", {"keys": keys})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {PERIOD_USERS} AS SELECT period_day, user_pseudo_id, period_end, "
+                    f"hash(user_pseudo_id) AS {USER_KEY} FROM {KEYED} WHERE list_contains($keys, period_day)", {"keys": keys})
         try:
             parameters = keyed_parameters({key: groups[key][0] for key in keys}, first_day)
             cursor = con.execute(sql, parameters_in(sql, parameters))

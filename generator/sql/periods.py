@@ -56,6 +56,7 @@ LOOKBACK_FROM = "lookback_from"
 LOOKBACK_TO = "lookback_to"
 SCANNED_ONCE = "scanned_once"
 PERIOD_USERS = "period_users"  # a table the caller provides (`spread_over_periods`)
+USER_KEY = "user_key"  # its users' `hash(user_pseudo_id)`
 PRIOR_CLICKS_ONCE = f"{PRIOR_CLICKS}_once"
 KEYS = ("user_pseudo_id", "session_key", "transaction_id")
 KEY_ORIGIN = dt.date(1900, 1, 1)  # keys of the `keyed` statement's ranges: this day on (no day of any data)
@@ -115,8 +116,9 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
     (`period_parameters`); `inline` gains the names of the new CTEs that must not be stored.
 
     `users`: each range counts only its users in the table `period_users` (`period_day` DATE, `user_pseudo_id`
-    TEXT), which the caller provides: the events of the others are neither spread over it nor, when no range
-    has them, extracted (nor their lookback clicks). What the history says (earlier transaction ids, first
+    TEXT, `user_key`: its `hash(user_pseudo_id)`, compared with `hashed`), which the caller provides: the
+    events of the others are neither spread over it nor, when no range has them, extracted (nor their lookback
+    clicks). What the history says (earlier transaction ids, first
     events) is read for every user. So each range's rows are its users' part of its numbers
     (`warehouse/period_shift.py`).
 
@@ -134,7 +136,7 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
     for name, body in ctes:
         kind = body.meta.get(HISTORY)
         if name == RAW:
-            out.append((name, _of_users(body) if users else body))
+            out.append((name, _of_users(body, hashed) if users else body))
         elif name == SCANNED:
             out += _fan_out(body, hashed, users, keyed)
             inline.append(SCANNED_ONCE)
@@ -145,7 +147,7 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
         elif kind == "first_ever_users":
             out.append((name, _earlier_users(body, hashed)))
         elif kind == "prior_params":  # read by `prior_clicks` only
-            out.append((name, _of_users(_lookback_events(body)) if users else _lookback_events(body)))
+            out.append((name, _of_users(_lookback_events(body), hashed) if users else _lookback_events(body)))
         elif kind == "prior_clicks":
             out += _lookback_clicks(name, body, hashed)
         elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
@@ -252,11 +254,23 @@ def _same_day(table: str) -> exp.Expr:
     return exp.EQ(this=exp.column("event_date", table=table), expression=_p("event_date"))
 
 
-def _of_users(body: exp.Expr) -> exp.Select:
+def _of_users(body: exp.Expr, hashed: bool) -> exp.Select:
     """`body` (a read of the events) for the users of `period_users` only."""
     assert isinstance(body, exp.Select)
-    listed = exp.select("user_pseudo_id").from_(PERIOD_USERS)
-    return body.where(exp.In(this=exp.column("user_pseudo_id"), query=exp.Subquery(this=listed)))
+    listed = exp.select(USER_KEY if hashed else "user_pseudo_id").from_(PERIOD_USERS)
+    return body.where(exp.In(this=_user(exp.column("user_pseudo_id"), hashed), query=exp.Subquery(this=listed)))
+
+
+def _user(column: exp.Column, hashed: bool) -> exp.Expr:
+    """What a user is compared by with `period_users`: its `user_key` (`hash(user_pseudo_id)`), where no two users
+    share one (`hashed`: a number compares cheaper than a text), else the id."""
+    return exp.func("HASH", column) if hashed else column
+
+
+def _same_user(table: str, hashed: bool) -> exp.Expr:
+    """The event of `s` is the user of `period_users` aliased `table`."""
+    return exp.EQ(this=exp.column(USER_KEY if hashed else "user_pseudo_id", table=table),
+                  expression=_user(exp.column("user_pseudo_id", table="s"), hashed))
 
 
 def _fan_out(scanned: exp.Expr, hashed: bool, users: bool = False, keyed: bool = False) -> list[Cte]:
@@ -279,13 +293,11 @@ def _fan_out(scanned: exp.Expr, hashed: bool, users: bool = False, keyed: bool =
     spread = exp.select(*(column(n) for n in names), _p("period_end")).from_(
         exp.alias_(exp.to_table(SCANNED_ONCE), "s", table=True))
     if keyed:  # the user's range holds every event of theirs the scan reads
-        same_user = exp.EQ(this=_p("user_pseudo_id"), expression=exp.column("user_pseudo_id", table="s"))
-        return [(SCANNED_ONCE, once), (SCANNED, _join_periods(spread, same_user, PERIOD_USERS))]
+        return [(SCANNED_ONCE, once), (SCANNED, _join_periods(spread, _same_user("p", hashed), PERIOD_USERS))]
     spread = _join_periods(spread, _same_day("s"), PERIOD_DAYS)
     if users:
         theirs = exp.and_(exp.EQ(this=exp.column("period_day", table="u"), expression=_p("period_day")),
-                          exp.EQ(this=exp.column("user_pseudo_id", table="u"),
-                                 expression=exp.column("user_pseudo_id", table="s")))
+                          _same_user("u", hashed))
         spread = spread.join(exp.alias_(exp.to_table(PERIOD_USERS), "u", table=True), on=theirs, join_type="semi",
                              copy=False)
     return [(SCANNED_ONCE, once), (SCANNED, spread)]
