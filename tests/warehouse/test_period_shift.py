@@ -127,6 +127,16 @@ def test_a_new_day_shifted_from_the_stored_ranges_counts_what_a_full_refresh_cou
         assert con.execute("SELECT count(*) FROM events WHERE user_pseudo_id LIKE 'trap-%'").fetchall()[0][0] == 7
 
 
+def _assert_counted_in_full(db: Path, tmp_path: Path) -> None:
+    """The next refresh shifts no range, and counts what a full refresh of a copy of the store counts."""
+    assert _shifts(db)[1] == {}
+    full = tmp_path / "full.duckdb"
+    shutil.copy(db, full)
+    _kpi("refresh", "--db", db, "--kpis", KPIS)
+    _kpi("refresh", "--full", "--db", full, "--kpis", KPIS)
+    assert differing(_periods(db), _periods(full)) == []
+
+
 def test_a_day_loaded_late_is_counted_in_full(tmp_path):
     """A day before the last refresh's newest (a reload) changes ranges the shift cannot know: no shift."""
     older, newest = _write_export(tmp_path / "export", "cross_channel")
@@ -138,12 +148,7 @@ def test_a_day_loaded_late_is_counted_in_full(tmp_path):
     shutil.copy(older / f"events_{_day(LAST - timedelta(days=10))}.parquet", middle)
     shutil.copy(newest / f"events_{_day(LAST)}.parquet", middle)
     _kpi("load", "ga4-export", middle, "--db", db, "--kpis", KPIS)
-    assert _shifts(db)[1] == {}
-    full = tmp_path / "full.duckdb"
-    shutil.copy(db, full)
-    _kpi("refresh", "--db", db, "--kpis", KPIS)
-    _kpi("refresh", "--full", "--db", full, "--kpis", KPIS)
-    assert differing(_periods(db), _periods(full)) == []
+    _assert_counted_in_full(db, tmp_path)
 
 
 def test_which_formulas_and_days_a_shift_takes():
@@ -167,9 +172,4 @@ def test_an_id_a_cookieless_ping_carries_too_is_counted_in_full(tmp_path):
     _kpi("load", "ga4-export", older, "--db", db, "--kpis", KPIS)
     _kpi("refresh", "--db", db, "--kpis", KPIS)
     _kpi("load", "ga4-export", newest, "--db", db, "--kpis", KPIS)
-    assert _shifts(db)[1] == {}
-    full = tmp_path / "full.duckdb"
-    shutil.copy(db, full)
-    _kpi("refresh", "--db", db, "--kpis", KPIS)
-    _kpi("refresh", "--full", "--db", full, "--kpis", KPIS)
-    assert differing(_periods(db), _periods(full)) == []
+    _assert_counted_in_full(db, tmp_path)
