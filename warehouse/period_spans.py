@@ -72,7 +72,7 @@ def spanned_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
             con.execute(f"DROP TABLE IF EXISTS {table}")
     out: dict[Range, Rows] = {}
     for period in wanted:
-        inside = [row for key, (hull, ranges, _) in groups.items() if period in ranges for row in parts[key]]
+        inside = [row for key, (_, ranges, _) in groups.items() if period in ranges for row in parts[key]]
         rows = shifted_rows(plan, inside, [], others[period])
         if _has_data(per_day, period):  # a range with events has every KPI's total (only pings: no user's part)
             totals = {str(r["kpi_id"]) for r in rows if r["breakdown"] == ""}
