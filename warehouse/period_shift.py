@@ -26,16 +26,20 @@ from collections.abc import Iterable
 
 import duckdb
 import pyarrow as pa
+from sqlglot import exp
 
 from generator.plan.formula import BinOp, Expr, Neg, Num, Ref, ratio_parts
 from generator.plan.queries import DerivedQuery, QueryPlan
 from generator.sql.attribution import LOOKBACK_DAYS
 from generator.sql.batch import statement_reach
+from generator.sql.transactions import transaction_id
 
 from .refresh_days import parse_day
 
 Range = tuple[dt.date, dt.date]
 Key = tuple[str, str, str]  # kpi_id, breakdown, breakdown_value
+TRANSACTION_ID = transaction_id(exp.column("transaction_id", table="ecommerce")).sql("duckdb")
+"""A purchase's id in the store's SQL, NULL for GA4's placeholders of a missing id (`transactions.transaction_id`)."""
 LISTED = "listed_users"
 """Each range's users, for `period_values.run_periods` (`listed_table`)."""
 WORTH = 3
@@ -174,9 +178,9 @@ def ids_shared_with_pings(con: duckdb.DuckDBPyConnection) -> bool:
     """True when an event without a user (a cookieless ping) carries a transaction id a user's event carries too:
     which of the two purchases counts first then depends on an event that is no user's, so no user's part of a
     range says it; the ranges are counted in full."""
-    return bool(con.execute("""
+    return bool(con.execute(f"""
         SELECT count(*) FROM (
-            SELECT nullif(nullif(ecommerce.transaction_id, ''), '(not set)') AS tid FROM events
+            SELECT {TRANSACTION_ID} AS tid FROM events
             WHERE tid IS NOT NULL GROUP BY tid
             HAVING count(*) FILTER (WHERE user_pseudo_id IS NULL) > 0 AND count(user_pseudo_id) > 0)
     """).fetchall()[0][0])
@@ -190,7 +194,7 @@ def period_users(con: duckdb.DuckDBPyConnection, days_of: dict[Range, list[dt.da
                                              pa.string())})
     con.register("shift_days", pairs)
     try:
-        rows = con.execute("""
+        rows = con.execute(f"""
             WITH direct AS (
                 SELECT DISTINCT s.period_start, s.period_end, e.user_pseudo_id
                 FROM events e JOIN shift_days s USING (event_date) WHERE e.user_pseudo_id IS NOT NULL
@@ -198,7 +202,7 @@ def period_users(con: duckdb.DuckDBPyConnection, days_of: dict[Range, list[dt.da
             ids AS (  -- which purchase of an id counts first depends on every user who carried it
                 SELECT DISTINCT d.period_start, d.period_end, e.ecommerce.transaction_id AS tid
                 FROM events e JOIN direct d USING (user_pseudo_id)
-                WHERE nullif(nullif(e.ecommerce.transaction_id, ''), '(not set)') IS NOT NULL
+                WHERE {TRANSACTION_ID} IS NOT NULL
             )
             SELECT period_start, period_end, user_pseudo_id FROM direct
             UNION

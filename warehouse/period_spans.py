@@ -33,7 +33,7 @@ from generator.plan.queries import QueryPlan
 from generator.sql.periods import KEY_ORIGIN, PERIOD_USERS, USER_KEY, keyed_parameters, parameters_in
 
 from .connection import statement_events
-from .period_shift import LISTED, ids_shared_with_pings, shifted_rows, summable
+from .period_shift import LISTED, TRANSACTION_ID, ids_shared_with_pings, shifted_rows, summable
 from .refresh_days import parse_day
 from .statements import plan_sql
 
@@ -94,7 +94,7 @@ def _user_spans(con: duckdb.DuckDBPyConnection, cuts: list[dt.date]) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPANS} AS
         WITH ids AS (
-            SELECT nullif(nullif(ecommerce.transaction_id, ''), '(not set)') AS tid, user_pseudo_id FROM events
+            SELECT {TRANSACTION_ID} AS tid, user_pseudo_id FROM events
         ),
         shared AS (SELECT tid FROM ids WHERE tid IS NOT NULL GROUP BY tid HAVING count(DISTINCT user_pseudo_id) > 1),
         spans AS (
@@ -104,7 +104,8 @@ def _user_spans(con: duckdb.DuckDBPyConnection, cuts: list[dt.date]) -> None:
         )
         SELECT s.*, s.user_pseudo_id IN (SELECT i.user_pseudo_id FROM ids i JOIN shared USING (tid)
                                          WHERE i.user_pseudo_id IS NOT NULL) AS shared,
-            len(list_filter($cuts, lambda c: c <= s.first_day)) AS i, len(list_filter($cuts, lambda c: c <= s.last_day)) AS j
+            len(list_filter($cuts, lambda c: c <= s.first_day)) AS i,
+            len(list_filter($cuts, lambda c: c <= s.last_day)) AS j
         FROM spans s
     """, {"cuts": cuts})
 

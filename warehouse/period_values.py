@@ -264,10 +264,12 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
             last = cap.strftime("%Y%m%d")
             parameters[PERIOD_DAYS] = [d for d in parameters[PERIOD_DAYS] if d["event_date"] <= last]  # type: ignore[attr-defined]
         if of_users:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {PERIOD_USERS} AS SELECT DISTINCT l.period_start AS period_day, "
-                        f"l.user_pseudo_id, hash(l.user_pseudo_id) AS {USER_KEY} FROM {LISTED} l JOIN (SELECT unnest($starts) AS s, unnest($ends) AS e) g "
-                        "ON l.period_start = g.s AND l.period_end = g.e",
-                        {"starts": [a for a, _ in group], "ends": [b for _, b in group]})
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE {PERIOD_USERS} AS
+                SELECT DISTINCT l.period_start AS period_day, l.user_pseudo_id, hash(l.user_pseudo_id) AS {USER_KEY}
+                FROM {LISTED} l JOIN (SELECT unnest($starts) AS s, unnest($ends) AS e) g
+                    ON l.period_start = g.s AND l.period_end = g.e
+            """, {"starts": [a for a, _ in group], "ends": [b for _, b in group]})
         try:
             cursor = con.execute(sql, parameters_in(sql, parameters))
             names = [d[0] for d in cursor.description]
