@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -27,6 +27,26 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+@contextmanager
+def without_optimizer(con: duckdb.DuckDBPyConnection, name: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`with without_optimizer(con, name):` the statements inside are planned without DuckDB's optimizer
+    `name` (one of `duckdb_optimizers()`; a version without it changes nothing), the setting restored after."""
+    known = con.execute("SELECT count(*) FROM duckdb_optimizers() WHERE name = $n", {"n": name}).fetchall()[0][0]
+    before = str(con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0])
+    change = bool(known) and name not in [n.strip() for n in before.split(",")]
+    if change:
+        con.execute("SET disabled_optimizers = $v", {"v": ",".join(filter(None, [before, name]))})
+    try:
+        yield con
+    except BaseException:
+        if change:  # not in a transaction the error aborted (that is the caller's to roll back): only speed differs
+            with suppress(duckdb.TransactionException):
+                con.execute("SET disabled_optimizers = $v", {"v": before})
+        raise
+    if change:
+        con.execute("SET disabled_optimizers = $v", {"v": before})
 
 
 class StoreError(RuntimeError):

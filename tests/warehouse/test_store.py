@@ -9,7 +9,7 @@ import time
 import duckdb
 import pytest
 
-from warehouse.connection import StoreError, StoreLockedError, connect_store
+from warehouse.connection import StoreError, StoreLockedError, connect_store, without_optimizer
 from warehouse.schema import ARROW_SCHEMA, LATEST_VERSION, MIGRATIONS
 
 
@@ -93,3 +93,21 @@ def test_waits_for_another_process_then_gives_up_with_a_clear_message(db):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_an_optimizer_left_out_for_some_statements_comes_back_after_them_even_on_an_error():
+    con = duckdb.connect()
+    setting = "SELECT current_setting('disabled_optimizers')"
+    con.execute("SET disabled_optimizers = 'top_n'")
+    with without_optimizer(con, "build_side_probe_side"):
+        assert set(con.execute(setting).fetchall()[0][0].split(",")) == {"top_n", "build_side_probe_side"}
+        assert con.execute("SELECT count(*) FROM range(10) a SEMI JOIN range(5) b ON a.range = b.range"
+                           ).fetchall() == [(5,)]
+    assert con.execute(setting).fetchall() == [("top_n",)]
+    con.execute("RESET disabled_optimizers")
+    with pytest.raises(duckdb.BinderException):
+        with without_optimizer(con, "build_side_probe_side"):
+            con.execute("SELECT no_such_column")
+    assert con.execute(setting).fetchall() == [("",)]
+    with without_optimizer(con, "an_optimizer_this_duckdb_does_not_have"):  # nothing to leave out
+        assert con.execute(setting).fetchall() == [("",)]
