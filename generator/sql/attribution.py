@@ -27,7 +27,15 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .ctes import tag_history
-from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, UrlParam, text_session_key
+from .dialects import (
+    EventsRelation,
+    ExportColumn,
+    ExportDateRange,
+    SessionKey,
+    UrlParam,
+    UsersSince,
+    text_session_key,
+)
 from .params import as_integer, as_string, param_record
 
 TRAFFIC_COLUMNS = frozenset({"channel", "source", "medium", "campaign"})
@@ -121,7 +129,8 @@ def prior_ctes(batch: bool) -> list[tuple[str, exp.Select]]:
                          exp.alias_(param_record("ga_session_id"), "session_id"),
                          exp.alias_(param_record("page_location"), "page_location"))
               .from_(EventsRelation())
-              .where(ExportDateRange(this=_start_minus(LOOKBACK_DAYS), expression=_start_minus(1))))
+              .where(ExportDateRange(this=_start_minus(LOOKBACK_DAYS), expression=_start_minus(1)))
+              .where(UsersSince(this=exp.column("user_pseudo_id"), expression=exp.Placeholder(this="start_date"))))
     user, session_id = exp.column("user_pseudo_id"), as_integer(exp.column("session_id"))
     key = SessionKey(this=user, expression=session_id) if batch else text_session_key(user.copy(), session_id)
     location = as_string(exp.column("page_location"))

@@ -1,4 +1,4 @@
-"""Where DuckDB and BigQuery SQL differ: seven small nodes in the KPI AST, lowered per dialect.
+"""Where DuckDB and BigQuery SQL differ: eight small nodes in the KPI AST, lowered per dialect.
 
 Everything else in a KPI query is plain sqlglot and rendered by sqlglot's own dialects. These nodes mark
 the spots sqlglot cannot translate well enough on its own:
@@ -22,6 +22,10 @@ the spots sqlglot cannot translate well enough on its own:
   expression. DuckDB runs it only on a URL holding `name=` (most hold none: a substring search costs a
   fraction of a match; over 5M events the four parameters took 3.8 CPU s matched, 1.8 s tested first);
   BigQuery, which bills bytes read, gets the plain match.
+- `UsersSince`: an event of a user with an event on a given day or after: the attribution lookback reads the
+  30 days before a statement's first day for the clicks of its users only, and in DuckDB a read of the users
+  from that day on says which (a one-day statement over 5M events: 0.79 → 0.16 CPU s). BigQuery, which bills
+  the bytes a second read would scan, reads every user's clicks, as before.
 - `StableSum`: a sum of DOUBLEs that does not depend on the order the rows arrive in. DuckDB adds rows in
   whatever order its threads meet them, so the same query could differ in the last bits from one run to
   the next (and `kpi refresh` would see a changed value); `SUM(x ORDER BY x)` adds them in one order.
@@ -58,6 +62,13 @@ BigQuery it also keeps the `intraday_…` table suffixes out."""
 
 class ExportDateRange(exp.Expression, exp.Func):
     """True for the events of the days `this` to `expression` (`YYYYMMDD` strings), both included."""
+
+    arg_types = {"this": True, "expression": True}
+
+
+class UsersSince(exp.Expression, exp.Func):
+    """True for an event of a user (`this`, the `user_pseudo_id` column) with an event on the day `expression`
+    (`YYYYMMDD`) or after; always true in BigQuery (see the module's docstring)."""
 
     arg_types = {"this": True, "expression": True}
 
@@ -136,6 +147,14 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
         if isinstance(node, ExportDateRange):
             column = "_TABLE_SUFFIX" if dialect == "bigquery" else "event_date"
             return exp.Between(this=exp.column(column), low=node.this.copy(), high=node.expression.copy())
+        if dialect == "bigquery" and isinstance(node, exp.And) and isinstance(node.expression, UsersSince):
+            return node.this.transform(replace)  # `… AND UsersSince(…)`: the condition before it only
+        if isinstance(node, UsersSince):
+            if dialect == "bigquery":
+                return exp.true()
+            since = exp.select("user_pseudo_id").from_(_events_table(dialect)).where(
+                exp.GTE(this=exp.column("event_date"), expression=node.expression.copy()))
+            return exp.In(this=node.this.copy(), query=exp.Subquery(this=since))
         if isinstance(node, ExportColumn):
             path = node.name
             if export.has(path):

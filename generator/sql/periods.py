@@ -43,7 +43,7 @@ from sqlglot import exp
 
 from .attribution import LOOKBACK_DAYS, PRIOR_CLICKS
 from .ctes import HISTORY, Cte
-from .dialects import ExportDateRange
+from .dialects import ExportDateRange, UsersSince
 from .scan import RAW, SCANNED
 from .shared import EVENT_ROWS
 
@@ -360,11 +360,18 @@ def _earlier_users(body: exp.Expr, hashed: bool) -> exp.Select:
 
 
 def _lookback_events(body: exp.Expr) -> exp.Expr:
-    """`prior_params` over the lookbacks of every range at once, with each event's day."""
+    """`prior_params` over the lookbacks of every range at once, with each event's day (of every user from the
+    first range's start on: each click is kept for its ranges' users by the spread, `_lookback_clicks`)."""
     read = body.copy()
     for node in read.find_all(ExportDateRange):
         node.set("this", exp.Placeholder(this=LOOKBACK_FROM))
         node.set("expression", exp.Placeholder(this=LOOKBACK_TO))
+    for users in list(read.find_all(UsersSince)):
+        within = users.parent
+        if isinstance(within, exp.And) and within.expression is users:
+            within.replace(within.this)
+        else:
+            users.replace(exp.true())
     assert isinstance(read, exp.Select)
     return read.select("event_date", copy=False)
 

@@ -289,6 +289,13 @@ WITH raw_events AS (
   FROM events
   WHERE
     event_date BETWEEN STRFTIME(CAST(STRPTIME($start_date, '%Y%m%d') AS DATE) - INTERVAL 30 DAY, '%Y%m%d') AND STRFTIME(CAST(STRPTIME($start_date, '%Y%m%d') AS DATE) - INTERVAL 1 DAY, '%Y%m%d')
+    AND user_pseudo_id IN (
+      SELECT
+        user_pseudo_id
+      FROM events
+      WHERE
+        event_date >= $start_date
+    )
 ), prior_clicks AS (
   SELECT
     user_pseudo_id || '.' || CAST(COALESCE(session_id.int_value, TRY_CAST(session_id.string_value AS BIGINT)) AS TEXT) AS session_key,
