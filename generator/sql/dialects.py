@@ -147,11 +147,7 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
         if isinstance(node, ExportDateRange):
             column = "_TABLE_SUFFIX" if dialect == "bigquery" else "event_date"
             return exp.Between(this=exp.column(column), low=node.this.copy(), high=node.expression.copy())
-        if dialect == "bigquery" and isinstance(node, exp.And) and isinstance(node.expression, UsersSince):
-            return node.this.transform(replace)  # `… AND UsersSince(…)`: the condition before it only
         if isinstance(node, UsersSince):
-            if dialect == "bigquery":
-                return exp.true()
             since = exp.select("user_pseudo_id").from_(_events_table(dialect)).where(
                 exp.GTE(this=exp.column("event_date"), expression=node.expression.copy()))
             return exp.In(this=node.this.copy(), query=exp.Subquery(this=since))
@@ -179,10 +175,26 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
             return exp.Sum(this=exp.Order(this=node.this, expressions=[exp.Ordered(this=node.this.copy())]))
         return node
 
-    lowered = (expression.copy() if copy else expression).transform(replace, copy=False)
+    lowered = expression.copy() if copy else expression
+    if dialect == "bigquery":
+        lowered = without_users_since(lowered)
+    lowered = lowered.transform(replace, copy=False)
     if dialect == "bigquery":
         emulator_compatible(lowered, BIGQUERY_TABLE_PLACEHOLDER)
     return lowered
+
+
+def without_users_since(expression: exp.Expr) -> exp.Expr:
+    """`expression` (changed in place) with every `UsersSince` condition left out: `a AND UsersSince(…)` is `a`."""
+    for users in list(expression.find_all(UsersSince)):
+        within = users.parent
+        if isinstance(within, exp.And) and within.expression is users:
+            within.replace(within.this)
+        elif users is expression:
+            return exp.true()
+        else:
+            users.replace(exp.true())
+    return expression
 
 
 def params_read(expression: exp.Expr) -> list[str]:

@@ -43,7 +43,7 @@ from sqlglot import exp
 
 from .attribution import LOOKBACK_DAYS, PRIOR_CLICKS
 from .ctes import HISTORY, Cte
-from .dialects import ExportDateRange, UsersSince
+from .dialects import ExportDateRange, without_users_since
 from .scan import RAW, SCANNED
 from .shared import EVENT_ROWS
 
@@ -366,12 +366,7 @@ def _lookback_events(body: exp.Expr) -> exp.Expr:
     for node in read.find_all(ExportDateRange):
         node.set("this", exp.Placeholder(this=LOOKBACK_FROM))
         node.set("expression", exp.Placeholder(this=LOOKBACK_TO))
-    for users in list(read.find_all(UsersSince)):
-        within = users.parent
-        if isinstance(within, exp.And) and within.expression is users:
-            within.replace(within.this)
-        else:
-            users.replace(exp.true())
+    read = without_users_since(read)
     assert isinstance(read, exp.Select)
     return read.select("event_date", copy=False)
 
