@@ -5,48 +5,67 @@ per day by method (`generator.sql.attribution_methods`: the SQL a KPI by channel
 click) into the store's `attribution_methods` (date, method, sessions), copied to the serving copy. `kpi
 refresh`'s summary, `kpi status` and the dashboard's KPI page (for KPIs by channel, source, medium or campaign)
 read it. A day whose sessions all have no source (`none`) gets a one-sentence warning with the fix: every
-session on it counts as Direct.
+session on it counts as Direct. `kpi refresh --full` counts every loaded day.
+
+The same statement gives each day's values of the session dimensions the KPI files name (channel, source, …),
+kept as those days' observed values (`observed_values.keep_values`): one grouping by session for both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import duckdb
 import pyarrow as pa
 
 from generator.plan.queries import KpiQuery, QueryPlan
+from generator.rules.value_uses import Subject
 from generator.sql.attribution import TRAFFIC_COLUMNS
 
 from .attribution_summary import AttributionSummary, summarize
 from .connection import transaction
+from .observed_values import MAX_VALUES, keep_values
 from .refresh_days import contiguous_ranges
 from .statements import methods_sql
 
 
-def refresh_attribution(store: duckdb.DuckDBPyConnection, days: list[str]) -> AttributionSummary:
+def refresh_attribution(store: duckdb.DuckDBPyConnection, days: list[str],
+                        subjects: Sequence[Subject] = ()) -> AttributionSummary:
     """Count the YYYYMMDD `days` (and loaded days not counted yet) into `attribution_methods` in one transaction;
-    return the summary of those days."""
+    return the summary of those days.
+
+    `subjects`: session dimensions (channel, source, …) whose values a day the same statement reads and the same
+    transaction keeps as those days' observed values (`observed_values.keep_values`), so that the KPI files'
+    check reads no day again: one grouping of the events by session for both."""
     missing = store.execute("SELECT event_date FROM loaded_days WHERE strptime(event_date, '%Y%m%d')::DATE NOT IN "
                             "(SELECT date FROM attribution_methods)").fetchall()
     todo = sorted(set(days) | {d for (d,) in missing})
     if not todo:
         return AttributionSummary()
-    found = [store.sql(methods_sql(store), params={"start_date": s, "end_date": e}).to_arrow_table()
+    names = [s.name for s in subjects]
+    sql = methods_sql(store, names, MAX_VALUES + 1)
+    found = [store.sql(sql, params={"start_date": s, "end_date": e}).to_arrow_table()
              for s, e in contiguous_ranges(todo)]
-    rows = pa.concat_tables(found) if found else None
+    listed = [r for table in found for r in table.to_pylist()]  # a few rows a day
+    values: dict[Subject, dict[str, list[str]]] = {s: {d: [] for d in todo} for s in subjects}
+    of_name = {s.name: s for s in subjects}
+    for r in listed:  # without subjects, the methods' columns only
+        if r.get("dimension") is not None:
+            values[of_name[r["dimension"]]][r["date"].strftime("%Y%m%d")].append(str(r["value"]))
+    counts = [(r["date"], r["method"], r["sessions"]) for r in listed if r.get("dimension") is None]
     dates = pa.table({"date": pa.array([dt.datetime.strptime(d, "%Y%m%d").date() for d in todo], pa.date32())})
     store.register("method_days", dates)
     try:
         with transaction(store):
             store.execute("DELETE FROM attribution_methods WHERE date IN (SELECT date FROM method_days)")
-            if rows is not None and rows.num_rows:
-                store.register("method_rows", rows)
-                store.execute("INSERT INTO attribution_methods BY NAME SELECT date, method, sessions FROM method_rows")
-                store.unregister("method_rows")
+            if counts:
+                store.executemany("INSERT INTO attribution_methods (date, method, sessions) VALUES (?, ?, ?)", counts)
+            if values:
+                keep_values(store, values)
     finally:
         store.unregister("method_days")
-    return summarize((r["date"], r["method"], r["sessions"]) for r in rows.to_pylist()) if rows else AttributionSummary()
+    return summarize(counts)
 
 
 def publish_attribution(store: duckdb.DuckDBPyConnection, plan: QueryPlan) -> None:

@@ -89,6 +89,7 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .cli_values import data_findings, print_findings
+    from .clock import utc_now
     from .connection import StoreError, connect_store
     from .day_tables import provisional_sentence
     from .nothing_new import keep_unchanged, unchanged_since
@@ -136,12 +137,14 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
             serving = serving_path(store_path)
             refresh_id = pending.mark(serving)  # until the swap, readers know the copy may be behind the store
             pending.kill_point("marked")
+            started = utc_now()  # the values this refresh reads with the attribution methods are not read again
             summary = refresh_kpis(con, catalog, plan, full=full, progress=tick, spec=compiled.spec_hash)
             pending.kill_point("store-committed")
             api_summary = refresh_api_kpis(con, plan, api=compiled.api_plan)  # the ga4_api values, from report rows
             pending.kill_point("api-committed")
             bar.update(task, description="checking the KPI files' values against the data")
-            findings = data_findings(con, catalog, {f.kpi_id for f in summary.failed}, again=full)
+            findings = data_findings(con, catalog, {f.kpi_id for f in summary.failed}, again=full,
+                                     fresh_since=started)
             bar.update(task, description="publishing the serving copy")
             publish_serving(con, store_path, catalog, plan, refresh_id, findings, api=compiled.api_plan)
             pending.clear(serving, refresh_id)

@@ -11,6 +11,8 @@ from rich.markup import escape
 from generator.issues import Issue, Report
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import duckdb
 
     from generator.parse.catalog import KpiCatalog
@@ -22,15 +24,15 @@ err = Console(stderr=True)
 
 
 def data_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set[str],
-                  again: bool = False) -> list[Issue]:
+                  again: bool = False, fresh_since: dt.datetime | None = None) -> list[Issue]:
     """The checks, or none with a warning when the database cannot run them (the refresh itself is done);
-    `again`: read every loaded day's values anew (`kpi refresh --full`)."""
+    `again`: read every loaded day's values anew (`kpi refresh --full`), but those read since `fresh_since`."""
     import duckdb
 
     from .value_findings import check_loaded_values
 
     try:
-        return check_loaded_values(con, catalog, skip, again=again)
+        return check_loaded_values(con, catalog, skip, again=again, fresh_since=fresh_since)
     except duckdb.Error as exc:
         err.print(f"[yellow]! The KPI files' values could not be checked against the data: "
                   f"{escape(str(exc).splitlines()[0])}[/]", highlight=False)

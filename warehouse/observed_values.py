@@ -12,6 +12,11 @@ over midnight is attributed on each of its days as if it began there (its channe
 the set of values can only grow by that, so no finding is ever made up by it.
 
 `kpi validate --db` reads the store read-only: it uses the kept days and reads the others without keeping them.
+
+The session dimensions (channel, source, medium, campaign, landing page: `session_subjects`) need GA4's
+session attribution, as the attribution methods do; the refresh reads their values with the methods, in one
+statement, and keeps them in the methods' transaction (`keep_values`). The check after it then finds those
+days kept; with `--full` it reads again only the days not read since the refresh began (`fresh_since`).
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from collections import defaultdict
 
 import duckdb
 
+from generator.parse.catalog import KpiCatalog
 from generator.rules.data_values import ObservedValues
-from generator.rules.value_uses import Subject
+from generator.rules.value_uses import Subject, subjects
 from generator.sql import sql_parameters
+from generator.sql.dimensions import SESSION_DIMENSIONS
 
 from .clock import utc_now
 from .connection import transaction
@@ -33,14 +40,22 @@ from .statements import values_sql
 MAX_VALUES = 20_000
 """Distinct values read per dimension or param; past this (a free-text param) nothing is reported for it."""
 
+def session_subjects(catalog: KpiCatalog) -> list[Subject]:
+    """The session dimensions the KPI files filter or break down by (channel, source, …, of any event): their
+    values a day are read with the attribution methods (`attribution_methods.refresh_attribution`)."""
+    return [s for s in subjects(catalog) if s.kind == "dimension" and s.event is None
+            and s.name in SESSION_DIMENSIONS]
+
+
 def subject_key(subject: Subject) -> str:
     return f"{subject.kind}|{subject.event or ''}|{subject.name}"
 
 
 def observed(con: duckdb.DuckDBPyConnection, subjects: list[Subject], *, keep: bool = True,
-             again: bool = False) -> dict[Subject, ObservedValues]:
+             again: bool = False, fresh_since: dt.datetime | None = None) -> dict[Subject, ObservedValues]:
     """The distinct values of each subject over every loaded day; days not read yet are read now and, with
-    `keep`, kept (one transaction). `again`: read every day anew (`kpi refresh --full`)."""
+    `keep`, kept (one transaction). `again`: read every day anew (`kpi refresh --full`), but for those read at
+    or after `fresh_since` (by this refresh's attribution methods: `keep_values`)."""
     loaded = {day: at for day, at in con.execute("SELECT event_date, loaded_at FROM loaded_days").fetchall()}
     if not loaded:
         return {}
@@ -48,7 +63,9 @@ def observed(con: duckdb.DuckDBPyConnection, subjects: list[Subject], *, keep: b
     fresh: list[tuple[str, str, dt.datetime, bool, list[str]]] = []  # (subject, day, loaded_at, complete, values)
     for subject in subjects:
         key = subject_key(subject)
-        seen = {} if again else _seen(con, key)
+        seen = _seen(con, key)
+        if again:
+            seen = {day: kept for day, kept in seen.items() if fresh_since is not None and kept[2] >= fresh_since}
         todo = [day for day, at in loaded.items() if day not in seen or seen[day][0] != at]
         read: dict[str, list[str]] = defaultdict(list)
         sql = values_sql(con, subject, MAX_VALUES + 1) if todo else ""
@@ -71,19 +88,35 @@ def observed(con: duckdb.DuckDBPyConnection, subjects: list[Subject], *, keep: b
     return out
 
 
-def _seen(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, tuple[dt.datetime, bool]]:
-    """(loaded_at, complete) of each day kept for the subject; none on a store not migrated yet (read-only)."""
+def _seen(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, tuple[dt.datetime, bool, dt.datetime]]:
+    """(loaded_at, complete, checked_at) of each day kept for the subject; none on a store not migrated yet
+    (read-only)."""
     try:
-        rows = con.execute("SELECT event_date, loaded_at, complete FROM observed_days WHERE subject = $s",
+        rows = con.execute("SELECT event_date, loaded_at, complete, checked_at FROM observed_days WHERE subject = $s",
                            {"s": key}).fetchall()
     except duckdb.CatalogException:
         return {}
-    return {day: (at, complete) for day, at, complete in rows}
+    return {day: (at, complete, checked) for day, at, complete, checked in rows}
+
+
+def keep_values(con: duckdb.DuckDBPyConnection, read: dict[Subject, dict[str, list[str]]]) -> None:
+    """Keep values just read elsewhere (`attribution_methods.refresh_attribution`: a subject's values a day, at
+    most `MAX_VALUES` + 1) as the observed values of those days, inside the caller's transaction."""
+    loaded = {day: at for day, at in con.execute("SELECT event_date, loaded_at FROM loaded_days").fetchall()}
+    _write(con, [(subject_key(subject), day, loaded[day], len(values) <= MAX_VALUES, values)
+                 for subject, days in read.items() for day, values in days.items() if day in loaded])
 
 
 def _keep(con: duckdb.DuckDBPyConnection, fresh: list[tuple[str, str, dt.datetime, bool, list[str]]]) -> None:
+    with transaction(con):
+        _write(con, fresh)
+
+
+def _write(con: duckdb.DuckDBPyConnection, fresh: list[tuple[str, str, dt.datetime, bool, list[str]]]) -> None:
     import pyarrow as pa
 
+    if not fresh:
+        return
     now = utc_now()
     days = pa.table({"subject": [f[0] for f in fresh], "event_date": [f[1] for f in fresh],
                      "loaded_at": [f[2] for f in fresh], "complete": [f[3] for f in fresh],
@@ -93,10 +126,9 @@ def _keep(con: duckdb.DuckDBPyConnection, fresh: list[tuple[str, str, dt.datetim
         [("subject", pa.string()), ("event_date", pa.string()), ("value", pa.string())]))
     con.register("kb_observed_days_new", days)
     try:
-        with transaction(con):
-            con.execute("DELETE FROM observed_day_values WHERE (subject, event_date) IN "
-                        "(SELECT (subject, event_date) FROM kb_observed_days_new)")
-            con.execute("INSERT OR REPLACE INTO observed_days BY NAME SELECT * FROM kb_observed_days_new")
-            con.from_arrow(values).insert_into("observed_day_values")
+        con.execute("DELETE FROM observed_day_values WHERE (subject, event_date) IN "
+                    "(SELECT (subject, event_date) FROM kb_observed_days_new)")
+        con.execute("INSERT OR REPLACE INTO observed_days BY NAME SELECT * FROM kb_observed_days_new")
+        con.from_arrow(values).insert_into("observed_day_values")
     finally:
         con.unregister("kb_observed_days_new")

@@ -29,6 +29,7 @@ from .event_stamps import refresh_event_stamps
 from .first_seen import days_changed, reads_purchases, save_first_seen
 from .flat_params import flatten, params_of
 from .kpi_values import stage_values
+from .observed_values import session_subjects
 from .pending import kill_point
 from .period_values import compute_period_values, write_period_values
 from .quality import compute_quality
@@ -124,7 +125,9 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
                   checked=(loaded, checks_hash(spec)))
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
     attributed = time.perf_counter()
-    attribution = refresh_attribution(con, quality_days)  # likewise (and any loaded day not counted yet)
+    # likewise (every day with `full`, and any loaded day not counted yet), with the values a day of the session
+    # dimensions the KPI files name (observed_values.py): one grouping of the events by session for both
+    attribution = refresh_attribution(con, sorted(loaded) if full else quality_days, session_subjects(catalog))
     seconds = time.perf_counter() - clock
     phases = {"kpis": computed - clock, "quality": checked - computed, "write": clock + seconds - checked,
               # CPU seconds of all threads: steadier than wall time on a busy machine

@@ -57,10 +57,14 @@ def users_hash_apart(con: duckdb.DuckDBPyConnection) -> bool:
     return apart
 
 
-def methods_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """GA4's attribution methods per day (`generator/sql/attribution_methods.py`) for this warehouse."""
+def methods_sql(con: duckdb.DuckDBPyConnection, dimensions: Sequence[str] = (), limit: int = 0) -> str:
+    """GA4's attribution methods per day (`generator/sql/attribution_methods.py`) for this warehouse, with the
+    values a day of the session `dimensions` (at most `limit` each); users keyed as by `plan_sql`."""
     shape = warehouse_shape(con)
-    return kept_text(con, text_key("methods", None, shape), lambda: render_methods_sql("duckdb", export=shape))
+    hashed = users_hash_apart(con)
+    key = text_key("methods", None, shape, list(dimensions), limit, *(["hashed_users"] if hashed else []))
+    return kept_text(con, key, lambda: render_methods_sql("duckdb", export=shape, dimensions=dimensions, limit=limit,
+                                                          hashed_users=hashed))
 
 
 def values_sql(con: duckdb.DuckDBPyConnection, subject: Subject, limit: int) -> str:

@@ -46,16 +46,16 @@ def kpi_outcomes(con: duckdb.DuckDBPyConnection, days: LoadedDays) -> dict[str, 
 
 
 def check_loaded_values(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: Set[str] = frozenset(), *,
-                        keep: bool = True, again: bool = False) -> list[Issue]:
+                        keep: bool = True, again: bool = False, fresh_since: dt.datetime | None = None) -> list[Issue]:
     """Every value, breakdown and KPI the loaded data does not bear out (nothing when no day is loaded).
 
     `skip`: KPIs whose statement failed this time (their values are old, so "computes nothing" would mislead).
     Each day's values are read once and kept (`observed_values.py`); `keep` False on a read-only store,
-    `again` to read every day anew."""
+    `again` to read every day anew but for those read at or after `fresh_since` (by this refresh)."""
     days = loaded_days(con)
     if days is None:
         return []
-    values = observed(con, subjects(catalog), keep=keep, again=again)
+    values = observed(con, subjects(catalog), keep=keep, again=again, fresh_since=fresh_since)
     issues = check_against_data(catalog, values, kpi_outcomes(con, days), days)
     files = {sk.doc.path: kid for kid, sk in catalog.kpis.items()}
     return [i for i in issues if files.get(i.location.file) not in skip]

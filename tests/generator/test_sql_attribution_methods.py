@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from test_sql_attribution_eras import DAY1, DAY2, SHAPES, _insert
+from test_sql_attribution_eras import DAY1, DAY2, EXPECTED, SHAPES, _insert
 
+from generator.rules.value_uses import Subject
 from generator.sql.attribution import METHODS
 from generator.sql.attribution_methods import render_methods_sql
+from generator.sql.dimensions import SESSION_DIMENSIONS
 from generator.sql.export_shape import ERAS
+from generator.sql.values import render_values_sql
 
 D1, D2 = "2024-06-01", "2024-06-02"
 C_BY_ERA = {"legacy": "none", "collected": "none", "last_click": "last_click", "cross_channel": "ga4_channel_group"}
@@ -30,3 +33,41 @@ def test_each_era_counts_sessions_by_the_method_it_allows(era: str) -> None:
     want[(D1, C_BY_ERA[era])] = want.get((D1, C_BY_ERA[era]), 0) + 1
     assert got == want
     assert {m for _, m in got} <= set(METHODS)
+
+
+def _run(con, sql: str) -> list[tuple]:
+    return con.execute(sql, {"start_date": DAY1, "end_date": DAY2}).fetchall()
+
+
+@pytest.mark.parametrize("hashed", [False, True])
+@pytest.mark.parametrize("era", list(SHAPES))
+def test_with_session_dimensions_one_statement_also_gives_each_days_values(era: str, hashed: bool) -> None:
+    """The warehouse reads the KPI files' session dimensions with the methods (one grouping by session for
+    both): the methods' rows stay those of the statement alone, and each day's values are those of the values
+    statement, each session once a day; the channels are the ones worked out by hand in test_sql_attribution_eras."""
+    con = duckdb.connect()
+    _insert(con)
+    # and a cookieless ping on day 2: no session, so no method; its channel is (not set)
+    con.execute(f"""INSERT INTO all_events BY NAME SELECT '{DAY2}' AS event_date, 1717290000000000 AS event_timestamp,
+        'page_view' AS event_name, NULL AS user_pseudo_id, [{{'key': 'page_location', 'value': {{
+            'string_value': 'https://s.example/', 'int_value': NULL, 'float_value': NULL, 'double_value': NULL}}}}]
+        AS event_params""")
+    con.execute(f"CREATE VIEW events AS {SHAPES[era]}")
+    rows = _run(con, render_methods_sql("duckdb", ERAS[era], dimensions=SESSION_DIMENSIONS, limit=50,
+                                        hashed_users=hashed))
+    assert {(str(d), m): n for d, m, n, dim, _ in rows if dim is None} == {
+        (str(d), m): n for d, m, n in _run(con, render_methods_sql("duckdb", ERAS[era]))}
+    assert {(str(d), v) for d, _, _, dim, v in rows if dim == "channel"} == set(EXPECTED[era]) | {(D2, "(not set)")}
+    for name in SESSION_DIMENSIONS:
+        alone = _run(con, render_values_sql(Subject("dimension", name), "duckdb", 50, ERAS[era], per_day=True))
+        assert {(d.strftime("%Y%m%d"), v) for d, _, _, dim, v in rows if dim == name} == set(alone), name
+    # at most `limit` values a day, the first in order, as the values statement keeps them
+    one = _run(con, render_methods_sql("duckdb", ERAS[era], dimensions=["channel"], limit=1))
+    assert {(str(d), v) for d, _, _, dim, v in one if dim} == {
+        (day, min({c for d, c in EXPECTED[era] if d == day} | ({"(not set)"} if day == D2 else set())))
+        for day in (D1, D2)}
+
+
+def test_a_days_values_and_hashed_users_are_for_duckdb_only() -> None:
+    with pytest.raises(ValueError, match="DuckDB"):
+        render_methods_sql("bigquery", dimensions=["channel"], limit=10)

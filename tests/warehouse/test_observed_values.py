@@ -13,12 +13,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from kpi_runs import kpi
 
 from generator.compile import compile_paths
 from generator.rules.value_uses import Subject, subjects
+from generator.sql.values import render_values_sql
 from warehouse.connection import connect_store
-from warehouse.observed_values import MAX_VALUES, observed, subject_key
+from warehouse.flat_params import warehouse_shape
+from warehouse.observed_values import MAX_VALUES, observed, session_subjects, subject_key
 from warehouse.sources.demo import DemoSource
+from warehouse.sql_texts import text_key
 from warehouse.store import run_load
 from warehouse.value_findings import check_loaded_values
 
@@ -146,3 +150,46 @@ def test_each_days_channels_are_those_its_sessions_are_counted_under(store, cata
     for day, values in kept.items():
         assert values - {"(not set)"} == counted[day], day
     assert len(set().union(*counted.values())) >= 4  # several channels, not one
+
+
+def _kept(con, subject: Subject) -> dict[str, tuple[set[str], dt.datetime]]:
+    checked = dict(con.execute("SELECT event_date, checked_at FROM observed_days WHERE subject = $s",
+                               {"s": subject_key(subject)}).fetchall())
+    values: dict[str, set[str]] = {day: set() for day in checked}
+    for day, value in con.execute("SELECT event_date, value FROM observed_day_values WHERE subject = $s",
+                                  {"s": subject_key(subject)}).fetchall():
+        values[day].add(value)
+    return {day: (values[day], at) for day, at in checked.items()}
+
+
+def test_the_channels_a_day_come_with_the_attribution_methods_not_from_a_statement_of_their_own(tmp_path):
+    """The KPI files break down by channel: a refresh keeps each loaded day's channels from the statement that
+    counts the attribution methods (one grouping of the events by session), builds no values statement for
+    the channel, and `--full` reads them anew the same way; they equal the values statement's, run here."""
+    kpis = tmp_path / "kpis"
+    shutil.copytree(REPO / "kpis", kpis)
+    db = tmp_path / "w.duckdb"
+    kpi("load", "demo", "--events", "6000", "--days", "6", "--end-date", "2025-05-10", "--db", db)
+    kpi("refresh", "--db", db, "--kpis", kpis)
+    channel = Subject("dimension", "channel")
+    assert channel in session_subjects(compile_paths([kpis]).catalog)
+
+    def check() -> dict[str, tuple[set[str], dt.datetime]]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            shape = warehouse_shape(con)
+            days = [d for (d,) in con.execute("SELECT event_date FROM loaded_days ORDER BY 1").fetchall()]
+            kept = _kept(con, channel)
+            assert sorted(kept) == days
+            alone = con.execute(render_values_sql(channel, "duckdb", MAX_VALUES + 1, shape, per_day=True),
+                                {"start_date": days[0], "end_date": days[-1]}).fetchall()
+            assert {day: values for day, (values, _) in kept.items()} == {
+                day: {v for d, v in alone if d == day} for day in days}
+            assert all(values for values, _ in kept.values())
+            never = text_key("values", None, shape, channel, MAX_VALUES + 1)
+            assert con.execute("SELECT count(*) FROM sql_texts WHERE key = $k", {"k": never}).fetchall() == [(0,)]
+            return kept
+
+    first = check()
+    kpi("refresh", "--full", "--db", db, "--kpis", kpis)
+    again = check()
+    assert all(again[day][1] > first[day][1] for day in first)  # read anew, with the methods again
