@@ -97,8 +97,10 @@ SESSION_ID_SQL = lower(as_integer(exp.column("sid")), "duckdb").sql("duckdb")
 
 # Per (event, spec param): the param's first value (found through the event's list of keys, computed once per
 # event) and whether it breaks the spec. A cheap first filter keeps only the pairs that can break it at all (a
-# small share), so the full checks, the grouping per event and the PII search's results are small; the
-# volume is counted straight from the events. `ev` is read from the table by each of its readers (the row id
+# small share), so the full checks, the grouping per event and the PII search's results are small; the full
+# checks judge each distinct (spec param, value) once (`judged`: a pattern held in a column is a regular
+# expression compiled for every row it meets; at 5M events 5.3 → 4.2 CPU s, the same rows); the volume is
+# counted straight from the events. `ev` is read from the table by each of its readers (the row id
 # identifies an event): cheaper than storing every event's params.
 QUALITY_SQL = f"""
 WITH ev AS NOT MATERIALIZED (
@@ -124,21 +126,29 @@ duplicates AS (
     WHERE copy > 1 AND event_date >= $start_date GROUP BY ALL
 ),
 spec AS (
-    SELECT *, CASE type WHEN 'string' THEN 1 WHEN 'integer' THEN 2 WHEN 'number' THEN 3 WHEN 'boolean' THEN 4
+    SELECT *, row_number() OVER () AS spec_id,
+        CASE type WHEN 'string' THEN 1 WHEN 'integer' THEN 2 WHEN 'number' THEN 3 WHEN 'boolean' THEN 4
                         ELSE 0 END AS type_code,
         enum IS NOT NULL OR pattern IS NOT NULL OR min IS NOT NULL OR max IS NOT NULL AS bounded
     FROM spec_params
 ),
-checked AS (
-    SELECT k.eid, k.event_date, k.event_name, s.required, s.type_code, s.bounded, s.enum, s.pattern, s.min, s.max,
-           k.event_params[list_position(k.keys, s.param)].value AS v
-    FROM (SELECT *, list_transform(event_params, lambda x: x.key) AS keys FROM ev) k
-    JOIN spec s ON s.event_name = k.event_name
+candidates AS (
+    SELECT * FROM (
+        SELECT k.eid, k.event_date, k.event_name, s.spec_id, s.required, s.type_code, s.bounded,
+               k.event_params[list_position(k.keys, s.param)].value AS v
+        FROM (SELECT *, list_transform(event_params, lambda x: x.key) AS keys FROM ev) k
+        JOIN spec s ON s.event_name = k.event_name)
+    -- a cheap first pass: the pairs that can break the spec at all (the flags below decide)
+    WHERE (v IS NULL AND required)
+        OR (v IS NOT NULL AND (bounded
+            OR (type_code = 1 AND v.string_value IS NULL)
+            OR (type_code = 2 AND v.int_value IS NULL)
+            OR (type_code = 3 AND v.int_value IS NULL AND v.double_value IS NULL AND v.float_value IS NULL)
+            OR type_code = 4))
 ),
-flagged AS (
-    SELECT eid, event_date, event_name,
-        coalesce(v IS NULL AND required, false) AS missing_required,
-        coalesce(v IS NOT NULL AND CASE type_code
+judged AS (
+    SELECT spec_id, v,
+        coalesce(CASE type_code
             WHEN 1 THEN v.string_value IS NULL
             WHEN 2 THEN v.int_value IS NULL
                 AND NOT coalesce(v.double_value = floor(v.double_value), v.float_value = floor(v.float_value), false)
@@ -146,20 +156,18 @@ flagged AS (
             WHEN 4 THEN NOT (coalesce(v.int_value IN (0, 1), false)
                 OR coalesce(lower(v.string_value) IN ('true', 'false'), false))
             ELSE false END, false) AS wrong_type,
-        coalesce(v IS NOT NULL AND (
+        coalesce(
             (enum IS NOT NULL AND NOT list_contains(enum, coalesce(v.string_value, CAST(v.int_value AS VARCHAR))))
             OR (pattern IS NOT NULL AND v.string_value IS NOT NULL
                 AND NOT regexp_full_match(v.string_value, pattern))
             OR (min IS NOT NULL AND coalesce(v.double_value, v.float_value, v.int_value) < min)
-            OR (max IS NOT NULL AND coalesce(v.double_value, v.float_value, v.int_value) > max)), false) AS out_of_range
-    FROM checked
-    -- a cheap first pass: the pairs that can break the spec at all (the flags above decide)
-    WHERE (v IS NULL AND required)
-        OR (v IS NOT NULL AND (bounded
-            OR (type_code = 1 AND v.string_value IS NULL)
-            OR (type_code = 2 AND v.int_value IS NULL)
-            OR (type_code = 3 AND v.int_value IS NULL AND v.double_value IS NULL AND v.float_value IS NULL)
-            OR type_code = 4))
+            OR (max IS NOT NULL AND coalesce(v.double_value, v.float_value, v.int_value) > max), false) AS out_of_range
+    FROM (SELECT DISTINCT spec_id, v FROM candidates WHERE v IS NOT NULL) JOIN spec USING (spec_id)
+),
+flagged AS (
+    SELECT c.eid, c.event_date, c.event_name, coalesce(c.v IS NULL AND c.required, false) AS missing_required,
+        coalesce(j.wrong_type, false) AS wrong_type, coalesce(j.out_of_range, false) AS out_of_range
+    FROM candidates c LEFT JOIN judged j ON j.spec_id = c.spec_id AND j.v IS NOT DISTINCT FROM c.v
 ),
 violating AS (
     SELECT eid, any_value(event_date) AS event_date, any_value(event_name) AS event_name,
