@@ -67,6 +67,15 @@ def days_changed(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def save_first_seen(con: duckdb.DuckDBPyConnection) -> None:
-    """Remember each id's first day as the refresh just computed it (inside the refresh's transaction)."""
-    con.execute("DELETE FROM transaction_first_seen")
-    con.execute(f"INSERT INTO transaction_first_seen {_purchases()[1]}")  # noqa: S608 - constant SQL
+    """Remember each id's first day as the refresh just computed it (inside the refresh's transaction): only
+    the ids that are new, gone or moved are written. Deleting and inserting every id again made the commit
+    rebuild the table's key index: 0.38 of a new day's 7 CPU s at 5M events (27,000 ids)."""
+    first_days = _purchases()[1]
+    con.execute(f"""
+        DELETE FROM transaction_first_seen AS o WHERE NOT EXISTS (
+            SELECT 1 FROM ({first_days}) AS n WHERE n.transaction_id = o.transaction_id AND n.first_date = o.first_date)
+    """)  # noqa: S608 - constant SQL
+    con.execute(f"""
+        INSERT INTO transaction_first_seen SELECT * FROM ({first_days}) AS n
+        WHERE NOT EXISTS (SELECT 1 FROM transaction_first_seen AS o WHERE o.transaction_id = n.transaction_id)
+    """)  # noqa: S608 - constant SQL

@@ -159,6 +159,18 @@ def test_a_day_reloaded_without_an_order_lets_its_later_copy_count(tmp_path: Pat
                             "WHERE kpi_id = 'purchases' AND breakdown = ''"))
     assert stored == {d: float(n) for d, (n, _) in expected.items()}
     assert expected[names[5]][0] == _expected(export)[names[5]][0] + 1
+    # what the next refresh compares with: each id's first day, the moved one included
+    first = dict(_read(db, "SELECT transaction_id, first_date FROM transaction_first_seen"))
+    assert first == _first_days({**export, **fixed}) and first[late_id] == names[5]
+
+
+def _first_days(days: dict[str, pa.Table]) -> dict[str, str]:
+    """Each purchase transaction id's first day (GA4's placeholders for a missing id are no id)."""
+    out: dict[str, str] = {}
+    for r in _purchases(pa.concat_tables(days.values())):
+        tid = r["ecommerce"]["transaction_id"]
+        out[tid] = min(out.get(tid, r["event_date"]), r["event_date"])
+    return out
 
 
 def test_a_day_with_events_but_no_purchase_stores_zero(tmp_path: Path, export, compiled) -> None:
