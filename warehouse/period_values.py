@@ -60,11 +60,15 @@ from .period_shift import (
 from .period_spans import spanned_periods
 from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
-from .statements import plan_sql
+from .statements import plan_sql, store_users
 
 PRESETS = ("7d", "28d", "90d", "mtd", "qtd")
 COMPARISONS = ("previous", "year")
 CALENDAR = ("week", "month")
+FEW_USERS = 0.2
+"""A statement over listed users reads their events by their ids (`plan_sql(..., users_by_id=True)`) when they
+are at most this share of the store's users: the scan then skips the others' rows (at 5M events, 16 % of the
+users: 2.0 -> 1.75 CPU s; 29 %: 7.5 -> 8.1, where the hashes stay)."""
 _COLUMNS = {"kpi_id": pa.string(), "grain": pa.string(), "period_start": pa.date32(), "period_end": pa.date32(),
             "breakdown": pa.string(), "breakdown_value": pa.string(), "value": pa.float64(),
             "numerator": pa.float64(), "denominator": pa.float64(), "definition_hash": pa.string()}
@@ -245,8 +249,10 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
                  listed: dict[tuple[dt.date, dt.date], int] | None,
                  rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]],
                  ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
-    sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True,  # the same text every day
-                   period_users=of_users)
+    def text(by_id: bool = False) -> str:  # the same texts every day
+        return plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True, period_users=of_users,
+                        users_by_id=by_id)
+
     reach = statement_reach(plan, kpi_ids)
     if listed is not None:
         counted = None
@@ -264,6 +270,7 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
         if cap is not None:
             last = cap.strftime("%Y%m%d")
             parameters[PERIOD_DAYS] = [d for d in parameters[PERIOD_DAYS] if d["event_date"] <= last]  # type: ignore[attr-defined]
+        by_id = False
         if of_users:
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE {PERIOD_USERS} AS
@@ -271,6 +278,9 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
                 FROM {LISTED} l JOIN (SELECT unnest($starts) AS s, unnest($ends) AS e) g
                     ON l.period_start = g.s AND l.period_end = g.e
             """, {"starts": [a for a, _ in group], "ends": [b for _, b in group]})
+            (users,) = con.execute(f"SELECT count(DISTINCT user_pseudo_id) FROM {PERIOD_USERS}").fetchall()[0]
+            by_id = 0 < users <= FEW_USERS * store_users(con)  # no users listed: the hashes' text
+        sql = text(by_id)
         try:
             # Of listed users, DuckDB guesses the events spread over the ranges fewer than the (range, user)
             # pairs and builds the semi join's hash table on them, every column of millions of rows: at 5M

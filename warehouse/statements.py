@@ -20,21 +20,24 @@ from .sql_texts import kept_text, text_key
 
 def plan_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: Sequence[str] | None = None,
              bucket: Bucket = "day", many_periods: bool = False, hashed_users: bool | None = None,
-             period_users: bool = False, keyed_users: bool = False) -> str:
+             period_users: bool = False, keyed_users: bool = False, users_by_id: bool = False) -> str:
     """`render_plan_sql(plan, "duckdb", kpi_ids, bucket=…, many_periods=…, hashed_users=…, period_users=…,
-    keyed_users=…)` for this warehouse; `hashed_users` None: where the store's users hash apart (`users_hash_apart`), as nearly all do."""
+    keyed_users=…, users_by_id=…)` for this warehouse; `hashed_users` None: where the store's users hash apart
+    (`users_hash_apart`), as nearly all do."""
     if hashed_users is None:
         hashed_users = users_hash_apart(con)
     shape = warehouse_shape(con)
     ids = None if kpi_ids is None else list(kpi_ids)
     key = text_key("plan", plan, shape, ids, bucket, many_periods, *(["hashed_users"] if hashed_users else []),
-                   *(["period_users"] if period_users else []), *(["keyed_users"] if keyed_users else []))
+                   *(["period_users"] if period_users else []), *(["keyed_users"] if keyed_users else []),
+                   *(["users_by_id"] if users_by_id else []))
     return kept_text(con, key, lambda: render_plan_sql(plan, "duckdb", ids, bucket=bucket, many_periods=many_periods,
                                                        hashed_users=hashed_users, period_users=period_users,
-                                                       keyed_users=keyed_users, export=shape))
+                                                       keyed_users=keyed_users, users_by_id=users_by_id,
+                                                       export=shape))
 
 
-_apart: dict[tuple[object, ...], bool] = {}  # by store file and loaded state
+_users: dict[tuple[object, ...], tuple[int, int]] = {}  # (ids, their hashes) by store file and loaded state
 
 
 def users_hash_apart(con: duckdb.DuckDBPyConnection) -> bool:
@@ -43,18 +46,27 @@ def users_hash_apart(con: duckdb.DuckDBPyConnection) -> bool:
     exactly as by the id and faster. Among a million users, two share a hash with a chance of about 3 in 100
     million; the statements then key them by the ids themselves. Checked once per store file and loaded state
     (a load changes `loaded_days`), at 0.3 CPU s per 5M events; an in-memory store is checked every time."""
+    ids, hashes = _user_counts(con)
+    return bool(ids == hashes)
+
+
+def store_users(con: duckdb.DuckDBPyConnection) -> int:
+    """The distinct users of the store's events (counted with `users_hash_apart`, once per loaded state)."""
+    return _user_counts(con)[0]
+
+
+def _user_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     state = con.execute("SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()), "
                         "count(*), max(loaded_at) FROM loaded_days").fetchall()[0]
-    if state[0] is not None and state in _apart:
-        return _apart[state]
+    if state[0] is not None and state in _users:
+        return _users[state]
     ids, hashes = con.execute("SELECT count(DISTINCT user_pseudo_id), count(DISTINCT hash(user_pseudo_id)) "
                               "FILTER (WHERE user_pseudo_id IS NOT NULL) FROM events").fetchall()[0]
-    apart = bool(ids == hashes)
     if state[0] is not None:
-        if len(_apart) >= 16:  # a process reads one store, or a few (tests)
-            _apart.clear()
-        _apart[state] = apart
-    return apart
+        if len(_users) >= 16:  # a process reads one store, or a few (tests)
+            _users.clear()
+        _users[state] = (int(ids), int(hashes))
+    return int(ids), int(hashes)
 
 
 def methods_sql(con: duckdb.DuckDBPyConnection, dimensions: Sequence[str] = (), limit: int = 0) -> str:

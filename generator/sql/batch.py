@@ -45,7 +45,7 @@ _SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, bucket: Bucket = "day",
                      many_periods: bool = False, hashed_users: bool = False, period_users: bool = False,
-                     keyed_users: bool = False) -> exp.Query:
+                     keyed_users: bool = False, users_by_id: bool = False) -> exp.Query:
     """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`.
 
     `many_periods`: with the `period` bucket, every range its parameters name (`periods.period_parameters`) in
@@ -53,7 +53,8 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     `hashed_users`: a user is paired with its range as `hash(user_pseudo_id)`, not the id's text (`periods._pair`;
     `render_plan_sql` hashes the session keys too); `period_users`: with `many_periods`, each range counts only
     its users in the table `period_users`, and with `keyed_users` each of those users in one range only, all of
-    their events in it (`periods.spread_over_periods`).
+    their events in it (`periods.spread_over_periods`); `users_by_id`: the events of `period_users`' users are
+    read by their ids, not their hashes (for a table of few users: `periods._of_users`).
     """
     if many_periods and bucket != "period":
         raise ValueError("`many_periods` go with the `period` bucket")
@@ -107,7 +108,7 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
         this=exp.to_identifier("batch")))) if len(branches) > 1 else union
     statement = statement.order_by(*BATCH_COLUMNS[:4], copy=False)
     if many_periods:
-        ctes = spread_over_periods(ctes, inline, hashed_users, period_users, keyed_users)
+        ctes = spread_over_periods(ctes, inline, hashed_users, period_users, keyed_users, users_by_id)
     return attach(statement, ctes, inline)
 
 
@@ -121,7 +122,8 @@ def statement_reach(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> in
 
 def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None,
                     bucket: Bucket = "day", export: ExportShape = NEWEST, many_periods: bool = False,
-                    hashed_users: bool = False, period_users: bool = False, keyed_users: bool = False) -> str:
+                    hashed_users: bool = False, period_users: bool = False, keyed_users: bool = False,
+                    users_by_id: bool = False) -> str:
     """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters, `bucket` and `export` as for `render_sql`;
     `many_periods` as for `build_plan_query`; `hashed_users` (DuckDB): sessions and users are keyed by
     `hash(user_pseudo_id)`, not the id's text (`dialects._struct_session_key`, `periods._pair`): exact where no
@@ -131,7 +133,7 @@ def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | 
     if hashed_users and dialect != "duckdb":
         raise ValueError("hashed users are DuckDB SQL")
     statement = lower(build_plan_query(plan, kpi_ids, bucket, many_periods, hashed_users, period_users,
-                                       keyed_users), dialect, copy=False,
+                                       keyed_users, users_by_id), dialect, copy=False,
                       export=export, hashed_users=hashed_users)
     if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
         for cte in statement.find_all(exp.CTE):

@@ -10,6 +10,7 @@ cookieless ping, a first visit on the new day and a conversion whose window runs
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 from generator.compile import compile_paths
 from generator.plan.formula import parse_formula
 from kpibridge.cli import app
+from warehouse import period_values
 from warehouse.period_shift import _degree, differing_days, plan_shifts, shiftable
 from warehouse.period_values import calendar_buckets, distinct_kpis, plan_period_values
 from warehouse.refresh_days import parse_day
@@ -98,8 +100,12 @@ def _shifts(db: Path) -> tuple[list, dict]:
     return wanted, shifts
 
 
-@pytest.mark.parametrize("era", ["cross_channel", "legacy"])
-def test_a_new_day_shifted_from_the_stored_ranges_counts_what_a_full_refresh_counts(tmp_path, era):
+# each era with the listed users' events read by the hash of their ids, or by the ids (`period_values.FEW_USERS`:
+# below it of the store's users, by the ids): the two texts of a statement over listed users
+@pytest.mark.parametrize(("era", "few_users"), [("cross_channel", 0.0), ("legacy", 1.0)])
+def test_a_new_day_shifted_from_the_stored_ranges_counts_what_a_full_refresh_counts(tmp_path, era, few_users,
+                                                                                    monkeypatch):
+    monkeypatch.setattr(period_values, "FEW_USERS", few_users)
     older, newest = _write_export(tmp_path / "export", era)
     db = tmp_path / "shifted.duckdb"
     _kpi("load", "ga4-export", older, "--db", db, "--kpis", KPIS)
@@ -114,6 +120,11 @@ def test_a_new_day_shifted_from_the_stored_ranges_counts_what_a_full_refresh_cou
     shifted, counted = _periods(db), _periods(full)
     assert len(counted) > 300
     assert differing(shifted, counted) == []
+    with duckdb.connect(str(db), read_only=True) as con:  # the text the shift ran: by the ids or by their hashes
+        texts = [t for (t,) in con.execute("SELECT sql FROM sql_texts WHERE sql LIKE '%FROM period_users%'").fetchall()]
+    by_id = re.compile(r"WHERE\s+event_date BETWEEN .{0,200}?\s+AND user_pseudo_id IN \(\s*SELECT\s+user_pseudo_id\s+"
+                       r"FROM period_users", re.S)
+    assert texts and any(by_id.search(t) for t in texts) == (few_users == 1.0)
     # and, recounted here from the raw events, the sessions of every dashboard range: distinct (user, session id)
     ranges = [(k[2], k[3], v[0]) for k, v in shifted.items() if k[0] == "sessions" and k[1] == "period" and k[4] == ""]
     assert len(ranges) >= 5
