@@ -19,7 +19,9 @@ the events one by one, 1.9× this way (`estimate`).
 
 Used for a full count of two ranges or more when every KPI adds up with nothing added (`summable`), no
 cookieless ping carries a user's transaction id (`period_shift.ids_shared_with_pings`), and the estimate says it
-reads at most `WORTH` of what counting each range in full reads.
+reads at most `WORTH` of what counting each range in full reads. Each user's event in a range is read once at
+least, so ranges whose days overlap too little for that (a new day's last 7 days and the 7 before them, counted
+in full) are ruled out from the days' counts alone, before every user's span is read (0.55 CPU s at 5M events).
 """
 
 from __future__ import annotations
@@ -53,13 +55,18 @@ def spanned_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
     `loaded`: the loaded days (YYYYMMDD)."""
     if len(wanted) < 2 or not summable(plan, kpi_ids) or ids_shared_with_pings(con):
         return None
+    per_day = {parse_day(d): int(n) for d, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
+    whole = sum(per_day.get(s + n * _DAY, 0) for s, e in wanted for n in range((e - s).days + 1))
+    # each user's event in a range is read once at least (by the user's group, or per range they straddle), so
+    # ranges that overlap little cannot gain: found without reading every user's span (0.55 CPU s at 5M events)
+    with_user = dict(con.execute("SELECT event_date, count(user_pseudo_id) FROM events GROUP BY 1").fetchall())
+    if sum(with_user.get(day.strftime("%Y%m%d"), 0) for day in _days_of(wanted)) > worth * whole:
+        return None
     cuts = sorted({s for s, _ in wanted} | {e + _DAY for _, e in wanted})
     try:
         _user_spans(con, cuts)
         groups = _groups(con, cuts, wanted)
         straddling = _straddling(con, wanted)
-        per_day = {parse_day(d): int(n) for d, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
-        whole = sum(per_day.get(s + n * _DAY, 0) for s, e in wanted for n in range((e - s).days + 1))
         if sum(n for _, _, n in groups.values()) + sum(straddling.values()) > worth * whole:
             return None
         from .period_values import run_periods  # the one place that counts ranges
@@ -81,6 +88,11 @@ def spanned_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
         out[period] = [{**row, "grain": "period", "period_start": period[0], "period_end": period[1]}
                        for row in rows]
     return out
+
+
+def _days_of(ranges: list[Range]) -> set[dt.date]:
+    """The days in one range of `ranges` or more."""
+    return {s + n * _DAY for s, e in ranges for n in range((e - s).days + 1)}
 
 
 def _has_data(per_day: dict[dt.date, int], period: Range) -> bool:

@@ -153,6 +153,28 @@ def test_an_id_a_cookieless_ping_shares_with_a_user_makes_every_range_counted_in
         assert not ids_shared_with_pings(con)
 
 
+def test_ranges_that_barely_overlap_are_counted_one_by_one_without_reading_the_spans(tmp_path):
+    """Each user's event in a range is read once at least, so ranges whose days overlap little cannot be counted
+    for less from spans: `spanned_periods` says so from the days' counts (`WORTH`); ranges that overlap go on."""
+    db = _store(tmp_path, "legacy")
+    plan = compile_paths([KPIS]).plan
+    ids = distinct_kpis(plan)
+    weeks = [(date(2024, 3, 11), date(2024, 3, 17)), (date(2024, 3, 18), date(2024, 3, 24))]
+    month = (date(2024, 3, 1), date(2024, 3, 31))
+    with duckdb.connect(str(db)) as con:
+        loaded = [d for (d,) in con.execute("SELECT event_date FROM loaded_days").fetchall()]
+        # in plain SQL: the users' events of the days in one range or more, against every range's events
+        union, whole = con.execute("""
+            SELECT count(user_pseudo_id) FILTER (WHERE event_date BETWEEN '20240311' AND '20240324'),
+                   count(*) FILTER (WHERE event_date BETWEEN '20240311' AND '20240324')
+            FROM events""").fetchall()[0]
+        assert union > 0.75 * whole  # the weeks do not overlap: nothing to gain
+        assert spanned_periods(con, plan, ids, weeks, loaded) is None
+        march = [month, *weeks, (date(2024, 3, 4), date(2024, 3, 10)), (date(2024, 3, 25), date(2024, 3, 31))]
+        assert spanned_periods(con, plan, ids, march, loaded) is not None  # each day in two ranges: worth it
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall()[0][0] == 0
+
+
 def test_full_refresh_counts_with_spans_what_it_counted_range_by_range(tmp_path):
     """Through the CLI: a full refresh's stored periods (spans where worth it) equal the ranges counted one by one."""
     db = _store(tmp_path, "cross_channel")
