@@ -45,6 +45,7 @@ from .attribution import LOOKBACK_DAYS, PRIOR_CLICKS
 from .ctes import HISTORY, Cte
 from .dialects import ExportDateRange, without_users_since
 from .scan import RAW, SCANNED
+from .sessions import FIRSTS
 from .shared import EVENT_ROWS
 
 PERIODS = "periods"
@@ -382,17 +383,24 @@ def _lookback_events(body: exp.Expr) -> exp.Expr:
 
 
 def _lookback_clicks(name: str, body: exp.Expr, hashed: bool, users: bool = False) -> list[Cte]:
-    """`prior_clicks` computed once per event (`prior_clicks_once`), then per range whose lookback holds it;
-    with `users`, only per range of the user's in `period_users`: a click carries into a range's sessions of
-    the same user only, so the others' were grouped per session and range for nothing (at 5M events, the
-    biggest statement over listed users grouped 978,000 lookback sessions instead of 390,000)."""
+    """`prior_clicks` computed once per event (`prior_clicks_once`), then per range whose lookback holds it, for
+    the range's users only: a click carries into a range's sessions of the same user only, so the others' were
+    grouped per session and range for nothing. With `users`, the range's users in `period_users` (at 5M events,
+    the biggest statement over listed users grouped 978,000 lookback sessions instead of 390,000); else the
+    users with a session in the range (`session_firsts`: two 7-day ranges counted in full at 5M events grouped
+    424,000 lookback sessions; the statement went from 2.05 to 1.48 CPU s)."""
     assert isinstance(body, exp.Select)
     once = body.select("event_date")
     names = body.named_selects
     spread = exp.select(*(exp.alias_(_pair(n, "c", hashed) if n in KEYS else exp.column(n, table="c"), n)
                           for n in names)).from_(exp.alias_(exp.to_table(PRIOR_CLICKS_ONCE), "c", table=True))
     spread = _join_periods(spread, _same_day("c"), LOOKBACK_DAYS_TABLE)
-    return [(PRIOR_CLICKS_ONCE, once), (name, _of_range_users(spread, "c", hashed) if users else spread)]
+    if users:
+        return [(PRIOR_CLICKS_ONCE, once), (name, _of_range_users(spread, "c", hashed))]
+    visitor = exp.EQ(this=exp.column("visitor", table="f"), expression=_pair("user_pseudo_id", "c", hashed))
+    in_range = spread.join(exp.alias_(exp.to_table(FIRSTS), "f", table=True), on=visitor, join_type="semi",
+                           copy=False)
+    return [(PRIOR_CLICKS_ONCE, once), (name, in_range)]
 
 
 def _ends_range(node: exp.Expr) -> bool:
