@@ -136,13 +136,14 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
         raise ValueError("`users_by_id` goes with `users`")
     days = [] if keyed else [(PERIOD_DAYS, _unnested(PERIOD_DAYS, {"event_date": "TEXT", "period_day": "DATE",
                                                                     "event_day": "DATE", "period_end": "TEXT"}))]
+    by_hash = hashed and not users_by_id  # how `raw_events` and the lookback pick `period_users`' users
     out: list[Cte] = [(PERIODS, _unnested(RANGES, {"period_day": "DATE", "period_start": "TEXT"})), *days,
                       (LOOKBACK_DAYS_TABLE, _unnested(LOOKBACK_DAYS_TABLE, {"event_date": "TEXT",
                                                                             "period_day": "DATE"}))]
     for name, body in ctes:
         kind = body.meta.get(HISTORY)
         if name == RAW:
-            out.append((name, _of_users(body, hashed and not users_by_id) if users else body))
+            out.append((name, _of_users(body, by_hash) if users else body))
         elif name == SCANNED:
             out += _fan_out(body, hashed, users, keyed)
             inline.append(SCANNED_ONCE)
@@ -154,7 +155,7 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
             out.append((name, _earlier_users(body, hashed)))
         elif kind == "prior_params":  # read by `prior_clicks` only
             lookback = _lookback_events(body)
-            out.append((name, _of_users(lookback, hashed and not users_by_id) if users else lookback))
+            out.append((name, _of_users(lookback, by_hash) if users else lookback))
         elif kind == "prior_clicks":
             out += _lookback_clicks(name, body, hashed, users and not keyed)
         elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
