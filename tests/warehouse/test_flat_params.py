@@ -223,3 +223,52 @@ def test_kpi_files_with_errors_or_a_failed_load_leave_no_column(kpi, tmp_path, e
     assert _flattened(db) == {}  # registered in the load's transaction, so rolled back with it
     columns = [c for (c,) in query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'ga4_events'")]
     assert not any(c.startswith("kp_") for c in columns)
+
+
+def test_a_load_fills_each_column_with_the_first_param_of_its_name_whatever_the_list_holds(tmp_path):
+    """Lists GA4 does not usually send (no params, none at all, a key twice, a key without a name, a param
+    without a value) are filled as the list says: the first param of that name, NULL when it has none. The
+    expected values are read from the lists here in plain Python."""
+    from warehouse.connection import connect_store
+    from warehouse.flat_params import register
+    from warehouse.store import insert_events
+
+    def param(key, s=None, i=None):
+        return {"key": key, "value": {"string_value": s, "int_value": i, "float_value": None, "double_value": None}}
+    lists = [
+        [param("ga_session_id", i=7), param("page_location", s="https://a.example/")],
+        [param("page_location", s="first"), param("page_location", s="second")],  # a key twice: the first
+        [param(None, s="nameless"), param("ga_session_id", i=9)],  # a param without a name is nobody's
+        [param("ga_session_id")],  # there, with an empty value record
+        [],
+        None,
+    ]
+    con = connect_store(tmp_path / "w.duckdb")
+    con.execute("BEGIN")
+    register(con, ["ga_session_id", "page_location", "value"])
+    con.execute("COMMIT")
+    rows = ", ".join(f"($p{n}::{_PARAMS_TYPE}, {n})" for n in range(len(lists)))
+    con.execute(f"CREATE TEMP TABLE src AS SELECT * FROM (VALUES {rows}) t(event_params, n)",  # noqa: S608
+                {f"p{n}": value for n, value in enumerate(lists)})
+    insert_events(con, "SELECT '20240301' AS event_date, n AS event_timestamp, 'page_view' AS event_name, "
+                       "event_params, NULL AS user_id, 'u' AS user_pseudo_id, NULL AS user_first_touch_timestamp, "
+                       "NULL AS device, NULL AS geo, NULL AS traffic_source, NULL AS collected_traffic_source, "
+                       "NULL AS session_traffic_source_last_click, NULL AS ecommerce, NULL AS privacy_info, "
+                       "NULL AS platform FROM src")
+    columns = dict(con.execute("SELECT key, column_name FROM flat_params").fetchall())
+    stored = {ts: row for ts, *row in con.execute(
+        f"SELECT event_timestamp, {columns['ga_session_id']}, {columns['page_location']}, {columns['value']} "  # noqa: S608
+        "FROM ga4_events ORDER BY 1").fetchall()}
+    con.close()
+
+    def first(params, key):
+        return next((p["value"] for p in params or [] if p["key"] == key), None)
+    expected = {n: [first(params, k) for k in ("ga_session_id", "page_location", "value")]
+                for n, params in enumerate(lists)}
+    assert stored == expected
+    assert stored[1][1]["string_value"] == "first" and stored[2][0]["int_value"] == 9
+    assert stored[3][0] == {"string_value": None, "int_value": None, "float_value": None, "double_value": None}
+
+
+_PARAMS_TYPE = ("STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value BIGINT, float_value DOUBLE, "
+                "double_value DOUBLE))[]")
