@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 from .clock import utc_now
 from .connection import memory_limit as machine_memory_limit
 from .day_tables import IN_DAYS, days_params, provisional_days, record_day_tables
-from .flat_params import mark_filled_if_whole, register, with_flat_columns
+from .flat_params import FlatParam, mark_filled_if_whole, register, with_flat_columns
 from .schema import COLUMN_NAMES
 
 _HASH_MODULUS = 1 << 64
@@ -102,7 +102,7 @@ def run_load(
     source: EventSource,
     progress: LoadProgress | None = None,
     memory_limit: str = LOAD_MEMORY_LIMIT,
-    flat_keys: Sequence[str] = (),
+    flat_keys: Sequence[FlatParam] = (),
 ) -> LoadSummary:
     """Replace every day `source` provides, in one transaction with its audit rows.
 

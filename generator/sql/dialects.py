@@ -13,7 +13,8 @@ the spots sqlglot cannot translate well enough on its own:
   `(SELECT param.value FROM UNNEST(event_params) AS param WHERE param.key = 'k' LIMIT 1)`; DuckDB runs that
   correlated subquery about 100 times slower than `LIST_FILTER(event_params, …)[1].value`, so it gets the
   list function; a param the warehouse flattened at load (`ExportShape.flat_params`) is read from its own
-  plain column instead (about 6 times cheaper again).
+  column instead (about 6 times cheaper again): its record, or, from a `kl_` column (`export_shape.LISTED`),
+  the first of the event's params of that name it holds.
 - `SessionKey`: one value per (`user_pseudo_id`, `ga_session_id`), NULL without either. The per-KPI
   statements write it as the text `user_pseudo_id.ga_session_id`; the batch statement (`batch.py`) groups
   and joins on it millions of times, and in DuckDB a STRUCT of the two does that without building a string
@@ -40,7 +41,7 @@ import sqlglot
 from sqlglot import exp
 
 from .bigquery_form import emulator_compatible
-from .export_shape import NEWEST, ExportShape
+from .export_shape import LISTED, NEWEST, ExportShape
 
 Dialect = Literal["duckdb", "bigquery"]
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "bigquery")
@@ -162,6 +163,8 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
             return exp.cast(exp.null(), exp.DataType.build(export.column_type(path), dialect="duckdb"))
         if isinstance(node, EventParam):
             flat = export.flat_column(node.name) if dialect == "duckdb" else None
+            if flat and flat.startswith(LISTED):
+                return first_value(exp.column(flat))
             return exp.column(flat) if flat else _event_param(node.this, dialect)
         if isinstance(node, SessionKey):
             if dialect == "duckdb":
@@ -217,6 +220,17 @@ def _url_param(url: exp.Expr, name: str, dialect: Dialect) -> exp.Expr:
     holds = exp.GT(this=exp.StrPosition(this=url.copy(), substr=exp.Literal.string(f"{name}=")),
                    expression=exp.Literal.number(0))
     return exp.Case(ifs=[exp.If(this=holds, true=value)])
+
+
+def params_named(key: str) -> exp.Expr:
+    """DuckDB: the event's params named `key`, in list order (`LIST_FILTER(event_params, …)`)."""
+    return _event_param(exp.Literal.string(key), "duckdb").this.this
+
+
+def first_value(params: exp.Expr) -> exp.Expr:
+    """DuckDB: the `value` record of the first param of a list of params, NULL for an empty list or NULL."""
+    return exp.Dot(this=exp.Bracket(this=params, expressions=[exp.Literal.number(1)], offset=1),
+                   expression=exp.to_identifier("value"))
 
 
 def _event_param(key: exp.Expr, dialect: Dialect) -> exp.Expr:

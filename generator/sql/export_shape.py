@@ -36,6 +36,12 @@ def struct_type(fields: Fields) -> str:
                                  for name, kind in fields) + ")"
 
 
+LISTED = "kl_"
+"""The prefix of a flat column holding the event's params of one name (`[1].value` is the first one's record),
+not the record itself: for a param KPIs read on a few events only, such a column is mostly empty lists, which a
+load writes for about half of what a column of mostly NULL records costs (`warehouse/flat_params.py`)."""
+
+
 @dataclass(frozen=True)
 class ExportShape:
     """The attribution columns an export has (`era` names the shape, see `ERAS`)."""
@@ -44,11 +50,12 @@ class ExportShape:
     collected_traffic_source: bool = True
     session_traffic_source_last_click: bool = True
     cross_channel_campaign: bool = True
-    # (param key, column): params the events relation also holds as a plain column of their `value` record
+    # (param key, column): params the events relation also holds as a column of their own: a `kp_<n>` column
+    # holds the param's `value` record, a `kl_<n>` column (`LISTED`) the event's params of that name, in order
     flat_params: tuple[tuple[str, str], ...] = ()
 
     def flat_column(self, key: str) -> str | None:
-        """The plain column holding the event param `key`'s `value` record, if the relation has one."""
+        """The column holding the event param `key` (its `value` record, or its params: `LISTED`), if any."""
         return dict(self.flat_params).get(key)
 
     def has(self, path: str) -> bool:

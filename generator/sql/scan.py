@@ -11,6 +11,7 @@ per event, in two CTEs:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -18,7 +19,7 @@ from sqlglot import exp
 from . import dimensions as dims
 from .attribution import TRAFFIC_COLUMNS, click_values, last_click_values
 from .buckets import Bucket, event_bucket
-from .dialects import EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
+from .dialects import EventParam, EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
 from .params import as_integer, as_string, param_record
 from .transactions import transaction_id
 
@@ -96,6 +97,27 @@ class EventColumns:
         return exp.func("COALESCE", exp.column("engaged", table=SESSIONS_ALIAS), exp.Literal.number(0))
 
 
+def _on_events(value: exp.Expr, events: frozenset[str]) -> exp.Expr:
+    """`value` on the events named `events`, NULL on the others: `CASE WHEN event_name IN (…) THEN value END`."""
+    names = [exp.Literal.string(n) for n in sorted(events)]
+    return exp.Case(ifs=[exp.If(this=exp.column("event_name").isin(*names), true=value)])
+
+
+def params_on_few_events(statements: Iterable[exp.Expr]) -> set[str]:
+    """The params that `statements` (not yet lowered) read only on the events a batch scan names for them
+    (`_on_events`), never on every event: a purchase's `value`, a lead's `lead_source`. The warehouse keeps
+    such a param as a list of the event's params of that name, mostly empty (`export_shape.LISTED`)."""
+    everywhere: set[str] = set()
+    guarded: set[str] = set()
+    for statement in statements:
+        for node in statement.find_all(EventParam):
+            branch = node.parent
+            on_events = (isinstance(branch, exp.If) and node.arg_key == "true" and isinstance(branch.this, exp.In)
+                         and isinstance(branch.this.this, exp.Column) and branch.this.this.name == "event_name")
+            (guarded if on_events else everywhere).add(node.name)
+    return guarded - everywhere
+
+
 def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
               bucket: Bucket = "day") -> list[tuple[str, exp.Select]]:
     """`raw_events` and `scanned_events` for the days `start_date` … `last_day`.
@@ -132,8 +154,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
         record = param_record(name)
         events = cols.param_events.get(name)
         if batch and events is not None:
-            names = [exp.Literal.string(n) for n in sorted(events)]
-            record = exp.Case(ifs=[exp.If(this=exp.column("event_name").isin(*names), true=record)])
+            record = _on_events(record, events)
         raw = raw.select(exp.alias_(record, alias), copy=False)
     raw = raw.from_(EventsRelation(), copy=False).where(ExportDateRange(this=start_date(), expression=last_day),
                                                        copy=False)

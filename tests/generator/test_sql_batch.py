@@ -207,3 +207,20 @@ def test_the_reach_is_the_days_past_end_date_the_batch_scans(plan_name: str) -> 
         moved = [int(n) for n in re.findall(r"STRPTIME\(\$end_date, '%Y%m%d'\) AS DATE\) \+ INTERVAL (\d+) DAY", sql)]
         assert statement_reach(plan, ids) == max(moved, default=0), ids
     assert plan_name != "probes" or statement_reach(plan) > 0  # the probes have a conversion
+
+
+def test_params_read_on_a_few_events_only_are_told_apart_from_those_read_on_every_event() -> None:
+    """`params_on_few_events`: the params a batch scan reads under `event_name IN (…)` only (the warehouse keeps
+    those as lists of the event's params of that name); one read on every event anywhere is not one of them."""
+    from generator.sql.attribution_methods import build_methods_query
+    from generator.sql.batch import build_plan_query
+    from generator.sql.scan import params_on_few_events
+
+    examples = [build_plan_query(example_plan()), build_methods_query()]
+    assert params_on_few_events(examples) == {"value", "method", "lead_source", "payment_type"}
+    everywhere = PlanFilter("param", "payment_type", "not_equals", "card")
+    plan = QueryPlan({q.kpi_id: q for q in [
+        simple("revenue", PlanMeasure("sum", "purchase", "value", "number"), param("payment_type")),
+        simple("sessions_not_by_card", PlanMeasure("sessions", filters=(everywhere,))),  # payment_type on every event
+    ]})
+    assert params_on_few_events([build_plan_query(plan)]) == {"value"}

@@ -28,13 +28,18 @@ KPIS = Path(__file__).resolve().parents[2] / "kpis"
 
 
 def _differences(db: Path) -> list[tuple]:
-    """Per flattened param: events whose column differs from the param's first `value` in `event_params`."""
+    """Per flattened param: events whose column differs from the param's first `value` in `event_params` (a
+    listed `kl_` column: whose first param's value differs, or which holds another number of params)."""
     with duckdb.connect(str(db), read_only=True) as con:
         out = []
         for key, column in con.execute("SELECT key, column_name FROM flat_params ORDER BY 1").fetchall():
+            listed = column.startswith("kl_")
+            first = f"{column}[1].value" if listed else column
+            count = (f" OR coalesce(len({column}), 0) <> (SELECT count(*) FROM (SELECT unnest(event_params) AS p) "
+                     "WHERE p.key = $key)") if listed else ""
             (n,) = con.execute(
-                f"SELECT count(*) FROM ga4_events WHERE {column} IS DISTINCT FROM "  # noqa: S608 - our own names
-                "(SELECT p.value FROM (SELECT unnest(event_params) AS p) WHERE p.key = $key LIMIT 1)",
+                f"SELECT count(*) FROM ga4_events WHERE {first} IS DISTINCT FROM "  # noqa: S608 - our own names
+                f"(SELECT p.value FROM (SELECT unnest(event_params) AS p) WHERE p.key = $key LIMIT 1){count}",
                 {"key": key}).fetchall()[0]
             out.append((key, n))
         return out
@@ -127,6 +132,9 @@ def test_the_sql_reads_a_flattened_param_from_its_column_in_duckdb_only():
     assert "LIST_FILTER" in other.upper()  # a param not flattened: the list, as before
     bigquery = lower(number, "bigquery", export=shape).sql("bigquery")
     assert "kp_3" not in bigquery and "UNNEST(event_params)" in bigquery
+    # a listed column holds the event's params of that name: the first one's record is read
+    listed = lower(number, "duckdb", export=dataclasses.replace(NEWEST, flat_params=(("value", "kl_3"),)))
+    assert "kl_3[1].value" in listed.sql("duckdb") and "LIST_FILTER" not in listed.sql("duckdb").upper()
 
 
 def test_an_interrupted_fill_is_never_read_and_the_next_refresh_finishes_it(refreshed, kpi, query, tmp_path):
@@ -167,7 +175,7 @@ def test_a_first_load_flattens_what_the_kpi_files_read_so_the_refresh_extracts_n
     loaded = _flattened(db)
     plan = compile_paths([KPIS]).plan
     with duckdb.connect(str(db)) as con:  # what the refresh of these KPI files reads
-        assert set(loaded) == set(params_of(con, plan)) >= {"ga_session_id", "page_location", "value"}
+        assert set(loaded) == {p.key for p in params_of(con, plan)} >= {"ga_session_id", "page_location", "value"}
     assert all(at is not None for at in loaded.values())
     assert all(n == 0 for _, n in _differences(db)), _differences(db)  # each column is what the list holds
     refreshed = kpi("refresh", "--db", db, "--kpis", KPIS)
@@ -182,6 +190,22 @@ def test_a_first_load_flattens_what_the_kpi_files_read_so_the_refresh_extracts_n
     got = query(db, "SELECT strftime(date, '%Y%m%d'), value::BIGINT FROM kpi_values WHERE kpi_id = 'sessions' "
                 "AND breakdown = '' ORDER BY 1")
     assert got == expected and len(expected) == 10
+
+
+def test_params_read_on_a_few_events_are_kept_as_lists_the_others_as_records(kpi, tmp_path, query):
+    """The example KPIs read `value`, `method`, `lead_source` and `payment_type` on their events only (a
+    purchase, a sign-up, a lead): those columns hold the event's params of that name (`kl_`, mostly empty);
+    the session id, the page and the engaged flag, read on every event, their records (`kp_`)."""
+    db = tmp_path / "w.duckdb"
+    assert kpi("load", "demo", "--events", "3000", "--days", "3", "--end-date", "2024-03-10", "--db", db,
+               "--kpis", KPIS).exit_code == 0
+    columns = dict(query(db, "SELECT key, column_name FROM flat_params"))
+    assert {k for k, c in columns.items() if c.startswith("kl_")} == {"value", "method", "lead_source", "payment_type"}
+    assert {k for k, c in columns.items() if c.startswith("kp_")} == {"ga_session_id", "page_location",
+                                                                      "session_engaged"}
+    types = dict(query(db, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'ga4_events'"))
+    assert types[columns["value"]].endswith("[]") and not types[columns["ga_session_id"]].endswith("[]")
+    assert all(n == 0 for _, n in _differences(db)), _differences(db)
 
 
 def test_a_load_beside_older_days_fills_its_own_rows_and_the_refresh_the_rest(kpi, tmp_path, query):
@@ -222,7 +246,7 @@ def test_kpi_files_with_errors_or_a_failed_load_leave_no_column(kpi, tmp_path, e
     assert failed.exit_code == 1 and "not valid JSON" in " ".join(failed.output.split())
     assert _flattened(db) == {}  # registered in the load's transaction, so rolled back with it
     columns = [c for (c,) in query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'ga4_events'")]
-    assert not any(c.startswith("kp_") for c in columns)
+    assert not any(c.startswith(("kp_", "kl_")) for c in columns)
 
 
 def test_a_load_fills_each_column_with_the_first_param_of_its_name_whatever_the_list_holds(tmp_path):
@@ -230,13 +254,14 @@ def test_a_load_fills_each_column_with_the_first_param_of_its_name_whatever_the_
     without a value) are filled as the list says: the first param of that name, NULL when it has none. The
     expected values are read from the lists here in plain Python."""
     from warehouse.connection import connect_store
-    from warehouse.flat_params import register
+    from warehouse.flat_params import FlatParam, register
     from warehouse.store import insert_events
 
     def param(key, s=None, i=None):
         return {"key": key, "value": {"string_value": s, "int_value": i, "float_value": None, "double_value": None}}
     lists = [
-        [param("ga_session_id", i=7), param("page_location", s="https://a.example/")],
+        [param("ga_session_id", i=7), param("page_location", s="https://a.example/"), param("value", i=3),
+         param("value", s="again")],
         [param("page_location", s="first"), param("page_location", s="second")],  # a key twice: the first
         [param(None, s="nameless"), param("ga_session_id", i=9)],  # a param without a name is nobody's
         [param("ga_session_id")],  # there, with an empty value record
@@ -245,7 +270,7 @@ def test_a_load_fills_each_column_with_the_first_param_of_its_name_whatever_the_
     ]
     con = connect_store(tmp_path / "w.duckdb")
     con.execute("BEGIN")
-    register(con, ["ga_session_id", "page_location", "value"])
+    register(con, [FlatParam("ga_session_id"), FlatParam("page_location"), FlatParam("value", listed=True)])
     con.execute("COMMIT")
     rows = ", ".join(f"($p{n}::{_PARAMS_TYPE}, {n})" for n in range(len(lists)))
     con.execute(f"CREATE TEMP TABLE src AS SELECT * FROM (VALUES {rows}) t(event_params, n)",  # noqa: S608
@@ -256,9 +281,11 @@ def test_a_load_fills_each_column_with_the_first_param_of_its_name_whatever_the_
                        "NULL AS session_traffic_source_last_click, NULL AS ecommerce, NULL AS privacy_info, "
                        "NULL AS platform FROM src")
     columns = dict(con.execute("SELECT key, column_name FROM flat_params").fetchall())
+    assert columns["value"].startswith("kl_") and columns["page_location"].startswith("kp_")
     stored = {ts: row for ts, *row in con.execute(
-        f"SELECT event_timestamp, {columns['ga_session_id']}, {columns['page_location']}, {columns['value']} "  # noqa: S608
-        "FROM ga4_events ORDER BY 1").fetchall()}
+        f"SELECT event_timestamp, {columns['ga_session_id']}, {columns['page_location']}, "  # noqa: S608
+        f"{columns['value']}[1].value FROM ga4_events ORDER BY 1").fetchall()}
+    held = dict(con.execute(f"SELECT event_timestamp, {columns['value']} FROM ga4_events").fetchall())  # noqa: S608
     con.close()
 
     def first(params, key):
@@ -266,6 +293,9 @@ def test_a_load_fills_each_column_with_the_first_param_of_its_name_whatever_the_
     expected = {n: [first(params, k) for k in ("ga_session_id", "page_location", "value")]
                 for n, params in enumerate(lists)}
     assert stored == expected
+    # the listed column holds every param of that name, in order, and nothing else
+    assert held == {n: None if params is None else [p for p in params if p["key"] == "value"]
+                    for n, params in enumerate(lists)}
     assert stored[1][1]["string_value"] == "first" and stored[2][0]["int_value"] == 9
     assert stored[3][0] == {"string_value": None, "int_value": None, "float_value": None, "double_value": None}
 
