@@ -18,6 +18,7 @@ from .connection import memory_limit as machine_memory_limit
 from .day_tables import IN_DAYS, days_params, provisional_days, record_day_tables
 from .flat_params import FlatParam, mark_filled_if_whole, register, with_flat_columns
 from .schema import COLUMN_NAMES
+from .statements import keep_user_ids
 
 _HASH_MODULUS = 1 << 64
 # DuckDB would otherwise cache up to 80% of RAM while a large load's transaction is open; past this it
@@ -164,6 +165,7 @@ def _replace_days(
     for batch in batches:
         con.execute(f"DELETE FROM ga4_events WHERE {IN_DAYS}", days_params(batch))
         source.insert(con, batch)
+        keep_user_ids(con, batch)
         loaded_at = utc_now()
         for day, (rows, checksum) in day_stats(con, batch).items():
             con.execute(

@@ -3,7 +3,9 @@
 - `flat_params`: the event params flattened into plain columns of `ga4_events` (`warehouse/flat_params.py`);
 - `sql_texts`: the refresh's SQL texts, by what they are built from (`warehouse/sql_texts.py`);
 - `observed_days`, `observed_day_values`: each loaded day's values of the dimensions and params the KPI
-  files filter or break down by (`warehouse/observed_values.py`).
+  files filter or break down by (`warehouse/observed_values.py`);
+- `user_ids`: every user id a load stored, with its hash, so that whether the users hash apart is read from it,
+  not from every stored event (`warehouse/statements.py`).
 """
 
 FLAT_PARAMS_DDL = """CREATE TABLE IF NOT EXISTS flat_params (
@@ -35,3 +37,14 @@ SQL_TEXTS_DDL = """CREATE TABLE IF NOT EXISTS sql_texts (
   sql VARCHAR NOT NULL,
   used_at TIMESTAMP NOT NULL
 )"""
+
+
+USER_IDS_DDL = (
+    """CREATE TABLE IF NOT EXISTS user_ids (
+      user_key UBIGINT NOT NULL,        -- hash(user_pseudo_id)
+      user_pseudo_id VARCHAR NOT NULL   -- each id once; never removed: every id of ga4_events is here
+    )""",
+    # a store made before: its users, once
+    """INSERT INTO user_ids SELECT DISTINCT hash(user_pseudo_id), user_pseudo_id FROM ga4_events
+       WHERE user_pseudo_id IS NOT NULL""",
+)

@@ -12,7 +12,7 @@ from ..first_seen import FIRST_SEEN_DDL
 from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
-from .kept_reads import FLAT_PARAMS_DDL, OBSERVED_VALUES_DDL, SQL_TEXTS_DDL
+from .kept_reads import FLAT_PARAMS_DDL, OBSERVED_VALUES_DDL, SQL_TEXTS_DDL, USER_IDS_DDL
 from .kpi_tables import KPI_TABLES_DDL, PERIOD_VALUES_DDL
 from .quality_tables import QUALITY_DAYS_DDL, QUALITY_TABLES_DDL
 
@@ -89,6 +89,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (13, (FLAT_PARAMS_DDL,)),  # the event params flattened into plain columns of ga4_events (warehouse/flat_params.py)
     (14, OBSERVED_VALUES_DDL),  # each loaded day's values of what the KPI files filter by (observed_values.py)
     (15, (SQL_TEXTS_DDL,)),  # the refresh's SQL texts, kept between refreshes (warehouse/sql_texts.py)
+    (16, USER_IDS_DDL),  # every stored user id with its hash (warehouse/statements.py: do the users hash apart)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
