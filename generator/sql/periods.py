@@ -140,8 +140,11 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
     out: list[Cte] = [(PERIODS, _unnested(RANGES, {"period_day": "DATE", "period_start": "TEXT"})), *days,
                       (LOOKBACK_DAYS_TABLE, _unnested(LOOKBACK_DAYS_TABLE, {"event_date": "TEXT",
                                                                             "period_day": "DATE"}))]
+    firsts = FIRSTS  # the session table's first events of the scope whose session CTEs read the lookback
     for name, body in ctes:
         kind = body.meta.get(HISTORY)
+        if name == FIRSTS or name.startswith(f"{FIRSTS}_plus_"):
+            firsts = name
         if name == RAW:
             out.append((name, _of_users(body, by_hash) if users else body))
         elif name == SCANNED:
@@ -157,7 +160,7 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
             lookback = _lookback_events(body)
             out.append((name, _of_users(lookback, by_hash) if users else lookback))
         elif kind == "prior_clicks":
-            out += _lookback_clicks(name, body, hashed, users and not keyed)
+            out += _lookback_clicks(name, body, hashed, users and not keyed, firsts)
         elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
             assert isinstance(body, exp.Select)
             out.append((name, _in_period(name, body.select("period_end"))))
@@ -383,13 +386,16 @@ def _lookback_events(body: exp.Expr) -> exp.Expr:
     return read.select("event_date", copy=False)
 
 
-def _lookback_clicks(name: str, body: exp.Expr, hashed: bool, users: bool = False) -> list[Cte]:
+def _lookback_clicks(name: str, body: exp.Expr, hashed: bool, users: bool = False, firsts: str = FIRSTS,
+                     ) -> list[Cte]:
     """`prior_clicks` computed once per event (`prior_clicks_once`), then per range whose lookback holds it, for
     the range's users only: a click carries into a range's sessions of the same user only, so the others' were
     grouped per session and range for nothing. With `users`, the range's users in `period_users` (at 5M events,
     the biggest statement over listed users grouped 978,000 lookback sessions instead of 390,000); else the
-    users with a session in the range (`session_firsts`: two 7-day ranges counted in full at 5M events grouped
-    424,000 lookback sessions; the statement went from 2.05 to 1.48 CPU s)."""
+    users with a session in the range (`firsts`: the `session_firsts` of the scope that reads the lookback, the
+    first with a session table: `session_firsts_plus_2d` when only a conversion's window reads sessions; two
+    7-day ranges counted in full at 5M events grouped 424,000 lookback sessions; the statement went from 2.05
+    to 1.48 CPU s)."""
     assert isinstance(body, exp.Select)
     once = body.select("event_date")
     names = body.named_selects
@@ -399,7 +405,7 @@ def _lookback_clicks(name: str, body: exp.Expr, hashed: bool, users: bool = Fals
     if users:
         return [(PRIOR_CLICKS_ONCE, once), (name, _of_range_users(spread, "c", hashed))]
     visitor = exp.EQ(this=exp.column("visitor", table="f"), expression=_pair("user_pseudo_id", "c", hashed))
-    in_range = spread.join(exp.alias_(exp.to_table(FIRSTS), "f", table=True), on=visitor, join_type="semi",
+    in_range = spread.join(exp.alias_(exp.to_table(firsts), "f", table=True), on=visitor, join_type="semi",
                            copy=False)
     return [(PRIOR_CLICKS_ONCE, once), (name, in_range)]
 

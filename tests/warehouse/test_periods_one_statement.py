@@ -230,3 +230,25 @@ def test_keying_sessions_by_the_users_hash_counts_what_keying_them_by_id_counts(
         rows = [sorted(con.execute(sql, params).fetchall(), key=repr) for sql in texts]
     assert rows[0] == rows[1]
     assert len(rows[0]) > (500 if bucket == "day" else 50)
+
+
+def test_a_plan_whose_only_session_table_is_a_conversion_windows_counts_what_each_period_counts(store, tmp_path):
+    """The only KPI reading sessions is a conversion by channel, so the one session table is that of its window
+    (`session_firsts_plus_2d`, no `session_firsts`): the lookback's clicks are kept for its users. A refresh
+    failed on this plan ("Table with name session_firsts does not exist") until stop 34."""
+    kpis = tmp_path / "kpis"
+    kpis.mkdir()
+    shutil.copy(REPO / "kpis" / "events.yaml", kpis / "events.yaml")
+    (kpis / "cart_by_channel.yaml").write_text(HEADER.format(kpi="cart_by_channel") + UNSPREADABLE[
+        "cart_to_purchase_1d_by_channel"].replace("per: session", "per: user"))
+    plan = _plan(kpis)
+    ids = distinct_kpis(plan)
+    with duckdb.connect(str(store)) as con:
+        loaded = {d: datetime(2026, 4, 1) for d, in con.execute("SELECT event_date FROM loaded_days").fetchall()}
+        table, _ = compute_period_values(con, plan, loaded, full=True)
+        first = END - timedelta(days=59)
+        expected = _one_per_period(con, plan, ids, [(s, e) for s, e in dashboard_periods(END) if e >= first])
+    stored = {_key(r): (r["numerator"], r["denominator"], r["value"]) for r in table.to_pylist()
+              if r["grain"] == "period"}
+    assert differing(stored, expected) == []
+    assert len({b for _, _, _, b, _ in stored}) == 2 and len(stored) > 20  # the totals and the channels
