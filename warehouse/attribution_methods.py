@@ -14,7 +14,7 @@ kept as those days' observed values (`observed_values.keep_values`): one groupin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -29,25 +29,56 @@ from .observed_values import MAX_VALUES, keep_values
 from .refresh_days import contiguous_ranges
 from .statements import methods_sql
 
+METHOD_VALUES = MAX_VALUES + 1
+"""The values a day of each session dimension read with the methods: one more than is kept, so that a day with
+more says so (`observed_values.keep_values`)."""
 
-def refresh_attribution(store: duckdb.DuckDBPyConnection, days: list[str],
-                        subjects: Sequence[Subject] = ()) -> AttributionSummary:
+
+def methods_days(store: duckdb.DuckDBPyConnection, days: Iterable[str]) -> list[str]:
+    """The YYYYMMDD days `refresh_attribution` counts: `days` and the loaded days not counted yet, sorted."""
+    missing = store.execute("SELECT event_date FROM loaded_days WHERE strptime(event_date, '%Y%m%d')::DATE NOT IN "
+                            "(SELECT date FROM attribution_methods)").fetchall()
+    return sorted(set(days) | {d for (d,) in missing})
+
+
+def counted_days(batch_rows: pa.Table, days: Iterable[str]) -> dict[str, list[dict[str, object]]]:
+    """The rows the methods statement gives for each of the YYYYMMDD `days`, from a KPI statement over days
+    holding them that counted them too (`batch.METHOD_ROWS`); a day without any has none."""
+    out: dict[str, list[dict[str, object]]] = {d: [] for d in days}
+    for r in batch_rows.to_pylist():
+        day = r["date"].strftime("%Y%m%d")
+        if day not in out:
+            continue
+        if r["breakdown"] is None:
+            row = {"date": r["date"], "method": r["breakdown_value"], "sessions": int(r["numerator"]),
+                   "dimension": None, "value": None}
+        else:
+            row = {"date": r["date"], "method": None, "sessions": None, "dimension": r["breakdown"],
+                   "value": r["breakdown_value"]}
+        out[day].append(row)
+    return out
+
+
+def refresh_attribution(store: duckdb.DuckDBPyConnection, days: list[str], subjects: Sequence[Subject] = (),
+                        counted: Mapping[str, list[dict[str, object]]] | None = None) -> AttributionSummary:
     """Count the YYYYMMDD `days` (and loaded days not counted yet) into `attribution_methods` in one transaction;
     return the summary of those days.
 
     `subjects`: session dimensions (channel, source, …) whose values a day the same statement reads and the same
     transaction keeps as those days' observed values (`observed_values.keep_values`), so that the KPI files'
-    check reads no day again: one grouping of the events by session for both."""
-    missing = store.execute("SELECT event_date FROM loaded_days WHERE strptime(event_date, '%Y%m%d')::DATE NOT IN "
-                            "(SELECT date FROM attribution_methods)").fetchall()
-    todo = sorted(set(days) | {d for (d,) in missing})
+    check reads no day again: one grouping of the events by session for both. `counted`: the rows of days the
+    KPI statements of this refresh counted already (`counted_days`), with the same `subjects`."""
+    todo = methods_days(store, days)
     if not todo:
         return AttributionSummary()
+    counted = counted or {}
+    rest = [d for d in todo if d not in counted]
     names = [s.name for s in subjects]
-    sql = methods_sql(store, names, MAX_VALUES + 1)
+    sql = methods_sql(store, names, METHOD_VALUES) if rest else ""
     found = [store.sql(sql, params={"start_date": s, "end_date": e}).to_arrow_table()
-             for s, e in contiguous_ranges(todo)]
+             for s, e in contiguous_ranges(rest)]
     listed = [r for table in found for r in table.to_pylist()]  # a few rows a day
+    listed += [r for d in todo if d in counted for r in counted[d]]
     values: dict[Subject, dict[str, list[str]]] = {s: {d: [] for d in todo} for s in subjects}
     of_name = {s.name: s for s in subjects}
     for r in listed:  # without subjects, the methods' columns only

@@ -20,7 +20,7 @@ from generator.compile import spec_hash
 from generator.parse.catalog import KpiCatalog
 from generator.plan.queries import KpiQuery, QueryPlan
 
-from .attribution_methods import refresh_attribution
+from .attribution_methods import METHOD_VALUES, counted_days, methods_days, refresh_attribution
 from .attribution_summary import AttributionSummary
 from .clock import utc_now
 from .connection import statement_events
@@ -98,11 +98,23 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     done = 0
     hashes = {q.kpi_id: q.definition_hash for q in plan.ordered()}
     failures: list[KpiFailure] = []
+    # data quality and the attribution methods once per loaded day: only days (re)loaded since checked, or all
+    # when the checks changed; the methods (every day with `full`, and any loaded day not counted yet) with the
+    # values a day of the session dimensions the KPI files name (observed_values.py), counted by the first KPI
+    # statement over each day from the session table it builds anyway, else on their own
+    quality_days = days_to_check(con, loaded, checks_hash(spec))
+    subjects = session_subjects(catalog)
+    methods_todo = set(methods_days(con, sorted(loaded) if full else quality_days))
+    counted: dict[str, list[dict[str, object]]] = {}
     for kpi_ids, ranges in groups:
         for start, end in ranges:
             if progress:
                 progress(_label(kpi_ids), done, total)
-            tables, failed = compute_isolated(con, catalog, plan, kpi_ids, start, end)
+            wanted = {d for d in methods_todo if start <= d <= end and d not in counted}
+            tables, failed, methods = compute_isolated(con, catalog, plan, kpi_ids, start, end,
+                                                       [s.name for s in subjects] if wanted else None, METHOD_VALUES)
+            if methods is not None:
+                counted |= counted_days(methods, wanted)
             staged += [_with_hashes(table, hashes) for table in tables]
             failures += failed
             for kpi_id in kpi_ids:
@@ -115,8 +127,6 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     # distinct counts over periods, exact; not for a KPI whose statement failed (nor what derives from it)
     periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full, also=purchase_days)
     computed, computed_cpu = time.perf_counter(), time.process_time()
-    # data quality once per loaded day: only days (re)loaded since checked, or all when the checks changed
-    quality_days = days_to_check(con, loaded, checks_hash(spec))
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
     rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec, failed_ids, periods,
@@ -125,9 +135,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
                   checked=(loaded, checks_hash(spec)))
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
     attributed = time.perf_counter()
-    # likewise (every day with `full`, and any loaded day not counted yet), with the values a day of the session
-    # dimensions the KPI files name (observed_values.py): one grouping of the events by session for both
-    attribution = refresh_attribution(con, sorted(loaded) if full else quality_days, session_subjects(catalog))
+    attribution = refresh_attribution(con, sorted(methods_todo), subjects, counted)
     seconds = time.perf_counter() - clock
     phases = {"kpis": computed - clock, "quality": checked - computed, "write": clock + seconds - checked,
               # CPU seconds of all threads: steadier than wall time on a busy machine

@@ -9,6 +9,7 @@ tries them again).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -16,6 +17,7 @@ import pyarrow as pa
 
 from generator.parse.catalog import KpiCatalog
 from generator.plan.queries import QueryPlan
+from generator.sql.batch import MethodsUnsupported
 
 from .statements import plan_sql
 
@@ -50,14 +52,26 @@ def failure(catalog: KpiCatalog, kpi_id: str, exc: BaseException) -> KpiFailure:
 
 
 def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: QueryPlan, kpi_ids: list[str],
-                     start: str, end: str) -> tuple[list[pa.Table], list[KpiFailure]]:
-    """The rows of `kpi_ids` over start..end; a failing batch is retried KPI by KPI to isolate the culprits."""
+                     start: str, end: str, methods: Sequence[str] | None = None, methods_limit: int = 0,
+                     ) -> tuple[list[pa.Table], list[KpiFailure], pa.Table | None]:
+    """The rows of `kpi_ids` over start..end; a failing batch is retried KPI by KPI to isolate the culprits.
+
+    `methods`: the batch also counts the attribution methods of its days, with the values a day of these session
+    dimensions (`batch.METHOD_ROWS`), returned third; None when it could not (no session table of its days, or a
+    failing batch: `attribution_methods.refresh_attribution` counts them on its own then)."""
     params = {"start_date": start, "end_date": end}
     try:
-        return [con.sql(plan_sql(con, plan, kpi_ids), params=params).to_arrow_table()], []
+        sql, fused = _statement(con, plan, kpi_ids, methods, methods_limit)
+        table = con.sql(sql, params=params).to_arrow_table()
+        if not fused:
+            return [table], [], None
+        # (pyarrow.compute would do this, but importing it costs half a second)
+        ids = table.column("kpi_id").to_pylist()
+        kpis = pa.array([k is not None for k in ids], pa.bool_())
+        return [table.filter(kpis)], [], table.filter(pa.array([k is None for k in ids], pa.bool_()))
     except (duckdb.Error, ValueError, ArithmeticError, RecursionError) as exc:
         if len(kpi_ids) == 1:
-            return [], [failure(catalog, kpi_ids[0], exc)]
+            return [], [failure(catalog, kpi_ids[0], exc)], None
     tables: list[pa.Table] = []
     failures: list[KpiFailure] = []
     for kpi_id in kpi_ids:
@@ -65,7 +79,18 @@ def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: 
             tables.append(con.sql(plan_sql(con, plan, [kpi_id]), params=params).to_arrow_table())
         except (duckdb.Error, ValueError, ArithmeticError, RecursionError) as exc:
             failures.append(failure(catalog, kpi_id, exc))
-    return tables, failures
+    return tables, failures, None
+
+
+def _statement(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], methods: Sequence[str] | None,
+               limit: int) -> tuple[str, bool]:
+    """(the batch statement, whether it counts the attribution methods too)."""
+    if methods is not None:
+        try:
+            return plan_sql(con, plan, kpi_ids, methods=methods, methods_limit=limit), True
+        except MethodsUnsupported:
+            pass
+    return plan_sql(con, plan, kpi_ids), False
 
 
 def unique_failures(failures: list[KpiFailure]) -> list[KpiFailure]:

@@ -21,21 +21,24 @@ from .sql_texts import kept_text, text_key
 
 def plan_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: Sequence[str] | None = None,
              bucket: Bucket = "day", many_periods: bool = False, hashed_users: bool | None = None,
-             period_users: bool = False, keyed_users: bool = False, users_by_id: bool = False) -> str:
+             period_users: bool = False, keyed_users: bool = False, users_by_id: bool = False,
+             methods: Sequence[str] | None = None, methods_limit: int = 0) -> str:
     """`render_plan_sql(plan, "duckdb", kpi_ids, bucket=…, many_periods=…, hashed_users=…, period_users=…,
     keyed_users=…, users_by_id=…)` for this warehouse; `hashed_users` None: where the store's users hash apart
-    (`users_hash_apart`), as nearly all do."""
+    (`users_hash_apart`), as nearly all do. `methods`: with the rows of `methods_sql(con, methods, methods_limit)`
+    too (`batch.METHOD_ROWS`), or `batch.MethodsUnsupported`."""
     if hashed_users is None:
         hashed_users = users_hash_apart(con)
     shape = warehouse_shape(con)
     ids = None if kpi_ids is None else list(kpi_ids)
     key = text_key("plan", plan, shape, ids, bucket, many_periods, *(["hashed_users"] if hashed_users else []),
                    *(["period_users"] if period_users else []), *(["keyed_users"] if keyed_users else []),
-                   *(["users_by_id"] if users_by_id else []))
+                   *(["users_by_id"] if users_by_id else []),
+                   *([["methods", *methods, methods_limit]] if methods is not None else []))
     return kept_text(con, key, lambda: render_plan_sql(plan, "duckdb", ids, bucket=bucket, many_periods=many_periods,
                                                        hashed_users=hashed_users, period_users=period_users,
                                                        keyed_users=keyed_users, users_by_id=users_by_id,
-                                                       export=shape))
+                                                       export=shape, methods=methods, methods_limit=methods_limit))
 
 
 _users: dict[tuple[object, ...], tuple[int, int]] = {}  # (ids, their hashes) by store file and loaded state

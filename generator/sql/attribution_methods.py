@@ -25,7 +25,7 @@ from .export_shape import NEWEST, ExportShape
 from .scan import DATE_FORMAT, SCANNED, SESSIONS_ALIAS, EventColumns, end_date, scan_ctes
 from .sessions import ATTRIBUTED, SESSIONS, session_ctes
 
-_DAY_VALUES = "session_day_values"
+DAY_VALUES = "session_day_values"
 
 
 def build_methods_query(batch: bool = True, dimensions: Sequence[str] = (), limit: int = 0) -> exp.Query:
@@ -57,12 +57,22 @@ def _with_values(ctes: list[tuple[str, exp.Query]], cols: EventColumns, dimensio
                  values: list[exp.Expr], limit: int, batch: bool) -> exp.Query:
     """The methods' rows and then each dimension's values a day, from one table of each day's sessions."""
     ctes += session_ctes(cols.session_columns, channel_per_source=True, batch=batch)
-    # each session once a day, as values.py joins them (with the events that have no session: direct)
-    days = exp.select("event_date", "session_key").distinct().from_(SCANNED)
+    ctes.append((DAY_VALUES, day_values(values, SCANNED)))
+    return _with(methods_rows(dimensions, limit), ctes)
+
+
+def day_values(values: list[exp.Expr], scanned: str, upto: exp.Expr | None = None) -> exp.Select:
+    """The `session_day_values` body: each session once a day, as values.py joins them (with the events that
+    have no session: direct), with its attribution method and the `values` (`value_<i>`) of the dimensions.
+    Reads `scanned` (`event_date`, `session_key`), `session_attributed` and `sessions`; `upto`: the last
+    YYYYMMDD day to read of `scanned` (a scan that reads on past `end_date`)."""
+    days = exp.select("event_date", "session_key").distinct().from_(scanned)
+    if upto is not None:
+        days = days.where(exp.LTE(this=exp.column("event_date"), expression=upto))
     key = exp.column("session_key", table="e")
     method = attribution_method().transform(
         lambda n: exp.column(n.name, table="a") if isinstance(n, exp.Column) else n)
-    rows = (exp.select(exp.column("event_date", table="e"),
+    return (exp.select(exp.column("event_date", table="e"),
                        exp.alias_(exp.column("session_key", table="a").is_(exp.null()).not_(), "counted"),
                        exp.alias_(method, "method"),
                        *(exp.alias_(value, f"value_{i}") for i, value in enumerate(values)))
@@ -71,13 +81,18 @@ def _with_values(ctes: list[tuple[str, exp.Query]], cols: EventColumns, dimensio
                   on=exp.EQ(this=key.copy(), expression=exp.column("session_key", table="a")))
             .join(exp.alias_(exp.to_table(SESSIONS), SESSIONS_ALIAS, table=True), join_type="left",
                   on=exp.EQ(this=key.copy(), expression=exp.column("session_key", table=SESSIONS_ALIAS))))
-    ctes.append((_DAY_VALUES, rows))
+
+
+def methods_rows(dimensions: Sequence[str], limit: int) -> exp.Query:
+    """From `session_day_values` (`day_values`): per day, the sessions of each method as
+    `(date, method, sessions, NULL, NULL)`, then each dimension's values (at most `limit` a day) as
+    `(date, NULL, NULL, dimension, value)`."""
     day = exp.StrToDate(this=exp.column("event_date"), format=exp.Literal.string(DATE_FORMAT))
     text, count = exp.DataType.build("VARCHAR"), exp.DataType.build("BIGINT")
     union: exp.Query = (exp.select(exp.alias_(day, "date"), "method", exp.alias_(exp.Count(this=exp.Star()), "sessions"),
                                    exp.alias_(exp.cast(exp.null(), text), "dimension"),
                                    exp.alias_(exp.cast(exp.null(), text), "value"))
-                        .from_(_DAY_VALUES).where("counted").group_by(exp.Literal.number(1), exp.Literal.number(2)))
+                        .from_(DAY_VALUES).where("counted").group_by(exp.Literal.number(1), exp.Literal.number(2)))
     for i, name in enumerate(dimensions):
         value = exp.column(f"value_{i}")
         rank = exp.Window(this=exp.RowNumber(), partition_by=[exp.column("event_date")],
@@ -85,10 +100,10 @@ def _with_values(ctes: list[tuple[str, exp.Query]], cols: EventColumns, dimensio
         rows_of = (exp.select(exp.alias_(day.copy(), "date"), exp.alias_(exp.cast(exp.null(), text), "method"),
                               exp.alias_(exp.cast(exp.null(), count), "sessions"),
                               exp.alias_(exp.Literal.string(name), "dimension"), exp.alias_(value.copy(), "value"))
-                   .from_(_DAY_VALUES).group_by(exp.column("event_date"), value.copy())
+                   .from_(DAY_VALUES).group_by(exp.column("event_date"), value.copy())
                    .qualify(exp.LTE(this=rank, expression=exp.Literal.number(limit))))
         union = exp.union(union, rows_of, distinct=False)
-    return _with(union, ctes)
+    return union
 
 
 def _with(select: exp.Query, ctes: list[tuple[str, exp.Query]]) -> exp.Query:

@@ -15,17 +15,23 @@ of the usual columns (`BATCH_COLUMNS`). The statement's CTEs, in order:
    its components' results (`derived.combine`);
 4. `UNION ALL` of the requested KPIs' results, ordered like each KPI's own (by KPI first).
 
+With `methods` (DuckDB, per day), the same statement also gives what `attribution_methods.py`'s statement gives
+for its days (`METHOD_ROWS`), from the session tables the KPIs already built: a refresh needs both for a new
+day, and the separate statement grouped the same events by session again (at 5M events, 4.7 CPU s of a full
+refresh's 48).
+
 Where DuckDB would otherwise compute a shared CTE once per reader, it is MATERIALIZED (`ctes.attach`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlglot import exp
 
 from ..plan.queries import ConversionQuery, DerivedQuery, KpiQuery, QueryPlan
+from .attribution_methods import DAY_VALUES, day_values, methods_rows
 from .buckets import Bucket
 from .build import AGGREGATED, RESULT_COLUMNS, last_day, measure_parts, result
 from .conversions import extension_days
@@ -34,18 +40,29 @@ from .derived import ROW_KEYS, combine, shown_breakdowns
 from .dialects import Dialect, lower
 from .export_shape import NEWEST, ExportShape
 from .periods import spread_over_periods
-from .scan import RAW, SCANNED, EventColumns, scan_ctes
+from .scan import RAW, SCANNED, EventColumns, end_date, scan_ctes
+from .sessions import ATTRIBUTED, SESSIONS
 from .shared import scope_names, shared_ctes
 from .zero_days import DATA_DAYS, data_days, filled, filled_name
 
 BATCH_COLUMNS = ("kpi_id", *RESULT_COLUMNS)
 RESULT = "result"
+METHOD_ROWS = "the rows with kpi_id NULL"
+"""With `methods`, the statement's rows of `attribution_methods.methods_rows` in the batch's columns, `kpi_id`
+NULL: a day's sessions of a method as (date, breakdown NULL, breakdown_value the method, numerator the
+sessions), a dimension's value a day as (date, breakdown the dimension, breakdown_value the value)."""
+
+
+class MethodsUnsupported(ValueError):
+    """The KPIs' statement has no session table of its days to count the attribution methods from."""
+
 _SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, bucket: Bucket = "day",
                      many_periods: bool = False, hashed_users: bool = False, period_users: bool = False,
-                     keyed_users: bool = False, users_by_id: bool = False) -> exp.Query:
+                     keyed_users: bool = False, users_by_id: bool = False, methods: Sequence[str] | None = None,
+                     methods_limit: int = 0) -> exp.Query:
     """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`.
 
     `many_periods`: with the `period` bucket, every range its parameters name (`periods.period_parameters`) in
@@ -54,8 +71,12 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     `render_plan_sql` hashes the session keys too); `period_users`: with `many_periods`, each range counts only
     its users in the table `period_users`, and with `keyed_users` each of those users in one range only, all of
     their events in it (`periods.spread_over_periods`); `users_by_id`: the events of `period_users`' users are
-    read by their ids, not their hashes (for a table of few users: `periods._of_users`).
+    read by their ids, not their hashes (for a table of few users: `periods._of_users`); `methods`: also the
+    attribution methods of the days and the values a day of these session dimensions, at most `methods_limit`
+    each (`METHOD_ROWS`; per day only), or `MethodsUnsupported` when no KPI builds the session table of its days.
     """
+    if methods is not None and (bucket != "day" or many_periods):
+        raise ValueError("the attribution methods go with the `day` bucket")
     if many_periods and bucket != "period":
         raise ValueError("`many_periods` go with the `period` bucket")
     if period_users and not many_periods:
@@ -71,6 +92,9 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     parts = {kid: measure_parts(q, cols) for kid, q in needed.items() if not isinstance(q, DerivedQuery)}
     cols.transaction_id = any(p.dedupe for p in parts.values())
     widest = max((p.extension for p in parts.values()), default=0)
+    if methods is not None:  # before the scan and the session tables: they add what these read
+        cols.session_columns.add("channel")
+        values = [cols.dimension(name) for name in methods]
     scan = scan_ctes(cols, last_day(widest), batch=True, bucket=bucket)
     event_columns = scan[-1][1].named_selects  # of `scanned_events`
     ctes: list[Cte] = [*scan]
@@ -104,12 +128,35 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     union: exp.Query = branches[0]
     for branch in branches[1:]:
         union = exp.union(union, branch, distinct=False)
+    if methods is not None:
+        ctes.append(_methods_values(ctes, values, widest))
+        union = exp.union(union, _as_batch_rows(methods_rows(methods, methods_limit)), distinct=False)
     statement = exp.select(*BATCH_COLUMNS).from_(exp.Subquery(this=union, alias=exp.TableAlias(
-        this=exp.to_identifier("batch")))) if len(branches) > 1 else union
+        this=exp.to_identifier("batch")))) if isinstance(union, exp.Union) else union
     statement = statement.order_by(*BATCH_COLUMNS[:4], copy=False)
     if many_periods:
         ctes = spread_over_periods(ctes, inline, hashed_users, period_users, keyed_users, users_by_id)
     return attach(statement, ctes, inline)
+
+
+def _methods_values(ctes: list[Cte], values: list[exp.Expr], widest: int) -> Cte:
+    """`session_day_values` from the statement's own session table of its days (`sessions`, `session_attributed`:
+    every session of `start_date` … `end_date`, from the roll-up or the scan) and its scan up to `end_date`."""
+    names = {name for name, _ in ctes}
+    if not {SESSIONS, ATTRIBUTED} <= names:
+        raise MethodsUnsupported("no KPI of the statement reads the sessions of its days")
+    return DAY_VALUES, day_values(values, SCANNED, upto=end_date() if widest else None)
+
+
+def _as_batch_rows(rows: exp.Query) -> exp.Select:
+    """`methods_rows` (date, method, sessions, dimension, value) in the batch's columns (`METHOD_ROWS`)."""
+    text, number = exp.DataType.build("VARCHAR"), exp.DataType.build("DOUBLE")
+    return exp.select(
+        exp.alias_(exp.cast(exp.null(), text), "kpi_id"), "date", exp.alias_(exp.column("dimension"), "breakdown"),
+        exp.alias_(exp.func("COALESCE", exp.column("method"), exp.column("value")), "breakdown_value"),
+        exp.alias_(exp.cast(exp.column("sessions"), number), "numerator"),
+        exp.alias_(exp.cast(exp.null(), number), "denominator"), exp.alias_(exp.cast(exp.null(), number), "value"),
+    ).from_(exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("m"))))
 
 
 def statement_reach(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> int:
@@ -123,17 +170,20 @@ def statement_reach(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> in
 def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None,
                     bucket: Bucket = "day", export: ExportShape = NEWEST, many_periods: bool = False,
                     hashed_users: bool = False, period_users: bool = False, keyed_users: bool = False,
-                    users_by_id: bool = False) -> str:
+                    users_by_id: bool = False, methods: Sequence[str] | None = None, methods_limit: int = 0) -> str:
     """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters, `bucket` and `export` as for `render_sql`;
     `many_periods` as for `build_plan_query`; `hashed_users` (DuckDB): sessions and users are keyed by
     `hash(user_pseudo_id)`, not the id's text (`dialects._struct_session_key`, `periods._pair`): exact where no
-    two users of the data share a hash, which the caller checks (`warehouse/statements.users_hash_apart`)."""
+    two users of the data share a hash, which the caller checks (`warehouse/statements.users_hash_apart`);
+    `methods`, `methods_limit` (DuckDB) as for `build_plan_query`."""
+    if methods is not None and dialect != "duckdb":
+        raise ValueError("the attribution methods in the KPIs' statement are DuckDB SQL")
     if many_periods and dialect != "duckdb":
         raise ValueError("many periods in one statement is DuckDB SQL (BigQuery cannot group by a STRUCT)")
     if hashed_users and dialect != "duckdb":
         raise ValueError("hashed users are DuckDB SQL")
     statement = lower(build_plan_query(plan, kpi_ids, bucket, many_periods, hashed_users, period_users,
-                                       keyed_users, users_by_id), dialect, copy=False,
+                                       keyed_users, users_by_id, methods, methods_limit), dialect, copy=False,
                       export=export, hashed_users=hashed_users)
     if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
         for cte in statement.find_all(exp.CTE):

@@ -11,9 +11,19 @@ import duckdb
 import pytest
 from test_sql_attribution_eras import DAY1, DAY2, EXPECTED, SHAPES, _insert
 
+from generator.plan.queries import (
+    ConversionQuery,
+    DimensionBreakdown,
+    KpiQuery,
+    PlanConversion,
+    PlanMeasure,
+    QueryPlan,
+    SimpleQuery,
+)
 from generator.rules.value_uses import Subject
 from generator.sql.attribution import METHODS
 from generator.sql.attribution_methods import render_methods_sql
+from generator.sql.batch import MethodsUnsupported, render_plan_sql
 from generator.sql.dimensions import SESSION_DIMENSIONS
 from generator.sql.export_shape import ERAS
 from generator.sql.values import render_values_sql
@@ -71,3 +81,53 @@ def test_with_session_dimensions_one_statement_also_gives_each_days_values(era: 
 def test_a_days_values_and_hashed_users_are_for_duckdb_only() -> None:
     with pytest.raises(ValueError, match="DuckDB"):
         render_methods_sql("bigquery", dimensions=["channel"], limit=10)
+
+
+def _plan(*queries: KpiQuery) -> QueryPlan:
+    return QueryPlan({q.kpi_id: q for q in queries})
+
+
+def _split(rows: list[tuple]) -> tuple[list[tuple], dict[tuple[str, str], int], set[tuple[str, str]]]:
+    """A fused statement's rows: (the KPIs' rows, sessions by (day, method), (day, channel) values)."""
+    kpis = [r for r in rows if r[0] is not None]
+    methods = {(str(r[1]), r[3]): int(r[4]) for r in rows if r[0] is None and r[2] is None}
+    channels = {(str(r[1]), r[3]) for r in rows if r[0] is None and r[2] == "channel"}
+    return kpis, methods, channels
+
+
+@pytest.mark.parametrize("era", list(SHAPES))
+def test_the_kpis_statement_also_counts_the_methods_from_its_own_session_table(era: str) -> None:
+    """A refresh counts the methods and a day's channels with the KPIs (`methods=`): one grouping of the events
+    by session for both. Its KPI rows stay those of the statement without them, the methods are those worked out
+    by hand above (c as the era allows), and the channels those of test_sql_attribution_eras, worked out by hand
+    too; a KPI reading past the last day (a conversion's window) leaves the methods to the days asked for."""
+    con = duckdb.connect()
+    _insert(con)
+    con.execute(f"CREATE VIEW events AS {SHAPES[era]}")
+    by_channel = SimpleQuery(kpi_id="by_channel", breakdowns=(DimensionBreakdown("channel"),),
+                             definition_hash="0" * 16, measure=PlanMeasure("sessions"))
+    window = ConversionQuery(kpi_id="window", breakdowns=(), definition_hash="1" * 16,
+                             conversion=PlanConversion(PlanMeasure("events", event="page_view"),
+                                                       PlanMeasure("events", event="page_view"), 86400, "user"))
+    want = {(D1, "derived_from_utm"): 3, (D1, "none"): 1, (D2, "derived_from_utm"): 1, (D2, "none"): 1}
+    want[(D1, C_BY_ERA[era])] = want.get((D1, C_BY_ERA[era]), 0) + 1
+    for plan, last in ((_plan(by_channel), DAY2), (_plan(by_channel, window), DAY1)):
+        fused = render_plan_sql(plan, "duckdb", export=ERAS[era], methods=["channel"], methods_limit=50)
+        params = {"start_date": DAY1, "end_date": last}
+        kpis, methods, channels = _split(con.execute(fused, params).fetchall())
+        alone = con.execute(render_plan_sql(plan, "duckdb", export=ERAS[era]), params).fetchall()
+        assert kpis == alone
+        days = {D1} if last == DAY1 else {D1, D2}
+        assert methods == {k: n for k, n in want.items() if k[0] in days}
+        assert channels == {k for k in EXPECTED[era] if k[0] in days}
+
+
+def test_a_kpis_statement_without_the_sessions_of_its_days_leaves_the_methods_to_their_own() -> None:
+    events = SimpleQuery(kpi_id="events", breakdowns=(), definition_hash="0" * 16,
+                         measure=PlanMeasure("events", event="page_view"))
+    with pytest.raises(MethodsUnsupported, match="sessions"):
+        render_plan_sql(_plan(events), "duckdb", methods=["channel"], methods_limit=5)
+    with pytest.raises(ValueError, match="day"):
+        render_plan_sql(_plan(events), "duckdb", bucket="week", methods=["channel"], methods_limit=5)
+    with pytest.raises(ValueError, match="DuckDB"):
+        render_plan_sql(_plan(events), "bigquery", methods=["channel"], methods_limit=5)

@@ -166,3 +166,52 @@ def test_refreshed_sessions_by_channel_on_every_era_equal_the_hand_count(refresh
         rows = con.execute("SELECT date::VARCHAR, breakdown_value, value FROM kpi_values WHERE kpi_id = 'sessions' "
                            "AND breakdown = 'channel' AND value <> 0").fetchall()
     assert {(day, channel): value for day, channel, value in rows} == CHANNELS_BY_HAND
+
+
+def _status_methods(db: Path) -> dict[str, Counter]:
+    result = CliRunner().invoke(app, ["status", "--db", str(db), "--attribution", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return {r["date"]: Counter({m: r[m] for m in ("ga4_channel_group", "last_click", "derived_from_utm", "none")
+                                if r[m]}) for r in json.loads(result.stdout)}
+
+
+def test_the_kpi_statement_counted_them_from_its_own_sessions(refreshed: tuple[Path, str]) -> None:
+    """The example KPIs build the session table of their days (sessions by channel), so the refresh counted the
+    methods in the same statement (`render_plan_sql(..., methods=…)`): the methods' own statement, which groups
+    the events by session again, was never even written (the store keeps every statement text it ran)."""
+    import duckdb
+
+    db, _ = refreshed
+    with duckdb.connect(str(db), read_only=True) as con:
+        texts = [t for (t,) in con.execute("SELECT sql FROM sql_texts").fetchall()]
+    assert any("session_day_values" in t and "kpi_id" in t for t in texts)
+    assert not any("session_day_values" in t and "kpi_id" not in t for t in texts)
+
+
+def test_kpis_without_a_session_table_leave_them_to_their_own_statement(tmp_path: Path) -> None:
+    """No KPI reads the sessions of the days asked for (page views; a conversion by channel reads those of the
+    days its window reaches too): the methods' own statement counts them, the same counts by hand, with the
+    channels a day (the conversion is by channel) of the hand count of the eras."""
+    import duckdb
+
+    kpis = tmp_path / "kpis"
+    kpis.mkdir()
+    (kpis / "events.yaml").write_text((REPO / "kpis" / "events.yaml").read_text())
+    (kpis / "page_views.yaml").write_text(
+        "version: 1\nkpi: page_views\ntitle: Page views\ndescription: Pages viewed.\nobjective: Grow reach\n"
+        "owner: web@shop.example\nteam: web\nmeasure:\n  count: {event: page_view}\ndirection: up\ntarget: 100\n"
+        "breakdowns: [device_category]\n")
+    (kpis / "by_channel.yaml").write_text(
+        "version: 1\nkpi: view_to_cart\ntitle: View to cart\ndescription: Views followed by a cart.\n"
+        "objective: Grow reach\nowner: web@shop.example\nteam: web\nmeasure:\n  conversion:\n"
+        "    from: view_item\n    to: add_to_cart\n    within: 1d\n    per: user\nformat: percent\n"
+        "direction: up\ntarget: 0.3\nbreakdowns: [channel]\n")
+    db, _ = load_and_refresh(crafted(), tmp_path / "run", kpis)
+    assert _status_methods(db) == expected(crafted())
+    with duckdb.connect(str(db), read_only=True) as con:
+        texts = [t for (t,) in con.execute("SELECT sql FROM sql_texts").fetchall()]
+        channels = con.execute("SELECT event_date, value FROM observed_day_values WHERE subject LIKE '%|channel'"
+                               ).fetchall()
+    assert any("session_day_values" in t and "kpi_id" not in t for t in texts)
+    by_hand = {(f"{d[:4]}{d[5:7]}{d[8:]}", c) for d, c in CHANNELS_BY_HAND}
+    assert set(channels) == by_hand

@@ -15,8 +15,10 @@ from kpi_runs import kpi, rows
 from generator.compile import compile_paths
 from generator.sql import render_plan_sql
 from generator.sql.export_shape import NEWEST
+from warehouse.attribution_methods import METHOD_VALUES
 from warehouse.cli_values import findings_for_validate
 from warehouse.flat_params import warehouse_shape
+from warehouse.observed_values import session_subjects
 from warehouse.sql_texts import text_key
 from warehouse.statements import users_hash_apart
 
@@ -42,13 +44,18 @@ def test_a_second_refresh_reuses_every_text_and_each_equals_a_fresh_build(projec
     kpi("refresh", "--full", "--db", db, "--kpis", kpis)
     assert rows(db, "SELECT key, sql FROM sql_texts ORDER BY key") == kept  # nothing built again
     assert rows(db, VALUES) == values
-    # the kept day statement is exactly what the generator builds now for this store
-    plan = compile_paths([kpis]).plan
+    # the kept day statement is exactly what the generator builds now for this store (it counts the attribution
+    # methods of its days too, with the values a day of the session dimensions the KPI files name)
+    compiled = compile_paths([kpis])
+    plan, names = compiled.plan, [s.name for s in session_subjects(compiled.catalog)]
+    assert names
     with duckdb.connect(str(db), read_only=True) as con:
         shape = warehouse_shape(con)
         assert users_hash_apart(con)  # so the statements key sessions by the users' hash
-        fresh = render_plan_sql(plan, "duckdb", plan.kpis.keys(), export=shape, hashed_users=True)
-        key = text_key("plan", plan, shape, list(plan.kpis.keys()), "day", False, "hashed_users")
+        fresh = render_plan_sql(plan, "duckdb", plan.kpis.keys(), export=shape, hashed_users=True, methods=names,
+                                methods_limit=METHOD_VALUES)
+        key = text_key("plan", plan, shape, list(plan.kpis.keys()), "day", False, "hashed_users",
+                       ["methods", *names, METHOD_VALUES])
         assert con.execute("SELECT sql FROM sql_texts WHERE key = $k", {"k": key}).fetchall() == [(fresh,)]
 
 
