@@ -70,6 +70,8 @@ def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: 
         kpis = pa.array([k is not None for k in ids], pa.bool_())
         return [table.filter(kpis)], [], table.filter(pa.array([k is None for k in ids], pa.bool_()))
     except (duckdb.Error, ValueError, ArithmeticError, RecursionError) as exc:
+        if methods is not None:  # without the methods (counted on their own then), so they never fail a KPI
+            return compute_isolated(con, catalog, plan, kpi_ids, start, end)
         if len(kpi_ids) == 1:
             return [], [failure(catalog, kpi_ids[0], exc)], None
     tables: list[pa.Table] = []

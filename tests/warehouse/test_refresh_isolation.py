@@ -112,3 +112,26 @@ def test_validate_now_rejects_both_at_their_lines(project) -> None:
     issues = validate_paths([kpis]).report.errors
     assert sorted((i.code, Path(i.location.file).name, i.location.line) for i in issues) == [
         ("KB611", "email_sign_ups.yaml", 13), ("KB612", "cart_to_purchase_1d.yaml", 13)]
+
+
+def test_the_attribution_methods_counted_with_the_kpis_never_fail_a_kpi(project) -> None:
+    """The KPIs' statement also counts the attribution methods (`methods=`): when that fused statement fails
+    (here a session dimension no statement can read), the KPIs' rows still come, from the statement without the
+    methods, no KPI is reported, and no methods are returned (the refresh counts them on their own)."""
+    from warehouse.refresh_isolation import compute_isolated
+
+    kpis, db = project
+    catalog, plan = compiled(kpis)
+    con = connect_store(db)
+    try:
+        ids = list(plan.kpis)
+        plain, none_failed, no_methods = compute_isolated(con, catalog, plan, ids, "20240224", "20240229")
+        tables, failures, methods = compute_isolated(con, catalog, plan, ids, "20240224", "20240229",
+                                                     ["no_such_dimension"], 10)
+        fused, _, counted = compute_isolated(con, catalog, plan, ids, "20240224", "20240229", ["channel"], 10)
+    finally:
+        con.close()
+    assert none_failed == [] and no_methods is None
+    assert failures == [] and methods is None
+    assert tables[0].to_pylist() == plain[0].to_pylist() == fused[0].to_pylist()
+    assert counted is not None and counted.num_rows > 0 and set(counted.column("kpi_id").to_pylist()) == {None}
