@@ -28,12 +28,15 @@ from sqlglot import exp
 
 from .ctes import tag_history
 from .dialects import (
+    EventClick,
     EventsRelation,
     ExportColumn,
     ExportDateRange,
+    FlatClick,
     SessionKey,
     UrlParam,
     UsersSince,
+    flat_click_alias,
     text_session_key,
 )
 from .params import as_integer, as_string, param_record
@@ -74,11 +77,25 @@ def _blank_is_null(value: exp.Expr) -> exp.Expr:
 
 
 def click_values(page_location: exp.Expr, cts: exp.Expr) -> dict[str, exp.Expr]:
-    """Per event: the click it collected (`cts`: its `collected_traffic_source`, else the URL's UTM / gclid)."""
+    """Per event: the click it collected (`cts`: its `collected_traffic_source`, else the URL's UTM / gclid),
+    each field an `EventClick`: read from the warehouse's column of it where the relation below selects one
+    (`flat_clicks`)."""
+    return {name: EventClick(this=_lit(name), expression=value) for name, value in click_computed(page_location, cts).items()}
+
+
+def click_computed(page_location: exp.Expr, cts: exp.Expr) -> dict[str, exp.Expr]:
+    """What `click_values` computes from the event's URL and `collected_traffic_source` (a load fills the
+    warehouse's columns with it: `warehouse/flat_params.py`)."""
     fields = {"source": ("manual_source", "utm_source"), "medium": ("manual_medium", "utm_medium"),
               "campaign": ("manual_campaign_name", "utm_campaign"), "gclid": ("gclid", "gclid")}
     return {name: exp.func("COALESCE", _blank_is_null(_dot(cts, field)), _utm(page_location, query))
             for name, (field, query) in fields.items()}
+
+
+def flat_clicks() -> list[exp.Expr]:
+    """For a projection over the events relation: each click field's column, where the warehouse has one, as
+    the `EventClick`s above it read it (none elsewhere)."""
+    return [exp.alias_(FlatClick(this=_lit(name)), flat_click_alias(name)) for name in CLICK]
 
 
 def last_click_values() -> dict[str, exp.Expr]:
@@ -127,7 +144,7 @@ def prior_ctes(batch: bool) -> list[tuple[str, exp.Select]]:
     params = (exp.select("user_pseudo_id", "event_timestamp",
                          exp.alias_(ExportColumn(this=_lit("collected_traffic_source")), "collected_traffic_source"),
                          exp.alias_(param_record("ga_session_id"), "session_id"),
-                         exp.alias_(param_record("page_location"), "page_location"))
+                         exp.alias_(param_record("page_location"), "page_location"), *flat_clicks())
               .from_(EventsRelation())
               .where(ExportDateRange(this=_start_minus(LOOKBACK_DAYS), expression=_start_minus(1)))
               .where(UsersSince(this=exp.column("user_pseudo_id"), expression=exp.Placeholder(this="start_date"))))

@@ -42,6 +42,18 @@ not the record itself: for a param KPIs read on a few events only, such a column
 load writes for about half of what a column of mostly NULL records costs (`warehouse/flat_params.py`)."""
 
 
+CLICK_COLUMN = "kc_"
+"""The prefix of a flat column holding one field of the click an event collected (`click_key`): plain text the
+load computes once from `collected_traffic_source` and the UTM / gclid of `page_location`, where every statement
+would otherwise search each event's URL (`warehouse/flat_params.py`)."""
+
+
+def click_key(field: str) -> str:
+    """The `flat_params` key of the click field `field` (source, medium, campaign, gclid): no GA4 param name
+    holds a colon, so it is never a param's."""
+    return f"click:{field}"
+
+
 @dataclass(frozen=True)
 class ExportShape:
     """The attribution columns an export has (`era` names the shape, see `ERAS`)."""
@@ -51,7 +63,8 @@ class ExportShape:
     session_traffic_source_last_click: bool = True
     cross_channel_campaign: bool = True
     # (param key, column): params the events relation also holds as a column of their own: a `kp_<n>` column
-    # holds the param's `value` record, a `kl_<n>` column (`LISTED`) the event's params of that name, in order
+    # holds the param's `value` record, a `kl_<n>` column (`LISTED`) the event's params of that name, in order;
+    # and a `kc_<n>` column (`CLICK_COLUMN`, key `click_key(field)`) a field of the click the event collected
     flat_params: tuple[tuple[str, str], ...] = ()
 
     def flat_column(self, key: str) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from . import dimensions as dims
-from .attribution import TRAFFIC_COLUMNS, click_values, last_click_values
+from .attribution import TRAFFIC_COLUMNS, click_values, flat_clicks, last_click_values
 from .buckets import Bucket, event_bucket
 from .dialects import EventParam, EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
 from .params import as_integer, as_string, param_record
@@ -147,6 +147,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
                                     "collected_traffic_source"), copy=False)
         for name, value in last_click_values().items():
             raw = raw.select(exp.alias_(value, f"lc_{name}"), copy=False)
+        raw = raw.select(*flat_clicks(), copy=False)
     if cols.transaction_id:
         raw = raw.select(exp.alias_(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier(
             "transaction_id")), "transaction_id"))

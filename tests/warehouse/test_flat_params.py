@@ -27,12 +27,33 @@ from warehouse.flat_params import params_of, warehouse_shape
 KPIS = Path(__file__).resolve().parents[2] / "kpis"
 
 
+# A click column's field: (collected_traffic_source's field, the URL's query parameter), written out here.
+_CLICK_FIELDS = {"click:source": ("manual_source", "utm_source"), "click:medium": ("manual_medium", "utm_medium"),
+                 "click:campaign": ("manual_campaign_name", "utm_campaign"), "click:gclid": ("gclid", "gclid")}
+
+
+def _click_differences(con: duckdb.DuckDBPyConnection, key: str, column: str) -> int:
+    """Events whose click column differs from the click worked out in plain SQL: the collected field when
+    not blank, else the URL's query parameter when not blank (the URL: page_location's text)."""
+    field, query = _CLICK_FIELDS[key]
+    url = ("(SELECT coalesce(p.value.string_value, CAST(p.value.int_value AS VARCHAR)) "
+           "FROM (SELECT unnest(event_params) AS p) WHERE p.key = 'page_location' LIMIT 1)")
+    expected = (f"coalesce(nullif(collected_traffic_source.{field}, ''), "
+                f"nullif(regexp_extract({url}, '[?&]{query}=([^&#]*)', 1), ''))")
+    return con.execute(f"SELECT count(*) FROM ga4_events WHERE {column} IS DISTINCT FROM {expected}"  # noqa: S608
+                       ).fetchall()[0][0]
+
+
 def _differences(db: Path) -> list[tuple]:
     """Per flattened param: events whose column differs from the param's first `value` in `event_params` (a
-    listed `kl_` column: whose first param's value differs, or which holds another number of params)."""
+    listed `kl_` column: whose first param's value differs, or which holds another number of params); per click
+    column (`kc_`), events whose column differs from the click worked out from the event (`_click_differences`)."""
     with duckdb.connect(str(db), read_only=True) as con:
         out = []
         for key, column in con.execute("SELECT key, column_name FROM flat_params ORDER BY 1").fetchall():
+            if column.startswith("kc_"):
+                out.append((key, _click_differences(con, key, column)))
+                continue
             listed = column.startswith("kl_")
             first = f"{column}[1].value" if listed else column
             count = (f" OR coalesce(len({column}), 0) <> (SELECT count(*) FROM (SELECT unnest(event_params) AS p) "
@@ -64,6 +85,8 @@ def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(r
     keys = {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
     # what every KPI needs (the session, its landing page and engagement) and the example KPIs' own params
     assert {"ga_session_id", "page_location", "session_engaged", "value", "lead_source", "method"} <= keys
+    # and the click every session's attribution reads (collected, else the URL's UTM / gclid)
+    assert set(_CLICK_FIELDS) <= keys
     differences = _differences(refreshed)
     assert len(differences) == len(keys)
     assert all(n == 0 for _, n in differences), differences
@@ -118,6 +141,10 @@ def test_no_number_changes_when_the_sql_reads_the_columns(refreshed):
         params = sql_parameters(date(2024, 3, 1), date(2024, 3, 20))
         flat_sql, list_sql = render_plan_sql(plan, "duckdb", export=shape), render_plan_sql(plan, "duckdb")
         assert flat_sql != list_sql and "list_filter" in list_sql.lower()
+        # the clicks are read from their columns, where the lists' SQL searches each event's URL
+        clicks = [column for key, column in shape.flat_params if key.startswith("click:")]
+        assert len(clicks) == 4 and all(column in flat_sql for column in clicks)
+        assert "utm_source" not in flat_sql and "utm_source" in list_sql
         flat, listed = (con.execute(sql, params).fetchall() for sql in (flat_sql, list_sql))
     assert len(flat) > 100
     assert flat == listed
@@ -135,6 +162,20 @@ def test_the_sql_reads_a_flattened_param_from_its_column_in_duckdb_only():
     # a listed column holds the event's params of that name: the first one's record is read
     listed = lower(number, "duckdb", export=dataclasses.replace(NEWEST, flat_params=(("value", "kl_3"),)))
     assert "kl_3[1].value" in listed.sql("duckdb") and "LIST_FILTER" not in listed.sql("duckdb").upper()
+
+
+def test_a_click_is_read_from_its_column_where_the_warehouse_keeps_one_and_computed_elsewhere():
+    """The scan reads the click's field from the column below it (`flat_click_<field>`, selected over the events
+    only where the warehouse has it); elsewhere (no column, BigQuery) it computes it from the URL as before."""
+    plan = compile_paths([KPIS]).plan
+    shape = dataclasses.replace(NEWEST, flat_params=(("page_location", "kp_1"), ("click:source", "kc_2"),
+                                                     ("click:medium", "kc_3"), ("click:campaign", "kc_4"),
+                                                     ("click:gclid", "kc_5")))
+    flat = render_plan_sql(plan, "duckdb", export=shape)
+    assert "kc_2 AS flat_click_source" in flat and "flat_click_source AS click_source" in flat
+    assert "REGEXP_EXTRACT" not in flat.upper()
+    for sql in (render_plan_sql(plan, "duckdb"), render_plan_sql(plan, "bigquery", export=shape)):
+        assert "flat_click" not in sql and "kc_2" not in sql and "utm_source=" in sql
 
 
 def test_an_interrupted_fill_is_never_read_and_the_next_refresh_finishes_it(refreshed, kpi, query, tmp_path):
