@@ -350,7 +350,25 @@ class _Converter:
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode | _LightSeq):
             return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        return _scalar(node.value, tag)
+        value = _scalar(node.value, tag)
+        return self._whole_characters(value, node) if isinstance(value, str) else value
+
+    def _whole_characters(self, text: str, node: AnyNode) -> str:
+        """`text` with each character beyond U+FFFF that JSON's escapes spell in two halves (`"\\ud83d\\ude00"`:
+        YAML reads each `\\u` alone) made whole, as JSON reads it; a half alone is no character at all, and
+        nothing downstream (a pattern, a file, the warehouse) could store it."""
+        if not _SURROGATE.search(text):
+            return text
+        try:
+            return text.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            code = f"\\u{ord(_lone_half(text)):04x}"
+            raise _fail(self.name, "KB102", f"the text holds `{code}`, half of a character escape with no other "
+                        "half, which is no character at all.",
+                        "Write the character itself, or its whole code as `\\U` and eight hex digits "
+                        "(`\\U0001F600` for 😀); an escape from `\\ud800` to `\\udbff` needs one from "
+                        "`\\udc00` to `\\udfff` right after it.",
+                        *_pos(node)) from None
 
     def _mapping(self, node: MappingNode | _LightMap, path: KeyPath, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -359,7 +377,7 @@ class _Converter:
             if not isinstance(key_node, ScalarNode | _LightScalar):
                 raise _fail(self.name, "KB105", "a key must be a plain word, not a list or mapping.",
                             "Write keys as `name: value`.", *_pos(key_node))
-            key = str(key_node.value)
+            key = self._whole_characters(str(key_node.value), key_node)
             if key in seen:
                 first = seen[key][0]
                 raise _fail(self.name, "KB109", f"the key `{key}` appears twice in the same block "
@@ -375,6 +393,23 @@ def _pos(node: AnyNode) -> tuple[int, int]:
     if isinstance(node, _Light):
         return node.pos
     return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: what a lone `\\ud800` escape reads as
+
+
+def _lone_half(text: str) -> str:
+    """The first half of a UTF-16 pair in `text` that has no other half beside it."""
+    at = 0
+    while at < len(text):
+        high = "\ud800" <= text[at] <= "\udbff"
+        if high and at + 1 < len(text) and "\udc00" <= text[at + 1] <= "\udfff":
+            at += 2
+            continue
+        if _SURROGATE.match(text[at]):
+            return text[at]
+        at += 1
+    return "\ufffd"
 
 
 def _scalar(value: str, tag: str) -> Any:

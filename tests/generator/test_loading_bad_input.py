@@ -38,6 +38,9 @@ BAD_INPUTS = [
     ("custom_tag", b"version: 1\nkpi: !include other.yaml\n", "KB108", 2),
     ("two_documents", b"version: 1\n---\nversion: 1\n", "KB105", 2),
     ("undefined_alias", b"version: 1\nkpi: *nowhere\n", "KB105", 2),
+    # half of a JSON-style escape of a character beyond U+FFFF: no character at all (RE2 and files cannot hold it)
+    ("lone_surrogate_escape", b'version: 1\ntitle: "Sales \\ud83d"\n', "KB102", 2),
+    ("lone_surrogate_key", b'version: 1\n"\\udc00x": 1\n', "KB102", 2),
 ]
 
 
@@ -101,3 +104,11 @@ def test_a_real_process_stays_calm(tmp_path, case) -> None:
     assert proc.stderr == ""
     assert f"{case}.yaml:" in proc.stdout
     assert not Path("/tmp/kpibridge-owned").exists()
+
+
+def test_a_character_escaped_in_two_halves_as_json_writes_it_reads_as_that_character(yaml_path) -> None:
+    """YAML reads each `\\u` escape alone, JSON joins a pair into the one character: KPI files read as JSON does
+    (a pattern of it went to RE2 in halves and failed with an internal error, KB900)."""
+    doc = parse_document(b'version: 1\ntitle: "Sales \\ud83d\\ude00"\nflow: {"\\ud800\\udc00": "x"}\n', "kpis/a.yaml")
+    assert doc.data["title"] == "Sales \U0001F600"
+    assert doc.data["flow"] == {"\U00010000": "x"}
