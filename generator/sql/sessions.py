@@ -77,7 +77,7 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
         return [(SESSIONS, firsts)]
     ctes: list[tuple[str, exp.Query]] = [(FIRSTS, firsts)]
 
-    ctes += [*prior_ctes(batch), *carried_ctes(FIRSTS)]
+    ctes += [*prior_ctes(batch, FIRSTS), *carried_ctes(FIRSTS)]
     f, c = exp.to_identifier("f"), exp.to_identifier("c")
     attributed = (exp.select(exp.Column(this=exp.Star(), table=f), exp.column("carried", table="c"))
                   .from_(exp.alias_(exp.to_table(FIRSTS), "f", table=True))

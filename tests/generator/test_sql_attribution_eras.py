@@ -45,6 +45,14 @@ EVENTS = [
     # f: a click 40 days before day 1 (outside the 30-day lookback) -> Direct
     ("f", 1, "20240422", 600, "https://s.example/?utm_source=facebook&utm_medium=paid_social", ("facebook", "paid_social"), None),
     ("f", 2, DAY1, 600, "https://s.example/", None, None),
+    # g: an e-mail visit on day 1 that GA4 attributed itself too; day 2 without GA4's attribution -> carries
+    # g's own e-mail click (a session with both gives a click to carry)
+    ("g", 1, DAY1, 700, "https://s.example/?utm_source=newsletter&utm_medium=email", ("newsletter", "email"),
+     _lc("newsletter", "email", "Email")),
+    ("g", 2, DAY2, 700, "https://s.example/", None, None),
+    # h: GA4 says Organic Search on day 1 and h collected no click; day 2 without GA4's attribution -> Direct
+    ("h", 1, DAY1, 800, "https://s.example/", None, _lc("google", "organic", "Organic Search")),
+    ("h", 2, DAY2, 800, "https://s.example/", None, None),
 ]
 
 
@@ -75,16 +83,18 @@ SHAPES = {
 }
 
 # by hand: sessions per (day, channel) in each era
-COMMON_DAY2 = {(D2, "Email"): 1, (D2, "Direct"): 1}  # a carries its e-mail click; b is direct
+COMMON_DAY2 = {(D2, "Email"): 2, (D2, "Direct"): 2}  # a and g carry their e-mail clicks; b and h are direct
 EXPECTED = {
-    # no collected_traffic_source: the URL's UTM still gives a, d, e, f their clicks; c has nothing -> Direct
-    "legacy": {(D1, "Email"): 1, (D1, "Direct"): 2, (D1, "Paid Search"): 1, (D1, "Paid Social"): 1, **COMMON_DAY2},
-    "collected": {(D1, "Email"): 1, (D1, "Direct"): 2, (D1, "Paid Search"): 1, (D1, "Paid Social"): 1, **COMMON_DAY2},
-    # c's last click google / cpc by the channel rules
-    "last_click": {(D1, "Email"): 1, (D1, "Direct"): 1, (D1, "Paid Search"): 2, (D1, "Paid Social"): 1, **COMMON_DAY2},
-    # GA4's own channel group for c wins over the rules
-    "cross_channel": {(D1, "Email"): 1, (D1, "Direct"): 1, (D1, "Paid Search"): 1, (D1, "Cross-network"): 1,
-                      (D1, "Paid Social"): 1, **COMMON_DAY2},
+    # no collected_traffic_source: the URL's UTM still gives a, d, e, f, g their clicks; c and h have nothing
+    "legacy": {(D1, "Email"): 2, (D1, "Direct"): 3, (D1, "Paid Search"): 1, (D1, "Paid Social"): 1, **COMMON_DAY2},
+    "collected": {(D1, "Email"): 2, (D1, "Direct"): 3, (D1, "Paid Search"): 1, (D1, "Paid Social"): 1,
+                  **COMMON_DAY2},
+    # c's last click google / cpc, g's newsletter / email, h's google / organic, by the channel rules
+    "last_click": {(D1, "Email"): 2, (D1, "Direct"): 1, (D1, "Paid Search"): 2, (D1, "Paid Social"): 1,
+                   (D1, "Organic Search"): 1, **COMMON_DAY2},
+    # GA4's own channel group for c, g and h wins over the rules
+    "cross_channel": {(D1, "Email"): 2, (D1, "Direct"): 1, (D1, "Paid Search"): 1, (D1, "Cross-network"): 1,
+                      (D1, "Paid Social"): 1, (D1, "Organic Search"): 1, **COMMON_DAY2},
 }
 
 
@@ -103,7 +113,7 @@ def test_each_era_runs_and_attributes_by_last_non_direct_click(era: str) -> None
     rows = con.execute(sql, {"start_date": DAY1, "end_date": DAY2}).fetchall()
     got = {(str(r[0]), r[2]): r[3] for r in rows if r[1] == "channel"}
     assert got == EXPECTED[era]
-    assert {str(r[0]): r[3] for r in rows if r[1] == ""} == {D1: 5, D2: 2}
+    assert {str(r[0]): r[3] for r in rows if r[1] == ""} == {D1: 7, D2: 4}
 
 
 def test_the_newest_shape_fails_loudly_on_an_older_export() -> None:

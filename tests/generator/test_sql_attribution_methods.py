@@ -2,8 +2,9 @@
 era and names the method the era allows; the era builders and events are those of test_sql_attribution_eras.
 
 Expected counts worked out by hand from those events: on day 1, a (UTM), d (gclid) and e (carries a click of 10
-days before) are derived from UTM, f (its click is 40 days old) has none, and c is whatever the era says of GA4's
-last click; on day 2, a carries its day-1 click and b has none."""
+days before) are derived from UTM, f (its click is 40 days old) has none, c and h are whatever the era says of
+GA4's last click (none before it), and g is that too where the era has it, else its own UTM; on day 2, a and g
+carry their day-1 clicks and b and h have none."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from generator.sql.values import render_values_sql
 
 D1, D2 = "2024-06-01", "2024-06-02"
 C_BY_ERA = {"legacy": "none", "collected": "none", "last_click": "last_click", "cross_channel": "ga4_channel_group"}
+G_BY_ERA = {**C_BY_ERA, "legacy": "derived_from_utm", "collected": "derived_from_utm"}
 
 
 @pytest.mark.parametrize("era", list(SHAPES))
@@ -39,8 +41,9 @@ def test_each_era_counts_sessions_by_the_method_it_allows(era: str) -> None:
     con.execute(f"CREATE VIEW events AS {SHAPES[era]}")
     rows = con.execute(render_methods_sql("duckdb", ERAS[era]), {"start_date": DAY1, "end_date": DAY2}).fetchall()
     got = {(str(d), m): n for d, m, n in rows}
-    want = {(D1, "derived_from_utm"): 3, (D1, "none"): 1, (D2, "derived_from_utm"): 1, (D2, "none"): 1}
-    want[(D1, C_BY_ERA[era])] = want.get((D1, C_BY_ERA[era]), 0) + 1
+    want = {(D1, "derived_from_utm"): 3, (D1, "none"): 1, (D2, "derived_from_utm"): 2, (D2, "none"): 2}
+    for method in (C_BY_ERA[era], C_BY_ERA[era], G_BY_ERA[era]):  # c, h and g on day 1
+        want[(D1, method)] = want.get((D1, method), 0) + 1
     assert got == want
     assert {m for _, m in got} <= set(METHODS)
 
@@ -109,8 +112,9 @@ def test_the_kpis_statement_also_counts_the_methods_from_its_own_session_table(e
     window = ConversionQuery(kpi_id="window", breakdowns=(), definition_hash="1" * 16,
                              conversion=PlanConversion(PlanMeasure("events", event="page_view"),
                                                        PlanMeasure("events", event="page_view"), 86400, "user"))
-    want = {(D1, "derived_from_utm"): 3, (D1, "none"): 1, (D2, "derived_from_utm"): 1, (D2, "none"): 1}
-    want[(D1, C_BY_ERA[era])] = want.get((D1, C_BY_ERA[era]), 0) + 1
+    want = {(D1, "derived_from_utm"): 3, (D1, "none"): 1, (D2, "derived_from_utm"): 2, (D2, "none"): 2}
+    for method in (C_BY_ERA[era], C_BY_ERA[era], G_BY_ERA[era]):  # c, h and g on day 1
+        want[(D1, method)] = want.get((D1, method), 0) + 1
     for plan, last in ((_plan(by_channel), DAY2), (_plan(by_channel, window), DAY1)):
         fused = render_plan_sql(plan, "duckdb", export=ERAS[era], methods=["channel"], methods_limit=50)
         params = {"start_date": DAY1, "end_date": last}

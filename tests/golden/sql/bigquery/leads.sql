@@ -381,6 +381,13 @@ WITH raw_events AS (
   WHERE
     NOT session_key IS NULL
     AND NOT COALESCE(click_source, click_medium, click_campaign, click_gclid) IS NULL
+    AND user_pseudo_id IN (
+      SELECT
+        visitor
+      FROM session_firsts
+      WHERE
+        last_click IS NULL
+    )
   GROUP BY
     session_key
 ), session_clicks AS (
@@ -391,6 +398,17 @@ WITH raw_events AS (
     click,
     FALSE AS is_prior
   FROM session_firsts
+  WHERE
+    (
+      NOT click IS NULL OR last_click IS NULL
+    )
+    AND visitor IN (
+      SELECT
+        visitor
+      FROM session_firsts
+      WHERE
+        last_click IS NULL
+    )
   UNION ALL
   SELECT
     session_key,
