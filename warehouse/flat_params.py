@@ -40,7 +40,7 @@ param's `value` record (string_value, int_value, float_value, double_value), so 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -120,19 +120,13 @@ def _click(key: str, page_location: exp.Expr) -> exp.Expr:
     return lower(value, "duckdb", copy=False)
 
 
-def _filled_with(key: str, column: str) -> exp.Expr:
-    """What a column holds, from the row's `event_params`: the record `_extract(key)`, or, for a listed column,
-    the event's params named `key`, or, for a click column, that field of the event's click."""
+def _filled_with(key: str, column: str, find: Callable[[str], exp.Expr] = _extract) -> exp.Expr:
+    """What a column holds, from the row's `event_params`: the record of `key` (`find`: `_extract`, or
+    `_extract_by_keys` in a load), or, for a listed column, the event's params named `key`, or, for a click
+    column, that field of the event's click (from the record of `page_location`)."""
     if key in _CLICKS:
-        return _click(key, _extract("page_location"))
-    return params_named(key) if _listed(column) else _extract(key)
-
-
-def _loaded_as(key: str, column: str) -> exp.Expr:
-    """`_filled_with`, as a load computes it: records found through the event's keys (`KEYS`)."""
-    if key in _CLICKS:
-        return _click(key, _extract_by_keys("page_location"))
-    return params_named(key) if _listed(column) else _extract_by_keys(key)
+        return _click(key, find("page_location"))
+    return params_named(key) if _listed(column) else find(key)
 
 
 def _extract_by_keys(key: str) -> exp.Expr:
@@ -151,7 +145,7 @@ def with_flat_columns(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelat
     extracted from its `event_params`: the table's full row, for a positional insert."""
     names = [exp.column(name, quoted=True) for name in columns]
     flat = flat_columns(con, filled=False)
-    select = [*names, *(exp.alias_(_loaded_as(key, column), column) for key, column in flat)]
+    select = [*names, *(exp.alias_(_filled_with(key, column, _extract_by_keys), column) for key, column in flat)]
     if any(not _listed(column) for _, column in flat):  # records are found through the event's keys
         rows = rows.project(", ".join(node.sql("duckdb") for node in [*names, _keys()]))
     return rows.project(", ".join(node.sql("duckdb") for node in select))
