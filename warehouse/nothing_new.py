@@ -7,7 +7,9 @@ The last refresh (`refresh_log`) already counted everything the store holds when
   (and the stored periods do end there);
 - the events catalog's spec is the same (`spec_hash`: the data quality checks), and every KPI of the plan
   was refreshed by it, on DuckDB, with the definition the KPI has now: no KPI is new, changed, or failed then;
-- no loaded day is left to check, count per attribution method or stamp (a store a migration upgraded).
+- no loaded day is left to check, count per attribution method or stamp (a store a migration upgraded);
+- the KPIs whose weeks and months are stored are those that want them now (`period_values.calendar_kpis`: a
+  KPI whose trend turned weekly gets its weeks, one turned daily loses them).
 
 `kpi refresh` then computes nothing (`--full` still does), and publishes the serving copy again only when
 that copy is missing or behind (`serving.serving_current`: published before that refresh, from other KPI
@@ -30,6 +32,7 @@ from generator.plan.queries import QueryPlan
 from . import pending
 from .day_tables import provisional_days
 from .first_seen import days_changed
+from .period_values import CALENDAR, calendar_kpis
 from .quality_days import checks_hash, days_to_check
 from .refresh import RefreshSummary
 from .refresh_days import format_day
@@ -66,9 +69,20 @@ def unchanged_since(con: duckdb.DuckDBPyConnection, plan: QueryPlan, spec: str, 
     periods_end = con.execute("SELECT max(period_end) FROM kpi_period_values WHERE grain = 'period'").fetchall()[0][0]
     if other_engine or (periods_end is not None and last_day is not None and format_day(periods_end) != last_day):
         return None
-    if _work_left(con, spec):
+    if _work_left(con, spec) or _calendar_changed(con, plan):
         return None
     return at
+
+
+def _calendar_changed(con: duckdb.DuckDBPyConnection, plan: QueryPlan) -> bool:
+    """True when a KPI has stored weeks (months) it no longer wants, or wants them and has none though it counts
+    something over the dashboard's periods (a KPI counting nothing anywhere stores no rows at all)."""
+    stored = set(con.execute("SELECT DISTINCT grain, kpi_id FROM kpi_period_values WHERE list_contains($g, grain)",
+                             {"g": list(CALENDAR)}).fetchall())
+    counting = {kid for (kid,) in con.execute("SELECT DISTINCT kpi_id FROM kpi_period_values "
+                                              "WHERE grain = 'period'").fetchall()}
+    wanted = {(grain, kid) for grain in CALENDAR for kid in calendar_kpis(plan, grain)}
+    return bool(stored - wanted) or any(kid in counting and (grain, kid) not in stored for grain, kid in wanted)
 
 
 def _work_left(con: duckdb.DuckDBPyConnection, spec: str) -> bool:

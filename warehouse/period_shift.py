@@ -154,8 +154,10 @@ def plan_shifts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     if any(kept.get(kid) != {(hashes[kid], "duckdb")} for kid in kpi_ids):
         return {}, None
     cap, first = max(before), min(before)
+    # the ranges stored for each of the KPIs (weeks are stored for the KPIs with a weekly trend only)
     stored = {(max(a, first), b): (a, b) for a, b in con.execute(
-        "SELECT DISTINCT period_start, period_end FROM kpi_period_values ORDER BY ALL").fetchall()}
+        "SELECT period_start, period_end FROM kpi_period_values WHERE list_contains($ids, kpi_id) GROUP BY ALL "
+        "HAVING count(DISTINCT kpi_id) = len($ids) ORDER BY ALL", {"ids": kpi_ids}).fetchall()}
     per_day = {parse_day(d): int(n) for d, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
     reach = statement_reach(plan, kpi_ids)
 

@@ -16,7 +16,11 @@ over a week or a month that is not the sum of its days: a user active on three d
 - `grain = 'week'` (ISO, from Monday) and `'month'`: the calendar weeks and months of the loaded days (the
   first and last cut to them), recomputed from the bucket holding the earliest day loaded since the last
   refresh onwards; when that is one week (one month), as after loading the next day, it is counted in the
-  dashboard periods' statement, as one more period.
+  dashboard periods' statement, as one more period. Months are stored for every such KPI (a whole month is
+  the range people pick most, and the report most teams send); weeks only for the KPIs whose file sets
+  `time_grain: week` (`calendar_kpis`), the only place a week's value is shown (the KPI page's weekly
+  trend): the weeks' statement of a full refresh took 15 % of it at 5M events, for values nothing read.
+  `kpi values --grain week` counts any KPI's weeks from the events, as before.
 
 `period_start` … `period_end` is exactly the days counted. Counts and sums keep adding their days.
 """
@@ -65,6 +69,9 @@ from .statements import plan_sql, store_users
 PRESETS = ("7d", "28d", "90d", "mtd", "qtd")
 COMPARISONS = ("previous", "year")
 CALENDAR = ("week", "month")
+EVERY_KPI_CALENDAR = ("month",)
+"""The calendar grains stored for every distinct-count KPI; the others only for the KPIs whose trend is at that
+grain (their file's `time_grain`)."""
 FEW_USERS = 0.2
 """A statement over listed users reads their events by their ids (`plan_sql(..., users_by_id=True)`) when they
 are at most this share of the store's users: the scan then skips the others' rows (at 5M events, 16 % of the
@@ -75,6 +82,13 @@ _COLUMNS = {"kpi_id": pa.string(), "grain": pa.string(), "period_start": pa.date
 
 def distinct_kpis(plan: QueryPlan) -> list[str]:
     return [kid for kid in plan.kpis if counts_distinct_units(plan, kid)]
+
+
+def calendar_kpis(plan: QueryPlan, grain: str) -> list[str]:
+    """The distinct-count KPIs whose exact values over each calendar `grain` (week, month) `kpi refresh` stores:
+    every one for a grain of `EVERY_KPI_CALENDAR`, else those whose trend is at that grain (`time_grain`)."""
+    ids = distinct_kpis(plan)
+    return ids if grain in EVERY_KPI_CALENDAR else [kid for kid in ids if plan.kpis[kid].time_grain == grain]
 
 
 def dashboard_periods(anchor: dt.date) -> list[tuple[dt.date, dt.date]]:
@@ -132,11 +146,12 @@ def bucket_rows(result: Iterable[dict[str, object]], grain: str, start: dt.date,
 
 @dataclass(frozen=True)
 class PeriodJob:
-    """One bucketed statement to run: the distinct-count KPIs over `start` … `end` per `grain`."""
+    """One bucketed statement to run: the distinct-count KPIs `kpi_ids` over `start` … `end` per `grain`."""
 
     grain: str
     start: dt.date
     end: dt.date
+    kpi_ids: tuple[str, ...]
 
 
 def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
@@ -148,7 +163,6 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     need one statement per period and grain.
     """
     jobs, rows, since = plan_period_values(con, plan, loaded, full, also=also)
-    ids = distinct_kpis(plan)
     if not jobs:
         return period_table(rows, plan), since
     # each week and month of a calendar job is a range like a dashboard period: the same days, counted the same
@@ -159,17 +173,29 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     # warehouse) are counted once too.
     first = parse_day(min(loaded))
     ranges = {job: [(job.start, job.end)] if job.grain == "period" else calendar_buckets(job) for job in jobs}
-    wanted = sorted({(max(a, first), b) for rs in ranges.values() for a, b in rs})
+    # the KPIs each range is counted for (a range two jobs share, for those of both), ranges of the same KPIs
+    # counted together
+    kpis_of: dict[tuple[dt.date, dt.date], set[str]] = {}
+    for job, rs in ranges.items():
+        for a, b in rs:
+            kpis_of.setdefault((max(a, first), b), set()).update(job.kpi_ids)
+    groups: dict[tuple[str, ...], list[tuple[dt.date, dt.date]]] = {}
+    for found, of_range in sorted(kpis_of.items()):
+        groups.setdefault(tuple(k for k in distinct_kpis(plan) if k in of_range), []).append(found)
+    counted: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {}
     try:
-        counted = {} if full else shifted_periods(con, plan, ids, wanted, loaded, also)
-        rest = [r for r in wanted if r not in counted]
-        counted |= spanned_periods(con, plan, ids, rest, list(loaded)) or run_periods(con, plan, ids, rest)
+        for group, wanted in groups.items():
+            ids = list(group)
+            done = {} if full else shifted_periods(con, plan, ids, wanted, loaded, also)
+            rest = [r for r in wanted if r not in done]
+            counted |= done | (spanned_periods(con, plan, ids, rest, list(loaded)) or run_periods(con, plan, ids, rest))
     except PeriodsUnsupported:  # two conversion windows: one statement per period and calendar grain, as before
         for job in jobs:
-            rows += run_bucketed(con, plan, ids, job.grain, job.start, job.end)
+            rows += run_bucketed(con, plan, list(job.kpi_ids), job.grain, job.start, job.end)
         return period_table(rows, plan), since
     rows += [{**row, "grain": job.grain, "period_start": a, "period_end": b}
-             for job, rs in ranges.items() for a, b in rs for row in counted[(max(a, first), b)]]
+             for job, rs in ranges.items() for a, b in rs for row in counted[(max(a, first), b)]
+             if row["kpi_id"] in job.kpi_ids]
     return period_table(rows, plan), since
 
 
@@ -334,12 +360,12 @@ def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: 
                                               "FROM kpi_period_values").fetchall():
         stored.setdefault((kid, grain), set()).add((digest, by))
 
-    def current(grain: str) -> bool:  # every KPI's stored rows of this grain: its definition of today, this engine
-        return all(stored.get((kid, grain)) == {(hashes[kid], engine)} for kid in ids)
+    def current(grain: str, kids: list[str]) -> bool:  # each KPI's stored rows of the grain: today's, this engine
+        return all(stored.get((kid, grain)) == {(hashes[kid], engine)} for kid in kids)
 
     # a day loaded late can hold a user's first event ever, so a first-ever KPI's later periods change too
     since_first = any(m.first_ever for kid in ids for m in plan.kpis[kid].measures())
-    kept_periods = set() if full or not current("period") else {
+    kept_periods = set() if full or not current("period", ids) else {
         (a, b) for a, b in con.execute("SELECT DISTINCT period_start, period_end FROM kpi_period_values "
                                        "WHERE grain = 'period'").fetchall()
         if not any((since_first or a <= day) and day <= b + reach for day in fresh)}
@@ -349,15 +375,18 @@ def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: 
         if (start, end) in kept_periods:
             kept += _stored(con, "period", start, end)
         else:
-            jobs.append(PeriodJob("period", start, end))
+            jobs.append(PeriodJob("period", start, end, tuple(ids)))
     for grain in CALENDAR:
-        if full or not current(grain):
+        kids = calendar_kpis(plan, grain)
+        if not kids:
+            continue
+        if full or not current(grain, kids):  # also a KPI whose trend is newly at this grain: all its buckets
             since[grain] = first
         elif fresh:
             since[grain] = max(first, bucket_start(fresh[0] - reach, grain))
         else:
             continue  # nothing loaded since: the stored weeks and months stand
-        jobs.append(PeriodJob(grain, since[grain], last))
+        jobs.append(PeriodJob(grain, since[grain], last, tuple(kids)))
     return jobs, kept, since
 
 
@@ -385,6 +414,9 @@ def write_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, table: 
     """Replace the stored period values (inside the refresh's transaction); unchanged rows keep `computed_at`."""
     con.register("staged_period_values", table)
     con.register("period_kpis", pa.table({"kpi_id": pa.array(distinct_kpis(plan), pa.string())}))
+    kept = [(grain, kid) for grain in CALENDAR for kid in calendar_kpis(plan, grain)]
+    con.register("calendar_kpis", pa.table({"grain": pa.array([g for g, _ in kept], pa.string()),
+                                            "kpi_id": pa.array([k for _, k in kept], pa.string())}))
     try:
         con.execute("""
             CREATE OR REPLACE TEMP TABLE merged_period_values AS
@@ -397,6 +429,10 @@ def write_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, table: 
         """, {"now": now})
         con.execute("DELETE FROM kpi_period_values WHERE grain = 'period' "
                     "OR kpi_id NOT IN (SELECT kpi_id FROM period_kpis)")
+        # a KPI whose trend is no longer weekly: its weeks, no longer kept current, go
+        con.execute("DELETE FROM kpi_period_values o WHERE list_contains($calendar, grain) AND NOT EXISTS ("
+                    "SELECT 1 FROM calendar_kpis c WHERE c.grain = o.grain AND c.kpi_id = o.kpi_id)",
+                    {"calendar": list(CALENDAR)})
         for grain, start in since.items():
             con.execute("DELETE FROM kpi_period_values WHERE grain = $g AND period_start >= $s", {"g": grain, "s": start})
         con.execute("INSERT INTO kpi_period_values BY NAME SELECT * FROM merged_period_values")
@@ -404,3 +440,4 @@ def write_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, table: 
     finally:
         con.unregister("staged_period_values")
         con.unregister("period_kpis")
+        con.unregister("calendar_kpis")

@@ -112,7 +112,11 @@ def test_a_new_day_shifted_from_the_stored_ranges_counts_what_a_full_refresh_cou
     _kpi("refresh", "--db", db, "--kpis", KPIS)
     _kpi("load", "ga4-export", newest, "--db", db, "--kpis", KPIS)
     wanted, shifts = _shifts(db)
-    assert len(wanted) >= 6 and set(shifts) == set(wanted)  # every range of the new day is shifted, none counted
+    # the new day's ranges are shifted, but for the last 7 days and the 7 before them: their stored neighbours
+    # differ by too many events for a shift to pay (counted in full; a week stored for a KPI with a weekly trend,
+    # the same days, is shifted: `test_weeks_follow_the_kpis_weekly_trend`)
+    assert len(wanted) >= 6 and set(shifts) <= set(wanted)
+    assert set(wanted) - set(shifts) == {(date(2024, 3, 25), date(2024, 3, 31)), (date(2024, 3, 18), date(2024, 3, 24))}
     full = tmp_path / "full.duckdb"
     shutil.copy(db, full)
     _kpi("refresh", "--db", db, "--kpis", KPIS)

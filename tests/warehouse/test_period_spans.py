@@ -27,7 +27,13 @@ from generator.plan.formula import parse_formula
 from kpibridge.cli import app
 from warehouse.period_shift import _homogeneous, counts_something, ids_shared_with_pings, summable
 from warehouse.period_spans import spanned_periods
-from warehouse.period_values import calendar_buckets, distinct_kpis, plan_period_values, run_periods
+from warehouse.period_values import (
+    PeriodJob,
+    calendar_buckets,
+    distinct_kpis,
+    plan_period_values,
+    run_periods,
+)
 from warehouse.refresh_days import parse_day
 from warehouse.sources.demo import iter_demo_days
 
@@ -102,6 +108,8 @@ def test_ranges_counted_from_users_spans_equal_each_range_counted_in_full(tmp_pa
         loaded = dict(con.execute("SELECT event_date, loaded_at FROM loaded_days").fetchall())
         jobs, _, _ = plan_period_values(con, plan, loaded, full=True)
         first = parse_day(min(loaded))
+        # and every calendar week (stored for KPIs with a weekly trend only): a pings-only one among them
+        jobs.append(PeriodJob("week", first, parse_day(max(loaded)), tuple(ids)))
         wanted = sorted({(max(a, first), b) for j in jobs
                          for a, b in ([(j.start, j.end)] if j.grain == "period" else calendar_buckets(j))})
         assert len(wanted) >= 10  # the dashboard's ranges, 6 weeks, 2 months (some the same days)

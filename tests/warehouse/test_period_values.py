@@ -245,6 +245,46 @@ def test_a_new_day_moves_the_presets_and_updates_its_week_incrementally(tmp_path
     assert after_rows == full_rows
 
 
+def _stored_weeks(store: Path) -> dict[str, list[tuple[date, date, float]]]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        rows = con.execute("SELECT kpi_id, period_start, period_end, value FROM kpi_period_values "
+                           "WHERE grain = 'week' AND breakdown = '' ORDER BY ALL").fetchall()
+    out: dict[str, list[tuple[date, date, float]]] = {}
+    for kpi, start, end, value in rows:
+        out.setdefault(kpi, []).append((start, end, value))
+    return out
+
+
+def test_weeks_follow_the_kpis_weekly_trend(project, tmp_path):
+    """Weeks are stored for a KPI whose trend is weekly (`time_grain: week`), months for every distinct KPI; a
+    KPI turned weekly gets every week on the next refresh (nothing new loaded), exact; one turned daily, none."""
+    kpis, store = project
+    weeks = _stored_weeks(store)
+    assert set(weeks) == {"active_users"}  # the only KPI of the folder with a weekly trend
+    assert sum((end - start).days + 1 for start, end, _ in weeks["active_users"]) == DAYS
+    for start, end, value in weeks["active_users"]:
+        assert value == independent(store, USERS, start, end)[0]
+    with duckdb.connect(str(store), read_only=True) as con:
+        monthly = {k for (k,) in con.execute("SELECT DISTINCT kpi_id FROM kpi_period_values WHERE grain = 'month'")
+                   .fetchall()}
+    assert {"active_users", "purchasers", "purchaser_share", "sessions"} <= monthly
+    # purchasers turned weekly, active users daily: the next refresh, with nothing new loaded, follows
+    shutil.copytree(kpis, tmp_path / "kpis")
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(store, copy)
+    for name, grain in (("purchasers", "week"), ("active_users", "day")):
+        path = tmp_path / "kpis" / "audit" / f"{name}.yaml"
+        text = path.read_text().replace("time_grain: week\n", "")
+        path.write_text(text + ("time_grain: week\n" if grain == "week" else ""))
+    run("refresh", "--db", copy, "--kpis", tmp_path / "kpis")
+    weeks = _stored_weeks(copy)
+    assert set(weeks) == {"purchasers"}
+    assert sum((end - start).days + 1 for start, end, _ in weeks["purchasers"]) == DAYS
+    for start, end, value in weeks["purchasers"]:
+        assert value == independent(copy, PURCHASERS, start, end)[0], (start, end)
+    assert any(value > 0 for *_, value in weeks["purchasers"])
+
+
 def test_period_grains_say_what_they_cannot_do(project):
     kpis, store = project
     runner = CliRunner()

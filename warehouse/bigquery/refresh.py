@@ -99,8 +99,7 @@ def refresh_on_bigquery(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, pla
     # exact values over periods, as the DuckDB refresh counts them; the same bucketed batch statement
     jobs, kept, since = plan_period_values(con, plan, export.modified, full, engine=ENGINE,
                                            previous=_last_refresh(state, plan))
-    ids = distinct_kpis(plan)
-    periods = [statement(ids, format_day(j.start), format_day(j.end), j.grain) for j in jobs]
+    periods = [statement(list(j.kpi_ids), format_day(j.start), format_day(j.end), j.grain) for j in jobs]
     with ThreadPoolExecutor(max_workers=4) as pool:  # dry runs are free and quick: price them side by side
         priced = list(pool.map(lambda s: s.priced(engine), [*daily, *periods]))
     total = sum(s.bytes for s in priced)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -22,3 +23,11 @@ def run_kpi(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = RE
     full_env.update({"PYTHONPATH": str(REPO), "COLUMNS": "200", **(env or {})})
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd, env=full_env, text=True,
                           capture_output=True, timeout=300)
+
+
+def example_kpis(folder: Path) -> Path:
+    """The example KPIs in `folder`, `sessions` with a weekly trend (so its weeks are counted too)."""
+    shutil.copytree(REPO / "kpis", folder)
+    sessions = folder / "acquisition" / "sessions.yaml"
+    sessions.write_text(sessions.read_text() + "time_grain: week\n")
+    return folder

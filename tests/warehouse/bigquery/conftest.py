@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from bq_emulator import PROJECT, load_table, running_emulator
-from bq_helpers import BOTH, DATASET, DEMO, INTRADAY_ONLY, REPO
+from bq_helpers import BOTH, DATASET, DEMO, INTRADAY_ONLY, example_kpis
 
 from warehouse.sources.demo import iter_demo_days
 
@@ -45,6 +44,6 @@ def emulator(demo_days: dict[str, pa.Table]) -> Iterator[str]:
 def project(tmp_path: Path) -> Path:
     """A team's folder: the example KPIs and a kpibridge.toml naming the export."""
     folder = tmp_path / "project"
-    shutil.copytree(REPO / "kpis", folder / "kpis")
+    example_kpis(folder / "kpis")
     (folder / "kpibridge.toml").write_text(f'[bigquery]\nproject = "{PROJECT}"\ndataset = "{DATASET}"\n')
     return folder

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from bq_emulator import PROJECT
-from bq_helpers import BOTH, DATASET, run_kpi
+from bq_helpers import BOTH, DATASET, example_kpis, run_kpi
 
 KEY = ("kpi_id", "date", "breakdown", "breakdown_value")
 
@@ -41,7 +41,7 @@ def duckdb_reference(tmp_path_factory: pytest.TempPathFactory, demo_days: dict[s
         pq.write_table(table, folder / f"events_{day}.parquet")
     db = folder / "reference.duckdb"
     assert run_kpi("load", "ga4-export", folder, "--db", db).returncode == 0
-    done = run_kpi("refresh", "--db", db)
+    done = run_kpi("refresh", "--db", db, "--kpis", example_kpis(tmp_path_factory.mktemp("reference") / "kpis"))
     assert done.returncode == 0, done.stderr
     return db
 
@@ -237,7 +237,7 @@ def collected_era(emulator: str, demo_days: dict[str, pa.Table], tmp_path_factor
         pq.write_table(table, folder / f"events_{day}.parquet")
     db = folder / "reference.duckdb"
     assert run_kpi("load", "ga4-export", folder, "--db", db).returncode == 0
-    done = run_kpi("refresh", "--db", db)
+    done = run_kpi("refresh", "--db", db, "--kpis", example_kpis(tmp_path_factory.mktemp("reference") / "kpis"))
     assert done.returncode == 0, done.stderr
     return db
 
