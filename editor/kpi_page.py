@@ -95,7 +95,8 @@ def _fields(catalog: KpiCatalog, board: IssueBoard, cand: Candidate, values_of: 
     board.show("format", "currency", "direction")
     st.session_state.setdefault("k.time_grain", "day")
     st.radio("Trend chart by", _choices(["day", "week", "month"], "k.time_grain"), key="k.time_grain",
-             horizontal=True)
+             horizontal=True, help="One point per day, week (Monday to Sunday) or month on the KPI's page. A KPI "
+             "counting users or sessions gets each week's exact number (a user counted once a week) only with week.")
     board.show("time_grain")
     st.session_state.setdefault("k.breakdowns", [])
     st.multiselect("Breakdowns the dashboard may offer (at most 5)",
