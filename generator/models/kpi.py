@@ -63,7 +63,8 @@ class Kpi(Strict):
     """Purchases that carry no transaction id (missing, empty or `(not set)`) cannot be deduplicated:
     `count` (the default, as GA4 does) counts each of them, `skip` leaves them out."""
     time_grain: Literal["day", "week", "month"] = "day"
-    """The grain of the trend chart."""
+    """The grain of the trend chart. A KPI counting users or sessions gets its exact value per calendar week
+    stored only with `week` (per month always)."""
     alerts: AlertSettings | None = None
     """When `kpi alerts` tells the owner about a change (overrides the defaults in kpibridge.toml)."""
 
