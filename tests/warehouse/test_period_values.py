@@ -285,6 +285,40 @@ def test_weeks_follow_the_kpis_weekly_trend(project, tmp_path):
     assert any(value > 0 for *_, value in weeks["purchasers"])
 
 
+def test_a_sunday_is_not_shifted_from_a_week_only_the_weekly_kpi_has(tmp_path):
+    """On a Sunday the last 7 days are a calendar week; the week's Monday-to-Saturday part is stored for the weekly
+    KPI only, so it is no base to shift the other KPIs from: incremental equals full, each range exact."""
+    sunday = date(2026, 3, 29)
+    catalog = validate_paths([write_kpis(tmp_path)]).catalog
+    plan = compile_plan(catalog)
+    days = list(iter_demo_days(events=6_000, days=20, seed=11, end_date=sunday))
+    store = tmp_path / "warehouse.duckdb"
+    for tables, full in ((days[:-1], False), (days[-1:], False)):
+        con = connect_store(store)
+        try:
+            run_load(con, Days(tables))  # type: ignore[arg-type]
+            refresh_kpis(con, catalog, plan, full=full)
+        finally:
+            con.close()
+    copy = tmp_path / "full.duckdb"
+    shutil.copy(store, copy)
+    con = connect_store(copy)
+    try:
+        refresh_kpis(con, catalog, plan, full=True)
+    finally:
+        con.close()
+    with duckdb.connect(str(store), read_only=True) as con:
+        incremental = con.execute(PERIODS_SQL).fetchall()
+        week = (sunday - timedelta(days=6), sunday)
+        stored = dict(con.execute("SELECT kpi_id, numerator FROM kpi_period_values WHERE grain = 'period' "
+                                  "AND breakdown = '' AND period_start = $s AND period_end = $e",
+                                  {"s": week[0], "e": week[1]}).fetchall())
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert incremental == con.execute(PERIODS_SQL).fetchall()
+    assert stored["active_users"] == independent(store, USERS, *week)[0]
+    assert stored["purchasers"] == independent(store, PURCHASERS, *week)[0] > 0
+
+
 def test_period_grains_say_what_they_cannot_do(project):
     kpis, store = project
     runner = CliRunner()
