@@ -154,14 +154,14 @@ def plan_shifts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     if any(kept.get(kid) != {(hashes[kid], "duckdb")} for kid in kpi_ids):
         return {}, None
     cap, first = max(before), min(before)
-    from .period_values import CALENDAR, EVERY_KPI_CALENDAR  # which grains hold some KPIs only
+    from .period_values import SOME_KPIS_CALENDAR  # the grains stored for some KPIs only (weeks)
 
     # the stored ranges, but a week (stored for the KPIs with a weekly trend only) if not for each of the KPIs
     stored = {(max(a, first), b): (a, b) for a, b in con.execute(
         "SELECT period_start, period_end FROM kpi_period_values GROUP BY ALL "
         "HAVING bool_or(NOT list_contains($some, grain)) "
         "OR count(DISTINCT kpi_id) FILTER (WHERE list_contains($ids, kpi_id)) = len($ids) ORDER BY ALL",
-        {"ids": kpi_ids, "some": [g for g in CALENDAR if g not in EVERY_KPI_CALENDAR]}).fetchall()}
+        {"ids": kpi_ids, "some": list(SOME_KPIS_CALENDAR)}).fetchall()}
     per_day = {parse_day(d): int(n) for d, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
     reach = statement_reach(plan, kpi_ids)
 

@@ -70,8 +70,9 @@ PRESETS = ("7d", "28d", "90d", "mtd", "qtd")
 COMPARISONS = ("previous", "year")
 CALENDAR = ("week", "month")
 EVERY_KPI_CALENDAR = ("month",)
-"""The calendar grains stored for every distinct-count KPI; the others only for the KPIs whose trend is at that
-grain (their file's `time_grain`)."""
+"""The calendar grains stored for every distinct-count KPI; the others (`SOME_KPIS_CALENDAR`) only for the KPIs
+whose trend is at that grain (their file's `time_grain`)."""
+SOME_KPIS_CALENDAR = tuple(grain for grain in CALENDAR if grain not in EVERY_KPI_CALENDAR)
 FEW_USERS = 0.2
 """A statement over listed users reads their events by their ids (`plan_sql(..., users_by_id=True)`) when they
 are at most this share of the store's users: the scan then skips the others' rows (at 5M events, 16 % of the
@@ -180,8 +181,9 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
         for a, b in rs:
             kpis_of.setdefault((max(a, first), b), set()).update(job.kpi_ids)
     groups: dict[tuple[str, ...], list[tuple[dt.date, dt.date]]] = {}
+    ordered = distinct_kpis(plan)
     for found, of_range in sorted(kpis_of.items()):
-        groups.setdefault(tuple(k for k in distinct_kpis(plan) if k in of_range), []).append(found)
+        groups.setdefault(tuple(k for k in ordered if k in of_range), []).append(found)
     counted: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {}
     try:
         for group, wanted in groups.items():
