@@ -86,8 +86,13 @@ def flat_columns(con: duckdb.DuckDBPyConnection, filled: bool = True) -> list[tu
 
 
 def warehouse_shape(con: duckdb.DuckDBPyConnection) -> ExportShape:
-    """The shape of the warehouse's `events`: the newest export's columns plus the flattened params."""
-    return dataclasses.replace(NEWEST, flat_params=tuple(flat_columns(con)))
+    """The shape of the warehouse's `events`: the newest export's columns plus the flattened params, and each
+    event's `event_row` where the view numbers them (every store since schema 17; a store read read-only
+    before its migration does not)."""
+    (rows,) = con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+                          "AND schema_name = 'main' AND table_name = 'events' AND column_name = 'event_row'"
+                          ).fetchall()[0]
+    return dataclasses.replace(NEWEST, flat_params=tuple(flat_columns(con)), event_rows=bool(rows))
 
 
 def _extract(key: str) -> exp.Expr:

@@ -62,7 +62,7 @@ _SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, bucket: Bucket = "day",
                      many_periods: bool = False, hashed_users: bool = False, period_users: bool = False,
                      keyed_users: bool = False, users_by_id: bool = False, methods: Sequence[str] | None = None,
-                     methods_limit: int = 0) -> exp.Query:
+                     methods_limit: int = 0, event_rows: bool = False) -> exp.Query:
     """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`.
 
     `many_periods`: with the `period` bucket, every range its parameters name (`periods.period_parameters`) in
@@ -73,7 +73,8 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     their events in it (`periods.spread_over_periods`); `users_by_id`: the events of `period_users`' users are
     read by their ids, not their hashes (for a table of few users: `periods._of_users`); `methods`: also the
     attribution methods of the days and the values a day of these session dimensions, at most `methods_limit`
-    each (`METHOD_ROWS`; per day only), or `MethodsUnsupported` when no KPI builds the session table of its days.
+    each (`METHOD_ROWS`; per day only), or `MethodsUnsupported` when no KPI builds the session table of its days;
+    `event_rows`: the events relation numbers its events (`ExportShape.event_rows`; `sessions.session_ctes`).
     """
     if methods is not None and (bucket != "day" or many_periods):
         raise ValueError("the attribution methods go with the `day` bucket")
@@ -95,11 +96,12 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     if methods is not None:  # before the scan and the session tables: they add what these read
         cols.session_columns.add("channel")
         values = [cols.dimension(name) for name in methods]
-    scan = scan_ctes(cols, last_day(widest), batch=True, bucket=bucket)
+    scan = scan_ctes(cols, last_day(widest), batch=True, bucket=bucket, event_rows=event_rows)
     event_columns = scan[-1][1].named_selects  # of `scanned_events`
     ctes: list[Cte] = [*scan]
     inline: list[str] = [RAW, SCANNED]  # each reader scans with its own filters: cheaper than storing every event
-    shared, rolled_up = shared_ctes(cols, event_columns, {prefixes[kid]: p for kid, p in parts.items()}, inline)
+    shared, rolled_up = shared_ctes(cols, event_columns, {prefixes[kid]: p for kid, p in parts.items()}, inline,
+                                    event_rows=event_rows)
     ctes += shared
 
     results: dict[str, str] = {}  # kpi → the CTE holding its result rows
@@ -183,8 +185,9 @@ def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | 
     if hashed_users and dialect != "duckdb":
         raise ValueError("hashed users are DuckDB SQL")
     statement = lower(build_plan_query(plan, kpi_ids, bucket, many_periods, hashed_users, period_users,
-                                       keyed_users, users_by_id, methods, methods_limit), dialect, copy=False,
-                      export=export, hashed_users=hashed_users)
+                                       keyed_users, users_by_id, methods, methods_limit,
+                                       event_rows=export.event_rows and dialect == "duckdb"),
+                      dialect, copy=False, export=export, hashed_users=hashed_users)
     if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
         for cte in statement.find_all(exp.CTE):
             cte.set("materialized", None)

@@ -66,6 +66,10 @@ class ExportShape:
     # holds the param's `value` record, a `kl_<n>` column (`LISTED`) the event's params of that name, in order;
     # and a `kc_<n>` column (`CLICK_COLUMN`, key `click_key(field)`) a field of the click the event collected
     flat_params: tuple[tuple[str, str], ...] = ()
+    # the events relation numbers its events (`event_row`, unique: the warehouse's view gives each its row id),
+    # so a session's click is found as the row of its first event with one and read from that row only
+    # (`sessions.session_ctes`), not carried as a record through every grouping (DuckDB's batch statement)
+    event_rows: bool = False
 
     def flat_column(self, key: str) -> str | None:
         """The column holding the event param `key` (its `value` record, or its params: `LISTED`), if any."""

@@ -42,10 +42,10 @@ from collections.abc import Callable, Iterable, Sequence
 from sqlglot import exp
 
 from .attribution import LOOKBACK_DAYS, PRIOR_CLICKS
-from .ctes import HISTORY, Cte
+from .ctes import HISTORY, Cte, rename_tables
 from .dialects import ExportDateRange, without_users_since
 from .scan import RAW, SCANNED
-from .sessions import FIRSTS
+from .sessions import FIRSTS, PICKS
 from .shared import EVENT_ROWS
 
 PERIODS = "periods"
@@ -161,6 +161,8 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
             out.append((name, _of_users(lookback, by_hash) if users else lookback))
         elif kind == "prior_clicks":
             out += _lookback_clicks(name, body, hashed, users and not keyed, firsts)
+        elif name == PICKS or name.startswith(f"{PICKS}_plus_"):  # an event's click: from its one row
+            out.append((name, rename_tables(body.copy(), {SCANNED: SCANNED_ONCE})))
         elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
             assert isinstance(body, exp.Select)
             out.append((name, _in_period(name, body.select("period_end"))))

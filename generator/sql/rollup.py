@@ -67,12 +67,13 @@ class Rollup:
     tables are built from it (`sessions.firsts_from_partials`) instead of from the events; then it groups every
     event, even with no KPI to count. `purchases` holds the same purchases as `events` (and fewer other
     events). When the events go past `end_date` (for a conversion), `upto` is `end_date`: the KPIs counted here
-    read the days up to it, and their purchases are deduplicated among those days.
+    read the days up to it, and their purchases are deduplicated among those days. `rows`: the session
+    partials keep event rows (`sessions.session_ctes`).
     """
 
     def __init__(self, kpis: list[RolledUp], events: str, event_columns: list[str],
                  session_columns: set[str] | None = None, purchases: str | None = None,
-                 upto: exp.Expr | None = None) -> None:
+                 upto: exp.Expr | None = None, rows: bool = False) -> None:
         self.kpis = kpis
         self.columns: dict[str, str] = {}  # breakdown value's SQL → its column
         self.event_keys: dict[str, exp.Expr] = {}  # column → event-scoped breakdown value
@@ -104,7 +105,7 @@ class Rollup:
                 .from_(exp.alias_(exp.to_table(source), EVENTS_ALIAS, table=True), copy=False)
                 .group_by(*keys, *(v.copy() for v in self.event_keys.values()), copy=False))
         if session_columns:
-            days = days.select(*session_partials(session_columns))
+            days = days.select(*session_partials(session_columns, rows))
         elif self.events() is not None:
             wanted = [exp.Literal.string(n) for n in sorted(self.events() or ())]
             days = days.where(exp.column("event_name", table=EVENTS_ALIAS).isin(*wanted))

@@ -27,6 +27,7 @@ EVENTS_ALIAS = "e"
 SESSIONS_ALIAS = "s"
 RAW = "raw_events"
 SCANNED = "scanned_events"
+EVENT_ROW = "event_row"  # an event's number in the events relation (`ExportShape.event_rows`)
 DATE_FORMAT = "%Y%m%d"
 _SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
@@ -119,7 +120,7 @@ def params_on_few_events(statements: Iterable[exp.Expr]) -> set[str]:
 
 
 def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
-              bucket: Bucket = "day") -> list[tuple[str, exp.Select]]:
+              bucket: Bucket = "day", event_rows: bool = False) -> list[tuple[str, exp.Select]]:
     """`raw_events` and `scanned_events` for the days `start_date` … `last_day`.
 
     `event_day` is the event's date, or the first day of its `bucket` (`buckets.py`).
@@ -127,7 +128,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
     For the batch statement (`batch`), a param that only some events' measures read is extracted on those
     events only (NULL on the others, which no expression reading it ever sees), so a few params of purchases
     or leads are not searched for in every page view's params; and the session key is a `SessionKey` (a
-    STRUCT in DuckDB), not text.
+    STRUCT in DuckDB), not text. `event_rows`: with each event's `event_row` (`ExportShape.event_rows`).
     """
     cols.reading = None  # what the scan itself reads, it reads on every event
     if "landing_page" in cols.session_columns:
@@ -139,7 +140,8 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
         cols.param("session_engaged")
     session_id = cols.param("ga_session_id")
     cols.params = {"ga_session_id": cols.params.pop("ga_session_id"), **cols.params}  # first, for the reader
-    raw = exp.select("event_date", "event_timestamp", "event_name", "user_pseudo_id")
+    raw = exp.select(*([EVENT_ROW] if event_rows else []), "event_date", "event_timestamp", "event_name",
+                     "user_pseudo_id")
     for dim, alias in cols.event_dimensions.items():
         raw = raw.select(exp.alias_(dims.export_field(dim), alias), copy=False)
     if traffic:
@@ -162,6 +164,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
 
     day = exp.StrToDate(this=exp.column("event_date"), format=exp.Literal.string(DATE_FORMAT))
     scanned = exp.select(
+        *([EVENT_ROW] if event_rows else []),
         "event_date",
         exp.alias_(event_bucket(day, exp.column("event_date"), start_date(), end_date(), bucket), "event_day"),
         "event_timestamp", "event_name", "user_pseudo_id",

@@ -9,6 +9,8 @@ users, two conversion windows, deduplicated purchases and channel breakdowns (th
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +32,7 @@ from generator.sql.periods import (
     period_parameters,
 )
 from kpibridge.cli import app as kpi_app
+from warehouse.flat_params import warehouse_shape
 from warehouse.period_values import (
     compute_period_values,
     dashboard_periods,
@@ -252,3 +255,30 @@ def test_a_plan_whose_only_session_table_is_a_conversion_windows_counts_what_eac
               if r["grain"] == "period"}
     assert differing(stored, expected) == []
     assert len({b for _, _, _, b, _ in stored}) == 2 and len(stored) > 20  # the totals and the channels
+
+
+@pytest.mark.parametrize("bucket", ["day", "week", "periods"])
+def test_reading_a_sessions_click_from_its_events_row_counts_what_carrying_the_record_counts(store, tmp_path, bucket):
+    """The warehouse numbers its events (`events.event_row`, the row id: `ExportShape.event_rows`), so each KPI
+    statement keeps the row of a session's first click through its groupings and reads the click from that
+    row alone (`sessions.session_picks`); a view over export files has no such column and carries the click's
+    record as before. Both give the same rows, for every KPI of the examples and the audit ones (channel
+    breakdowns, carried clicks of the lookback, conversions, first-ever users), per day, week and period."""
+    plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
+    ids = None if bucket == "day" else distinct_kpis(plan)
+    with duckdb.connect(str(store), read_only=True) as con:
+        shape = warehouse_shape(con)
+        assert shape.event_rows
+        (rows, distinct), = con.execute("SELECT count(*), count(DISTINCT event_row) FROM events").fetchall()
+        assert rows == distinct > 10_000
+        many = bucket == "periods"
+        texts = [render_plan_sql(plan, "duckdb", ids, bucket="period" if many else bucket, many_periods=many,
+                                 hashed_users=True, export=dataclasses.replace(shape, event_rows=numbered))
+                 for numbered in (True, False)]
+        assert "session_picks" in texts[0] and re.search(r"\bevent_row\b", texts[1]) is None
+        params = (period_parameters(by_distinct_start(dashboard_periods(END))[0], statement_reach(plan, ids))
+                  if many else sql_parameters(END - timedelta(days=59), END))
+        found = [sorted(con.execute(sql, parameters_in(sql, params)).fetchall(), key=repr) for sql in texts]
+    assert found[0] == found[1]
+    channels = {r[3] for r in found[0] if r[2] == "channel"}  # breakdown_value of the channel rows
+    assert len(found[0]) > (500 if bucket == "day" else 50) and len(channels) > 3

@@ -90,6 +90,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     (14, OBSERVED_VALUES_DDL),  # each loaded day's values of what the KPI files filter by (observed_values.py)
     (15, (SQL_TEXTS_DDL,)),  # the refresh's SQL texts, kept between refreshes (warehouse/sql_texts.py)
     (16, USER_IDS_DDL),  # every stored user id with its hash (warehouse/statements.py: do the users hash apart)
+    # each event numbered (`event_row`, its row id): a session's click found as a row (ExportShape.event_rows)
+    (17, ("CREATE OR REPLACE VIEW events AS SELECT *, rowid AS event_row FROM ga4_events",)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
