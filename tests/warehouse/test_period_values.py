@@ -199,6 +199,16 @@ class Days:
 PERIODS_SQL = "SELECT * EXCLUDE (computed_at) FROM kpi_period_values ORDER BY ALL"
 
 
+def _load_and_refresh(store: Path, catalog, plan, tables, full: bool = False) -> None:
+    """Load the demo days `tables` into `store`, then refresh it (in full with `full`)."""
+    con = connect_store(store)
+    try:
+        run_load(con, Days(tables))  # type: ignore[arg-type]
+        refresh_kpis(con, catalog, plan, full=full)
+    finally:
+        con.close()
+
+
 def test_a_new_day_moves_the_presets_and_updates_its_week_incrementally(tmp_path):
     catalog = validate_paths([write_kpis(tmp_path)]).catalog
     plan = compile_plan(catalog)
@@ -206,12 +216,7 @@ def test_a_new_day_moves_the_presets_and_updates_its_week_incrementally(tmp_path
     store = tmp_path / "warehouse.duckdb"
 
     def load_and_refresh(tables, full=False):
-        con = connect_store(store)
-        try:
-            run_load(con, Days(tables))  # type: ignore[arg-type]
-            refresh_kpis(con, catalog, plan, full=full)
-        finally:
-            con.close()
+        _load_and_refresh(store, catalog, plan, tables, full)
         with duckdb.connect(str(store), read_only=True) as con:
             return con.execute(PERIODS_SQL).fetchall(), {
                 (k, s, e): v for k, s, e, v in con.execute(
@@ -293,13 +298,8 @@ def test_a_sunday_is_not_shifted_from_a_week_only_the_weekly_kpi_has(tmp_path):
     plan = compile_plan(catalog)
     days = list(iter_demo_days(events=6_000, days=20, seed=11, end_date=sunday))
     store = tmp_path / "warehouse.duckdb"
-    for tables, full in ((days[:-1], False), (days[-1:], False)):
-        con = connect_store(store)
-        try:
-            run_load(con, Days(tables))  # type: ignore[arg-type]
-            refresh_kpis(con, catalog, plan, full=full)
-        finally:
-            con.close()
+    for tables in (days[:-1], days[-1:]):
+        _load_and_refresh(store, catalog, plan, tables)
     copy = tmp_path / "full.duckdb"
     shutil.copy(store, copy)
     con = connect_store(copy)
