@@ -182,7 +182,7 @@ def session_partials(columns: set[str], rows: bool = False) -> list[exp.Expr]:
     the group and when it was seen (`session_<name>`, `session_<name>_at`), and `session_engaged`; `rows`: as
     for `session_ctes`."""
     out: list[exp.Expr] = []
-    for name, value, when in _facts(columns, rows and bool(columns & TRAFFIC_COLUMNS)):
+    for name, value, when in _facts(columns, rows):
         if value is None:
             out.append(exp.alias_(_engaged(), f"{PARTIAL}{name}"))
             continue
@@ -201,7 +201,7 @@ def firsts_from_partials(columns: set[str], source: str, rows: bool = False) -> 
     (of the same `rows`: then its clicks are event rows, for `session_ctes`)."""
     firsts = exp.select("session_key").from_(source).group_by("session_key")
     informative: list[exp.Expr] = []
-    for name, value, _ in _facts(columns, rows and bool(columns & TRAFFIC_COLUMNS)):
+    for name, value, _ in _facts(columns, rows):
         column = exp.column(f"{PARTIAL}{name}")
         if value is None:
             firsts = firsts.select(exp.alias_(exp.Max(this=column), name))
