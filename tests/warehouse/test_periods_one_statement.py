@@ -32,6 +32,7 @@ from generator.sql.periods import (
     period_parameters,
 )
 from kpibridge.cli import app as kpi_app
+from warehouse.connection import connect_store
 from warehouse.flat_params import warehouse_shape
 from warehouse.period_values import (
     compute_period_values,
@@ -40,7 +41,7 @@ from warehouse.period_values import (
     run_bucketed,
     run_periods,
 )
-from warehouse.statements import users_hash_apart
+from warehouse.statements import plan_sql, users_hash_apart
 
 REPO = Path(__file__).resolve().parents[2]
 END = date(2026, 3, 31)
@@ -282,3 +283,27 @@ def test_reading_a_sessions_click_from_its_events_row_counts_what_carrying_the_r
     assert found[0] == found[1]
     channels = {r[3] for r in found[0] if r[2] == "channel"}  # breakdown_value of the channel rows
     assert len(found[0]) > (500 if bucket == "day" else 50) and len(channels) > 3
+
+
+def test_a_store_made_before_its_events_were_numbered_reads_clicks_as_records_until_migrated(store, tmp_path):
+    """A store of schema 16 (its `events` view without `event_row`), opened read-only, is not migrated: its KPI
+    statements carry the click records as before; opened to write, migration 17 numbers its events and the
+    statements read the clicks from their rows. Both count the same rows."""
+    old = tmp_path / "old.duckdb"
+    shutil.copy(store, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("CREATE OR REPLACE VIEW events AS SELECT * FROM ga4_events")
+        con.execute("DELETE FROM schema_version WHERE version >= 17")
+    plan = _plan(_kpis(tmp_path, {}))
+    params = sql_parameters(END - timedelta(days=59), END)
+    found = []
+    for read_only in (True, False):
+        con = connect_store(old, read_only=read_only)
+        try:
+            assert warehouse_shape(con).event_rows is not read_only
+            sql = plan_sql(con, plan)
+            assert ("session_picks" in sql) is not read_only
+            found.append(sorted(con.execute(sql, params).fetchall(), key=repr))
+        finally:
+            con.close()
+    assert found[0] == found[1] and len(found[0]) > 500
