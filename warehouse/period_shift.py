@@ -42,12 +42,9 @@ TRANSACTION_ID = transaction_id(exp.column("transaction_id", table="ecommerce"))
 """A purchase's id in the store's SQL, NULL for GA4's placeholders of a missing id (`transactions.transaction_id`)."""
 LISTED = "listed_users"
 """Each range's users, for `period_values.run_periods` (`listed_table`)."""
-WORTH = 1.5
+WORTH = 3
 """A shift reads U's events in both ranges: it is used when the events of the days that differ, times this,
-are fewer than R' holds. Measured on one new day at 55K events a day: at 3, the last 7 days and the 7 before
-them (3 of their 7 days differ) were counted in full, one statement of their 14 days and lookback; shifted with
-the others (1.5), the new day's refresh took 4.92 -> 4.21 CPU s at 90 days of history, 7.92 -> 7.48 at 180,
-3.31 -> 3.39 at 30 (its ranges' users are a larger share of a young store's)."""
+are fewer than R' holds."""
 NEAR = 7
 """Stored ranges whose first and last days are this close to the new range's are the candidates."""
 
