@@ -37,6 +37,7 @@ from generator.sql.periods import KEY_ORIGIN, PERIOD_USERS, USER_KEY, keyed_para
 from .connection import statement_events
 from .period_shift import LISTED, TRANSACTION_ID, ids_shared_with_pings, shifted_rows, summable
 from .refresh_days import parse_day
+from .session_facts import facts_ready
 from .statements import plan_sql
 
 Range = tuple[dt.date, dt.date]
@@ -188,7 +189,8 @@ def _list_straddlers(con: duckdb.DuckDBPyConnection, wanted: list[Range]) -> Non
 def _run_groups(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
                 groups: dict[dt.date, tuple[Range, list[Range], int]], first_day: dt.date) -> dict[dt.date, Rows]:
     """Each group's part of its ranges' numbers, by key, in statements of at most DuckDB's budget of events."""
-    sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True, period_users=True, keyed_users=True)
+    sql = plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True, period_users=True, keyed_users=True,
+                   facts=facts_ready(con, plan))
     budget = statement_events(con)
     batches: list[list[dt.date]] = []
     size = budget

@@ -64,6 +64,7 @@ from .period_shift import (
 from .period_spans import spanned_periods
 from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
+from .session_facts import facts_ready
 from .statements import plan_sql, store_users
 
 PRESETS = ("7d", "28d", "90d", "mtd", "qtd")
@@ -277,9 +278,11 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
                  listed: dict[tuple[dt.date, dt.date], int] | None,
                  rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]],
                  ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
+    facts = facts_ready(con, plan)
+
     def text(by_id: bool = False) -> str:  # the same texts every day
         return plan_sql(con, plan, kpi_ids, bucket="period", many_periods=True, period_users=of_users,
-                        users_by_id=by_id)
+                        users_by_id=by_id, facts=facts)
 
     reach = statement_reach(plan, kpi_ids)
     if listed is not None:

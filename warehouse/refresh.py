@@ -36,6 +36,7 @@ from .quality import compute_quality
 from .quality_days import checks_hash, days_to_check, save_checked
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh, within_budget
 from .refresh_isolation import KpiFailure, compute_isolated, unique_failures, without_kpis
+from .session_facts import keep_facts
 
 SOURCE = "ga4_export"
 
@@ -88,6 +89,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
         "(SELECT kpi_id FROM kpi_values WHERE source = $s AND engine <> 'duckdb')", {"s": SOURCE}).fetchall()}
     purchase_days = days_changed(con)  # a late or reloaded day can change another day's purchases
     flatten(con, params_of(con, plan))  # the params the statements read, as plain columns (flat_params.py)
+    facts = keep_facts(con, plan)  # each loaded day's session days, kept once for every statement (session_facts.py)
     todo = days_to_refresh(plan, loaded, state, full=full, purchase_days=purchase_days)
     staged: list[pa.Table] = []
     recomputed = [(kid, d) for kid, days in todo.items() for d in days]  # (kpi, day) whose old values are replaced
@@ -112,7 +114,8 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
                 progress(_label(kpi_ids), done, total)
             wanted = {d for d in methods_todo if start <= d <= end and d not in counted}
             tables, failed, methods = compute_isolated(con, catalog, plan, kpi_ids, start, end,
-                                                       [s.name for s in subjects] if wanted else None, METHOD_VALUES)
+                                                       [s.name for s in subjects] if wanted else None, METHOD_VALUES,
+                                                       facts=facts)
             if methods is not None:
                 counted |= counted_days(methods, wanted)
             staged += [_with_hashes(table, hashes) for table in tables]

@@ -53,15 +53,16 @@ def failure(catalog: KpiCatalog, kpi_id: str, exc: BaseException) -> KpiFailure:
 
 def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: QueryPlan, kpi_ids: list[str],
                      start: str, end: str, methods: Sequence[str] | None = None, methods_limit: int = 0,
-                     ) -> tuple[list[pa.Table], list[KpiFailure], pa.Table | None]:
+                     facts: bool = False) -> tuple[list[pa.Table], list[KpiFailure], pa.Table | None]:
     """The rows of `kpi_ids` over start..end; a failing batch is retried KPI by KPI to isolate the culprits.
 
     `methods`: the batch also counts the attribution methods of its days, with the values a day of these session
     dimensions (`batch.METHOD_ROWS`), returned third; None when it could not (no session table of its days, or a
-    failing batch: `attribution_methods.refresh_attribution` counts them on its own then)."""
+    failing batch: `attribution_methods.refresh_attribution` counts them on its own then). `facts`: the batch
+    reads the kept session days (`session_facts.py`); a failing one is retried from the events."""
     params = {"start_date": start, "end_date": end}
     try:
-        sql, fused = _statement(con, plan, kpi_ids, methods, methods_limit)
+        sql, fused = _statement(con, plan, kpi_ids, methods, methods_limit, facts)
         table = con.sql(sql, params=params).to_arrow_table()
         if not fused:
             return [table], [], None
@@ -70,7 +71,7 @@ def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: 
         kpis = pa.array([k is not None for k in ids], pa.bool_())
         return [table.filter(kpis)], [], table.filter(pa.array([k is None for k in ids], pa.bool_()))
     except (duckdb.Error, ValueError, ArithmeticError, RecursionError) as exc:
-        if methods is not None:  # without the methods (counted on their own then), so they never fail a KPI
+        if methods is not None or facts:  # from the events, without the methods (counted on their own then)
             return compute_isolated(con, catalog, plan, kpi_ids, start, end)
         if len(kpi_ids) == 1:
             return [], [failure(catalog, kpi_ids[0], exc)], None
@@ -85,14 +86,14 @@ def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: 
 
 
 def _statement(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], methods: Sequence[str] | None,
-               limit: int) -> tuple[str, bool]:
+               limit: int, facts: bool = False) -> tuple[str, bool]:
     """(the batch statement, whether it counts the attribution methods too)."""
     if methods is not None:
         try:
-            return plan_sql(con, plan, kpi_ids, methods=methods, methods_limit=limit), True
+            return plan_sql(con, plan, kpi_ids, methods=methods, methods_limit=limit, facts=facts), True
         except MethodsUnsupported:
             pass
-    return plan_sql(con, plan, kpi_ids), False
+    return plan_sql(con, plan, kpi_ids, facts=facts), False
 
 
 def unique_failures(failures: list[KpiFailure]) -> list[KpiFailure]:

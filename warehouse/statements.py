@@ -3,6 +3,7 @@ refreshes (`sql_texts.py`): the KPIs' batch statements, GA4's attribution method
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import duckdb
@@ -12,6 +13,7 @@ from generator.rules.value_uses import Subject
 from generator.sql import render_plan_sql
 from generator.sql.attribution_methods import render_methods_sql
 from generator.sql.buckets import Bucket
+from generator.sql.session_facts import FactsUnsupported
 from generator.sql.values import render_values_sql
 
 from .day_tables import IN_DAYS, days_params
@@ -22,23 +24,41 @@ from .sql_texts import kept_text, text_key
 def plan_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: Sequence[str] | None = None,
              bucket: Bucket = "day", many_periods: bool = False, hashed_users: bool | None = None,
              period_users: bool = False, keyed_users: bool = False, users_by_id: bool = False,
-             methods: Sequence[str] | None = None, methods_limit: int = 0) -> str:
+             methods: Sequence[str] | None = None, methods_limit: int = 0, facts: bool = False) -> str:
     """`render_plan_sql(plan, "duckdb", kpi_ids, bucket=…, many_periods=…, hashed_users=…, period_users=…,
     keyed_users=…, users_by_id=…)` for this warehouse; `hashed_users` None: where the store's users hash apart
     (`users_hash_apart`), as nearly all do. `methods`: with the rows of `methods_sql(con, methods, methods_limit)`
-    too (`batch.METHOD_ROWS`), or `batch.MethodsUnsupported`."""
+    too (`batch.METHOD_ROWS`), or `batch.MethodsUnsupported`. `facts`: reading the kept session days
+    (`session_facts.py`: only when `facts_ready`), whose clicks are ids of kept records, not event rows; the
+    statement reading the events where they cannot be read (`FactsUnsupported`)."""
+    if facts:
+        try:
+            return _plan_sql(con, plan, kpi_ids, bucket, many_periods, hashed_users, period_users, keyed_users,
+                             users_by_id, methods, methods_limit, facts=True)
+        except FactsUnsupported:
+            pass
+    return _plan_sql(con, plan, kpi_ids, bucket, many_periods, hashed_users, period_users, keyed_users, users_by_id,
+                     methods, methods_limit)
+
+
+def _plan_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: Sequence[str] | None, bucket: Bucket,
+              many_periods: bool, hashed_users: bool | None, period_users: bool, keyed_users: bool, users_by_id: bool,
+              methods: Sequence[str] | None, methods_limit: int, facts: bool = False) -> str:
     if hashed_users is None:
         hashed_users = users_hash_apart(con)
     shape = warehouse_shape(con)
+    if facts:
+        shape = dataclasses.replace(shape, event_rows=False)
     ids = None if kpi_ids is None else list(kpi_ids)
     key = text_key("plan", plan, shape, ids, bucket, many_periods, *(["hashed_users"] if hashed_users else []),
                    *(["period_users"] if period_users else []), *(["keyed_users"] if keyed_users else []),
-                   *(["users_by_id"] if users_by_id else []),
+                   *(["users_by_id"] if users_by_id else []), *(["facts"] if facts else []),
                    *([["methods", *methods, methods_limit]] if methods is not None else []))
     return kept_text(con, key, lambda: render_plan_sql(plan, "duckdb", ids, bucket=bucket, many_periods=many_periods,
                                                        hashed_users=hashed_users, period_users=period_users,
                                                        keyed_users=keyed_users, users_by_id=users_by_id,
-                                                       export=shape, methods=methods, methods_limit=methods_limit))
+                                                       export=shape, methods=methods, methods_limit=methods_limit,
+                                                       facts=facts))
 
 
 _users: dict[tuple[object, ...], tuple[int, int]] = {}  # (ids, their hashes) by store file and loaded state

@@ -25,6 +25,7 @@ Where DuckDB would otherwise compute a shared CTE once per reader, it is MATERIA
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 
@@ -40,8 +41,10 @@ from .derived import ROW_KEYS, combine, shown_breakdowns
 from .dialects import Dialect, lower
 from .export_shape import NEWEST, ExportShape
 from .periods import spread_over_periods
-from .scan import RAW, SCANNED, EventColumns, end_date, scan_ctes
-from .sessions import ATTRIBUTED, SESSIONS
+from .rollup import SESSION_DAYS
+from .scan import DATE_FORMAT, RAW, SCANNED, EventColumns, end_date, scan_ctes, start_date
+from .session_facts import FACTS, FACTS_ALIAS, FactsUnsupported, fact, facts_statement, merged_days, read_by
+from .sessions import ATTRIBUTED, SESSIONS, click_records
 from .shared import scope_names, shared_ctes
 from .zero_days import DATA_DAYS, data_days, filled, filled_name
 
@@ -62,7 +65,7 @@ _SAFE_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, bucket: Bucket = "day",
                      many_periods: bool = False, hashed_users: bool = False, period_users: bool = False,
                      keyed_users: bool = False, users_by_id: bool = False, methods: Sequence[str] | None = None,
-                     methods_limit: int = 0, event_rows: bool = False) -> exp.Query:
+                     methods_limit: int = 0, event_rows: bool = False, facts: bool = False) -> exp.Query:
     """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`.
 
     `many_periods`: with the `period` bucket, every range its parameters name (`periods.period_parameters`) in
@@ -74,8 +77,13 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     read by their ids, not their hashes (for a table of few users: `periods._of_users`); `methods`: also the
     attribution methods of the days and the values a day of these session dimensions, at most `methods_limit`
     each (`METHOD_ROWS`; per day only), or `MethodsUnsupported` when no KPI builds the session table of its days;
-    `event_rows`: the events relation numbers its events (`ExportShape.event_rows`; `sessions.session_ctes`).
+    `event_rows`: the events relation numbers its events (`ExportShape.event_rows`; `sessions.session_ctes`);
+    `facts`: `session_days` is read from the warehouse's kept session days of every day the statement reads
+    (`session_facts.py`; per day or with `many_periods`; a statement without one reads the events as it would),
+    or `FactsUnsupported` (one that cannot be merged from them).
     """
+    if facts and bucket != "day" and not many_periods:
+        raise ValueError("kept session days go with the `day` bucket or `many_periods`")
     if methods is not None and (bucket != "day" or many_periods):
         raise ValueError("the attribution methods go with the `day` bucket")
     if many_periods and bucket != "period":
@@ -84,10 +92,59 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
         raise ValueError("`period_users` go with `many_periods`")
     if keyed_users and not period_users:
         raise ValueError("`keyed_users` go with `period_users`")
+    statement, ctes, inline, widest = _assembled(plan, kpi_ids, bucket, methods, methods_limit, event_rows, facts)
+    if many_periods:
+        ctes = spread_over_periods(ctes, inline, hashed_users, period_users, keyed_users, users_by_id,
+                                   facts=last_day(widest) if facts else None)
+    elif facts:
+        ctes = [(name, _kept_days(body, widest, _wanted(plan, kpi_ids) != list(plan.kpis)) if name == SESSION_DAYS
+                 else body) for name, body in ctes]
+    if facts:
+        ctes = read_by(ctes, statement)
+    return attach(statement, ctes, inline)
+
+
+def build_facts_query(plan: QueryPlan, clicks: str | None = None) -> exp.Query:
+    """The session days (`session_facts.py`) of `start_date` … `end_date` for every KPI of the plan: the rows of
+    its statement's `session_days` on those days, every column, their clicks as ids (`sessions.click_id`);
+    `clicks` (`last_click`, `click`): instead, the records of those ids that the days' events carry
+    (`sessions.click_records`). `FactsUnsupported` when the statement has no `session_days`."""
+    _, ctes, inline, _ = _assembled(plan, None, "day", None, 0, event_rows=False, click_ids=True)
+    if not any(name == SESSION_DAYS for name, _ in ctes):
+        raise FactsUnsupported("no KPI of the plan counts session days")
+    if clicks is not None:
+        select: exp.Select = click_records(clicks, SCANNED)
+        return attach(select, read_by(ctes, select), inline)
+    select, kept = facts_statement(ctes, exp.LTE(this=exp.column("event_day"), expression=_as_day(end_date())))
+    return attach(select, kept, inline)
+
+
+def _as_day(text: exp.Expr) -> exp.Expr:
+    return exp.StrToDate(this=text, format=exp.Literal.string(DATE_FORMAT))
+
+
+def _kept_days(body: exp.Expr, widest: int, regroup: bool) -> exp.Select:
+    """The statement's `session_days` (per day) read from the kept session days of the days it reads: as they are
+    when the statement counts every KPI of the plan (its columns are theirs), else regrouped to its own."""
+    days = exp.Between(this=fact("event_day"), low=_as_day(start_date()), high=_as_day(last_day(widest)))
+    source = exp.select().from_(exp.alias_(exp.to_table(FACTS), FACTS_ALIAS, table=True)).where(days)
+    return merged_days(body, {"event_day": fact("event_day"), "session_key": fact("session_key")}, source,
+                       regroup=regroup)
+
+
+def _assembled(plan: QueryPlan, kpi_ids: Iterable[str] | None, bucket: Bucket, methods: Sequence[str] | None,
+               methods_limit: int, event_rows: bool, click_ids: bool = False,
+               ) -> tuple[exp.Query, list[Cte], list[str], int]:
+    """(the final SELECT, the CTEs, those to keep inline, the widest conversion's extra days) of the batch
+    statement (`build_plan_query`); `click_ids`: the session tables name their clicks by ids (`sessions.click_id`),
+    whatever `event_rows` says."""
+    event_rows = event_rows and not click_ids
     wanted = _wanted(plan, kpi_ids)
     needed = _with_components(plan, wanted)
-    # a KPI's CTEs are named after it; an id that is no plain name gets one that no id can be (a leading "_")
-    prefixes = {kid: kid if _SAFE_ID.fullmatch(kid) else f"_kpi{i}" for i, kid in enumerate(needed, start=1)}
+    # a KPI's CTEs are named after it; an id that is no plain name gets one that no id can be (a leading "_"),
+    # the same in every statement (a kept session day's flags are named after their KPIs: `session_facts.py`)
+    prefixes = {kid: kid if _SAFE_ID.fullmatch(kid) else f"_kpi_{hashlib.sha1(kid.encode()).hexdigest()[:12]}"
+                for kid in needed}
 
     cols = EventColumns()
     parts = {kid: measure_parts(q, cols) for kid, q in needed.items() if not isinstance(q, DerivedQuery)}
@@ -101,7 +158,7 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     ctes: list[Cte] = [*scan]
     inline: list[str] = [RAW, SCANNED]  # each reader scans with its own filters: cheaper than storing every event
     shared, rolled_up = shared_ctes(cols, event_columns, {prefixes[kid]: p for kid, p in parts.items()}, inline,
-                                    event_rows=event_rows)
+                                    event_rows=event_rows, click_ids=click_ids)
     ctes += shared
 
     results: dict[str, str] = {}  # kpi → the CTE holding its result rows
@@ -136,9 +193,7 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
     statement = exp.select(*BATCH_COLUMNS).from_(exp.Subquery(this=union, alias=exp.TableAlias(
         this=exp.to_identifier("batch")))) if isinstance(union, exp.Union) else union
     statement = statement.order_by(*BATCH_COLUMNS[:4], copy=False)
-    if many_periods:
-        ctes = spread_over_periods(ctes, inline, hashed_users, period_users, keyed_users, users_by_id)
-    return attach(statement, ctes, inline)
+    return statement, ctes, inline, widest
 
 
 def _methods_values(ctes: list[Cte], values: list[exp.Expr], widest: int) -> Cte:
@@ -172,22 +227,35 @@ def statement_reach(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> in
 def render_plan_sql(plan: QueryPlan, dialect: Dialect, kpi_ids: Iterable[str] | None = None,
                     bucket: Bucket = "day", export: ExportShape = NEWEST, many_periods: bool = False,
                     hashed_users: bool = False, period_users: bool = False, keyed_users: bool = False,
-                    users_by_id: bool = False, methods: Sequence[str] | None = None, methods_limit: int = 0) -> str:
+                    users_by_id: bool = False, methods: Sequence[str] | None = None, methods_limit: int = 0,
+                    facts: bool = False) -> str:
     """The KPIs' batch SQL for `duckdb` or `bigquery`; parameters, `bucket` and `export` as for `render_sql`;
     `many_periods` as for `build_plan_query`; `hashed_users` (DuckDB): sessions and users are keyed by
     `hash(user_pseudo_id)`, not the id's text (`dialects._struct_session_key`, `periods._pair`): exact where no
     two users of the data share a hash, which the caller checks (`warehouse/statements.users_hash_apart`);
-    `methods`, `methods_limit` (DuckDB) as for `build_plan_query`."""
+    `methods`, `methods_limit`, `facts` (DuckDB) as for `build_plan_query`."""
     if methods is not None and dialect != "duckdb":
         raise ValueError("the attribution methods in the KPIs' statement are DuckDB SQL")
     if many_periods and dialect != "duckdb":
         raise ValueError("many periods in one statement is DuckDB SQL (BigQuery cannot group by a STRUCT)")
-    if hashed_users and dialect != "duckdb":
-        raise ValueError("hashed users are DuckDB SQL")
+    if (hashed_users or facts) and dialect != "duckdb":
+        raise ValueError("hashed users and kept session days are DuckDB SQL")
     statement = lower(build_plan_query(plan, kpi_ids, bucket, many_periods, hashed_users, period_users,
                                        keyed_users, users_by_id, methods, methods_limit,
-                                       event_rows=export.event_rows and dialect == "duckdb"),
+                                       event_rows=export.event_rows and dialect == "duckdb", facts=facts),
                       dialect, copy=False, export=export, hashed_users=hashed_users)
+    return _rendered(statement, dialect)
+
+
+def render_facts_sql(plan: QueryPlan, export: ExportShape = NEWEST, hashed_users: bool = False,
+                     clicks: str | None = None) -> str:
+    """The DuckDB statement of the plan's session days (`build_facts_query`, or with `clicks` their click records),
+    keyed as `render_plan_sql` keys them with the same `hashed_users`."""
+    statement = lower(build_facts_query(plan, clicks), "duckdb", copy=False, export=export, hashed_users=hashed_users)
+    return _rendered(statement, "duckdb")
+
+
+def _rendered(statement: exp.Expr, dialect: Dialect) -> str:
     if dialect != "duckdb":  # MATERIALIZED is a DuckDB (and PostgreSQL) hint; BigQuery has no such syntax
         for cte in statement.find_all(exp.CTE):
             cte.set("materialized", None)

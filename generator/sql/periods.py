@@ -44,7 +44,9 @@ from sqlglot import exp
 from .attribution import LOOKBACK_DAYS, PRIOR_CLICKS
 from .ctes import HISTORY, Cte, rename_tables
 from .dialects import ExportDateRange, without_users_since
+from .rollup import SESSION_DAYS
 from .scan import RAW, SCANNED
+from .session_facts import FACTS, FACTS_ALIAS, fact, merged_days
 from .sessions import FIRSTS, PICKS
 from .shared import EVENT_ROWS
 
@@ -112,7 +114,7 @@ def in_statements(periods: Iterable[Period], events: Callable[[dt.date], int], b
 
 
 def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False, users: bool = False,
-                        keyed: bool = False, users_by_id: bool = False) -> list[Cte]:
+                        keyed: bool = False, users_by_id: bool = False, facts: exp.Expr | None = None) -> list[Cte]:
     """The batch statement's CTEs (of the `period` bucket) counting every range its parameters name at once
     (`period_parameters`); `inline` gains the names of the new CTEs that must not be stored.
 
@@ -129,13 +131,20 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
     `warehouse/period_spans.py`). Their events are spread by a join on the user, not on the day.
 
     `users_by_id` (with `users`): the events are read for those users by their ids (`_of_users`), for a table
-    `period_users` of few of the data's users."""
+    `period_users` of few of the data's users.
+
+    `facts` (the scan's last day, YYYYMMDD): `session_days` spreads the warehouse's kept session days
+    (`session_facts.FACTS`) over the ranges, not the events (`_spread_facts`). Their purchases count when their
+    id was never seen before, by anyone: with `users`, the same as from the users' events only where each range's
+    users hold every user sharing a transaction id with one of them (as `warehouse/period_shift.period_users`
+    and the straddlers of `warehouse/period_spans.py` do)."""
     if keyed and not users:
         raise ValueError("`keyed` goes with `users`")
     if users_by_id and not users:
         raise ValueError("`users_by_id` goes with `users`")
-    days = [] if keyed else [(PERIOD_DAYS, _unnested(PERIOD_DAYS, {"event_date": "TEXT", "period_day": "DATE",
-                                                                    "event_day": "DATE", "period_end": "TEXT"}))]
+    columns = {"event_date": "TEXT", "period_day": "DATE", "event_day": "DATE", "period_end": "TEXT",
+               **({"day": "DATE"} if facts is not None else {})}
+    days = [] if keyed else [(PERIOD_DAYS, _unnested(PERIOD_DAYS, columns))]
     by_hash = hashed and not users_by_id  # how `raw_events` and the lookback pick `period_users`' users
     out: list[Cte] = [(PERIODS, _unnested(RANGES, {"period_day": "DATE", "period_start": "TEXT"})), *days,
                       (LOOKBACK_DAYS_TABLE, _unnested(LOOKBACK_DAYS_TABLE, {"event_date": "TEXT",
@@ -163,6 +172,8 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
             out += _lookback_clicks(name, body, hashed, users and not keyed, firsts)
         elif name == PICKS or name.startswith(f"{PICKS}_plus_"):  # an event's click: from its one row
             out.append((name, rename_tables(body.copy(), {SCANNED: SCANNED_ONCE})))
+        elif name == SESSION_DAYS and facts is not None:
+            out.append((name, _spread_facts(body, hashed, users, keyed, facts)))
         elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
             assert isinstance(body, exp.Select)
             out.append((name, _in_period(name, body.select("period_end"))))
@@ -181,8 +192,9 @@ def period_parameters(periods: Sequence[Period], reach: int) -> dict[str, object
     the statement's KPIs, `statement_reach`). Pass a statement only those it reads (`parameters_in`).
 
     - `period_ranges`: per range its key (`period_day`, the start as a DATE) and its first day (YYYYMMDD);
-    - `period_days`: per range, each day it reads (YYYYMMDD) with the `event_day` its events get there (NULL
-      after its end) and its `period_end`: an equality join spreads the events (a range join costs more);
+    - `period_days`: per range, each day it reads (YYYYMMDD, and as a DATE: `day`) with the `event_day` its
+      events get there (NULL after its end) and its `period_end`: an equality join spreads the events (a range
+      join costs more);
     - `lookback_days`: per range, each of the `LOOKBACK_DAYS` days before it;
     - `history_end`: the latest start (the history before every range is read once, up to the day before it),
       `lookback_from` / `lookback_to`: the days of every range's lookback;
@@ -197,7 +209,7 @@ def period_parameters(periods: Sequence[Period], reach: int) -> dict[str, object
         for n in range((end - start).days + reach + 1):
             day = start + dt.timedelta(days=n)
             days.append({"event_date": _date(day), "period_day": start, "event_day": start if day <= end else None,
-                         "period_end": _date(end)})
+                         "period_end": _date(end), "day": day})
     lookback = [{"event_date": _date(start - dt.timedelta(days=n)), "period_day": start}
                 for start, _ in ranges for n in range(1, LOOKBACK_DAYS + 1)]
     return {"start_date": _date(first_start), "end_date": _date(max(end for _, end in ranges)),
@@ -322,6 +334,40 @@ def _fan_out(scanned: exp.Expr, hashed: bool, users: bool = False, keyed: bool =
         return [(SCANNED_ONCE, once), (SCANNED, _join_periods(spread, _same_user("p", hashed), PERIOD_USERS))]
     spread = _join_periods(spread, _same_day("s"), PERIOD_DAYS)
     return [(SCANNED_ONCE, once), (SCANNED, _of_range_users(spread, "s", hashed) if users else spread)]
+
+
+def _spread_facts(body: exp.Expr, hashed: bool, users: bool, keyed: bool, last: exp.Expr) -> exp.Select:
+    """`session_days` from the kept session days (`session_facts.FACTS`) of `$start_date` … `last`, each
+    joined to its ranges as `scanned_events` joins the events (`_fan_out`: on its day, or with `keyed` on its
+    user), keyed by (range, key) and regrouped (`session_facts.merged_days`)."""
+    key = fact("session_key")
+    user = exp.Dot(this=key.copy(), expression=exp.to_identifier("user_hash" if hashed else "user_pseudo_id"))
+
+    def same_user(table: str) -> exp.Expr:
+        return exp.EQ(this=exp.column(USER_KEY if hashed else "user_pseudo_id", table=table), expression=user.copy())
+
+    def visitor(column: exp.Expr) -> exp.Expr:
+        return _paired(exp.func("HASH", column) if hashed else column)
+
+    def day(value: exp.Expr) -> exp.Expr:
+        return exp.StrToDate(this=value, format=exp.Literal.string(_FORMAT))
+
+    source = exp.select().from_(exp.alias_(exp.to_table(FACTS), FACTS_ALIAS, table=True))
+    if keyed:
+        source = _join_periods(source, same_user("p"), PERIOD_USERS)
+        event_day = _p("period_day")
+    else:
+        source = _join_periods(source, exp.EQ(this=_p("day"), expression=fact("event_day")), PERIOD_DAYS)
+        if users:
+            theirs = exp.and_(exp.EQ(this=exp.column("period_day", table="u"), expression=_p("period_day")),
+                              same_user("u"))
+            source = source.join(exp.alias_(exp.to_table(PERIOD_USERS), "u", table=True), on=theirs,
+                                 join_type="semi", copy=False)
+        event_day = _p("event_day")
+    source = source.where(exp.and_(key.copy().is_(exp.null()).not_(),
+                                   exp.Between(this=fact("event_day"), low=day(exp.Placeholder(this="start_date")),
+                                               high=day(last.copy()))), copy=False)
+    return merged_days(body, {"event_day": event_day, "session_key": _paired(key.copy())}, source, visitor)
 
 
 def _history_ends(node: exp.Expr) -> exp.Expr:

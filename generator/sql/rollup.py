@@ -22,6 +22,7 @@ KPI that reads `purchase` counts only the events `kept_events` keeps, so its fla
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -68,12 +69,12 @@ class Rollup:
     event, even with no KPI to count. `purchases` holds the same purchases as `events` (and fewer other
     events). When the events go past `end_date` (for a conversion), `upto` is `end_date`: the KPIs counted here
     read the days up to it, and their purchases are deduplicated among those days. `rows`: the session
-    partials keep event rows (`sessions.session_ctes`).
+    partials keep event rows (`sessions.session_ctes`), with `ids` click ids.
     """
 
     def __init__(self, kpis: list[RolledUp], events: str, event_columns: list[str],
                  session_columns: set[str] | None = None, purchases: str | None = None,
-                 upto: exp.Expr | None = None, rows: bool = False) -> None:
+                 upto: exp.Expr | None = None, rows: bool = False, ids: bool = False) -> None:
         self.kpis = kpis
         self.columns: dict[str, str] = {}  # breakdown value's SQL → its column
         self.event_keys: dict[str, exp.Expr] = {}  # column → event-scoped breakdown value
@@ -84,7 +85,8 @@ class Rollup:
             for _, alias in kpi.parts.breakdowns:
                 value = _select(kpi.parts, alias)
                 if value.sql() not in self.columns:
-                    column = self.columns[value.sql()] = f"by_{len(self.columns) + 1}"
+                    # named after the value, the same in every statement (kept session days: `session_facts.py`)
+                    column = self.columns[value.sql()] = f"by_{hashlib.sha1(value.sql().encode()).hexdigest()[:12]}"
                     target = self.event_keys if _level(value) == "event" else self.session_values
                     target[column] = value
             for role, _ in kpi.parts.roles:
@@ -105,7 +107,7 @@ class Rollup:
                 .from_(exp.alias_(exp.to_table(source), EVENTS_ALIAS, table=True), copy=False)
                 .group_by(*keys, *(v.copy() for v in self.event_keys.values()), copy=False))
         if session_columns:
-            days = days.select(*session_partials(session_columns, rows))
+            days = days.select(*session_partials(session_columns, rows, ids))
         elif self.events() is not None:
             wanted = [exp.Literal.string(n) for n in sorted(self.events() or ())]
             days = days.where(exp.column("event_name", table=EVENTS_ALIAS).isin(*wanted))

@@ -44,6 +44,9 @@ from .scan import EVENT_ROW, SCANNED
 FIRSTS = "session_firsts"
 FIRST_ROWS = "session_first_rows"
 PICKS = "session_picks"
+KEPT_CLICKS = {"last_click": "kept_last_clicks", "click": "kept_clicks"}
+"""The warehouse's tables of the clicks kept session days name by their ids (`click_id`; `session_facts.py`):
+each (`event_row` the id, the click's record under the click's name)."""
 SOURCES = "session_sources"
 CATEGORIES = "session_categories"
 SESSIONS = "sessions"
@@ -58,7 +61,7 @@ def _lit(text: str) -> exp.Literal:
 
 def session_ctes(columns: set[str], firsts: exp.Select | None = None,
                  channel_per_source: bool = False, batch: bool = False,
-                 rows: bool = False) -> list[tuple[str, exp.Query]]:
+                 rows: bool = False, ids: bool = False) -> list[tuple[str, exp.Query]]:
     """The CTEs ending in `sessions` (keyed by `session_key`) with the requested columns.
 
     `firsts` replaces the grouping of the events by session (`firsts_from_partials`, with the same `rows`);
@@ -67,23 +70,24 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
     has each event's `event_row` (`ExportShape.event_rows`): the grouping keeps the row of the session's first
     click (`session_first_rows`), whose record is read from that row alone (`session_picks`): an ARG_MIN of a
     number holds less than one of a record of four texts in every group (at 5M events each KPI statement
-    12-18 % fewer CPU seconds, the same rows).
+    12-18 % fewer CPU seconds, the same rows); with `ids`, the clicks are not event rows but ids (`click_id`) of
+    the records the warehouse keeps (`KEPT_CLICKS`), read from there.
     """
     traffic = bool(columns & TRAFFIC_COLUMNS)
     rows = rows and traffic
     if firsts is None:
         firsts = exp.select("session_key").from_(SCANNED).group_by("session_key")
-        for name, value, when in _facts(columns, rows):
+        for name, value, when in _facts(columns, rows, ids):
             first = (_engaged() if value is None else exp.AnyValue(this=value) if name == VISITOR
                      else _first(value, when=when))
             firsts = firsts.select(exp.alias_(first, name))
         # Only those events are grouped (few: the first hits of campaign visits, page views, engaged hits);
         # a session with none of them is missing from the table, and `EventColumns` reads it as direct.
-        informative = [when for _, _, when in _facts(columns, rows)]
+        informative = [when for _, _, when in _facts(columns, rows, ids)]
         firsts = firsts.where(exp.and_(exp.column("session_key").is_(exp.null()).not_(), exp.or_(*informative)))
     if not traffic:
         return [(SESSIONS, firsts)]
-    ctes: list[tuple[str, exp.Query]] = _picked(columns, firsts) if rows else [(FIRSTS, firsts)]
+    ctes: list[tuple[str, exp.Query]] = _picked(columns, firsts, ids) if rows else [(FIRSTS, firsts)]
 
     ctes += [*prior_ctes(batch, FIRSTS), *carried_ctes(FIRSTS)]
     f, c = exp.to_identifier("f"), exp.to_identifier("c")
@@ -122,9 +126,10 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
     return [*ctes, (CATEGORIES, categories), (CHANNELS, channels.from_(CATEGORIES, copy=False)), (SESSIONS, sessions)]
 
 
-def _picked(columns: set[str], firsts: exp.Select) -> list[tuple[str, exp.Query]]:
+def _picked(columns: set[str], firsts: exp.Select, ids: bool = False) -> list[tuple[str, exp.Query]]:
     """`session_firsts` from `firsts` whose `last_click` and `click` are event rows (`_facts` with `rows`): each
-    row's record read from the scan, for those rows only (`session_picks`)."""
+    row's record read from the scan, for those rows only (`session_picks`); with `ids`, click ids, each record
+    read from the warehouse's `KEPT_CLICKS`."""
     picked = {"last_click": record("lc", LAST_CLICK)[0], "click": record("click", CLICK)[0]}
     chosen = exp.union(*(exp.select(name).from_(FIRST_ROWS) for name in picked), distinct=False)
     picks = (exp.select(EVENT_ROW, *(exp.alias_(value, name) for name, value in picked.items()))
@@ -134,8 +139,23 @@ def _picked(columns: set[str], firsts: exp.Select) -> list[tuple[str, exp.Query]
                           for name in ["session_key", *(n for n, _, _ in _facts(columns))])).from_(f)
     for name in picked:
         on = exp.EQ(this=exp.column(EVENT_ROW, table=name), expression=exp.column(name, table="f"))
-        joined = joined.join(exp.alias_(exp.to_table(PICKS), name, table=True), on=on, join_type="left")
-    return [(FIRST_ROWS, firsts), (PICKS, picks), (FIRSTS, joined)]
+        joined = joined.join(exp.alias_(exp.to_table(KEPT_CLICKS[name] if ids else PICKS), name, table=True), on=on,
+                             join_type="left")
+    return [(FIRST_ROWS, firsts), *([] if ids else [(PICKS, picks)]), (FIRSTS, joined)]
+
+
+def click_id(name: str) -> exp.Expr:
+    """The id of the click `name` (`last_click`, `click`) an event carries: a hash of its record and its name,
+    the same wherever it is computed (the warehouse checks that no two of its records share one)."""
+    value = record("lc", LAST_CLICK)[0] if name == "last_click" else record("click", CLICK)[0]
+    return exp.func("HASH", exp.Literal.string(name), value)
+
+
+def click_records(name: str, source: str) -> exp.Select:
+    """Each distinct click `name` of the events of `source` with its id (`click_id`), as `KEPT_CLICKS` holds them."""
+    value, present = record("lc", LAST_CLICK) if name == "last_click" else record("click", CLICK)
+    return (exp.select(exp.alias_(click_id(name), EVENT_ROW), exp.alias_(value, name)).distinct()
+            .from_(source).where(present))
 
 
 def _kept(columns: set[str], without: Set[str], table: str | None = None) -> list[exp.Column]:
@@ -146,9 +166,9 @@ def _kept(columns: set[str], without: Set[str], table: str | None = None) -> lis
     return [exp.column(name, table=table) for name in kept]
 
 
-def _facts(columns: set[str], rows: bool = False) -> list[tuple[str, exp.Expr | None, exp.Expr]]:
+def _facts(columns: set[str], rows: bool = False, ids: bool = False) -> list[tuple[str, exp.Expr | None, exp.Expr]]:
     """(attribute, its value on an event, the events that carry it); value None for `engaged` (a MAX); `rows`:
-    a click's value is its event's row (`session_ctes`)."""
+    a click's value is its event's row (`session_ctes`), with `ids` its id (`click_id`)."""
     facts: list[tuple[str, exp.Expr | None, exp.Expr]] = []
     if columns & TRAFFIC_COLUMNS:
         # every session: its user and start (a direct session may carry the user's earlier click)
@@ -156,7 +176,7 @@ def _facts(columns: set[str], rows: bool = False) -> list[tuple[str, exp.Expr | 
         facts.append(("started", exp.column("event_timestamp"), exp.true()))
         for name, prefix, fields in (("last_click", "lc", LAST_CLICK), ("click", "click", CLICK)):
             value, present = record(prefix, fields)
-            facts.append((name, exp.column(EVENT_ROW) if rows else value, present))
+            facts.append((name, click_id(name) if rows and ids else exp.column(EVENT_ROW) if rows else value, present))
     if "landing_page" in columns:
         page = exp.func("COALESCE", exp.column("page_path"), _lit("(not set)"))
         facts.append(("landing_page", page, exp.EQ(this=exp.column("event_name"), expression=_lit("page_view"))))
@@ -176,13 +196,13 @@ VISITOR = "visitor"
 `ANY_VALUE`, without the time an `ARG_MIN` compares (the start's time says when the session was first seen)."""
 
 
-def session_partials(columns: set[str], rows: bool = False) -> list[exp.Expr]:
+def session_partials(columns: set[str], rows: bool = False, ids: bool = False) -> list[exp.Expr]:
     """Aggregates for a grouping finer than the session (by day, say), from which `firsts_from_partials`
     gives the same `session_firsts` as grouping the events by session: each attribute's earliest value in
-    the group and when it was seen (`session_<name>`, `session_<name>_at`), and `session_engaged`; `rows`: as
-    for `session_ctes`."""
+    the group and when it was seen (`session_<name>`, `session_<name>_at`), and `session_engaged`; `rows`, `ids`:
+    as for `session_ctes`."""
     out: list[exp.Expr] = []
-    for name, value, when in _facts(columns, rows):
+    for name, value, when in _facts(columns, rows, ids):
         if value is None:
             out.append(exp.alias_(_engaged(), f"{PARTIAL}{name}"))
             continue

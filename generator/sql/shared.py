@@ -40,12 +40,15 @@ def scope_names(extension: int, widest: int) -> dict[str, str]:
 
 
 def shared_ctes(cols: EventColumns, event_columns: list[str], kpis: dict[str, MeasureParts],
-                inline: list[str], event_rows: bool = False) -> tuple[list[Cte], dict[str, exp.Query]]:
+                inline: list[str], event_rows: bool = False, click_ids: bool = False,
+                ) -> tuple[list[Cte], dict[str, exp.Query]]:
     """(the shared CTEs, the `aggregated` of each KPI counted from the roll-up, by prefix) for `kpis` by prefix.
 
     The names of CTEs that must not be stored go into `inline`. `event_rows`: the scan has each event's `event_row`,
-    from which the session tables read their clicks (`sessions.session_ctes`).
+    from which the session tables read their clicks (`sessions.session_ctes`); `click_ids`: they read them by
+    their ids from the warehouse's kept records instead (`sessions.KEPT_CLICKS`).
     """
+    by_rows = event_rows or click_ids  # the session tables' clicks are references (rows or ids)
     widest = max((p.extension for p in kpis.values()), default=0)
     rolling = [RolledUp(prefix, p) for prefix, p in kpis.items() if rolls_up(p)]
     others = [p for p in kpis.values() if not rolls_up(p)]
@@ -59,7 +62,7 @@ def shared_ctes(cols: EventColumns, event_columns: list[str], kpis: dict[str, Me
         # the roll-up's purchases (few) come from `event_rows` when it has them, saving a scan
         purchases = EVENT_ROWS if others and (read is None or PURCHASE in read) else SCANNED
         rollup = Rollup(rolling, SCANNED, event_columns, cols.session_columns if session_scopes else None,
-                        purchases, upto=last_day(0) if widest else None, rows=event_rows)
+                        purchases, upto=last_day(0) if widest else None, rows=by_rows, ids=click_ids)
     if others:
         # only the columns its readers use: it is stored, and the scan computes only what it stores
         used = {c.name for p in others for c in p.rows.find_all(exp.Column)}
@@ -82,8 +85,9 @@ def shared_ctes(cols: EventColumns, event_columns: list[str], kpis: dict[str, Me
             out.append((days[extension], _upto(rollup.days, "event_day", extension)))
             inline.append(days[extension])
     for extension in session_scopes:
-        firsts = firsts_from_partials(cols.session_columns, days[extension], event_rows)
-        own = session_ctes(cols.session_columns, firsts, channel_per_source=True, batch=True, rows=event_rows)
+        firsts = firsts_from_partials(cols.session_columns, days[extension], by_rows)
+        own = session_ctes(cols.session_columns, firsts, channel_per_source=True, batch=True, rows=by_rows,
+                           ids=click_ids)
         renamed = {name: name if name in PRIOR_CTES else f"{name}{tag(extension)}" for name, _ in own}
         # the sessions before `start_date` are the same for every scope: read once
         known = {n for n, _ in out}

@@ -5,7 +5,9 @@
 - `observed_days`, `observed_day_values`: each loaded day's values of the dimensions and params the KPI
   files filter or break down by (`warehouse/observed_values.py`);
 - `user_ids`: every user id a load stored, with its hash, so that whether the users hash apart is read from it,
-  not from every stored event (`warehouse/statements.py`).
+  not from every stored event (`warehouse/statements.py`);
+- `session_fact_days`: the loaded days whose session days `session_facts` keeps, with what (`warehouse/session_facts.py`;
+  that table's columns follow the KPI files, so a refresh makes it).
 """
 
 FLAT_PARAMS_DDL = """CREATE TABLE IF NOT EXISTS flat_params (
@@ -48,3 +50,11 @@ USER_IDS_DDL = (
     """INSERT INTO user_ids SELECT DISTINCT hash(user_pseudo_id), user_pseudo_id FROM ga4_events
        WHERE user_pseudo_id IS NOT NULL""",
 )
+
+
+FACT_DAYS = "session_fact_days"
+FACT_DAYS_DDL = f"""CREATE TABLE IF NOT EXISTS {FACT_DAYS} (
+  event_date VARCHAR PRIMARY KEY,
+  signature VARCHAR NOT NULL,  -- the text of the statement that kept its session days (session_facts.signature)
+  loads BIGINT NOT NULL        -- the newest load_id among the loaded days up to it, then
+)"""

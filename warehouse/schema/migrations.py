@@ -12,7 +12,7 @@ from ..first_seen import FIRST_SEEN_DDL
 from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
-from .kept_reads import FLAT_PARAMS_DDL, OBSERVED_VALUES_DDL, SQL_TEXTS_DDL, USER_IDS_DDL
+from .kept_reads import FACT_DAYS_DDL, FLAT_PARAMS_DDL, OBSERVED_VALUES_DDL, SQL_TEXTS_DDL, USER_IDS_DDL
 from .kpi_tables import KPI_TABLES_DDL, PERIOD_VALUES_DDL
 from .quality_tables import QUALITY_DAYS_DDL, QUALITY_TABLES_DDL
 
@@ -92,6 +92,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (16, USER_IDS_DDL),  # every stored user id with its hash (warehouse/statements.py: do the users hash apart)
     # each event numbered (`event_row`, its row id): a session's click found as a row (ExportShape.event_rows)
     (17, ("CREATE OR REPLACE VIEW events AS SELECT *, rowid AS event_row FROM ga4_events",)),
+    (18, (FACT_DAYS_DDL,)),  # the days whose session days a refresh kept (warehouse/session_facts.py)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,99 @@
+"""Session days kept between statements: the events grouped per day and session once, read by every statement after.
+
+A batch statement's `session_days` (`rollup.py`) groups its events by day, session and event-scoped breakdown
+value, with one flag per KPI measure and the partial aggregates of the session table (`sessions.session_partials`).
+Each of those rows depends on that day's events only, and on the transaction ids seen before it (a purchase is
+kept when its id was never seen earlier, `rollup.flagged_events`: the same for every range holding the day, since
+an id's first purchase is kept in every range holding it and any later one in none). So the warehouse keeps the
+rows of every loaded day in the table `session_facts` (`facts_query`, over the plan's KPIs), and:
+
+- the KPIs' statement per day reads its `session_days` from there (`build_plan_query(..., facts=True)`);
+- a periods statement (`periods.spread_over_periods`) spreads those rows over its ranges instead of the events:
+  about one row per six events (at 5M events, 851,000 rows), regrouped per range and session (`merged_days`).
+
+Regrouping is exact: a flag is an OR over the day rows, a session's first value is the ARG_MIN of the days' first
+values by their first times, its start the MIN of theirs (as `sessions.firsts_from_partials` does). Rows of
+sessions without a key are counted nowhere (`rollup._sessions`, `sessions.firsts_from_partials`), so a spread over
+ranges leaves them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from .ctes import Cte
+
+FACTS = "session_facts"
+"""The warehouse's table of session days: the rows of `facts_query`, every column of its `session_days`."""
+FACTS_ALIAS = "f"
+KEYS = ("event_day", "session_key")
+VISITOR = "session_visitor"  # the partial holding the session's user (`sessions.session_partials`)
+
+
+class FactsUnsupported(ValueError):
+    """The statement's `session_days` has a column the regrouping of kept session days cannot merge."""
+
+
+def fact(name: str) -> exp.Column:
+    return exp.column(name, table=FACTS_ALIAS)
+
+
+def merged_days(body: exp.Expr, keys: dict[str, exp.Expr], source: exp.Select,
+                visitor: Callable[[exp.Expr], exp.Expr] | None = None, regroup: bool = True) -> exp.Select:
+    """`session_days` (of the columns `body` gives) from the kept rows that `source` reads (aliased `f`):
+    `keys` the `event_day` and `session_key` expressions; every other plain column a group key read from `f`,
+    every aggregate merged (`FactsUnsupported` for one that cannot be); `visitor`: the session's user as this
+    statement keys it, from the kept one. Without `regroup` (the rows are those the statement would group, no
+    more: the same keys, the same breakdown values), the columns are only read."""
+    assert isinstance(body, exp.Select)
+    names = body.named_selects
+    out = source
+    groups: list[exp.Expr] = []
+    for projection in body.expressions:
+        name = projection.alias_or_name
+        value = projection.this if isinstance(projection, exp.Alias) else projection
+        column = fact(name)
+        if name in keys:
+            merged: exp.Expr = keys[name].copy()
+            groups.append(merged.copy())
+        elif not value.find(exp.AggFunc):  # an event-scoped breakdown value
+            merged = column
+            groups.append(column.copy())
+        elif not regroup:
+            merged = visitor(column) if visitor is not None and name == VISITOR else column
+        elif isinstance(value, exp.LogicalOr):
+            merged = exp.LogicalOr(this=column)
+        elif isinstance(value, exp.Min):
+            merged = exp.Min(this=column)
+        elif isinstance(value, exp.Max):
+            merged = exp.Max(this=column)
+        elif isinstance(value, exp.AnyValue):
+            merged = exp.AnyValue(this=visitor(column) if visitor is not None and name == VISITOR else column)
+        elif isinstance(value, exp.ArgMin) and f"{name}_at" in names:
+            merged = exp.ArgMin(this=column, expression=fact(f"{name}_at"))
+        else:
+            raise FactsUnsupported(f"session_days' {name} ({value.sql()}) cannot be merged from kept session days")
+        out = out.select(exp.alias_(merged, name), copy=False)
+    return out.group_by(*groups, copy=False) if regroup else out
+
+
+def facts_statement(ctes: list[Cte], keep: exp.Expr) -> tuple[exp.Select, list[Cte]]:
+    """The statement giving the rows of `session_days` that `keep` holds for (`facts_query`), and the CTEs it
+    reads (the others are left out)."""
+    select = exp.select("*").from_("session_days").where(keep)
+    return select, read_by(ctes, select)
+
+
+def read_by(ctes: list[Cte], select: exp.Expr) -> list[Cte]:
+    """The CTEs `select` reads, directly or through others, in their order."""
+    bodies = dict(ctes)
+    wanted: set[str] = set()
+    stack = [t.name for t in select.find_all(exp.Table)]
+    while stack:
+        name = stack.pop()
+        if name in bodies and name not in wanted:
+            wanted.add(name)
+            stack += [t.name for t in bodies[name].find_all(exp.Table)]
+    return [(name, body) for name, body in ctes if name in wanted]

@@ -1,0 +1,170 @@
+"""Kept session days (`warehouse/session_facts.py`): every statement that reads them counts what it counts from the
+events, and they are kept again whenever what they depend on changes.
+
+The store is `test_period_spans.py`'s: the demo property plus traps at the ranges' edges, in each export era (a
+session over the midnight between two weeks, a conversion window over the midnight between two months, a
+transaction id two users carry, cookieless pings, a day of pings only). Each comparison is with the same statement
+reading the events (the form every refresh used before, whose numbers the other tests check against plain SQL),
+and the sessions of every range are recounted here in plain SQL from the raw events.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from datetime import date
+
+import duckdb
+import pytest
+from stored_events import SESSIONS, differing
+from test_period_spans import KPIS, _kept, _store
+from typer.testing import CliRunner
+
+from generator.compile import compile_paths
+from generator.sql.session_facts import FACTS
+from kpibridge.cli import app
+from warehouse.period_spans import spanned_periods
+from warehouse.period_values import (
+    PeriodJob,
+    calendar_buckets,
+    distinct_kpis,
+    plan_period_values,
+    run_periods,
+)
+from warehouse.refresh_days import parse_day
+from warehouse.session_facts import _stale_days, facts_ready, facts_sql, keep_facts, signature
+from warehouse.statements import plan_sql
+
+FACT_DAYS = "session_fact_days"
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, start: str, end: str) -> dict[tuple, tuple]:
+    cursor = con.execute(sql, {"start_date": start, "end_date": end})
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    return {(r["kpi_id"], r["date"], r["breakdown"], r["breakdown_value"]): (r["numerator"], r["denominator"],
+                                                                           r["value"]) for r in rows}
+
+
+def _ranges(con: duckdb.DuckDBPyConnection, plan, ids: list[str]) -> list[tuple[date, date]]:
+    loaded = dict(con.execute("SELECT event_date, loaded_at FROM loaded_days").fetchall())
+    jobs, _, _ = plan_period_values(con, plan, loaded, full=True)
+    first = parse_day(min(loaded))
+    jobs.append(PeriodJob("week", first, parse_day(max(loaded)), tuple(ids)))
+    return sorted({(max(a, first), b) for j in jobs
+                   for a, b in ([(j.start, j.end)] if j.grain == "period" else calendar_buckets(j))})
+
+
+def _periods(con, plan, ids, wanted, loaded) -> tuple[dict, dict, dict]:
+    """Every range counted in full, from the users' spans, and the part listed users make of each (with each user
+    sharing a transaction id with one of them, as a refresh lists them: `period_shift.period_users`)."""
+    users = [u for (u,) in con.execute("SELECT DISTINCT user_pseudo_id FROM ga4_events WHERE user_pseudo_id "
+                                       "IN ('trap-x', 'trap-y', 'trap-z') ORDER BY 1").fetchall()]
+    assert len(users) == 3
+    spanned = spanned_periods(con, plan, ids, wanted, loaded, worth=math.inf)
+    assert spanned is not None
+    return (run_periods(con, plan, ids, wanted), spanned,
+            run_periods(con, plan, ids, wanted, users={period: users for period in wanted}))
+
+
+@pytest.mark.parametrize("era", ["cross_channel", "legacy"])
+def test_statements_reading_kept_session_days_count_what_they_count_from_the_events(tmp_path, era):
+    db = _store(tmp_path, era)
+    plan = compile_paths([KPIS]).plan
+    ids = distinct_kpis(plan)
+    with duckdb.connect(str(db)) as con:
+        loaded = [d for (d,) in con.execute("SELECT event_date FROM loaded_days ORDER BY 1").fetchall()]
+        wanted = _ranges(con, plan, ids)
+        assert not facts_ready(con, plan)
+        from_events = _periods(con, plan, ids, wanted, loaded)
+        days_from_events = {kids: _rows(con, plan_sql(con, plan, kids), loaded[0], loaded[-1])
+                            for kids in (None, ("sessions", "engaged_session_rate"))}
+
+        assert keep_facts(con, plan) and facts_ready(con, plan)
+        (kept,) = con.execute(f"SELECT count(DISTINCT event_day) FROM {FACTS}").fetchall()[0]
+        assert kept == len(loaded)  # the day of cookieless pings only too (their rows have no session key)
+        from_facts = _periods(con, plan, ids, wanted, loaded)
+        for kids, expected in days_from_events.items():  # every KPI (the rows as kept); two (regrouped)
+            sql = plan_sql(con, plan, kids, facts=True)
+            assert FACTS in sql
+            ours = _rows(con, sql, loaded[0], loaded[-1])
+            assert len(ours) > 100 and differing(ours, expected) == []
+
+    for ours, theirs in zip(from_facts, from_events, strict=True):
+        assert set(ours) == set(wanted)
+        for period in wanted:
+            mine, expected = _kept(ours[period], plan), _kept(theirs[period], plan)
+            assert differing(mine, expected) == [], period
+    with duckdb.connect(str(db), read_only=True) as con:
+        for period in wanted:  # and each range's sessions from the raw events
+            (sessions,) = con.execute(SESSIONS, {"a": f"{period[0]:%Y%m%d}", "b": f"{period[1]:%Y%m%d}"}).fetchall()[0]
+            assert _kept(from_facts[0][period], plan)[("sessions", "", "")][0] == sessions, period
+
+
+def test_a_reloaded_day_and_every_day_after_it_are_kept_again(tmp_path):
+    """A purchase counts when its id was never seen before its day, so a day's kept rows depend on the days before
+    it: a load of one day makes that day's and every later day's rows stale, not the earlier ones."""
+    db = _store(tmp_path, "cross_channel")
+    plan = compile_paths([KPIS]).plan
+    with duckdb.connect(str(db)) as con:
+        assert keep_facts(con, plan)
+        loaded = [d for (d,) in con.execute("SELECT event_date FROM loaded_days ORDER BY 1").fetchall()]
+    middle = loaded[len(loaded) // 2]
+    result = CliRunner().invoke(app, ["load", "demo", "--events", "900", "--days", "1", "--seed", "3",
+                                      "--end-date", f"{middle[:4]}-{middle[4:6]}-{middle[6:]}", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db)) as con:
+        mark = signature(facts_sql(con, plan) or "")
+        assert _stale_days(con, mark) == [d for d in loaded if d >= middle]
+        assert not facts_ready(con, plan)
+        assert keep_facts(con, plan) and facts_ready(con, plan)
+        kept = con.execute(f"SELECT * FROM {FACTS} ORDER BY ALL").fetchall()
+    # the same rows as kept from scratch
+    fresh = tmp_path / "fresh.duckdb"
+    shutil.copy(db, fresh)
+    with duckdb.connect(str(fresh)) as con:
+        con.execute(f"DROP TABLE {FACTS}")
+        con.execute(f"DELETE FROM {FACT_DAYS}")
+        assert keep_facts(con, plan)
+        assert con.execute(f"SELECT * FROM {FACTS} ORDER BY ALL").fetchall() == kept
+    assert len(kept) > 1000
+
+
+def test_kept_session_days_of_another_plan_are_never_read(tmp_path):
+    db = _store(tmp_path, "cross_channel")
+    plan = compile_paths([KPIS]).plan
+    fewer = tmp_path / "kpis"
+    shutil.copytree(KPIS, fewer)
+    (fewer / "engagement" / "engaged_session_rate.yaml").unlink()
+    other = compile_paths([fewer]).plan
+    with duckdb.connect(str(db)) as con:
+        assert keep_facts(con, plan)
+        assert not facts_ready(con, other)
+        assert keep_facts(con, other) and facts_ready(con, other) and not facts_ready(con, plan)
+        columns = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = $t",
+                                             {"t": FACTS}).fetchall()]
+        assert not any(c.startswith("engaged_session_rate") for c in columns)
+        assert "sessions__is_measure" in columns
+
+
+def test_two_click_records_sharing_an_id_keep_nothing_and_the_refresh_reads_the_events(tmp_path):
+    """A session's click is kept as an id of its record; two records sharing one would be read as one, so then
+    nothing is kept and every statement reads the events, with the same numbers."""
+    db = _store(tmp_path, "cross_channel")
+    result = CliRunner().invoke(app, ["refresh", "--db", str(db), "--kpis", str(KPIS)])
+    assert result.exit_code == 0, result.output
+    plan = compile_paths([KPIS]).plan
+    with duckdb.connect(str(db)) as con:
+        assert facts_ready(con, plan)
+        before = con.execute("SELECT * EXCLUDE (computed_at) FROM kpi_values ORDER BY ALL").fetchall()
+        con.execute("INSERT INTO kept_clicks SELECT event_row, {'source': 'elsewhere', 'medium': 'x', "
+                    "'campaign': NULL, 'gclid': NULL} FROM kept_clicks LIMIT 1")
+        last = max(d for (d,) in con.execute("SELECT event_date FROM loaded_days").fetchall())
+        con.execute(f"DELETE FROM {FACT_DAYS} WHERE event_date = $d", {"d": last})
+        assert not keep_facts(con, plan) and not facts_ready(con, plan)
+    result = CliRunner().invoke(app, ["refresh", "--full", "--db", str(db), "--kpis", str(KPIS)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT * EXCLUDE (computed_at) FROM kpi_values ORDER BY ALL").fetchall() == before
+        assert not facts_ready(con, plan)
+    assert len(before) > 1000
