@@ -97,8 +97,10 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
         ctes = spread_over_periods(ctes, inline, hashed_users, period_users, keyed_users, users_by_id,
                                    facts=last_day(widest) if facts else None)
     elif facts:
-        ctes = [(name, _kept_days(body, widest, _wanted(plan, kpi_ids) != list(plan.kpis)) if name == SESSION_DAYS
-                 else body) for name, body in ctes]
+        regroup = _wanted(plan, kpi_ids) != list(plan.kpis)
+        ctes = [(name, _kept_days(body, widest, regroup) if name == SESSION_DAYS else body) for name, body in ctes]
+        if not regroup:  # the kept rows as they are: each reader scans them with its own filters, nothing stored
+            inline.append(SESSION_DAYS)
     if facts:
         ctes = read_by(ctes, statement)
     return attach(statement, ctes, inline)
