@@ -89,7 +89,8 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
         "(SELECT kpi_id FROM kpi_values WHERE source = $s AND engine <> 'duckdb')", {"s": SOURCE}).fetchall()}
     purchase_days = days_changed(con)  # a late or reloaded day can change another day's purchases
     flatten(con, params_of(con, plan))  # the params the statements read, as plain columns (flat_params.py)
-    facts = keep_facts(con, plan)  # each loaded day's session days, kept once for every statement (session_facts.py)
+    # each loaded day's session days, kept once for every statement (session_facts.py); --full keeps them again
+    facts = keep_facts(con, plan, full=full)
     todo = days_to_refresh(plan, loaded, state, full=full, purchase_days=purchase_days)
     staged: list[pa.Table] = []
     recomputed = [(kid, d) for kid, days in todo.items() for d in days]  # (kpi, day) whose old values are replaced

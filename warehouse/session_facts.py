@@ -10,9 +10,9 @@ records the newest load of the days up to it (`loads`, from `loaded_days.load_id
 whose record differs, or whose rows another text made, is kept again. A session's clicks are kept as ids of
 their records (`sessions.click_id`, a hash: an ARG_MIN of a number costs less than one of a record of four
 texts), the records in `kept_last_clicks` and `kept_clicks`; not as event row ids (`ExportShape.event_rows`): a
-row id is a position in the table, which a reload of another day can move. Two records sharing an id (about one
-chance in 10^11 among a million records) would be read as one: then nothing is kept, and the statements read the
-events.
+row id is a position in the table, which DuckDB renumbers when a checkpoint compacts it after a reload. Two
+records sharing an id (about 3 chances in 10^12 among 10,000 distinct records) would be read as one: then
+nothing is kept, and the statements read the events.
 
 Kept outside the refresh's own transaction, each keeping in one of its own: the rows depend on the loaded events
 only, so rows kept by a refresh that fails later are still right.
@@ -64,15 +64,16 @@ def facts_ready(con: duckdb.DuckDBPyConnection, plan: QueryPlan) -> bool:
     return sql is not None and _table_mark(con) == signature(sql) and not _stale_days(con, signature(sql))
 
 
-def keep_facts(con: duckdb.DuckDBPyConnection, plan: QueryPlan) -> bool:
-    """Keep the session days of every loaded day that lacks right ones; True when every loaded day has them after
-    (False: no KPI of the plan counts session days, or their statement failed: the statements read the events)."""
+def keep_facts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, full: bool = False) -> bool:
+    """Keep the session days of every loaded day that lacks right ones (`full`: of every loaded day); True when
+    every loaded day has them after (False: no KPI of the plan counts session days, or their statement failed:
+    the statements read the events)."""
     sql = facts_sql(con, plan)
     if sql is None:
         return False
     mark = signature(sql)
     made = _table_mark(con) == mark
-    stale = _stale_days(con, mark) if made else sorted(str(d) for (d,) in con.execute(
+    stale = _stale_days(con, mark) if made and not full else sorted(str(d) for (d,) in con.execute(
         "SELECT event_date FROM loaded_days").fetchall())
     if made and not stale:
         return True
