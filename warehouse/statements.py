@@ -31,34 +31,30 @@ def plan_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: Sequence[
     too (`batch.METHOD_ROWS`), or `batch.MethodsUnsupported`. `facts`: reading the kept session days
     (`session_facts.py`: only when `facts_ready`), whose clicks are ids of kept records, not event rows; the
     statement reading the events where they cannot be read (`FactsUnsupported`)."""
-    if facts:
-        try:
-            return _plan_sql(con, plan, kpi_ids, bucket, many_periods, hashed_users, period_users, keyed_users,
-                             users_by_id, methods, methods_limit, facts=True)
-        except FactsUnsupported:
-            pass
-    return _plan_sql(con, plan, kpi_ids, bucket, many_periods, hashed_users, period_users, keyed_users, users_by_id,
-                     methods, methods_limit)
-
-
-def _plan_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: Sequence[str] | None, bucket: Bucket,
-              many_periods: bool, hashed_users: bool | None, period_users: bool, keyed_users: bool, users_by_id: bool,
-              methods: Sequence[str] | None, methods_limit: int, facts: bool = False) -> str:
     if hashed_users is None:
         hashed_users = users_hash_apart(con)
-    shape = warehouse_shape(con)
-    if facts:
-        shape = dataclasses.replace(shape, event_rows=False)
     ids = None if kpi_ids is None else list(kpi_ids)
-    key = text_key("plan", plan, shape, ids, bucket, many_periods, *(["hashed_users"] if hashed_users else []),
-                   *(["period_users"] if period_users else []), *(["keyed_users"] if keyed_users else []),
-                   *(["users_by_id"] if users_by_id else []), *(["facts"] if facts else []),
-                   *([["methods", *methods, methods_limit]] if methods is not None else []))
-    return kept_text(con, key, lambda: render_plan_sql(plan, "duckdb", ids, bucket=bucket, many_periods=many_periods,
-                                                       hashed_users=hashed_users, period_users=period_users,
-                                                       keyed_users=keyed_users, users_by_id=users_by_id,
-                                                       export=shape, methods=methods, methods_limit=methods_limit,
-                                                       facts=facts))
+    hashed = bool(hashed_users)
+
+    def kept(reads_facts: bool) -> str:
+        shape = warehouse_shape(con)
+        if reads_facts:
+            shape = dataclasses.replace(shape, event_rows=False)
+        key = text_key("plan", plan, shape, ids, bucket, many_periods, *(["hashed_users"] if hashed else []),
+                       *(["period_users"] if period_users else []), *(["keyed_users"] if keyed_users else []),
+                       *(["users_by_id"] if users_by_id else []), *(["facts"] if reads_facts else []),
+                       *([["methods", *methods, methods_limit]] if methods is not None else []))
+        return kept_text(con, key, lambda: render_plan_sql(
+            plan, "duckdb", ids, bucket=bucket, many_periods=many_periods, hashed_users=hashed,
+            period_users=period_users, keyed_users=keyed_users, users_by_id=users_by_id, export=shape,
+            methods=methods, methods_limit=methods_limit, facts=reads_facts))
+
+    if facts:
+        try:
+            return kept(True)
+        except FactsUnsupported:
+            pass
+    return kept(False)
 
 
 _users: dict[tuple[object, ...], tuple[int, int]] = {}  # (ids, their hashes) by store file and loaded state

@@ -130,7 +130,7 @@ def _picked(columns: set[str], firsts: exp.Select, ids: bool = False) -> list[tu
     """`session_firsts` from `firsts` whose `last_click` and `click` are event rows (`_facts` with `rows`): each
     row's record read from the scan, for those rows only (`session_picks`); with `ids`, click ids, each record
     read from the warehouse's `KEPT_CLICKS`."""
-    picked = {"last_click": record("lc", LAST_CLICK)[0], "click": record("click", CLICK)[0]}
+    picked = {name: _click_record(name)[0] for name in KEPT_CLICKS}
     chosen = exp.union(*(exp.select(name).from_(FIRST_ROWS) for name in picked), distinct=False)
     picks = (exp.select(EVENT_ROW, *(exp.alias_(value, name) for name, value in picked.items()))
              .from_(SCANNED).where(exp.column(EVENT_ROW).isin(query=chosen)))
@@ -144,16 +144,20 @@ def _picked(columns: set[str], firsts: exp.Select, ids: bool = False) -> list[tu
     return [(FIRST_ROWS, firsts), *([] if ids else [(PICKS, picks)]), (FIRSTS, joined)]
 
 
+def _click_record(name: str) -> tuple[exp.Expr, exp.Expr]:
+    """The click `name` (`last_click`: GA4's own, `click`: the event's own) as a record, and whether it is set."""
+    return record("lc", LAST_CLICK) if name == "last_click" else record("click", CLICK)
+
+
 def click_id(name: str) -> exp.Expr:
     """The id of the click `name` (`last_click`, `click`) an event carries: a hash of its record and its name,
     the same wherever it is computed (the warehouse checks that no two of its records share one)."""
-    value = record("lc", LAST_CLICK)[0] if name == "last_click" else record("click", CLICK)[0]
-    return exp.func("HASH", exp.Literal.string(name), value)
+    return exp.func("HASH", exp.Literal.string(name), _click_record(name)[0])
 
 
 def click_records(name: str, source: str) -> exp.Select:
     """Each distinct click `name` of the events of `source` with its id (`click_id`), as `KEPT_CLICKS` holds them."""
-    value, present = record("lc", LAST_CLICK) if name == "last_click" else record("click", CLICK)
+    value, present = _click_record(name)
     return (exp.select(exp.alias_(click_id(name), EVENT_ROW), exp.alias_(value, name)).distinct()
             .from_(source).where(present))
 
