@@ -32,7 +32,8 @@ import duckdb
 import pyarrow as pa
 
 from generator.plan.queries import QueryPlan
-from generator.sql.periods import KEY_ORIGIN, PERIOD_USERS, USER_KEY, keyed_parameters, parameters_in
+from generator.sql.period_parameters import keyed_parameters, parameters_in
+from generator.sql.periods import KEY_ORIGIN, PERIOD_USERS, USER_KEY
 
 from .connection import statement_events
 from .period_shift import LISTED, TRANSACTION_ID, ids_shared_with_pings, shifted_rows, summable

@@ -41,15 +41,8 @@ from generator.sql import sql_parameters
 from generator.sql.batch import statement_reach
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
-from generator.sql.periods import (
-    PERIOD_DAYS,
-    PERIOD_USERS,
-    USER_KEY,
-    PeriodsUnsupported,
-    in_statements,
-    parameters_in,
-    period_parameters,
-)
+from generator.sql.period_parameters import PERIOD_DAYS, in_statements, parameters_in, period_parameters
+from generator.sql.periods import PERIOD_USERS, USER_KEY, PeriodsUnsupported
 
 from .connection import statement_events, without_optimizer
 from .period_shift import (

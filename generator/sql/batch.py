@@ -68,7 +68,7 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
                      methods_limit: int = 0, event_rows: bool = False, facts: bool = False) -> exp.Query:
     """The KPIs `kpi_ids` (default: every KPI of the plan) in one dialect-neutral statement, per `bucket`.
 
-    `many_periods`: with the `period` bucket, every range its parameters name (`periods.period_parameters`) in
+    `many_periods`: with the `period` bucket, every range its parameters name (`period_parameters.period_parameters`) in
     the one statement, one row per range and breakdown value, its `date` the range's start (DuckDB only);
     `hashed_users`: a user is paired with its range as `hash(user_pseudo_id)`, not the id's text (`periods._pair`;
     `render_plan_sql` hashes the session keys too); `period_users`: with `many_periods`, each range counts only
@@ -220,7 +220,7 @@ def _as_batch_rows(rows: exp.Query) -> exp.Select:
 
 def statement_reach(plan: QueryPlan, kpi_ids: Iterable[str] | None = None) -> int:
     """The days after `end_date` the KPIs' batch statement reads: the widest conversion window among them and
-    the KPIs they derive from (`periods.period_parameters` needs it)."""
+    the KPIs they derive from (`period_parameters.period_parameters` needs it)."""
     needed = _with_components(plan, _wanted(plan, kpi_ids))
     return max((extension_days(q.conversion.window_seconds) for q in needed.values()
                 if isinstance(q, ConversionQuery)), default=0)

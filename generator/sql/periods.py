@@ -23,7 +23,7 @@ list at once, with exactly the numbers each range's own statement gives:
    an id first seen before a range's start is "seen before" for that range, and so on. The history CTEs are
    found by the tag their builders put on them (`ctes.tag_history`).
 
-The ranges are the statement's parameters, not its text (`period_parameters`): `$period_ranges`,
+The ranges are the statement's parameters, not its text (`period_parameters.py`): `$period_ranges`,
 `$period_days` and `$lookback_days` hold the three small tables as lists of STRUCTs, `$history_end` and
 `$lookback_from` / `$lookback_to` the history's last day and the lookback's days, and `$start_date` /
 `$end_date` the first start and the last end of the ranges. So the text of a plan's periods statement is the
@@ -36,81 +36,39 @@ run one statement per range then.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterable, Sequence
 
 from sqlglot import exp
 
-from .attribution import LOOKBACK_DAYS, PRIOR_CLICKS
+from .attribution import PRIOR_CLICKS
 from .ctes import HISTORY, Cte, rename_tables
-from .dialects import ExportDateRange, without_users_since
+from .dialects import EventsRelation, ExportDateRange, without_users_since
+from .period_parameters import (
+    DAY_FORMAT,
+    HISTORY_END,
+    LOOKBACK_DAYS_TABLE,
+    LOOKBACK_FROM,
+    LOOKBACK_TO,
+    PERIOD_DAYS,
+    RANGES,
+)
 from .rollup import SESSION_DAYS
 from .scan import RAW, SCANNED
 from .session_facts import FACTS, FACTS_ALIAS, fact, merged_days
 from .sessions import FIRSTS, PICKS
 from .shared import EVENT_ROWS
+from .zero_days import DATA_DAYS
 
 PERIODS = "periods"
-RANGES = "period_ranges"  # the parameters (`period_parameters`)
-PERIOD_DAYS = "period_days"  # a CTE and the parameter it reads
-LOOKBACK_DAYS_TABLE = "lookback_days"  # likewise
-HISTORY_END = "history_end"
-LOOKBACK_FROM = "lookback_from"
-LOOKBACK_TO = "lookback_to"
 SCANNED_ONCE = "scanned_once"
 PERIOD_USERS = "period_users"  # a table the caller provides (`spread_over_periods`)
 USER_KEY = "user_key"  # its users' `hash(user_pseudo_id)`
 PRIOR_CLICKS_ONCE = f"{PRIOR_CLICKS}_once"
 KEYS = ("user_pseudo_id", "session_key", "transaction_id")
 KEY_ORIGIN = dt.date(1900, 1, 1)  # keys of the `keyed` statement's ranges: this day on (no day of any data)
-_FORMAT = "%Y%m%d"
-
-Period = tuple[dt.date, dt.date]
 
 
 class PeriodsUnsupported(ValueError):
     """The statement has something the one-statement form cannot spread over ranges."""
-
-
-def by_distinct_start(periods: Iterable[Period]) -> list[list[Period]]:
-    """The ranges in groups whose starts differ (a range's start is its key in the statement); usually one."""
-    groups: list[list[Period]] = []
-    for period in sorted(set(periods)):
-        group = next((g for g in groups if all(p[0] != period[0] for p in g)), None)
-        if group is None:
-            groups.append(group := [])
-        group.append(period)
-    return groups
-
-
-def in_statements(periods: Iterable[Period], events: Callable[[dt.date], int], budget: int,
-                  reach: int, spreads: Callable[[Period], int] | None = None) -> list[list[Period]]:
-    """The ranges in groups, one statement each: distinct starts (`by_distinct_start`), and at most `budget`
-    events spread over a group's ranges, where `events(day)` is that day's events and a range spreads the
-    events of its days and the `reach` days after it (a range spreading more than `budget` is alone).
-
-    A statement holds every event it spreads in its sessions' working tables at once: past DuckDB's memory
-    limit it spills to disk, which costs more than reading the events again (at 5M events under a 1 GiB limit,
-    the dashboard's ten ranges took 31 CPU s in one statement and 24 s in statements of at most 2.7M spread
-    events). The ranges are packed largest first, each into the first group it fits. `spreads`: the events each
-    range spreads, when the caller knows better than `events` (a range counting some of its users only)."""
-    def spread(period: Period) -> int:
-        if spreads is not None:
-            return spreads(period)
-        start, end = period
-        return sum(events(start + dt.timedelta(days=n)) for n in range((end - start).days + reach + 1))
-
-    out: list[list[Period]] = []
-    for group in by_distinct_start(periods):
-        packed: list[tuple[int, list[Period]]] = []
-        for size, period in sorted(((spread(p), p) for p in group), key=lambda sp: (-sp[0], sp[1])):
-            at = next((i for i, (used, _) in enumerate(packed) if used + size <= budget), None)
-            if at is None:
-                packed.append((size, [period]))
-            else:
-                packed[at] = (packed[at][0] + size, [*packed[at][1], period])
-        out += [sorted(ranges) for _, ranges in packed]
-    return out
 
 
 def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False, users: bool = False,
@@ -146,7 +104,8 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
                **({"day": "DATE"} if facts is not None else {})}
     days = [] if keyed else [(PERIOD_DAYS, _unnested(PERIOD_DAYS, columns))]
     by_hash = hashed and not users_by_id  # how `raw_events` and the lookback pick `period_users`' users
-    out: list[Cte] = [(PERIODS, _unnested(RANGES, {"period_day": "DATE", "period_start": "TEXT"})), *days,
+    out: list[Cte] = [(PERIODS, _unnested(RANGES, {"period_day": "DATE", "period_start": "TEXT", "period_end": "TEXT"})),
+                      *days,
                       (LOOKBACK_DAYS_TABLE, _unnested(LOOKBACK_DAYS_TABLE, {"event_date": "TEXT",
                                                                             "period_day": "DATE"}))]
     firsts = FIRSTS  # the session table's first events of the scope whose session CTEs read the lookback
@@ -174,6 +133,8 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
             out.append((name, rename_tables(body.copy(), {SCANNED: SCANNED_ONCE})))
         elif name == SESSION_DAYS and facts is not None:
             out.append((name, _spread_facts(body, hashed, users, keyed, facts)))
+        elif name == DATA_DAYS:
+            out.append((name, _ranges_with_data()))
         elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
             assert isinstance(body, exp.Select)
             out.append((name, _in_period(name, body.select("period_end"))))
@@ -182,59 +143,21 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
     return out
 
 
-def _date(day: dt.date) -> str:
-    return day.strftime(_FORMAT)
-
-
-def period_parameters(periods: Sequence[Period], reach: int) -> dict[str, object]:
-    """The parameters of the periods statement (`spread_over_periods`) counting `periods` (distinct starts:
-    `by_distinct_start`); `reach`: the days after a range's end its scan reads (the widest conversion window of
-    the statement's KPIs, `statement_reach`). Pass a statement only those it reads (`parameters_in`).
-
-    - `period_ranges`: per range its key (`period_day`, the start as a DATE) and its first day (YYYYMMDD);
-    - `period_days`: per range, each day it reads (YYYYMMDD, and as a DATE: `day`) with the `event_day` its
-      events get there (NULL after its end) and its `period_end`: an equality join spreads the events (a range
-      join costs more);
-    - `lookback_days`: per range, each of the `LOOKBACK_DAYS` days before it;
-    - `history_end`: the latest start (the history before every range is read once, up to the day before it),
-      `lookback_from` / `lookback_to`: the days of every range's lookback;
-    - `start_date` / `end_date`: the first start and the last end.
-    """
-    if not periods or len({start for start, _ in periods}) != len(periods):
-        raise ValueError("the ranges must have distinct starts (`by_distinct_start`)")
-    ranges = sorted(periods)
-    first_start, last_start = ranges[0][0], ranges[-1][0]
-    days = []
-    for start, end in ranges:
-        for n in range((end - start).days + reach + 1):
-            day = start + dt.timedelta(days=n)
-            days.append({"event_date": _date(day), "period_day": start, "event_day": start if day <= end else None,
-                         "period_end": _date(end), "day": day})
-    lookback = [{"event_date": _date(start - dt.timedelta(days=n)), "period_day": start}
-                for start, _ in ranges for n in range(1, LOOKBACK_DAYS + 1)]
-    return {"start_date": _date(first_start), "end_date": _date(max(end for _, end in ranges)),
-            RANGES: [{"period_day": start, "period_start": _date(start)} for start, _ in ranges],
-            PERIOD_DAYS: days, LOOKBACK_DAYS_TABLE: lookback, HISTORY_END: _date(last_start),
-            LOOKBACK_FROM: _date(first_start - dt.timedelta(days=LOOKBACK_DAYS)),
-            LOOKBACK_TO: _date(last_start - dt.timedelta(days=1))}
-
-
-def keyed_parameters(ranges: dict[dt.date, Period], first_day: dt.date) -> dict[str, object]:
-    """The parameters of the `keyed` periods statement (`spread_over_periods`) counting each of `ranges` (key →
-    its first and last day; any distinct DATEs as keys) over the users `period_users` puts in it: users with
-    no event outside it and no transaction id another user carries, so nothing before it counts (no lookback
-    and no history are read: both end before `first_day`, the first loaded day)."""
-    nothing = _date(first_day - dt.timedelta(days=1))
-    return {"start_date": _date(min(start for start, _ in ranges.values())),
-            "end_date": _date(max(end for _, end in ranges.values())),
-            RANGES: [{"period_day": key, "period_start": _date(start)} for key, (start, _) in ranges.items()],
-            LOOKBACK_DAYS_TABLE: [{"event_date": nothing, "period_day": dt.date(1, 1, 1)}],  # joins no range
-            HISTORY_END: _date(first_day), LOOKBACK_FROM: _date(first_day), LOOKBACK_TO: nothing}
-
-
-def parameters_in(sql: str, parameters: dict[str, object]) -> dict[str, object]:
-    """The `parameters` the DuckDB statement `sql` reads (`$name`): DuckDB refuses any other."""
-    return {name: value for name, value in parameters.items() if re.search(rf"\${name}\b", sql)}
+def _ranges_with_data() -> exp.Select:
+    """`data_days` of a periods statement: each range (its key, as `event_day`) with an event of anyone on one of
+    its days. A range with data gets a total of 0 for a KPI none of whose events is in it (`zero_days.py`). Read
+    from the events' days, not from the events spread over the ranges: over the users of `period_users` the
+    spread events are theirs only, and finding their days joined every one of their events again (at 5M events
+    0.37 of a keyed statement's 3.1 CPU s). A range's rows over some users are then a part of its numbers that
+    also has a 0 total where none of those users has an event in it: the parts add up to the same numbers, and
+    every range with data has its total from whichever part (`warehouse/period_shift.py`, `period_spans.py`)."""
+    days = (exp.select("event_date").distinct().from_(EventsRelation())
+            .where(ExportDateRange(this=exp.Placeholder(this="start_date"), expression=exp.Placeholder(this="end_date"))))
+    holds = exp.Between(this=exp.column("event_date", table="d"), low=exp.column("period_start", table="p"),
+                        high=exp.column("period_end", table="p"))
+    return (exp.select(exp.alias_(exp.column("period_day", table="p"), "event_day")).distinct()
+            .from_(exp.alias_(exp.to_table(PERIODS), "p", table=True))
+            .join(exp.alias_(exp.Subquery(this=days), "d", table=True), on=holds))
 
 
 def _unnested(parameter: str, columns: dict[str, str]) -> exp.Select:
@@ -350,7 +273,7 @@ def _spread_facts(body: exp.Expr, hashed: bool, users: bool, keyed: bool, last: 
         return _paired(exp.func("HASH", column) if hashed else column)
 
     def day(value: exp.Expr) -> exp.Expr:
-        return exp.StrToDate(this=value, format=exp.Literal.string(_FORMAT))
+        return exp.StrToDate(this=value, format=exp.Literal.string(DAY_FORMAT))
 
     source = exp.select().from_(exp.alias_(exp.to_table(FACTS), FACTS_ALIAS, table=True))
     if keyed:

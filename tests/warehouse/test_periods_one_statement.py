@@ -24,13 +24,8 @@ from generator.plan.queries import compile_plan
 from generator.rules.validate import validate_paths
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.batch import statement_reach
-from generator.sql.periods import (
-    PeriodsUnsupported,
-    by_distinct_start,
-    in_statements,
-    parameters_in,
-    period_parameters,
-)
+from generator.sql.period_parameters import by_distinct_start, in_statements, parameters_in, period_parameters
+from generator.sql.periods import PeriodsUnsupported
 from kpibridge.cli import app as kpi_app
 from warehouse.connection import connect_store
 from warehouse.flat_params import warehouse_shape

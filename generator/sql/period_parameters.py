@@ -1,0 +1,117 @@
+"""The ranges a periods statement counts (`periods.spread_over_periods`): grouped into statements that fit in
+memory, and given to each statement as its parameters, so the statement's text is the same every day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from .attribution import LOOKBACK_DAYS
+
+RANGES = "period_ranges"  # the parameters (`period_parameters`)
+PERIOD_DAYS = "period_days"  # a CTE and the parameter it reads
+LOOKBACK_DAYS_TABLE = "lookback_days"  # likewise
+HISTORY_END = "history_end"
+LOOKBACK_FROM = "lookback_from"
+LOOKBACK_TO = "lookback_to"
+DAY_FORMAT = "%Y%m%d"
+
+Period = tuple[dt.date, dt.date]
+
+
+def by_distinct_start(periods: Iterable[Period]) -> list[list[Period]]:
+    """The ranges in groups whose starts differ (a range's start is its key in the statement); usually one."""
+    groups: list[list[Period]] = []
+    for period in sorted(set(periods)):
+        group = next((g for g in groups if all(p[0] != period[0] for p in g)), None)
+        if group is None:
+            groups.append(group := [])
+        group.append(period)
+    return groups
+
+
+def in_statements(periods: Iterable[Period], events: Callable[[dt.date], int], budget: int,
+                  reach: int, spreads: Callable[[Period], int] | None = None) -> list[list[Period]]:
+    """The ranges in groups, one statement each: distinct starts (`by_distinct_start`), and at most `budget`
+    events spread over a group's ranges, where `events(day)` is that day's events and a range spreads the
+    events of its days and the `reach` days after it (a range spreading more than `budget` is alone).
+
+    A statement holds every event it spreads in its sessions' working tables at once: past DuckDB's memory
+    limit it spills to disk, which costs more than reading the events again (at 5M events under a 1 GiB limit,
+    the dashboard's ten ranges took 31 CPU s in one statement and 24 s in statements of at most 2.7M spread
+    events). The ranges are packed largest first, each into the first group it fits. `spreads`: the events each
+    range spreads, when the caller knows better than `events` (a range counting some of its users only)."""
+    def spread(period: Period) -> int:
+        if spreads is not None:
+            return spreads(period)
+        start, end = period
+        return sum(events(start + dt.timedelta(days=n)) for n in range((end - start).days + reach + 1))
+
+    out: list[list[Period]] = []
+    for group in by_distinct_start(periods):
+        packed: list[tuple[int, list[Period]]] = []
+        for size, period in sorted(((spread(p), p) for p in group), key=lambda sp: (-sp[0], sp[1])):
+            at = next((i for i, (used, _) in enumerate(packed) if used + size <= budget), None)
+            if at is None:
+                packed.append((size, [period]))
+            else:
+                packed[at] = (packed[at][0] + size, [*packed[at][1], period])
+        out += [sorted(ranges) for _, ranges in packed]
+    return out
+
+
+def _date(day: dt.date) -> str:
+    return day.strftime(DAY_FORMAT)
+
+
+def period_parameters(periods: Sequence[Period], reach: int) -> dict[str, object]:
+    """The parameters of the periods statement (`spread_over_periods`) counting `periods` (distinct starts:
+    `by_distinct_start`); `reach`: the days after a range's end its scan reads (the widest conversion window of
+    the statement's KPIs, `statement_reach`). Pass a statement only those it reads (`parameters_in`).
+
+    - `period_ranges`: per range its key (`period_day`, the start as a DATE) and its first day (YYYYMMDD);
+    - `period_days`: per range, each day it reads (YYYYMMDD, and as a DATE: `day`) with the `event_day` its
+      events get there (NULL after its end) and its `period_end`: an equality join spreads the events (a range
+      join costs more);
+    - `lookback_days`: per range, each of the `LOOKBACK_DAYS` days before it;
+    - `history_end`: the latest start (the history before every range is read once, up to the day before it),
+      `lookback_from` / `lookback_to`: the days of every range's lookback;
+    - `start_date` / `end_date`: the first start and the last end.
+    """
+    if not periods or len({start for start, _ in periods}) != len(periods):
+        raise ValueError("the ranges must have distinct starts (`by_distinct_start`)")
+    ranges = sorted(periods)
+    first_start, last_start = ranges[0][0], ranges[-1][0]
+    days = []
+    for start, end in ranges:
+        for n in range((end - start).days + reach + 1):
+            day = start + dt.timedelta(days=n)
+            days.append({"event_date": _date(day), "period_day": start, "event_day": start if day <= end else None,
+                         "period_end": _date(end), "day": day})
+    lookback = [{"event_date": _date(start - dt.timedelta(days=n)), "period_day": start}
+                for start, _ in ranges for n in range(1, LOOKBACK_DAYS + 1)]
+    return {"start_date": _date(first_start), "end_date": _date(max(end for _, end in ranges)),
+            RANGES: [{"period_day": start, "period_start": _date(start), "period_end": _date(end)} for start, end in ranges],
+            PERIOD_DAYS: days, LOOKBACK_DAYS_TABLE: lookback, HISTORY_END: _date(last_start),
+            LOOKBACK_FROM: _date(first_start - dt.timedelta(days=LOOKBACK_DAYS)),
+            LOOKBACK_TO: _date(last_start - dt.timedelta(days=1))}
+
+
+def keyed_parameters(ranges: dict[dt.date, Period], first_day: dt.date) -> dict[str, object]:
+    """The parameters of the `keyed` periods statement (`spread_over_periods`) counting each of `ranges` (key →
+    its first and last day; any distinct DATEs as keys) over the users `period_users` puts in it: users with
+    no event outside it and no transaction id another user carries, so nothing before it counts (no lookback
+    and no history are read: both end before `first_day`, the first loaded day)."""
+    nothing = _date(first_day - dt.timedelta(days=1))
+    return {"start_date": _date(min(start for start, _ in ranges.values())),
+            "end_date": _date(max(end for _, end in ranges.values())),
+            RANGES: [{"period_day": key, "period_start": _date(start), "period_end": _date(end)}
+                     for key, (start, end) in ranges.items()],
+            LOOKBACK_DAYS_TABLE: [{"event_date": nothing, "period_day": dt.date(1, 1, 1)}],  # joins no range
+            HISTORY_END: _date(first_day), LOOKBACK_FROM: _date(first_day), LOOKBACK_TO: nothing}
+
+
+def parameters_in(sql: str, parameters: dict[str, object]) -> dict[str, object]:
+    """The `parameters` the DuckDB statement `sql` reads (`$name`): DuckDB refuses any other."""
+    return {name: value for name, value in parameters.items() if re.search(rf"\${name}\b", sql)}
