@@ -41,7 +41,7 @@ from sqlglot import exp
 
 from .attribution import PRIOR_CLICKS
 from .ctes import HISTORY, Cte, rename_tables
-from .dialects import EventsRelation, ExportDateRange, without_users_since
+from .dialects import EventsRelation, ExportDateRange, session_user_hash, without_users_since
 from .period_parameters import (
     DAY_FORMAT,
     HISTORY_END,
@@ -264,7 +264,8 @@ def _spread_facts(body: exp.Expr, hashed: bool, users: bool, keyed: bool, last: 
     joined to its ranges as `scanned_events` joins the events (`_fan_out`: on its day, or with `keyed` on its
     user), keyed by (range, key) and regrouped (`session_facts.merged_days`)."""
     key = fact("session_key")
-    user = exp.Dot(this=key.copy(), expression=exp.to_identifier("user_hash" if hashed else "user_pseudo_id"))
+    user = session_user_hash(key.copy()) if hashed else exp.Dot(this=key.copy(),
+                                                                 expression=exp.to_identifier("user_pseudo_id"))
 
     def same_user(table: str) -> exp.Expr:
         return exp.EQ(this=exp.column(USER_KEY if hashed else "user_pseudo_id", table=table), expression=user.copy())
