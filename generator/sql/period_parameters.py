@@ -70,7 +70,8 @@ def period_parameters(periods: Sequence[Period], reach: int) -> dict[str, object
     `by_distinct_start`); `reach`: the days after a range's end its scan reads (the widest conversion window of
     the statement's KPIs, `statement_reach`). Pass a statement only those it reads (`parameters_in`).
 
-    - `period_ranges`: per range its key (`period_day`, the start as a DATE) and its first day (YYYYMMDD);
+    - `period_ranges`: per range its key (`period_day`, the start as a DATE) and its first and last days
+      (YYYYMMDD: `period_start`, `period_end`);
     - `period_days`: per range, each day it reads (YYYYMMDD, and as a DATE: `day`) with the `event_day` its
       events get there (NULL after its end) and its `period_end`: an equality join spreads the events (a range
       join costs more);
@@ -92,7 +93,8 @@ def period_parameters(periods: Sequence[Period], reach: int) -> dict[str, object
     lookback = [{"event_date": _date(start - dt.timedelta(days=n)), "period_day": start}
                 for start, _ in ranges for n in range(1, LOOKBACK_DAYS + 1)]
     return {"start_date": _date(first_start), "end_date": _date(max(end for _, end in ranges)),
-            RANGES: [{"period_day": start, "period_start": _date(start), "period_end": _date(end)} for start, end in ranges],
+            RANGES: [{"period_day": start, "period_start": _date(start), "period_end": _date(end)}
+                     for start, end in ranges],
             PERIOD_DAYS: days, LOOKBACK_DAYS_TABLE: lookback, HISTORY_END: _date(last_start),
             LOOKBACK_FROM: _date(first_start - dt.timedelta(days=LOOKBACK_DAYS)),
             LOOKBACK_TO: _date(last_start - dt.timedelta(days=1))}
