@@ -38,6 +38,8 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
 sys.path.insert(0, str(REPO))
 
+from warehouse.location import copy_store  # noqa: E402
+
 # The stored columns the generated SQL reads (generator/sql/scan.py, dimensions.py).
 KPI_COLUMNS = ("event_date", "event_timestamp", "event_name", "user_pseudo_id", "event_params", "device",
                "geo", "collected_traffic_source", "ecommerce")
@@ -187,7 +189,7 @@ def main() -> None:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(dir=RESULTS) as tmp:
         store = Path(tmp) / "store.duckdb"
-        shutil.copy(cached, store)
+        copy_store(cached, store)
         with duckdb.connect(str(store), read_only=True) as con:
             stored, days = con.execute("SELECT count(*), list(DISTINCT event_date ORDER BY event_date) "
                                        "FROM ga4_events").fetchall()[0]

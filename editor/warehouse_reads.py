@@ -2,7 +2,7 @@
 
 Read-only and short-lived: each read opens the store (or its serving copy) read-only and closes it, so the
 editor never blocks `kpi load` or `kpi refresh`. The KPI's numbers come from the batch statement
-`kpi refresh` runs (`render_plan_sql`), over the same `events` view.
+`kpi refresh` runs (`render_plan_sql`), over the raw export (`ga4_events`).
 """
 
 from __future__ import annotations
@@ -46,11 +46,14 @@ def last_28_days(store: Path, plan: QueryPlan, kpi_id: str) -> Trend | str:
     except (StoreError, duckdb.Error) as exc:
         return f"The warehouse cannot be read right now ({str(exc).splitlines()[0]}); try again in a moment."
     try:
-        last = con.execute("SELECT max(event_date) FROM ga4_events").fetchone()
+        last = con.execute("SELECT max(event_date) FROM events").fetchone()
         if not last or last[0] is None:
             return "The warehouse has no GA4 export events loaded."
         end = dt.datetime.strptime(last[0], "%Y%m%d").date()
         start = end - dt.timedelta(days=DAYS - 1)
+        # The statement as `kpi refresh` runs it, over the raw export: the KPI being edited may read a param
+        # the warehouse keeps no column for yet (`warehouse/slim_events.py`); a temporary view shadows `events`.
+        con.execute("CREATE TEMP VIEW events AS SELECT * FROM ga4_events")
         cursor = con.execute(render_plan_sql(plan, "duckdb", [kpi_id]),
                              {"start_date": start.strftime("%Y%m%d"), "end_date": end.strftime("%Y%m%d")})
         names = [d[0] for d in cursor.description]
@@ -91,7 +94,7 @@ def filter_values(store: Path, serving: Path, subject: str, name: str, event: st
                          {"e": event, "k": name, "n": MAX_VALUES})
         if subject == "dimension" and name in _EVENT_DIMENSIONS:
             column = _EVENT_DIMENSIONS[name]
-            return _read(store, f"SELECT DISTINCT {column} AS v FROM ga4_events WHERE v IS NOT NULL "  # noqa: S608
+            return _read(store, f"SELECT DISTINCT {column} AS v FROM events WHERE v IS NOT NULL "  # noqa: S608
                          "ORDER BY v LIMIT $n", {"n": MAX_VALUES})
         if subject == "dimension":
             return _read(serving, "SELECT DISTINCT breakdown_value AS v FROM kpi_values WHERE breakdown = $b "

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from .raw_files import missing, refresh_view, view_is_current
 from .schema import SchemaTooNewError, apply_migrations
 from .serving_contract import retry_while_locked
 
@@ -84,6 +85,7 @@ def connect_store(
         return con
     try:
         apply_migrations(con)
+        _raw_view_here(con)
     except SchemaTooNewError as exc:
         con.close()
         raise StoreError(str(exc)) from None
@@ -91,6 +93,27 @@ def connect_store(
         con.close()
         raise
     return con
+
+
+def _raw_view_here(con: duckdb.DuckDBPyConnection) -> None:
+    """A store moved or copied with its raw files (`<stem>.raw/`) has `ga4_events` name the files where they
+    were: it is made again over the files beside the store. A store whose raw files are not all there is
+    refused, with the fix."""
+    lost = missing(con)
+    if lost:
+        raise StoreError(
+            f"The warehouse {_store_path(con)} keeps its raw events in {lost[0].parent}, but {len(lost)} of its files "
+            f"are not there (e.g. {lost[0].name}): copy or move the .raw folder together with the .duckdb file "
+            "(or load the data again into a new warehouse with --db)."
+        )
+    if not view_is_current(con):
+        with transaction(con):
+            refresh_view(con)
+
+
+def _store_path(con: duckdb.DuckDBPyConnection) -> str:
+    return str(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+                           ).fetchall()[0][0])
 
 
 def memory_limit() -> str:

@@ -38,7 +38,7 @@ def _purchases() -> tuple[str, str]:
     from generator.sql.transactions import PURCHASE, transaction_id
 
     tid = transaction_id(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier("transaction_id")))
-    purchases = (f"SELECT {tid.sql(dialect='duckdb')} AS transaction_id, event_date FROM ga4_events "  # noqa: S608
+    purchases = (f"SELECT {tid.sql(dialect='duckdb')} AS transaction_id, event_date FROM slim_events "  # noqa: S608
                  f"WHERE event_name = '{PURCHASE}'")
     first_days = (f"SELECT transaction_id, min(event_date) AS first_date FROM ({purchases}) "  # noqa: S608
                   "WHERE transaction_id IS NOT NULL GROUP BY transaction_id")

@@ -1,9 +1,10 @@
 """Event params flattened at load: a plain column per param the KPIs read, so no refresh searches `event_params`.
 
 GA4 puts every param of an event in the nested `event_params` list; finding one there costs about six times
-reading a plain column (measured on 3M events: 7.2 vs 1.2 CPU s for three params). The warehouse keeps the
-list as exported (nothing is lost, `kpi explain --sql` still reads it) and, beside it, one column per
-flattened param from which the SQL reads exactly what `list_filter(event_params, …)[1].value` gives: the
+reading a plain column (measured on 3M events: 7.2 vs 1.2 CPU s for three params). The raw files keep the
+list as exported (`raw_files.py`: nothing is lost, `kpi explain --sql` still reads it); `slim_events`, what the
+statements read, has one column per flattened param from which the SQL reads exactly what
+`list_filter(event_params, …)[1].value` gives: the
 param's `value` record (string_value, int_value, float_value, double_value), so every typed reading in
 `generator/sql/params.py` is unchanged, and so is every number. The column is
 
@@ -27,14 +28,15 @@ param's `value` record (string_value, int_value, float_value, double_value), so 
   column through `dialects.EventClick` / `FlatClick`, which compute it where there is none.
 
 - `flat_params` (key → column) says which params are columns; `warehouse_shape` hands that to the SQL
-  (`ExportShape.flat_params`), which reads the column for those and the list for any other param: a param not
-  yet flattened is slower, never wrong.
+  (`ExportShape.flat_params`), which reads the column for those. `events` holds no list: a statement reading
+  a param not flattened yet stops with `dialects.ParamNotKept`, never a wrong number.
 - A load fills the columns of the rows it inserts, in the same statement (`with_flat_columns`). Before it
   inserts, it registers the params its KPI files' refresh will read (`params_for_load`), so a first load
   flattens them at no extra pass, and a load that replaced every stored day marks them filled
   (`mark_filled_if_whole`): flattening 5M loaded events after the load costs 12 CPU s, in the load about 3.
 - A refresh first flattens the params its statements read that are not yet columns (`flatten`): one
-  `ALTER TABLE` and one `UPDATE` pass over the stored events in one transaction, a re-extract, never a reload.
+  `ALTER TABLE`, then an `UPDATE` of `slim_events` from the raw files (`ga4_events`, matched by `kb_file` and
+  `kb_row`) a group of days at a time: a re-extract, never a reload.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ from generator.sql.scan import params_on_few_events
 from .clock import utc_now
 from .connection import transaction
 from .day_tables import IN_DAYS, days_params
-from .schema.events import EVENT_PARAMS_TYPE, PARAM_VALUE_TYPE
+from .raw_files import FILE, ROW
+from .schema.events import EVENT_PARAMS_TYPE, PARAM_VALUE_TYPE, SLIM_TABLE
 from .sql_texts import kept_text, text_key
 
 
@@ -74,7 +77,7 @@ class FlatParam(NamedTuple):
 
 
 def flat_columns(con: duckdb.DuckDBPyConnection, filled: bool = True) -> list[tuple[str, str]]:
-    """(param key, column) of the flattened params, in the order their columns were added to `ga4_events`:
+    """(param key, column) of the flattened params, in the order their columns were added to `slim_events`:
     those filled for every stored event (what the SQL may read), or with `filled` False every column a load
     fills (those still being filled too)."""
     try:
@@ -87,12 +90,15 @@ def flat_columns(con: duckdb.DuckDBPyConnection, filled: bool = True) -> list[tu
 
 def warehouse_shape(con: duckdb.DuckDBPyConnection) -> ExportShape:
     """The shape of the warehouse's `events`: the newest export's columns plus the flattened params, and each
-    event's `event_row` where the view numbers them (every store since schema 17; a store read read-only
-    before its migration does not)."""
-    (rows,) = con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
-                          "AND schema_name = 'main' AND table_name = 'events' AND column_name = 'event_row'"
-                          ).fetchall()[0]
-    return dataclasses.replace(NEWEST, flat_params=tuple(flat_columns(con)), event_rows=bool(rows))
+    event's `event_row` where the view numbers them (every store since schema 17); since schema 19 (`events`
+    over `slim_events`), GA4's last click as four columns and no `event_params` (a store read read-only before
+    its migration still has them)."""
+    found = {str(c) for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND table_name = 'events' AND column_name IN ('event_row', 'event_params')").fetchall()}
+    return dataclasses.replace(NEWEST, flat_params=tuple(flat_columns(con)), event_rows="event_row" in found,
+                               last_click_columns="event_params" not in found,
+                               event_params="event_params" in found)
 
 
 def _extract(key: str) -> exp.Expr:
@@ -145,14 +151,16 @@ def _extract_by_keys(key: str) -> exp.Expr:
 
 
 def with_flat_columns(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation,
-                      columns: Iterable[str]) -> duckdb.DuckDBPyRelation:
-    """`rows` (the `ga4_events` columns `columns`, in table order) followed by each flattened param's column,
-    extracted from its `event_params`: the table's full row, for a positional insert."""
+                      columns: Iterable[str], carried: Iterable[str] = ()) -> duckdb.DuckDBPyRelation:
+    """`rows` (the `slim_events` columns `columns`, in table order, and the `carried` columns the params are
+    extracted from: `event_params`) followed by each flattened param's column: the table's full row, for a
+    positional insert."""
     names = [exp.column(name, quoted=True) for name in columns]
     flat = flat_columns(con, filled=False)
     select = [*names, *(exp.alias_(_filled_with(key, column, _extract_by_keys), column) for key, column in flat)]
     if any(not _listed(column) for _, column in flat):  # records are found through the event's keys
-        rows = rows.project(", ".join(node.sql("duckdb") for node in [*names, _keys()]))
+        rows = rows.project(", ".join(node.sql("duckdb") for node in
+                                      [*names, *(exp.column(c, quoted=True) for c in carried), _keys()]))
     return rows.project(", ".join(node.sql("duckdb") for node in select))
 
 
@@ -231,8 +239,7 @@ def flatten(con: duckdb.DuckDBPyConnection, params: Iterable[FlatParam]) -> list
     todo = {key: column for key, column in registered.items() if key not in dict(flat_columns(con))}
     if not todo:
         return []
-    update = exp.update("ga4_events", {column: _filled_with(key, column) for key, column in todo.items()},
-                        where=exp.condition(IN_DAYS, dialect="duckdb")).sql("duckdb")
+    update = _update(todo)
     for days in _day_groups(con):
         with transaction(con):
             con.execute(update, days_params(days))
@@ -243,6 +250,12 @@ def flatten(con: duckdb.DuckDBPyConnection, params: Iterable[FlatParam]) -> list
 
 FILL_ROWS = 1_000_000
 """Events filled per transaction (a day more than this is filled alone)."""
+
+
+def add_columns(con: duckdb.DuckDBPyConnection, columns: Iterable[str]) -> None:
+    """Add these registered columns to a new `slim_events` (its migration from a table that had them)."""
+    for column in columns:
+        con.execute(_add_column(column).sql("duckdb"))
 
 
 def _day_groups(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
@@ -257,8 +270,22 @@ def _day_groups(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
     return groups
 
 
+def _update(todo: dict[str, str]) -> str:
+    """`UPDATE slim_events` setting the columns `todo` (key → column) of the days `$days` to what the raw files
+    hold (`ga4_events`, matched by file and row): a re-extract, never a reload."""
+    raw = exp.select(FILE, ROW, *(exp.alias_(_filled_with(key, column), column) for key, column in todo.items())
+                     ).from_("ga4_events").where(exp.condition(IN_DAYS, dialect="duckdb"))
+    update = exp.update(SLIM_TABLE, {column: exp.column(column, table="r") for column in todo.values()},
+                        from_=exp.From(this=exp.alias_(exp.Subquery(this=raw), "r", table=True)),
+                        where=exp.and_(*(exp.EQ(this=exp.column(c, table=SLIM_TABLE), expression=exp.column(c, table="r"))
+                                         for c in (FILE, ROW)),
+                                       exp.condition(IN_DAYS.replace("event_date", f"{SLIM_TABLE}.event_date"),
+                                                     dialect="duckdb")))
+    return update.sql("duckdb")
+
+
 def _add_column(column: str) -> exp.Expr:
     kind = exp.DataType.build("VARCHAR" if column.startswith(CLICK_COLUMN) else EVENT_PARAMS_TYPE
                               if _listed(column) else PARAM_VALUE_TYPE, dialect="duckdb")
-    return exp.Alter(this=exp.to_table("ga4_events"), kind="TABLE",
+    return exp.Alter(this=exp.to_table(SLIM_TABLE), kind="TABLE",
                      actions=[exp.ColumnDef(this=exp.to_identifier(column), kind=kind)])

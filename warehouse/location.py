@@ -21,6 +21,23 @@ def resolve_db(db: Path | None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
+def raw_folder(store: Path) -> Path:
+    """`.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.raw/`: the raw export files the store keeps
+    (`warehouse/raw_files.py`)."""
+    store = Path(store)
+    return store.with_name(f"{store.stem}.raw")
+
+
+def copy_store(store: Path, to: Path) -> None:
+    """Copy a (closed) store with its raw files to `to` (the copy's first read-write open reads the files beside
+    it: `raw_files.view_is_current`)."""
+    import shutil
+
+    shutil.copy(store, to)
+    if raw_folder(store).is_dir():
+        shutil.copytree(raw_folder(store), raw_folder(Path(to)), dirs_exist_ok=True)
+
+
 def serving_path(store: Path) -> Path:
     """`.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.serving.duckdb`; `w.db` → `w.serving.db`."""
     store = Path(store)

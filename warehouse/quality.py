@@ -17,7 +17,6 @@ from typing import Literal
 
 import duckdb
 import pyarrow as pa
-import sqlglot
 from sqlglot import exp
 
 from generator.ga4.limits import name_problem
@@ -25,11 +24,7 @@ from generator.parse.catalog import KpiCatalog
 from generator.rules.pii_values import PII_PATTERN
 from generator.sql.dialects import lower
 from generator.sql.dimensions import NOT_SET
-from generator.sql.export_shape import ExportShape
-from generator.sql.params import as_integer, param_record
-
-from .flat_params import warehouse_shape
-from .sql_texts import kept_text, text_key
+from generator.sql.params import as_integer
 
 Level = Literal["error", "warning", "info"]
 
@@ -109,7 +104,7 @@ SESSION_ID_SQL = lower(as_integer(exp.column("sid")), "duckdb").sql("duckdb")
 # identifies an event): cheaper than storing every event's params.
 QUALITY_SQL = f"""
 WITH ev AS NOT MATERIALIZED (
-    SELECT event_date, event_name, event_params, rowid AS eid, user_pseudo_id,
+    SELECT event_date, event_name, event_params, (kb_file << 32) + kb_row AS eid, user_pseudo_id,
         list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value AS sid
     FROM ga4_events
     WHERE event_date BETWEEN $start_date AND $end_date
@@ -117,13 +112,13 @@ WITH ev AS NOT MATERIALIZED (
 -- transaction ids: each (event, id) counts once; every later copy (any earlier day included) is an extra one.
 -- Only ids seen in the range are looked up in the days before it (a cheap filter: purchases are few).
 range_ids AS (
-    SELECT DISTINCT ecommerce.transaction_id AS tid FROM ga4_events
+    SELECT DISTINCT ecommerce.transaction_id AS tid FROM slim_events
     WHERE event_date BETWEEN $start_date AND $end_date AND ecommerce.transaction_id NOT IN ('', $not_set)
 ),
 copies AS (
     SELECT event_date, event_name, row_number() OVER (
         PARTITION BY event_name, ecommerce.transaction_id ORDER BY event_timestamp, event_date) AS copy
-    FROM ga4_events
+    FROM slim_events
     WHERE event_date <= $end_date AND ecommerce.transaction_id IN (SELECT tid FROM range_ids)
 ),
 duplicates AS (
@@ -225,26 +220,10 @@ FROM volume LEFT JOIN invalid USING (event_date, event_name) LEFT JOIN duplicate
 """
 
 
-def quality_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """`QUALITY_SQL` for this store: the event's session id read from its flattened column when the store has
-    one (`flat_params.py`; the KPIs' session key reads it too), not searched for in every event's params (at 5M
-    events 3.8 -> 3.2 CPU s, the same rows). Built as an AST, kept between refreshes (`sql_texts.py`)."""
-    shape = warehouse_shape(con)
-    return kept_text(con, text_key("quality", None, shape), lambda: _with_session_id(shape))
-
-
-def _with_session_id(shape: ExportShape) -> str:
-    statement = sqlglot.parse_one(QUALITY_SQL, read="duckdb")
-    events = next(c for c in statement.find_all(exp.CTE) if c.alias == "ev")
-    sid = next(a for a in events.this.expressions if a.alias == "sid")
-    sid.set("this", lower(param_record("ga_session_id"), "duckdb", export=shape))
-    return statement.sql("duckdb")
-
-
 def compute_quality(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, start_date: str, end_date: str) -> pa.Table:
     """Quality rows per (date, event_name) for the YYYYMMDD range, as an Arrow table."""
     tables = spec_tables(catalog)
-    sql = quality_sql(con)
+    sql = QUALITY_SQL
     con.register("spec_params", tables.params)
     con.register("spec_events", tables.events)
     try:

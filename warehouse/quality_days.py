@@ -30,7 +30,7 @@ from .quality import CHECKS, QUALITY_SQL, stale_quality_days
 _CHECKS_VERSION = hashlib.sha256((QUALITY_SQL + "|".join(c.column for c in CHECKS)).encode()).hexdigest()[:16]
 
 _LATER_WITH_IDS = """
-SELECT DISTINCT event_date FROM ga4_events
+SELECT DISTINCT event_date FROM slim_events
 WHERE event_date > $after AND ecommerce.transaction_id NOT IN ('', $not_set)
 """
 

@@ -4,15 +4,19 @@ refreshes (`sql_texts.py`): the KPIs' batch statements, GA4's attribution method
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
+import sqlglot
+from sqlglot import exp
 
 from generator.plan.queries import QueryPlan
 from generator.rules.value_uses import Subject
 from generator.sql import render_plan_sql
 from generator.sql.attribution_methods import render_methods_sql
 from generator.sql.buckets import Bucket
+from generator.sql.dialects import ParamNotKept
+from generator.sql.export_shape import NEWEST, ExportShape
 from generator.sql.session_facts import FactsUnsupported
 from generator.sql.values import render_values_sql
 
@@ -44,10 +48,10 @@ def plan_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: Sequence[
                        *(["period_users"] if period_users else []), *(["keyed_users"] if keyed_users else []),
                        *(["users_by_id"] if users_by_id else []), *(["facts"] if reads_facts else []),
                        *([["methods", *methods, methods_limit]] if methods is not None else []))
-        return kept_text(con, key, lambda: render_plan_sql(
+        return kept_text(con, key, lambda: or_over_raw(lambda export: render_plan_sql(
             plan, "duckdb", ids, bucket=bucket, many_periods=many_periods, hashed_users=hashed,
-            period_users=period_users, keyed_users=keyed_users, users_by_id=users_by_id, export=shape,
-            methods=methods, methods_limit=methods_limit, facts=reads_facts))
+            period_users=period_users, keyed_users=keyed_users, users_by_id=users_by_id, export=export,
+            methods=methods, methods_limit=methods_limit, facts=reads_facts), shape))
 
     if facts:
         try:
@@ -78,7 +82,7 @@ def store_users(con: duckdb.DuckDBPyConnection) -> int:
 
 KEEP_USER_IDS = f"""INSERT INTO user_ids
 SELECT n.user_key, n.user_pseudo_id FROM (
-    SELECT DISTINCT hash(user_pseudo_id) AS user_key, user_pseudo_id FROM ga4_events
+    SELECT DISTINCT hash(user_pseudo_id) AS user_key, user_pseudo_id FROM slim_events
     WHERE {IN_DAYS} AND user_pseudo_id IS NOT NULL) n
 ANTI JOIN user_ids u ON u.user_key = n.user_key AND u.user_pseudo_id = n.user_pseudo_id"""
 
@@ -99,7 +103,7 @@ def _user_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         return _users[state]
     counts = None
     # every stored event came through a load that kept its user id, unless something else wrote the table
-    if con.execute("SELECT count(*) FROM ga4_events").fetchall()[0][0] == (state[3] or 0):
+    if con.execute("SELECT count(*) FROM events").fetchall()[0][0] == (state[3] or 0):
         try:
             counts = _counted(con, "user_ids")
         except duckdb.CatalogException:  # a store not migrated yet, read read-only (`kpi edit`)
@@ -132,12 +136,33 @@ def methods_sql(con: duckdb.DuckDBPyConnection, dimensions: Sequence[str] = (), 
     shape = warehouse_shape(con)
     hashed = users_hash_apart(con)
     key = text_key("methods", None, shape, list(dimensions), limit, *(["hashed_users"] if hashed else []))
-    return kept_text(con, key, lambda: render_methods_sql("duckdb", export=shape, dimensions=dimensions, limit=limit,
-                                                          hashed_users=hashed))
+    return kept_text(con, key, lambda: or_over_raw(lambda export: render_methods_sql(
+        "duckdb", export=export, dimensions=dimensions, limit=limit, hashed_users=hashed), shape))
 
 
 def values_sql(con: duckdb.DuckDBPyConnection, subject: Subject, limit: int) -> str:
     """A subject's values per day, at most `limit` a day (`generator/sql/values.py`), for this warehouse."""
     shape = warehouse_shape(con)
     key = text_key("values", None, shape, subject, limit)
-    return kept_text(con, key, lambda: render_values_sql(subject, "duckdb", limit, export=shape, per_day=True))
+    return kept_text(con, key, lambda: or_over_raw(
+        lambda export: render_values_sql(subject, "duckdb", limit, export=export, per_day=True), shape))
+
+
+def or_over_raw(render: Callable[[ExportShape], str], shape: ExportShape) -> str:
+    """`render(shape)`, the statement over `events`; where it reads a param `events` has no column for yet (the
+    KPI files started to read it, no refresh extracted it: `ParamNotKept`), the statement over the raw export
+    (`ga4_events`, `raw_files.py`) instead: slower, the same values."""
+    try:
+        return render(shape)
+    except ParamNotKept:
+        return over_raw(render(NEWEST))
+
+
+def over_raw(sql: str) -> str:
+    """The DuckDB statement `sql`, written for an `events` relation in the export's shape, over the raw export
+    (`ga4_events`) instead."""
+    statement = sqlglot.parse_one(sql, read="duckdb")
+    for table in statement.find_all(exp.Table):
+        if table.name == "events" and not table.db:
+            table.set("this", exp.to_identifier("ga4_events"))
+    return statement.sql("duckdb")

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
@@ -13,10 +14,11 @@ import duckdb
 if TYPE_CHECKING:
     import pyarrow as pa
 
+from . import raw_files, slim_events
 from .clock import utc_now
 from .connection import memory_limit as machine_memory_limit
 from .day_tables import IN_DAYS, days_params, provisional_days, record_day_tables
-from .flat_params import FlatParam, mark_filled_if_whole, register, with_flat_columns
+from .flat_params import FlatParam, mark_filled_if_whole, register
 from .schema import COLUMN_NAMES
 from .statements import keep_user_ids
 
@@ -27,8 +29,8 @@ _HASH_MODULUS = 1 << 64
 # and 1.20 GB with 1024MB, in the same time (53 user CPU s).
 LOAD_MEMORY_LIMIT = "1024MB"
 _DAY_STATS_SQL = (
-    "SELECT event_date, count(*), (sum(hash({cols})) % {mod})::UBIGINT FROM ga4_events WHERE {where} GROUP BY 1"
-).format(cols=", ".join(COLUMN_NAMES), mod=_HASH_MODULUS, where=IN_DAYS)
+    "SELECT event_date, count(*), (sum(hash({cols})) % {mod})::UBIGINT FROM {table} WHERE {where} GROUP BY 1"
+).format(cols=", ".join(slim_events.CHECKED), mod=_HASH_MODULUS, table=slim_events.TABLE, where=IN_DAYS)
 
 
 class LoadError(RuntimeError):
@@ -80,15 +82,23 @@ class LoadSummary:
 def insert_events(
     con: duckdb.DuckDBPyConnection, rows: str | pa.Table, params: dict[str, Any] | None = None
 ) -> None:
-    """Append rows in the `ga4_events` shape (a SELECT of its columns, or an Arrow table), with the flattened
-    params extracted from their `event_params` in the same pass (`flat_params.py`)."""
+    """Store rows in the `ga4_events` shape (a SELECT of its columns, or an Arrow table): written to a raw file
+    per day (`raw_files.py`), then their slim columns inserted from those files, with the flattened params
+    extracted from their `event_params` in the same pass (`slim_events.py`, `flat_params.py`)."""
     if isinstance(rows, str):
         relation = con.sql(rows, params=params or None)
+        days = [str(d) for (d,) in relation.select("event_date").distinct().fetchall()]
     else:
         # A relation, not con.register(): a view dropped inside the load's transaction would keep every
         # day's Arrow table alive until the commit.
         relation = con.from_arrow(rows.select(list(COLUMN_NAMES)))
-    with_flat_columns(con, relation, COLUMN_NAMES).insert_into("ga4_events")
+        days = sorted({str(d) for d in rows.column("event_date").unique().to_pylist()})
+    insert_files(con, raw_files.write_days(con, relation, sorted(days)))
+
+
+def insert_files(con: duckdb.DuckDBPyConnection, file_ids: Sequence[int]) -> None:
+    """Insert the slim columns of raw files the load just wrote or copied (`raw_files.keep_copy`)."""
+    slim_events.insert_from_files(con, file_ids)
 
 
 def day_stats(con: duckdb.DuckDBPyConnection, days: list[str]) -> dict[str, tuple[int, str]]:
@@ -120,16 +130,22 @@ def run_load(
     # inserts in parallel with less memory.
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET memory_limit = $limit", {"limit": memory_limit})
+    replaced: list[Path] = []  # the raw files of the days the load replaced: deleted once it commits
     try:
+        raw_files.sweep(con)  # files a failed load left
         con.execute("BEGIN TRANSACTION")
         register(con, flat_keys)
-        days, rows, checksum = _replace_days(con, source, load_id, progress)
+        days, rows, checksum = _replace_days(con, source, load_id, progress, replaced)
+        raw_files.name_load(con, load_id)
+        raw_files.refresh_view(con)
         mark_filled_if_whole(con, days)
         _audit(con, load_id, source, days, rows, checksum, started_at, "ok", source.detail)
         provisional = tuple(provisional_days(con))
         con.execute("COMMIT")
+        raw_files.delete(replaced)
     except BaseException as exc:
         _rollback(con)
+        _quietly_sweep(con)
         message = str(exc) if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
         outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         _record_failure(con, load_id, source, started_at, outcome, message)
@@ -152,9 +168,11 @@ def run_load(
 
 
 def _replace_days(
-    con: duckdb.DuckDBPyConnection, source: EventSource, load_id: int, progress: LoadProgress | None
+    con: duckdb.DuckDBPyConnection, source: EventSource, load_id: int, progress: LoadProgress | None,
+    replaced: list[Path],
 ) -> tuple[list[str], int, str]:
-    """Empty and refill each batch of days; record each day in loaded_days. Returns (days, rows, checksum)."""
+    """Empty and refill each batch of days; record each day in loaded_days. Returns (days, rows, checksum);
+    adds the raw files of the emptied days to `replaced`."""
     batches = source.plan(con)
     days = [day for batch in batches for day in batch]
     if len(set(days)) != len(days):
@@ -163,7 +181,8 @@ def _replace_days(
         progress.start(len(days))
     total_rows, digest = 0, 0
     for batch in batches:
-        con.execute(f"DELETE FROM ga4_events WHERE {IN_DAYS}", days_params(batch))
+        con.execute(f"DELETE FROM {slim_events.TABLE} WHERE {IN_DAYS}", days_params(batch))
+        replaced += raw_files.drop_days(con, batch)
         source.insert(con, batch)
         keep_user_ids(con, batch)
         loaded_at = utc_now()
@@ -221,6 +240,14 @@ def _record_failure(
     try:
         _audit(con, load_id, source, (), None, None, started_at, outcome, message[:2000])
     except duckdb.Error:
+        pass
+
+
+def _quietly_sweep(con: duckdb.DuckDBPyConnection) -> None:
+    # Best effort, after the rollback: a file left behind is swept by the next load.
+    try:
+        raw_files.sweep(con)
+    except (duckdb.Error, OSError):
         pass
 
 

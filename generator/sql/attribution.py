@@ -33,6 +33,7 @@ from .dialects import (
     ExportColumn,
     ExportDateRange,
     FlatClick,
+    LastClick,
     SessionKey,
     UrlParam,
     UsersSince,
@@ -99,7 +100,8 @@ def flat_clicks() -> list[exp.Expr]:
 
 
 def last_click_values() -> dict[str, exp.Expr]:
-    """Per event: GA4's own session attribution, NULL fields where the export has none."""
+    """Per event: GA4's own session attribution, NULL fields where the export has none (each a `LastClick`: the
+    warehouse's column of it where it keeps one)."""
     lc = ExportColumn(this=_lit("session_traffic_source_last_click"))
     cross = ExportColumn(this=_lit("session_traffic_source_last_click.cross_channel_campaign"))
     manual, ads = _dot(lc, "manual_campaign"), _dot(lc, "google_ads_campaign")
@@ -113,12 +115,13 @@ def last_click_values() -> dict[str, exp.Expr]:
                              exp.If(this=has_manual.copy(), true=manual_value),
                              exp.If(this=has_ads.copy(), true=ads_value)])
 
-    return {
+    values = {
         "source": pick(_dot(cross, "source"), _dot(manual, "source"), _lit("google")),
         "medium": pick(_dot(cross, "medium"), _dot(manual, "medium"), _lit("cpc")),
         "campaign": pick(_dot(cross, "campaign_name"), _dot(manual, "campaign_name"), _dot(ads, "campaign_name")),
         "channel": pick(_dot(cross, "default_channel_group"), exp.null(), exp.null()),
     }
+    return {name: LastClick(this=_lit(name), expression=value) for name, value in values.items()}
 
 
 def record(prefix: str, fields: tuple[str, ...]) -> tuple[exp.Expr, exp.Expr]:

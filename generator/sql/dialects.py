@@ -47,7 +47,7 @@ import sqlglot
 from sqlglot import exp
 
 from .bigquery_form import emulator_compatible
-from .export_shape import LISTED, NEWEST, ExportShape, click_key
+from .export_shape import LAST_CLICK_COLUMN, LISTED, NEWEST, ExportShape, click_key
 
 Dialect = Literal["duckdb", "bigquery"]
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "bigquery")
@@ -169,6 +169,18 @@ def flat_click_alias(field: str) -> str:
     return f"flat_click_{field}"
 
 
+class LastClick(exp.Expression, exp.Func):
+    """A field `this` of GA4's last click of the event's session, computed by `expression` from the export's
+    `session_traffic_source_last_click`; where the events relation holds it as a column
+    (`ExportShape.last_click_columns`, DuckDB), that column."""
+
+    arg_types = {"this": True, "expression": True}
+
+
+class ParamNotKept(ValueError):
+    """A statement reads an event param the warehouse's `events` has no column for (`ExportShape.event_params`)."""
+
+
 class _Dropped(exp.Expression):
     """A projection `lower` leaves out (a `FlatClick` without its column)."""
 
@@ -221,7 +233,14 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
             flat = export.flat_column(node.name) if dialect == "duckdb" else None
             if flat and flat.startswith(LISTED):
                 return first_value(exp.column(flat))
+            if not flat and not export.event_params and dialect == "duckdb":
+                raise ParamNotKept(f"the event param {node.name!r} has no column in the warehouse yet: "
+                                   "`kpi refresh` extracts the params the KPI files read")
             return exp.column(flat) if flat else _event_param(node.this, dialect)
+        if isinstance(node, LastClick):
+            if dialect == "duckdb" and export.last_click_columns:
+                return exp.column(LAST_CLICK_COLUMN + node.name)
+            return node.expression.transform(replace, copy=False)
         if isinstance(node, SessionKey):
             if dialect == "duckdb":
                 return _struct_session_key(node.this.copy(), node.expression.copy(), hashed_users)

@@ -48,6 +48,12 @@ load computes once from `collected_traffic_source` and the UTM / gclid of `page_
 would otherwise search each event's URL (`warehouse/flat_params.py`)."""
 
 
+LAST_CLICK_COLUMN = "lc_"
+"""The prefix of a column holding one field (source, medium, campaign, channel) of GA4's last click of the
+event's session, as `attribution.last_click_values` reads it from `session_traffic_source_last_click`: the
+warehouse keeps those four columns, not the nested record (`warehouse/slim_events.py`)."""
+
+
 def click_key(field: str) -> str:
     """The `flat_params` key of the click field `field` (source, medium, campaign, gclid): no GA4 param name
     holds a colon, so it is never a param's."""
@@ -70,6 +76,11 @@ class ExportShape:
     # so a session's click is found as the row of its first event with one and read from that row only
     # (`sessions.session_ctes`), not carried as a record through every grouping (DuckDB's batch statement)
     event_rows: bool = False
+    # the events relation holds GA4's last click as four columns (`LAST_CLICK_COLUMN`), not the nested record
+    last_click_columns: bool = False
+    # the events relation holds `event_params`; without it (the warehouse's `events`), every param the SQL
+    # reads must be one of `flat_params`
+    event_params: bool = True
 
     def flat_column(self, key: str) -> str | None:
         """The column holding the event param `key` (its `value` record, or its params: `LISTED`), if any."""

@@ -9,6 +9,7 @@ import pytest
 from conftest import TODAY, kpi
 
 from dashboards.alerts.settings import SettingsError, from_config
+from warehouse.location import copy_store
 
 SESSIONS_OWN = """
 alerts:
@@ -26,7 +27,7 @@ def overridden(dropped, tmp_path_factory):
     revenue = folder / "kpis" / "revenue" / "revenue.yaml"
     revenue.write_text(revenue.read_text(encoding="utf-8") + "alerts: {enabled: false}\n", encoding="utf-8")
     db = folder / "warehouse.duckdb"
-    shutil.copy(dropped.db, db)
+    copy_store(dropped.db, db)
     result = kpi("refresh", "--db", db, "--kpis", folder / "kpis")
     assert result.exit_code == 0, result.output
     return db, folder / "kpis"

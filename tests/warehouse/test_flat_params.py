@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from stored_events import WITH_RAW
 from typer.testing import CliRunner
 
 from generator.compile import compile_paths
@@ -40,7 +41,7 @@ def _click_differences(con: duckdb.DuckDBPyConnection, key: str, column: str) ->
            "FROM (SELECT unnest(event_params) AS p) WHERE p.key = 'page_location' LIMIT 1)")
     expected = (f"coalesce(nullif(collected_traffic_source.{field}, ''), "
                 f"nullif(regexp_extract({url}, '[?&]{query}=([^&#]*)', 1), ''))")
-    return con.execute(f"SELECT count(*) FROM ga4_events WHERE {column} IS DISTINCT FROM {expected}"  # noqa: S608
+    return con.execute(f"SELECT count(*) FROM {WITH_RAW} WHERE {column} IS DISTINCT FROM {expected}"  # noqa: S608
                        ).fetchall()[0][0]
 
 
@@ -59,7 +60,7 @@ def _differences(db: Path) -> list[tuple]:
             count = (f" OR coalesce(len({column}), 0) <> (SELECT count(*) FROM (SELECT unnest(event_params) AS p) "
                      "WHERE p.key = $key)") if listed else ""
             (n,) = con.execute(
-                f"SELECT count(*) FROM ga4_events WHERE {first} IS DISTINCT FROM "  # noqa: S608 - our own names
+                f"SELECT count(*) FROM {WITH_RAW} WHERE {first} IS DISTINCT FROM "  # noqa: S608 - our own names
                 f"(SELECT p.value FROM (SELECT unnest(event_params) AS p) WHERE p.key = $key LIMIT 1){count}",
                 {"key": key}).fetchall()[0]
             out.append((key, n))
@@ -92,7 +93,7 @@ def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(r
     assert all(n == 0 for _, n in differences), differences
     # and the columns are not empty: every event with a session id has it in its column
     col = query(refreshed, "SELECT column_name FROM flat_params WHERE key = 'ga_session_id'")[0][0]
-    (filled,) = query(refreshed, f"SELECT count({col}) FROM ga4_events")[0]  # noqa: S608 - our own name
+    (filled,) = query(refreshed, f"SELECT count({col}) FROM slim_events")[0]  # noqa: S608 - our own name
     (with_id,) = query(refreshed, "SELECT count(*) FROM ga4_events WHERE "
                        "len(list_filter(event_params, lambda p: p.key = 'ga_session_id')) > 0")[0]
     assert filled == with_id > 0
@@ -133,7 +134,8 @@ def test_a_new_param_is_extracted_from_the_stored_events_not_reloaded(refreshed,
 
 
 def test_no_number_changes_when_the_sql_reads_the_columns(refreshed):
-    """Every example KPI's statement over the same store: reading the columns and searching the lists agree."""
+    """Every example KPI's statement over the same store: reading the columns (`events`, over `slim_events`) and
+    searching the lists of the raw export (`ga4_events`, the files) agree."""
     plan = compile_paths([KPIS]).plan
     with duckdb.connect(str(refreshed), read_only=True) as con:
         shape = warehouse_shape(con)
@@ -145,7 +147,9 @@ def test_no_number_changes_when_the_sql_reads_the_columns(refreshed):
         clicks = [column for key, column in shape.flat_params if key.startswith("click:")]
         assert len(clicks) == 4 and all(column in flat_sql for column in clicks)
         assert "utm_source" not in flat_sql and "utm_source" in list_sql
-        flat, listed = (con.execute(sql, params).fetchall() for sql in (flat_sql, list_sql))
+        flat = con.execute(flat_sql, params).fetchall()
+        con.execute("CREATE TEMP VIEW events AS SELECT * FROM ga4_events")  # the raw export, its lists searched
+        listed = con.execute(list_sql, params).fetchall()
     assert len(flat) > 100
     assert flat == listed
 
@@ -181,11 +185,11 @@ def test_a_click_is_read_from_its_column_where_the_warehouse_keeps_one_and_compu
 def test_an_interrupted_fill_is_never_read_and_the_next_refresh_finishes_it(refreshed, kpi, query, tmp_path):
     """A fill stopped half-way (columns added and registered, some days not filled) must not be read."""
     with duckdb.connect(str(refreshed)) as con:
-        con.execute("ALTER TABLE ga4_events ADD COLUMN kp_99 STRUCT(string_value VARCHAR, int_value BIGINT, "
+        con.execute("ALTER TABLE slim_events ADD COLUMN kp_99 STRUCT(string_value VARCHAR, int_value BIGINT, "
                     "float_value DOUBLE, double_value DOUBLE)")
         con.execute("INSERT INTO flat_params VALUES ('currency', 'kp_99', NULL)")
-        con.execute("UPDATE ga4_events SET kp_99 = {'string_value': 'XXX', 'int_value': NULL, 'float_value': NULL, "
-                    "'double_value': NULL} WHERE event_date = (SELECT min(event_date) FROM ga4_events)")
+        con.execute("UPDATE slim_events SET kp_99 = {'string_value': 'XXX', 'int_value': NULL, 'float_value': NULL, "
+                    "'double_value': NULL} WHERE event_date = (SELECT min(event_date) FROM slim_events)")
         assert "currency" not in dict(warehouse_shape(con).flat_params)  # not filled: the SQL reads the list
     # a load meanwhile fills it for its own rows
     assert kpi("load", "demo", "--events", "3000", "--days", "2", "--end-date", "2024-03-22",
@@ -244,7 +248,7 @@ def test_params_read_on_a_few_events_are_kept_as_lists_the_others_as_records(kpi
     assert {k for k, c in columns.items() if c.startswith("kl_")} == {"value", "method", "lead_source", "payment_type"}
     assert {k for k, c in columns.items() if c.startswith("kp_")} == {"ga_session_id", "page_location",
                                                                       "session_engaged"}
-    types = dict(query(db, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'ga4_events'"))
+    types = dict(query(db, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'slim_events'"))
     assert types[columns["value"]].endswith("[]") and not types[columns["ga_session_id"]].endswith("[]")
     assert all(n == 0 for _, n in _differences(db)), _differences(db)
 
@@ -260,7 +264,7 @@ def test_a_load_beside_older_days_fills_its_own_rows_and_the_refresh_the_rest(kp
     loaded = _flattened(db)
     assert loaded and all(at is None for at in loaded.values())  # the older days lack them: not filled yet
     column = query(db, "SELECT column_name FROM flat_params WHERE key = 'ga_session_id'")[0][0]
-    per_day = dict(query(db, f"SELECT event_date, count({column}) FROM ga4_events GROUP BY 1"))  # noqa: S608
+    per_day = dict(query(db, f"SELECT event_date, count({column}) FROM slim_events GROUP BY 1"))  # noqa: S608
     assert {d: n > 0 for d, n in per_day.items()} == {**{f"2024030{d}": False for d in range(1, 6)},
                                                       **{f"2024030{d}": True for d in range(6, 9)}}
     with duckdb.connect(str(db), read_only=True) as con:
@@ -286,7 +290,7 @@ def test_kpi_files_with_errors_or_a_failed_load_leave_no_column(kpi, tmp_path, e
     failed = kpi("load", "ga4-export", bad, "--db", db, "--kpis", KPIS)
     assert failed.exit_code == 1 and "not valid JSON" in " ".join(failed.output.split())
     assert _flattened(db) == {}  # registered in the load's transaction, so rolled back with it
-    columns = [c for (c,) in query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'ga4_events'")]
+    columns = [c for (c,) in query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'slim_events'")]
     assert not any(c.startswith(("kp_", "kl_")) for c in columns)
 
 
@@ -325,8 +329,8 @@ def test_a_load_fills_each_column_with_the_first_param_of_its_name_whatever_the_
     assert columns["value"].startswith("kl_") and columns["page_location"].startswith("kp_")
     stored = {ts: row for ts, *row in con.execute(
         f"SELECT event_timestamp, {columns['ga_session_id']}, {columns['page_location']}, "  # noqa: S608
-        f"{columns['value']}[1].value FROM ga4_events ORDER BY 1").fetchall()}
-    held = dict(con.execute(f"SELECT event_timestamp, {columns['value']} FROM ga4_events").fetchall())  # noqa: S608
+        f"{columns['value']}[1].value FROM slim_events ORDER BY 1").fetchall()}
+    held = dict(con.execute(f"SELECT event_timestamp, {columns['value']} FROM slim_events").fetchall())  # noqa: S608
     con.close()
 
     def first(params, key):

@@ -20,7 +20,10 @@ from generator.rules.value_uses import Subject, subjects
 from generator.sql.values import render_values_sql
 from warehouse.connection import connect_store
 from warehouse.flat_params import warehouse_shape
+from warehouse.location import copy_store
 from warehouse.observed_values import MAX_VALUES, observed, session_subjects, subject_key
+from warehouse.schema import COLUMN_NAMES
+from warehouse.sources.arrow_days import ArrowDaysSource
 from warehouse.sources.demo import DemoSource
 from warehouse.sql_texts import text_key
 from warehouse.store import run_load
@@ -54,6 +57,12 @@ def _geo_with(country: str, geo: str = "geo") -> str:
     """`geo` with its country replaced (SQL written here, in the test)."""
     return (f"struct_pack(continent := {geo}.continent, country := {country}, region := {geo}.region, "
             f"city := {geo}.city)")
+
+
+def _reload(con, day: str, rows: str, **params: object) -> None:
+    """Load the day `day` again with the rows `rows` selects (in plain SQL over `ga4_events`, `$d` the day)."""
+    table = con.sql(f"SELECT {', '.join(COLUMN_NAMES)} FROM ({rows})", params={"d": day, **params}).to_arrow_table()
+    run_load(con, ArrowDaysSource({day: table}))
 
 
 def _lead_sources(con) -> set[str]:
@@ -94,8 +103,11 @@ def test_a_reloaded_day_is_read_again_and_its_new_value_ends_the_finding(store, 
     before = check_loaded_values(store, catalog)
     assert any("`DE` never occurs" in i.message for i in before)
     day = store.execute("SELECT max(event_date) FROM loaded_days").fetchall()[0][0]
-    # the day's data changes only through a load: here it is rewritten, then marked loaded again
-    store.execute("UPDATE ga4_events SET geo = " + _geo_with("'DE'") + " WHERE event_date = $d", {"d": day})
+    # the day's data changes only through a load: here it is loaded again with its countries changed, then
+    # marked as loaded when it was before, then as loaded again
+    (at,) = store.execute("SELECT loaded_at FROM loaded_days WHERE event_date = $d", {"d": day}).fetchall()[0]
+    _reload(store, day, "SELECT * REPLACE (" + _geo_with("'DE'") + " AS geo) FROM ga4_events WHERE event_date = $d")
+    store.execute("UPDATE loaded_days SET loaded_at = $at WHERE event_date = $d", {"d": day, "at": at})
     kept = check_loaded_values(store, catalog)  # not reloaded: the kept values stand
     assert any("`DE` never occurs" in i.message for i in kept)
     store.execute("UPDATE loaded_days SET loaded_at = loaded_at + INTERVAL 1 SECOND WHERE event_date = $d", {"d": day})
@@ -108,7 +120,7 @@ def test_validate_reads_a_read_only_store_with_days_not_kept(store, catalog, tmp
     observed(store, [LEAD_SOURCE])  # some kept, COUNTRY not yet
     store.execute("CHECKPOINT")
     copy = tmp_path / "copy.duckdb"
-    shutil.copy(store.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    copy_store(store.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
                 .fetchall()[0][0], copy)
     with duckdb.connect(str(copy), read_only=True) as ro:
         values = observed(ro, [LEAD_SOURCE, COUNTRY], keep=False)
@@ -119,10 +131,9 @@ def test_validate_reads_a_read_only_store_with_days_not_kept(store, catalog, tmp
 def test_a_day_past_the_limit_makes_the_subject_incomplete(store):
     assert observed(store, [COUNTRY])[COUNTRY].complete
     day = store.execute("SELECT min(event_date) FROM loaded_days").fetchall()[0][0]
-    store.execute("INSERT INTO ga4_events BY NAME SELECT t.* REPLACE (" + _geo_with("'c' || r.i", "t.geo") + " AS geo) "
-                  "FROM (SELECT * FROM ga4_events WHERE event_date = $d LIMIT 1) t, range($n) r(i)",
-                  {"d": day, "n": MAX_VALUES + 1})
-    store.execute("UPDATE loaded_days SET loaded_at = loaded_at + INTERVAL 1 SECOND WHERE event_date = $d", {"d": day})
+    _reload(store, day, "SELECT * FROM ga4_events WHERE event_date = $d UNION ALL BY NAME SELECT t.* REPLACE ("
+            + _geo_with("'c' || r.i", "t.geo") + " AS geo) FROM (SELECT * FROM ga4_events WHERE event_date = $d "
+            "LIMIT 1) t, range($n) r(i)", n=MAX_VALUES + 1)
     values = observed(store, [COUNTRY, LEAD_SOURCE])
     assert not values[COUNTRY].complete and len(values[COUNTRY].values) == MAX_VALUES
     assert values[LEAD_SOURCE].complete  # the other subjects are not affected

@@ -27,6 +27,7 @@ from generator.compile import compile_paths
 from generator.plan.formula import parse_formula
 from kpibridge.cli import app
 from warehouse import period_values
+from warehouse.location import copy_store
 from warehouse.period_shift import _degree, differing_days, plan_shifts, shiftable
 from warehouse.period_values import calendar_buckets, distinct_kpis, plan_period_values
 from warehouse.refresh_days import parse_day
@@ -118,7 +119,7 @@ def test_a_new_day_shifted_from_the_stored_ranges_counts_what_a_full_refresh_cou
     assert len(wanted) >= 6 and set(shifts) <= set(wanted)
     assert set(wanted) - set(shifts) == {(date(2024, 3, 25), date(2024, 3, 31)), (date(2024, 3, 18), date(2024, 3, 24))}
     full = tmp_path / "full.duckdb"
-    shutil.copy(db, full)
+    copy_store(db, full)
     _kpi("refresh", "--db", db, "--kpis", KPIS)
     _kpi("refresh", "--full", "--db", full, "--kpis", KPIS)
     shifted, counted = _periods(db), _periods(full)
@@ -146,7 +147,7 @@ def _assert_counted_in_full(db: Path, tmp_path: Path) -> None:
     """The next refresh shifts no range, and counts what a full refresh of a copy of the store counts."""
     assert _shifts(db)[1] == {}
     full = tmp_path / "full.duckdb"
-    shutil.copy(db, full)
+    copy_store(db, full)
     _kpi("refresh", "--db", db, "--kpis", KPIS)
     _kpi("refresh", "--full", "--db", full, "--kpis", KPIS)
     assert differing(_periods(db), _periods(full)) == []

@@ -146,9 +146,9 @@ def test_an_id_a_cookieless_ping_shares_with_a_user_makes_every_range_counted_in
         (converting,) = con.execute("""
             SELECT count(DISTINCT (user_pseudo_id, list_filter(event_params, lambda p: p.key = 'ga_session_id')[1]
                                    .value.int_value))
-            FROM events WHERE event_name = 'purchase' AND event_date BETWEEN '20240318' AND '20240324'
+            FROM ga4_events WHERE event_name = 'purchase' AND event_date BETWEEN '20240318' AND '20240324'
                 AND user_pseudo_id IS NOT NULL AND ecommerce.transaction_id NOT IN (
-                    SELECT ecommerce.transaction_id FROM events WHERE event_name = 'purchase'
+                    SELECT ecommerce.transaction_id FROM ga4_events WHERE event_name = 'purchase'
                     AND ecommerce.transaction_id IS NOT NULL GROUP BY 1
                     HAVING min(event_date || lpad(CAST(event_timestamp AS VARCHAR), 20, '0')) FILTER (
                         WHERE user_pseudo_id IS NULL) < min(event_date || lpad(CAST(event_timestamp AS VARCHAR), 20,
@@ -157,7 +157,7 @@ def test_an_id_a_cookieless_ping_shares_with_a_user_makes_every_range_counted_in
         row = _kept(counted[wanted[0]], plan)[("session_conversion_rate", "", "")]
         assert row[0] == converting > 0
     with duckdb.connect(str(db)) as con:
-        con.execute("DELETE FROM ga4_events WHERE user_pseudo_id IS NULL AND ecommerce.transaction_id = 'T-ANON'")
+        con.execute("DELETE FROM slim_events WHERE user_pseudo_id IS NULL AND ecommerce.transaction_id = 'T-ANON'")
         assert not ids_shared_with_pings(con)
 
 

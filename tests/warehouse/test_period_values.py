@@ -20,6 +20,7 @@ from generator.plan.queries import compile_plan
 from generator.rules.validate import validate_paths
 from kpibridge.cli import app as kpi_app
 from warehouse.connection import connect_store
+from warehouse.location import copy_store
 from warehouse.refresh import refresh_kpis
 from warehouse.sources.demo import iter_demo_days
 from warehouse.store import insert_events, run_load
@@ -276,7 +277,7 @@ def test_weeks_follow_the_kpis_weekly_trend(project, tmp_path):
     # purchasers turned weekly, active users daily: the next refresh, with nothing new loaded, follows
     shutil.copytree(kpis, tmp_path / "kpis")
     copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(store, copy)
+    copy_store(store, copy)
     for name, grain in (("purchasers", "week"), ("active_users", "day")):
         path = tmp_path / "kpis" / "audit" / f"{name}.yaml"
         text = path.read_text().replace("time_grain: week\n", "")
@@ -301,7 +302,7 @@ def test_a_sunday_is_not_shifted_from_a_week_only_the_weekly_kpi_has(tmp_path):
     for tables in (days[:-1], days[-1:]):
         _load_and_refresh(store, catalog, plan, tables)
     copy = tmp_path / "full.duckdb"
-    shutil.copy(store, copy)
+    copy_store(store, copy)
     con = connect_store(copy)
     try:
         refresh_kpis(con, catalog, plan, full=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from stored_events import differing
+from stored_events import differing, old_store
 from typer.testing import CliRunner
 
 from generator.plan.queries import compile_plan
@@ -28,7 +28,7 @@ from generator.sql.period_parameters import by_distinct_start, in_statements, pa
 from generator.sql.periods import PeriodsUnsupported
 from kpibridge.cli import app as kpi_app
 from warehouse.connection import connect_store
-from warehouse.flat_params import warehouse_shape
+from warehouse.flat_params import flatten, params_of, warehouse_shape
 from warehouse.period_values import (
     compute_period_values,
     dashboard_periods,
@@ -36,7 +36,7 @@ from warehouse.period_values import (
     run_bucketed,
     run_periods,
 )
-from warehouse.statements import plan_sql, users_hash_apart
+from warehouse.statements import over_raw, plan_sql, users_hash_apart
 
 REPO = Path(__file__).resolve().parents[2]
 END = date(2026, 3, 31)
@@ -98,7 +98,7 @@ def _key(row: dict) -> tuple:
 
 
 def _one_per_period(con, plan, ids, periods) -> dict[tuple, tuple]:
-    sql = render_plan_sql(plan, "duckdb", ids, bucket="period")
+    sql = over_raw(render_plan_sql(plan, "duckdb", ids, bucket="period"))
     return {_key(r): (r["numerator"], r["denominator"], r["value"])
             for start, end in periods for r in run_bucketed(con, plan, ids, "period", start, end, sql)}
 
@@ -204,7 +204,7 @@ def test_pairing_users_by_their_hash_counts_what_pairing_their_ids_counts(store,
     of the store share one (`users_hash_apart`), else by the id itself: both statements give the same rows."""
     plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
     ids = distinct_kpis(plan)
-    hashed, by_id = (render_plan_sql(plan, "duckdb", ids, bucket="period", many_periods=True, hashed_users=h)
+    hashed, by_id = (over_raw(render_plan_sql(plan, "duckdb", ids, bucket="period", many_periods=True, hashed_users=h))
                      for h in (True, False))
     assert "HASH(s.user_pseudo_id)" in hashed and "HASH(" not in by_id
     with duckdb.connect(str(store), read_only=True) as con:
@@ -222,7 +222,7 @@ def test_keying_sessions_by_the_users_hash_counts_what_keying_them_by_id_counts(
     the same rows as by (user_pseudo_id, ga_session_id), for every KPI of the examples and the audit ones."""
     plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
     ids = None if bucket == "day" else distinct_kpis(plan)
-    texts = [render_plan_sql(plan, "duckdb", ids, bucket=bucket, hashed_users=h) for h in (True, False)]
+    texts = [over_raw(render_plan_sql(plan, "duckdb", ids, bucket=bucket, hashed_users=h)) for h in (True, False)]
     assert "CAST(HASH(user_pseudo_id) AS UINT128) << 64" in texts[0] and "HASH(" not in texts[1]
     with duckdb.connect(str(store), read_only=True) as con:
         params = sql_parameters(END - timedelta(days=59), END)
@@ -282,19 +282,19 @@ def test_reading_a_sessions_click_from_its_events_row_counts_what_carrying_the_r
 
 def test_a_store_made_before_its_events_were_numbered_reads_clicks_as_records_until_migrated(store, tmp_path):
     """A store of schema 16 (its `events` view without `event_row`), opened read-only, is not migrated: its KPI
-    statements carry the click records as before; opened to write, migration 17 numbers its events and the
-    statements read the clicks from their rows. Both count the same rows."""
+    statements carry the click records as before; opened to write, it is migrated (17 numbers its events, 19 keeps
+    them as raw files and `slim_events`) and the statements read the clicks from their rows. Both count the same
+    rows."""
     old = tmp_path / "old.duckdb"
-    shutil.copy(store, old)
-    with duckdb.connect(str(old)) as con:
-        con.execute("CREATE OR REPLACE VIEW events AS SELECT * FROM ga4_events")
-        con.execute("DELETE FROM schema_version WHERE version >= 17")
+    old_store(old, 16, store).close()
     plan = _plan(_kpis(tmp_path, {}))
     params = sql_parameters(END - timedelta(days=59), END)
     found = []
     for read_only in (True, False):
         con = connect_store(old, read_only=read_only)
         try:
+            if not read_only:  # migrated: the refresh's first step, the params its statements read as columns
+                flatten(con, params_of(con, plan))
             assert warehouse_shape(con).event_rows is not read_only
             sql = plan_sql(con, plan)
             assert ("session_picks" in sql) is not read_only

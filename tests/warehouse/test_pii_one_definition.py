@@ -14,6 +14,8 @@ from generator.rules.pii import pii_signal
 from generator.rules.pii_values import PII_PATTERN, personal_kind
 from warehouse.connection import connect_store
 from warehouse.quality import PII_RE, compute_quality
+from warehouse.schema import COLUMN_NAMES
+from warehouse.sources.arrow_days import ArrowDaysSource
 from warehouse.sources.demo import DemoSource
 from warehouse.store import run_load
 
@@ -65,15 +67,13 @@ def store(tmp_path_factory):
 def test_the_data_quality_pass_counts_exactly_the_personal_values(store, value: str, kind: str | None) -> None:
     """The whole quality statement, its cheap pre-filters included, flags what the one pattern flags: here one
     event whose page_location carries the value (a URL-encoded e-mail address has no @ in it)."""
-    store.execute("""
-        INSERT INTO ga4_events BY NAME
+    probe = store.sql(f"""
         SELECT t.* REPLACE ('20990101' AS event_date, 'pii_probe' AS event_name,
-            [{'key': 'page_location', 'value': {'string_value': $v, 'int_value': NULL, 'float_value': NULL,
-              'double_value': NULL}}] AS event_params)
-        FROM (SELECT * FROM ga4_events LIMIT 1) t""", {"v": value})
-    try:
-        table = compute_quality(store, compile_paths([KPIS]).catalog, "20990101", "20990101").to_pylist()
-    finally:
-        store.execute("DELETE FROM ga4_events WHERE event_date = '20990101'")
+            [{{'key': 'page_location', 'value': {{'string_value': $v, 'int_value': NULL, 'float_value': NULL,
+              'double_value': NULL}}}}] AS event_params)
+        FROM (SELECT {", ".join(COLUMN_NAMES)} FROM ga4_events WHERE event_date < '20990101' LIMIT 1) t""",
+                      params={"v": value}).to_arrow_table()
+    run_load(store, ArrowDaysSource({"20990101": probe}))  # the probe day, loaded again for each value
+    table = compute_quality(store, compile_paths([KPIS]).catalog, "20990101", "20990101").to_pylist()
     assert [(row["event_name"], row["events"], row["pii_suspect"]) for row in table] == [
         ("pii_probe", 1, int(kind is not None))]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from generator.plan.queries import ConversionQuery, compile_plan
 from generator.rules.validate import validate_paths
 from warehouse import refresh as refresh_module
 from warehouse.connection import connect_store
+from warehouse.location import copy_store
 from warehouse.refresh import batches, refresh_kpis
 from warehouse.refresh_days import contiguous_ranges
 from warehouse.serving import publish_serving, serving_path
@@ -196,7 +196,7 @@ def test_killing_a_refresh_at_any_moment_keeps_a_consistent_readable_state(refre
     load(refreshed, demo_days[DAYS:])
     finished = tmp_path / "finished" / "warehouse.duckdb"
     finished.parent.mkdir()
-    shutil.copy(refreshed, finished)
+    copy_store(refreshed, finished)
     command = [sys.executable, "-c", "from kpibridge.cli import main; main()", "refresh", "--kpis", str(REPO / "kpis")]
     clock = time.perf_counter()
     subprocess.run([*command, "--db", str(finished)], cwd=REPO, check=True, capture_output=True)

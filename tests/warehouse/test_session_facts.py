@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from generator.compile import compile_paths
 from generator.sql.session_facts import FACTS
 from kpibridge.cli import app
+from warehouse.location import copy_store
 from warehouse.period_spans import spanned_periods
 from warehouse.period_values import (
     PeriodJob,
@@ -121,7 +122,7 @@ def test_a_reloaded_day_and_every_day_after_it_are_kept_again(tmp_path):
         kept = con.execute(f"SELECT * FROM {FACTS} ORDER BY ALL").fetchall()
     # the same rows as kept from scratch
     fresh = tmp_path / "fresh.duckdb"
-    shutil.copy(db, fresh)
+    copy_store(db, fresh)
     with duckdb.connect(str(fresh)) as con:
         con.execute(f"DROP TABLE {FACTS}")
         con.execute(f"DELETE FROM {FACT_DAYS}")

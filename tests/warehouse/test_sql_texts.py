@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from kpi_runs import kpi, rows
+from stored_events import old_store
 
 from generator.compile import compile_paths
 from generator.sql import render_plan_sql
@@ -108,13 +109,8 @@ def test_the_key_covers_plan_shape_and_arguments():
 
 
 def test_validate_reads_a_store_from_before_the_kept_tables(project):
-    kpis, db = project
-    with duckdb.connect(str(db)) as con:  # as an older KPI Bridge left it: migrations 13-15 not applied
-        for table in ("sql_texts", "observed_day_values", "observed_days"):
-            con.execute(f"DROP TABLE {table}")
-        for column in [c for (c,) in con.execute("SELECT column_name FROM flat_params").fetchall()]:
-            con.execute(f"ALTER TABLE ga4_events DROP COLUMN {column}")
-        con.execute("DROP TABLE flat_params")
-        con.execute("DELETE FROM schema_version WHERE version >= 13")
+    kpis, new = project
+    db = new.with_name("old.duckdb")
+    old_store(db, 12, new).close()  # as an older KPI Bridge left it: migrations 13 on not applied
     found = findings_for_validate(compile_paths([kpis]).catalog, db)
     assert isinstance(found, list), found  # checked, not "could not be checked"

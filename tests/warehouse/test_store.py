@@ -21,7 +21,8 @@ def test_a_new_store_gets_every_table_and_the_events_view(db, query):
     assert {"ga4_events", "events", "load_audit", "loaded_days", "ga4_report_rows", "schema_version"} <= tables
     columns = query(db, "SELECT column_name, data_type FROM information_schema.columns "
                         "WHERE table_name = 'ga4_events' ORDER BY ordinal_position")  # fmt: skip
-    assert [name for name, _ in columns] == ARROW_SCHEMA.names
+    assert [name for name, _ in columns] == [*ARROW_SCHEMA.names, "kb_file", "kb_row"]  # a view over the raw files
+    assert {"slim_events", "raw_files"} <= tables
     assert dict(columns)["event_params"] == (
         "STRUCT(\"key\" VARCHAR, \"value\" STRUCT(string_value VARCHAR, int_value BIGINT, float_value DOUBLE, "
         "double_value DOUBLE))[]"

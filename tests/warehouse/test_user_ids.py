@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from stored_events import old_store
 
 from generator.compile import compile_paths
 from warehouse.connection import connect_store
@@ -60,20 +60,19 @@ def test_events_written_around_the_loads_are_counted_from_the_events(kpi, db, qu
     with connect_store(db) as con:
         before = store_users(con)
         # a writer that is no load: its rows are in no loaded day's count, so the check reads the events
-        con.execute("INSERT INTO ga4_events BY NAME SELECT * REPLACE ('someone-new' AS user_pseudo_id) "
-                    "FROM ga4_events LIMIT 1")
+        con.execute("INSERT INTO slim_events BY NAME SELECT * REPLACE ('someone-new' AS user_pseudo_id) "
+                    "FROM slim_events LIMIT 1")
         con.execute("UPDATE loaded_days SET loaded_at = loaded_at + INTERVAL 1 SECOND")
-        (expected,) = con.execute("SELECT count(DISTINCT user_pseudo_id) FROM ga4_events").fetchall()[0]
+        (expected,) = con.execute("SELECT count(DISTINCT user_pseudo_id) FROM slim_events").fetchall()[0]
         assert store_users(con) == expected == before + 1
         assert users_hash_apart(con)
 
 
-def test_a_store_made_before_gets_its_users_kept_when_it_is_opened(kpi, db, query):
+def test_a_store_made_before_gets_its_users_kept_when_it_is_opened(kpi, db, query, tmp_path):
     _load(kpi, db, 3, "2024-03-10")
-    with duckdb.connect(str(db)) as con:  # as a store of version 15: no table, no version 16 nor later
-        con.execute("DROP TABLE user_ids")
-        con.execute("DELETE FROM schema_version WHERE version >= 16")
-        assert apply_migrations(con, MIGRATIONS) >= 1
+    old = tmp_path / "v15.duckdb"
+    with old_store(old, 15, db) as con:  # a store of version 15 (its events in a table) with the same events
+        assert apply_migrations(con, MIGRATIONS) == MIGRATIONS[-1][0]
         kept = set(con.execute("SELECT user_pseudo_id FROM user_ids").fetchall())
         stored = set(con.execute("SELECT DISTINCT user_pseudo_id FROM ga4_events "
                                  "WHERE user_pseudo_id IS NOT NULL").fetchall())

@@ -1,4 +1,5 @@
-"""The `ga4_events` table: the GA4 BigQuery export columns KPI Bridge keeps, in DuckDB and Arrow terms.
+"""The `ga4_events` shape: the GA4 BigQuery export columns KPI Bridge keeps, in DuckDB and Arrow terms (the raw
+files hold them, `ga4_events` is the view over those, `slim_events` holds what the KPI statements read).
 
 One place defines the shape, so the DDL, the demo generator and the export loader cannot drift apart.
 """
@@ -10,6 +11,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from generator.sql.export_shape import COLLECTED_TRAFFIC_SOURCE, LAST_CLICK, Fields, struct_type
+
+SLIM_TABLE = "slim_events"
+"""What the KPI statements read of each raw event (`warehouse/slim_events.py`); the raw export is in files."""
 
 PARAM_VALUE_FIELDS: tuple[tuple[str, str], ...] = (
     ("string_value", "VARCHAR"),

@@ -1,6 +1,6 @@
 """Tables that keep what a refresh would otherwise read from the events again (issue 13).
 
-- `flat_params`: the event params flattened into plain columns of `ga4_events` (`warehouse/flat_params.py`);
+- `flat_params`: the event params flattened into plain columns of `slim_events` (`warehouse/flat_params.py`);
 - `sql_texts`: the refresh's SQL texts, by what they are built from (`warehouse/sql_texts.py`);
 - `observed_days`, `observed_day_values`: each loaded day's values of the dimensions and params the KPI
   files filter or break down by (`warehouse/observed_values.py`);
@@ -12,7 +12,7 @@
 
 FLAT_PARAMS_DDL = """CREATE TABLE IF NOT EXISTS flat_params (
   key VARCHAR PRIMARY KEY,     -- the event param (case matters, as in GA4)
-  column_name VARCHAR NOT NULL UNIQUE,  -- its column in ga4_events: kp_1, kp_2, … (DuckDB names ignore case)
+  column_name VARCHAR NOT NULL UNIQUE,  -- its column in slim_events: kp_1, kp_2, … (DuckDB names ignore case)
   flattened_at TIMESTAMP  -- when every stored event had it filled; NULL while it is being filled (not read yet)
 )"""
 

@@ -1,8 +1,9 @@
-"""Store migrations: an ordered list of (version, DDL statements), each applied once in its own transaction."""
+"""Store migrations: an ordered list of (version, DDL statements or functions), each applied once in its own
+transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import duckdb
@@ -16,7 +17,15 @@ from .kept_reads import FACT_DAYS_DDL, FLAT_PARAMS_DDL, OBSERVED_VALUES_DDL, SQL
 from .kpi_tables import KPI_TABLES_DDL, PERIOD_VALUES_DDL
 from .quality_tables import QUALITY_DAYS_DDL, QUALITY_TABLES_DDL
 
-Migration = tuple[int, Sequence[str]]
+Migration = tuple[int, Sequence["str | Callable[[duckdb.DuckDBPyConnection], None]"]]
+
+def _to_raw_files(con: duckdb.DuckDBPyConnection) -> None:
+    from ..slim_events import (
+        migrate,  # imports the generator (sqlglot): only when a store is made or migrated
+    )
+
+    migrate(con)
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     (
@@ -93,6 +102,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # each event numbered (`event_row`, its row id): a session's click found as a row (ExportShape.event_rows)
     (17, ("CREATE OR REPLACE VIEW events AS SELECT *, rowid AS event_row FROM ga4_events",)),
     (18, (FACT_DAYS_DDL,)),  # the days whose session days a refresh kept (warehouse/session_facts.py)
+    # the raw export kept as its files, `ga4_events` a view over them; `events` over `slim_events` (raw_files.py)
+    (19, (_to_raw_files,)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -128,7 +139,10 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, migrations: Sequence[Migrat
         con.execute("BEGIN TRANSACTION")
         try:
             for statement in statements:
-                con.execute(statement)
+                if callable(statement):
+                    statement(con)
+                else:
+                    con.execute(statement)
             con.execute(
                 "INSERT INTO schema_version VALUES ($v, $at)",
                 {"v": number, "at": datetime.now(UTC).replace(tzinfo=None)},

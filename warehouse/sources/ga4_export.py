@@ -10,8 +10,9 @@ from pathlib import Path
 import duckdb
 
 from ..day_tables import stored_tables
+from ..raw_files import keep_copy
 from ..schema import COLUMN_NAMES
-from ..store import LoadError, insert_events
+from ..store import LoadError, insert_events, insert_files
 from .export_files import ExportFile, describe_read_error, find_export_files, inspect_export_file
 from .export_tables import choose_files
 
@@ -26,7 +27,8 @@ _COLUMNS = ", ".join(COLUMN_NAMES)
 class ExportSource:
     """Export files as a load source.
 
-    Parquet files are read straight into the store, many files per INSERT; NDJSON is staged once into a
+    A Parquet file of one day, every row of which is kept, is kept as it is (`raw_files.keep_copy`) and its
+    slim columns read from the copy; other Parquet files are read many files per INSERT; NDJSON is staged once into a
     temporary table (JSON cannot be read by column), then inserted from there. Files that share a day
     always land in the same batch, so a day is never half replaced. Which files of a day are read (daily
     over intraday, one of two copies) is decided in `export_tables.py`; `notes` says what was skipped.
@@ -88,9 +90,13 @@ class ExportSource:
     def insert(self, con: duckdb.DuckDBPyConnection, days: list[str]) -> None:
         indexes = self._batch_files[days[0]]
         alike: dict[tuple, list[ExportFile]] = defaultdict(list)
+        copied: list[int] = []
         for index in indexes:
             file = self._files[index]
-            if file.kind == "json":
+            if file.kind == "parquet" and self._kept[index] == self._all_days[index] and len(self._all_days[index]) == 1:
+                # a file of one day, kept whole (GA4 exports a table per day): the store keeps the file itself
+                copied.append(keep_copy(con, file.path, next(iter(self._all_days[index])), file.projection))
+            elif file.kind == "json":
                 insert_events(con, f"SELECT * EXCLUDE ({_FILE}) FROM {_STAGE} WHERE {_FILE} = $file "
                               "AND list_contains($days, event_date)",
                               {"file": index, "days": sorted(self._kept[index] & set(days))})
@@ -100,6 +106,11 @@ class ExportSource:
                 self._insert_parquet(con, [file], sorted(self._kept[index]))
         for group in alike.values():
             self._insert_parquet(con, group, None)
+        try:
+            insert_files(con, copied)
+        except duckdb.Error as exc:
+            copies = [self._files[i] for i in indexes if self._files[i].kind == "parquet"]
+            raise LoadError(describe_read_error(_culprit(con, copies, exc), exc)) from None
 
     @staticmethod
     def _insert_parquet(con: duckdb.DuckDBPyConnection, group: list[ExportFile], days: list[str] | None) -> None:
