@@ -17,6 +17,7 @@ from typing import Literal
 
 import duckdb
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 from generator.ga4.limits import name_problem
@@ -24,7 +25,12 @@ from generator.parse.catalog import KpiCatalog
 from generator.rules.pii_values import PII_PATTERN
 from generator.sql.dialects import lower
 from generator.sql.dimensions import NOT_SET
-from generator.sql.params import as_integer
+from generator.sql.export_shape import ExportShape
+from generator.sql.params import as_integer, param_record
+
+from .flat_params import warehouse_shape
+from .schema.events import SLIM_TABLE
+from .sql_texts import kept_text, text_key
 
 Level = Literal["error", "warning", "info"]
 
@@ -104,7 +110,13 @@ SESSION_ID_SQL = lower(as_integer(exp.column("sid")), "duckdb").sql("duckdb")
 # identifies an event): cheaper than storing every event's params.
 QUALITY_SQL = f"""
 WITH ev AS NOT MATERIALIZED (
-    SELECT event_date, event_name, event_params, (kb_file << 32) + kb_row AS eid, user_pseudo_id,
+    SELECT event_date, event_name, event_params, (kb_file << 32) + kb_row AS eid
+    FROM ga4_events
+    WHERE event_date BETWEEN $start_date AND $end_date
+),
+-- the volume: read from the slim columns where the session id is one (`quality_sql`), not from the raw files
+counted AS (
+    SELECT event_date, event_name, user_pseudo_id,
         list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value AS sid
     FROM ga4_events
     WHERE event_date BETWEEN $start_date AND $end_date
@@ -208,7 +220,7 @@ volume AS (
     SELECT event_date, event_name, count(*) AS events,
         count(*) FILTER (WHERE user_pseudo_id IS NULL) AS cookieless,
         count(*) FILTER (WHERE user_pseudo_id IS NOT NULL AND {SESSION_ID_SQL} IS NULL) AS no_session_id
-    FROM ev GROUP BY event_date, event_name
+    FROM counted GROUP BY event_date, event_name
 )
 SELECT strptime(event_date, '%Y%m%d')::DATE AS date, event_name, events,
     coalesce(invalid_events, 0) AS invalid_events, coalesce(missing_required, 0) AS missing_required,
@@ -220,10 +232,31 @@ FROM volume LEFT JOIN invalid USING (event_date, event_name) LEFT JOIN duplicate
 """
 
 
+def quality_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """`QUALITY_SQL` for this store: the spec checks and the PII search read the raw export (`ga4_events`, the
+    view over the raw files: they read every param), each event numbered by its file and row; the volume is
+    counted from `slim_events` with the session id from its flattened column where the store has one (the
+    KPIs' session key reads it too): at 5M events, reading the raw files' params a third time for it cost
+    about 1.5 CPU s. Built as an AST, kept between refreshes (`sql_texts.py`)."""
+    shape = warehouse_shape(con)
+    if not shape.flat_column("ga_session_id") or shape.event_params:
+        return QUALITY_SQL
+    return kept_text(con, text_key("quality", None, shape), lambda: _counted_from_slim(shape))
+
+
+def _counted_from_slim(shape: ExportShape) -> str:
+    statement = sqlglot.parse_one(QUALITY_SQL, read="duckdb")
+    counted = next(c for c in statement.find_all(exp.CTE) if c.alias == "counted").this
+    counted.set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
+    sid = next(a for a in counted.expressions if a.alias == "sid")
+    sid.set("this", lower(param_record("ga_session_id"), "duckdb", export=shape))
+    return statement.sql("duckdb")
+
+
 def compute_quality(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, start_date: str, end_date: str) -> pa.Table:
     """Quality rows per (date, event_name) for the YYYYMMDD range, as an Arrow table."""
     tables = spec_tables(catalog)
-    sql = QUALITY_SQL
+    sql = quality_sql(con)
     con.register("spec_params", tables.params)
     con.register("spec_events", tables.events)
     try:

@@ -150,3 +150,28 @@ def test_days_checked_before_the_new_checks_are_checked_again(warehouse: Path, t
         dups = con.execute("SELECT sum(duplicate_transactions), count(*) FILTER (WHERE bad_event_name IS NULL) "
                            "FROM event_quality").fetchall()[0]
     assert dups == (2, 0)
+
+
+def test_the_session_id_is_read_from_its_flattened_column_with_the_same_counts(warehouse: Path) -> None:
+    """The refresh flattens `ga_session_id` (the KPIs' session key reads it), so the quality statement counts the
+    volume from `slim_events` with that column instead of searching every raw event's params for it: the counts
+    above (by hand) came from it, and the statement reading the raw files, as on a store without the column,
+    counts exactly the same."""
+    from generator.compile import compile_paths
+    from warehouse.flat_params import warehouse_shape
+    from warehouse.quality import QUALITY_SQL, compute_quality, quality_sql
+
+    catalog = compile_paths([REPO / "kpis"]).catalog
+    with duckdb.connect(str(warehouse)) as con:
+        column = warehouse_shape(con).flat_column("ga_session_id")
+        assert column and f"{column} AS sid" in quality_sql(con) and "FROM slim_events" in quality_sql(con)
+        assert column not in QUALITY_SQL
+        flat = compute_quality(con, catalog, D1, D3)
+        con.execute("BEGIN TRANSACTION")  # (the module's store is left as it was)
+        con.execute("DELETE FROM flat_params")  # the store as before the column: the params are searched
+        assert "ga_session_id" in quality_sql(con) and column not in quality_sql(con)
+        searched = compute_quality(con, catalog, D1, D3)
+        con.execute("ROLLBACK")
+    assert sorted(searched.to_pylist(), key=str) == sorted(flat.to_pylist(), key=str)
+    assert sum(flat.column("no_session_id").to_pylist()) == 2
+
