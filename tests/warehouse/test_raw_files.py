@@ -114,3 +114,24 @@ def test_a_store_copied_without_its_raw_files_is_refused_with_the_fix(kpi, expor
     said = " ".join(result.output.split())
     assert f"keeps its raw events in {raw_folder(alone)}" in said and "9 of its files are not there" in said
     assert "copy or move the .raw folder together with the .duckdb file" in said and "Traceback" not in said
+
+
+def test_the_slim_table_holds_every_column_and_field_the_kpi_statements_read():
+    """`slim_events.READ` against what the example KPIs' statements read of the export (`export_columns`, read
+    from the SQL itself), the params and GA4's last click aside (columns of their own in `slim_events`)."""
+    from generator.compile import compile_paths
+    from generator.sql import render_plan_sql
+    from generator.sql.attribution_methods import render_methods_sql
+    from generator.sql.export_columns import export_columns
+    from warehouse.slim_events import READ
+
+    plan = compile_paths([KPIS]).plan
+    read: dict[str, set[str]] = {}
+    for sql in (render_plan_sql(plan, "duckdb"), render_methods_sql("duckdb")):
+        for column, fields in export_columns(sql, "duckdb").items():
+            read.setdefault(column, set()).update(fields)
+    assert {"device", "geo", "ecommerce", "collected_traffic_source"} <= set(read)
+    for column, fields in read.items():
+        if column in ("event_params", "session_traffic_source_last_click"):
+            continue
+        assert column in READ and (fields <= set(READ[column]) if READ[column] else not fields), (column, fields)
