@@ -15,6 +15,7 @@ import duckdb
 from generator.plan.queries import QueryPlan
 from generator.sql import render_plan_sql
 from warehouse.connection import StoreError, connect_store
+from warehouse.statements import over_raw
 
 DAYS = 28
 LOCK_TIMEOUT = 3.0
@@ -52,9 +53,8 @@ def last_28_days(store: Path, plan: QueryPlan, kpi_id: str) -> Trend | str:
         end = dt.datetime.strptime(last[0], "%Y%m%d").date()
         start = end - dt.timedelta(days=DAYS - 1)
         # The statement as `kpi refresh` runs it, over the raw export: the KPI being edited may read a param
-        # the warehouse keeps no column for yet (`warehouse/slim_events.py`); a temporary view shadows `events`.
-        con.execute("CREATE TEMP VIEW events AS SELECT * FROM ga4_events")
-        cursor = con.execute(render_plan_sql(plan, "duckdb", [kpi_id]),
+        # the warehouse keeps no column for yet (`warehouse/slim_events.py`).
+        cursor = con.execute(over_raw(render_plan_sql(plan, "duckdb", [kpi_id])),
                              {"start_date": start.strftime("%Y%m%d"), "end_date": end.strftime("%Y%m%d")})
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]

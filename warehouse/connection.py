@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from .raw_files import missing, refresh_view, view_is_current
+from .raw_files import missing, refresh_view, store_path, view_is_current
 from .schema import SchemaTooNewError, apply_migrations
 from .serving_contract import retry_while_locked
 
@@ -102,18 +102,13 @@ def _raw_view_here(con: duckdb.DuckDBPyConnection) -> None:
     lost = missing(con)
     if lost:
         raise StoreError(
-            f"The warehouse {_store_path(con)} keeps its raw events in {lost[0].parent}, but {len(lost)} of its files "
+            f"The warehouse {store_path(con)} keeps its raw events in {lost[0].parent}, but {len(lost)} of its files "
             f"are not there (e.g. {lost[0].name}): copy or move the .raw folder together with the .duckdb file "
             "(or load the data again into a new warehouse with --db)."
         )
     if not view_is_current(con):
         with transaction(con):
             refresh_view(con)
-
-
-def _store_path(con: duckdb.DuckDBPyConnection) -> str:
-    return str(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-                           ).fetchall()[0][0])
 
 
 def memory_limit() -> str:

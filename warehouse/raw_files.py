@@ -52,10 +52,15 @@ IDENTITY = ", ".join(COLUMN_NAMES)
 _SUFFIX = ".parquet"
 
 
+def store_path(con: duckdb.DuckDBPyConnection) -> Path:
+    """The file of the store `con` has open."""
+    (path,) = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0]
+    return Path(str(path))
+
+
 def folder(con: duckdb.DuckDBPyConnection) -> Path:
     """The folder of the raw files of the store `con` has open."""
-    (path,) = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0]
-    return raw_folder(Path(str(path)).resolve())
+    return raw_folder(store_path(con).resolve())
 
 
 def file_path(base: Path, file_id: int) -> Path:

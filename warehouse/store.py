@@ -93,12 +93,7 @@ def insert_events(
         # day's Arrow table alive until the commit.
         relation = con.from_arrow(rows.select(list(COLUMN_NAMES)))
         days = sorted({str(d) for d in rows.column("event_date").unique().to_pylist()})
-    insert_files(con, raw_files.write_days(con, relation, sorted(days)))
-
-
-def insert_files(con: duckdb.DuckDBPyConnection, file_ids: Sequence[int]) -> None:
-    """Insert the slim columns of raw files the load just wrote or copied (`raw_files.keep_copy`)."""
-    slim_events.insert_from_files(con, file_ids)
+    slim_events.insert_from_files(con, raw_files.write_days(con, relation, sorted(days)))
 
 
 def day_stats(con: duckdb.DuckDBPyConnection, days: list[str]) -> dict[str, tuple[int, str]]:

@@ -12,7 +12,8 @@ import duckdb
 from ..day_tables import stored_tables
 from ..raw_files import keep_copy
 from ..schema import COLUMN_NAMES
-from ..store import LoadError, insert_events, insert_files
+from ..slim_events import insert_from_files
+from ..store import LoadError, insert_events
 from .export_files import ExportFile, describe_read_error, find_export_files, inspect_export_file
 from .export_tables import choose_files
 
@@ -107,7 +108,7 @@ class ExportSource:
         for group in alike.values():
             self._insert_parquet(con, group, None)
         try:
-            insert_files(con, copied)
+            insert_from_files(con, copied)
         except duckdb.Error as exc:
             copies = [self._files[i] for i in indexes if self._files[i].kind == "parquet"]
             raise LoadError(describe_read_error(_culprit(con, copies, exc), exc)) from None
