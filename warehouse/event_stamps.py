@@ -11,20 +11,44 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from generator.parse.catalog import KpiCatalog
 from generator.spec.model import build_spec
 from generator.spec.stamp import STAMP_PARAM
+from generator.sql.dialects import lower
+from generator.sql.export_shape import NEWEST
+from generator.sql.params import param_record
+
+from .flat_params import warehouse_shape
+from .schema.events import SLIM_TABLE
 
 STAMPS_SQL = """
 SELECT event_name, strptime(event_date, '%Y%m%d')::DATE AS date,
-    list_filter(event_params, lambda p: p.key = $stamp)[1].value.string_value AS spec_version,
+    stamp.string_value AS spec_version,
     count(*)::BIGINT AS events,
     count(*) FILTER (WHERE user_pseudo_id IS NULL)::BIGINT AS no_consent_events
 FROM ga4_events
 WHERE event_date IN (SELECT day FROM stamp_days)
 GROUP BY ALL
 """
+"""Per event name and day: its events by the stamp they carry (`stamp` stands for the stamp param's `value`
+record, `stamps_sql`)."""
+
+
+def stamps_sql(store: duckdb.DuckDBPyConnection) -> str:
+    """`STAMPS_SQL` over `slim_events`, reading the stamp's flattened column, where the store has one (a refresh
+    flattens it first, `flat_params.params_of`: at 5M events 2.0 -> 0.3 CPU s); else over the raw files."""
+    shape = warehouse_shape(store)
+    statement = sqlglot.parse_one(STAMPS_SQL, read="duckdb")
+    if shape.flat_column(STAMP_PARAM) and not shape.event_params:
+        statement.set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
+    else:
+        shape = NEWEST
+    field = next(c for c in statement.find_all(exp.Column) if c.table == "stamp")
+    field.replace(exp.Dot(this=lower(param_record(STAMP_PARAM), "duckdb", export=shape), expression=field.this))
+    return statement.sql("duckdb")
 
 
 def refresh_event_stamps(store: duckdb.DuckDBPyConnection, days: list[str]) -> None:
@@ -40,7 +64,7 @@ def refresh_event_stamps(store: duckdb.DuckDBPyConnection, days: list[str]) -> N
         try:
             store.execute("DELETE FROM event_spec_versions WHERE strftime(date, '%Y%m%d') IN "
                           "(SELECT day FROM stamp_days)")
-            store.execute(f"INSERT INTO event_spec_versions BY NAME {STAMPS_SQL}", {"stamp": STAMP_PARAM})
+            store.execute(f"INSERT INTO event_spec_versions BY NAME {stamps_sql(store)}")
             store.execute("COMMIT")
         except BaseException:
             store.execute("ROLLBACK")

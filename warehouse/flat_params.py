@@ -27,6 +27,12 @@ param's `value` record (string_value, int_value, float_value, double_value), so 
   query strings) 50.5 -> 38.5; the load computes it once (+2.9 CPU s at 5M events). The scan reads the
   column through `dialects.EventClick` / `FlatClick`, which compute it where there is none.
 
+- `kq_<n>` (key `pii_search.PII_KEY`): whether the event's param values look like personal data (BOOLEAN), the
+  search data quality counts. It reads every value of every event, so the load makes it where it reads the
+  params anyway; data quality's search over the raw files' params cost 2.1 CPU s a full refresh at 5M events,
+  the column about 1.0 at load. The spec stamp (`kb_spec`, `event_stamps.py`) is a `kp_` column for the same
+  reason (2.0 CPU s from the raw files, about 0.7 at load; the refresh after it reads the stamp in 0.3).
+
 - `flat_params` (key → column) says which params are columns; `warehouse_shape` hands that to the SQL
   (`ExportShape.flat_params`), which reads the column for those. `events` holds no list: a statement reading
   a param not flattened yet stops with `dialects.ParamNotKept`, never a wrong number.
@@ -51,6 +57,7 @@ from sqlglot import exp
 
 from generator.compile import compile_paths
 from generator.plan.queries import QueryPlan
+from generator.spec.stamp import STAMP_PARAM
 from generator.sql.attribution import CLICK, click_computed
 from generator.sql.attribution_methods import build_methods_query
 from generator.sql.batch import build_plan_query
@@ -62,6 +69,7 @@ from generator.sql.scan import params_on_few_events
 from .clock import utc_now
 from .connection import transaction
 from .day_tables import IN_DAYS, days_params
+from .pii_search import PII_KEY, pii_suspect
 from .raw_files import FILE, ROW
 from .schema.events import EVENT_PARAMS_TYPE, PARAM_VALUE_TYPE, SLIM_TABLE
 from .sql_texts import kept_text, text_key
@@ -122,6 +130,9 @@ def _listed(column: str) -> bool:
 
 
 _CLICKS = {click_key(field): field for field in CLICK}
+CHECK_COLUMN = "kq_"
+"""A `kq_<n>` column (key `pii_search.PII_KEY`): whether the event's param values look like personal data, the
+search data quality counts (`quality.py`), made where the load reads the params anyway."""
 
 
 def _click(key: str, page_location: exp.Expr) -> exp.Expr:
@@ -137,6 +148,8 @@ def _filled_with(key: str, column: str, find: Callable[[str], exp.Expr] = _extra
     column, that field of the event's click (from the record of `page_location`)."""
     if key in _CLICKS:
         return _click(key, find("page_location"))
+    if key == PII_KEY:
+        return pii_suspect()
     return params_named(key) if _listed(column) else find(key)
 
 
@@ -165,9 +178,10 @@ def with_flat_columns(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelat
 
 
 def params_of(con: duckdb.DuckDBPyConnection, plan: QueryPlan) -> list[FlatParam]:
-    """The event params a refresh of `plan` reads: its KPIs' (all in one statement) and the attribution
-    methods' check (kept between refreshes like the statements, `sql_texts.py`), each `listed` when they are
-    read on a few events only (`generator.sql.scan.params_on_few_events`)."""
+    """The event params a refresh of `plan` reads: its KPIs' (all in one statement), the attribution
+    methods' check, the spec stamp (`event_stamps.py`) and the PII search of data quality (`quality.py`), kept
+    between refreshes like the statements (`sql_texts.py`); a param is `listed` when it is read on a few
+    events only (`generator.sql.scan.params_on_few_events`)."""
     text = kept_text(con, text_key("flat params", plan, None),
                      lambda: "\n".join(f"{p.key}\t{int(p.listed)}" for p in _params_of(plan)))
     lines = [line.rsplit("\t", 1) for line in text.split("\n")] if text else []
@@ -183,7 +197,8 @@ def _params_of(plan: QueryPlan) -> list[FlatParam]:
     few = params_on_few_events(statements)
     keys = dict.fromkeys(key for statement in statements for key in params_read(statement))
     clicks = list(_CLICKS) if any(statement.find(EventClick) for statement in statements) else []
-    return [*(FlatParam(key, key in few) for key in keys), *(FlatParam(key) for key in clicks)]
+    checks = [key for key in (STAMP_PARAM, PII_KEY) if key not in keys]  # read by every refresh's own checks
+    return [*(FlatParam(key, key in few) for key in keys), *(FlatParam(key) for key in [*clicks, *checks])]
 
 
 def register(con: duckdb.DuckDBPyConnection, params: Iterable[FlatParam]) -> dict[str, str]:
@@ -195,11 +210,16 @@ def register(con: duckdb.DuckDBPyConnection, params: Iterable[FlatParam]) -> dic
     taken = {int(column[3:]) for column in registered.values()}
     numbers = [n for n in range(1, len(taken) + len(new) + 1) if n not in taken][: len(new)]
     for param, n in zip(new, numbers, strict=True):
-        column = f"{CLICK_COLUMN if param.key in _CLICKS else LISTED if param.listed else 'kp_'}{n}"
+        column = f"{_prefix(param)}{n}"
         con.execute(_add_column(column).sql("duckdb"))
         con.execute("INSERT INTO flat_params VALUES ($key, $column, NULL)", {"key": param.key, "column": column})
         registered[param.key] = column
     return registered
+
+
+def _prefix(param: FlatParam) -> str:
+    return (CLICK_COLUMN if param.key in _CLICKS else CHECK_COLUMN if param.key == PII_KEY
+            else LISTED if param.listed else "kp_")
 
 
 def mark_filled_if_whole(con: duckdb.DuckDBPyConnection, days: Iterable[str]) -> None:
@@ -285,7 +305,8 @@ def _update(todo: dict[str, str]) -> str:
 
 
 def _add_column(column: str) -> exp.Expr:
-    kind = exp.DataType.build("VARCHAR" if column.startswith(CLICK_COLUMN) else EVENT_PARAMS_TYPE
-                              if _listed(column) else PARAM_VALUE_TYPE, dialect="duckdb")
+    kind = exp.DataType.build("VARCHAR" if column.startswith(CLICK_COLUMN) else "BOOLEAN"
+                              if column.startswith(CHECK_COLUMN) else EVENT_PARAMS_TYPE if _listed(column)
+                              else PARAM_VALUE_TYPE, dialect="duckdb")
     return exp.Alter(this=exp.to_table(SLIM_TABLE), kind="TABLE",
                      actions=[exp.ColumnDef(this=exp.to_identifier(column), kind=kind)])

@@ -29,6 +29,7 @@ from generator.sql.export_shape import ExportShape
 from generator.sql.params import as_integer, param_record
 
 from .flat_params import warehouse_shape
+from .pii_search import PII_KEY, pii_suspect
 from .schema.events import SLIM_TABLE
 from .sql_texts import kept_text, text_key
 
@@ -94,9 +95,12 @@ def spec_tables(catalog: KpiCatalog) -> SpecTables:
 
 
 # A param value that looks like an e-mail address or a phone number (generator/rules/pii_values.py, the one
-# definition). The PII check joins an event's string values with \x01 and searches that once: the pattern never
-# matches across \x01. It goes into the SQL below as a literal: DuckDB compiles a constant pattern once.
+# definition; searched by `pii_search.pii_suspect`).
 PII_RE = PII_PATTERN
+
+EVENT_ID = "(kb_file << 32) + kb_row"
+"""An event's number in data quality: its raw file and its row there (`raw_files.py`)."""
+IN_RANGE = "event_date BETWEEN $start_date AND $end_date"
 
 # A session id as the KPI SQL reads it (`params.as_integer`): of `sid`, the event's `ga_session_id` value record.
 SESSION_ID_SQL = lower(as_integer(exp.column("sid")), "duckdb").sql("duckdb")
@@ -110,7 +114,7 @@ SESSION_ID_SQL = lower(as_integer(exp.column("sid")), "duckdb").sql("duckdb")
 # identifies an event): cheaper than storing every event's params.
 QUALITY_SQL = f"""
 WITH ev AS NOT MATERIALIZED (
-    SELECT event_date, event_name, event_params, (kb_file << 32) + kb_row AS eid
+    SELECT event_date, event_name, event_params, {EVENT_ID} AS eid
     FROM ga4_events
     WHERE event_date BETWEEN $start_date AND $end_date
 ),
@@ -190,16 +194,8 @@ violating AS (
     GROUP BY eid
 ),
 pii AS (
-    SELECT eid, event_date, event_name, false, false, false, true
-    FROM (SELECT eid, event_date, event_name,
-              array_to_string(list_transform(event_params, lambda x: x.value.string_value), chr(1)) AS joined
-          FROM ev
-          -- a cheap pre-filter first, on each value (joining every event's values costs more than searching
-          -- the few joined): an e-mail address has an @ (%40 URL-encoded), a phone number starts with + or 00
-          WHERE list_bool_or(list_transform(event_params, lambda x: contains(x.value.string_value, '@')
-              OR contains(x.value.string_value, '+') OR contains(x.value.string_value, '00')
-              OR contains(x.value.string_value, '%40'))))
-    WHERE regexp_matches(joined, '{PII_RE}')
+    -- `pii_suspected` stands for `pii_search.pii_suspect()` over the raw params, or its column in `slim_events`
+    SELECT eid, event_date, event_name, false, false, false, true FROM ev WHERE pii_suspected
 ),
 invalid AS (
     SELECT event_date, event_name, count(*) AS invalid_events,
@@ -233,23 +229,36 @@ FROM volume LEFT JOIN invalid USING (event_date, event_name) LEFT JOIN duplicate
 
 
 def quality_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """`QUALITY_SQL` for this store: the spec checks and the PII search read the raw export (`ga4_events`, the
-    view over the raw files: they read every param), each event numbered by its file and row; the volume is
-    counted from `slim_events` with the session id from its flattened column where the store has one (the
-    KPIs' session key reads it too): at 5M events, reading the raw files' params a third time for it cost
-    about 1.5 CPU s. Built as an AST, kept between refreshes (`sql_texts.py`)."""
+    """`QUALITY_SQL` for this store, built as an AST and kept between refreshes (`sql_texts.py`). The spec checks
+    read the raw export (`ga4_events`, the view over the raw files: they read every param), each event numbered
+    by its file and row. Where the store has the columns (every store a refresh or load since schema 19 wrote),
+    the rest reads `slim_events`:
+
+    - the volume, with the session id from its flattened column (the KPIs' session key reads it too): at 5M
+      events, reading the raw files' params a third time for it cost about 1.5 CPU s;
+    - the PII search, from the answer the load kept per event (`pii_search.PII_KEY`), where reading the raw
+      files' params for it cost 2.1 CPU s; elsewhere it searches the raw params (`pii_search.pii_suspect`)."""
     shape = warehouse_shape(con)
-    if not shape.flat_column("ga_session_id") or shape.event_params:
-        return QUALITY_SQL
-    return kept_text(con, text_key("quality", None, shape), lambda: _counted_from_slim(shape))
+    return kept_text(con, text_key("quality", None, shape), lambda: _built(shape))
 
 
-def _counted_from_slim(shape: ExportShape) -> str:
+def _built(shape: ExportShape) -> str:
     statement = sqlglot.parse_one(QUALITY_SQL, read="duckdb")
-    counted = next(c for c in statement.find_all(exp.CTE) if c.alias == "counted").this
-    counted.set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
-    sid = next(a for a in counted.expressions if a.alias == "sid")
-    sid.set("this", lower(param_record("ga_session_id"), "duckdb", export=shape))
+    ctes = {c.alias: c.this for c in statement.find_all(exp.CTE)}
+    session_id, pii = shape.flat_column("ga_session_id"), shape.flat_column(PII_KEY)
+    slim = not shape.event_params
+    if slim and session_id:
+        ctes["counted"].set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
+        sid = next(a for a in ctes["counted"].expressions if a.alias == "sid")
+        sid.set("this", lower(param_record("ga_session_id"), "duckdb", export=shape))
+    flag = next(c for c in ctes["pii"].find_all(exp.Column) if c.name == "pii_suspected")
+    if slim and pii:  # the load's answer, each event numbered as in `ev`
+        ctes["pii"].set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
+        eid = next(c for c in ctes["pii"].expressions if isinstance(c, exp.Column) and c.name == "eid")
+        eid.replace(exp.alias_(sqlglot.parse_one(EVENT_ID, read="duckdb"), "eid"))
+        ctes["pii"].where(exp.and_(exp.condition(IN_RANGE, dialect="duckdb"), exp.column(pii)), append=False, copy=False)
+    else:
+        flag.replace(pii_suspect())
     return statement.sql("duckdb")
 
 

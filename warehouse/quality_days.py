@@ -25,9 +25,11 @@ import pyarrow as pa
 
 from generator.sql.dimensions import NOT_SET
 
+from .pii_search import pii_suspect
 from .quality import CHECKS, QUALITY_SQL, stale_quality_days
 
-_CHECKS_VERSION = hashlib.sha256((QUALITY_SQL + "|".join(c.column for c in CHECKS)).encode()).hexdigest()[:16]
+_CHECKS_VERSION = hashlib.sha256((QUALITY_SQL + pii_suspect().sql("duckdb") + "|".join(c.column for c in CHECKS))
+                                 .encode()).hexdigest()[:16]
 
 _LATER_WITH_IDS = """
 SELECT DISTINCT event_date FROM slim_events

@@ -1,9 +1,10 @@
 """The refresh's SQL texts, kept between refreshes: building one costs 0.2–0.4 CPU s, often more than running it.
 
-A text is a pure function of the generator's code, sqlglot's version, the KPIs' plan and the statement's
-arguments (KPIs, bucket, periods, the warehouse's flattened params), so it is kept under a SHA-256 of exactly
-those: the plan by its `repr` (dataclasses and pydantic models all the way down: every field, in a fixed order,
-the same in every process), the code by the bytes of every `generator/` module. A change to any of them is
+A text is a pure function of the code, sqlglot's version, the KPIs' plan and the statement's arguments (KPIs,
+bucket, periods, the warehouse's flattened params), so it is kept under a SHA-256 of exactly those: the plan by
+its `repr` (dataclasses and pydantic models all the way down: every field, in a fixed order, the same in every
+process), the code by the bytes of every module of `generator/` (which builds the statements) and `warehouse/`
+(which builds some texts too: data quality's, the params to flatten). A change to any of them is
 another key, so a kept text is never stale; texts not used for 30 days are dropped. On a read-only store
 (`kpi validate --db`) texts are built and not kept.
 """
@@ -30,11 +31,11 @@ KEEP = dt.timedelta(days=30)
 
 @cache
 def code_fingerprint() -> str:
-    """SHA-256 of sqlglot's version and every module of `generator/` (what builds the texts)."""
+    """SHA-256 of sqlglot's version and every module of `generator/` and `warehouse/` (what builds the texts)."""
     digest = hashlib.sha256(sqlglot.__version__.encode())
-    root = Path(__file__).resolve().parent.parent / "generator"
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
+    repo = Path(__file__).resolve().parent.parent
+    for path in sorted([*(repo / "generator").rglob("*.py"), *(repo / "warehouse").rglob("*.py")]):
+        digest.update(str(path.relative_to(repo)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -18,6 +18,7 @@ from stored_events import WITH_RAW
 from typer.testing import CliRunner
 
 from generator.compile import compile_paths
+from generator.rules.pii_values import PII_PATTERN
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.dialects import lower
 from generator.sql.export_shape import NEWEST
@@ -45,15 +46,27 @@ def _click_differences(con: duckdb.DuckDBPyConnection, key: str, column: str) ->
                        ).fetchall()[0][0]
 
 
+def _pii_differences(con: duckdb.DuckDBPyConnection, column: str) -> int:
+    """Events whose PII column (`kq_`) differs from: one of its string values matches the PII pattern."""
+    expected = ("coalesce((SELECT bool_or(regexp_matches(p.value.string_value, $pattern)) "
+                "FROM (SELECT unnest(event_params) AS p)), false)")
+    return con.execute(f"SELECT count(*) FROM {WITH_RAW} WHERE {column} IS DISTINCT FROM {expected}",  # noqa: S608
+                       {"pattern": PII_PATTERN}).fetchall()[0][0]
+
+
 def _differences(db: Path) -> list[tuple]:
     """Per flattened param: events whose column differs from the param's first `value` in `event_params` (a
     listed `kl_` column: whose first param's value differs, or which holds another number of params); per click
-    column (`kc_`), events whose column differs from the click worked out from the event (`_click_differences`)."""
+    column (`kc_`), events whose column differs from the click worked out from the event (`_click_differences`);
+    for the PII column (`kq_`), events whose flag differs from a search of their values (`_pii_differences`)."""
     with duckdb.connect(str(db), read_only=True) as con:
         out = []
         for key, column in con.execute("SELECT key, column_name FROM flat_params ORDER BY 1").fetchall():
             if column.startswith("kc_"):
                 out.append((key, _click_differences(con, key, column)))
+                continue
+            if column.startswith("kq_"):
+                out.append((key, _pii_differences(con, column)))
                 continue
             listed = column.startswith("kl_")
             first = f"{column}[1].value" if listed else column
@@ -86,8 +99,10 @@ def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(r
     keys = {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
     # what every KPI needs (the session, its landing page and engagement) and the example KPIs' own params
     assert {"ga_session_id", "page_location", "session_engaged", "value", "lead_source", "method"} <= keys
-    # and the click every session's attribution reads (collected, else the URL's UTM / gclid)
+    # and the click every session's attribution reads (collected, else the URL's UTM / gclid); the spec stamp
+    # (event_stamps.py) and whether the values look like personal data (quality.py), which every refresh reads
     assert set(_CLICK_FIELDS) <= keys
+    assert {"kb_spec", "check:pii"} <= keys
     differences = _differences(refreshed)
     assert len(differences) == len(keys)
     assert all(n == 0 for _, n in differences), differences
@@ -97,6 +112,8 @@ def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(r
     (with_id,) = query(refreshed, "SELECT count(*) FROM ga4_events WHERE "
                        "len(list_filter(event_params, lambda p: p.key = 'ga_session_id')) > 0")[0]
     assert filled == with_id > 0
+    pii = query(refreshed, "SELECT column_name FROM flat_params WHERE key = 'check:pii'")[0][0]
+    assert query(refreshed, f"SELECT count(*) FILTER (WHERE {pii}) FROM slim_events")[0][0] > 0  # noqa: S608
 
 
 def test_later_loads_fill_the_columns_of_the_rows_they_insert(refreshed, kpi, export_dir, query):
@@ -240,14 +257,15 @@ def test_a_first_load_flattens_what_the_kpi_files_read_so_the_refresh_extracts_n
 def test_params_read_on_a_few_events_are_kept_as_lists_the_others_as_records(kpi, tmp_path, query):
     """The example KPIs read `value`, `method`, `lead_source` and `payment_type` on their events only (a
     purchase, a sign-up, a lead): those columns hold the event's params of that name (`kl_`, mostly empty);
-    the session id, the page and the engaged flag, read on every event, their records (`kp_`)."""
+    the session id, the page and the engaged flag, read on every event, their records (`kp_`), and so does the
+    spec stamp, which the tracking snippets send with every event (`event_stamps.py`)."""
     db = tmp_path / "w.duckdb"
     assert kpi("load", "demo", "--events", "3000", "--days", "3", "--end-date", "2024-03-10", "--db", db,
                "--kpis", KPIS).exit_code == 0
     columns = dict(query(db, "SELECT key, column_name FROM flat_params"))
     assert {k for k, c in columns.items() if c.startswith("kl_")} == {"value", "method", "lead_source", "payment_type"}
     assert {k for k, c in columns.items() if c.startswith("kp_")} == {"ga_session_id", "page_location",
-                                                                      "session_engaged"}
+                                                                      "session_engaged", "kb_spec"}
     types = dict(query(db, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'slim_events'"))
     assert types[columns["value"]].endswith("[]") and not types[columns["ga_session_id"]].endswith("[]")
     assert all(n == 0 for _, n in _differences(db)), _differences(db)

@@ -13,8 +13,11 @@ from generator.compile import compile_paths
 from generator.rules.pii import pii_signal
 from generator.rules.pii_values import PII_PATTERN, personal_kind
 from warehouse.connection import connect_store
-from warehouse.quality import PII_RE, compute_quality
+from warehouse.flat_params import FlatParam
+from warehouse.pii_search import PII_KEY
+from warehouse.quality import PII_RE, compute_quality, quality_sql
 from warehouse.schema import COLUMN_NAMES
+from warehouse.schema.events import SLIM_TABLE
 from warehouse.sources.arrow_days import ArrowDaysSource
 from warehouse.sources.demo import DemoSource
 from warehouse.store import run_load
@@ -54,11 +57,14 @@ def test_the_warehouse_uses_the_one_pattern_and_the_rule_reads_examples_with_it(
     assert pii_signal("contact_value", example="Paid Search") is None
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A small demo store: its first event is the template of the events the test below adds."""
+@pytest.fixture(scope="module", params=["raw params", "load's column"])
+def store(tmp_path_factory, request):
+    """A small demo store: its first event is the template of the events the test below adds. Data quality
+    searches the raw files' params, or reads the answer the load kept per event (`pii_search.PII_KEY`)."""
     con = connect_store(tmp_path_factory.mktemp("pii") / "w.duckdb")
-    run_load(con, DemoSource(300, 1, 42, date(2024, 1, 1)))
+    keys = [FlatParam(PII_KEY), FlatParam("ga_session_id")] if request.param == "load's column" else []
+    run_load(con, DemoSource(300, 1, 42, date(2024, 1, 1)), flat_keys=keys)
+    assert (f"FROM {SLIM_TABLE}" in quality_sql(con).split("pii AS")[1].split("invalid AS")[0]) is bool(keys)
     yield con
     con.close()
 
