@@ -94,7 +94,8 @@ def filter_values(store: Path, serving: Path, subject: str, name: str, event: st
                          {"e": event, "k": name, "n": MAX_VALUES})
         if subject == "dimension" and name in _EVENT_DIMENSIONS:
             column = _EVENT_DIMENSIONS[name]
-            return _read(store, f"SELECT DISTINCT {column} AS v FROM events WHERE v IS NOT NULL "  # noqa: S608
+            # from the raw export: the warehouse keeps a column only of the fields its KPI files read already
+            return _read(store, f"SELECT DISTINCT {column} AS v FROM ga4_events WHERE v IS NOT NULL "  # noqa: S608
                          "ORDER BY v LIMIT $n", {"n": MAX_VALUES})
         if subject == "dimension":
             return _read(serving, "SELECT DISTINCT breakdown_value AS v FROM kpi_values WHERE breakdown = $b "

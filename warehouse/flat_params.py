@@ -61,8 +61,25 @@ from generator.spec.stamp import STAMP_PARAM
 from generator.sql.attribution import CLICK, click_computed
 from generator.sql.attribution_methods import build_methods_query
 from generator.sql.batch import build_plan_query
-from generator.sql.dialects import EventClick, EventParam, lower, params_named, params_read
-from generator.sql.export_shape import CLICK_COLUMN, LISTED, NEWEST, ExportShape, click_key
+from generator.sql.dialects import (
+    EventClick,
+    EventParam,
+    field_path,
+    fields_read,
+    lower,
+    params_named,
+    params_read,
+)
+from generator.sql.export_shape import (
+    CLICK_COLUMN,
+    FIELD_COLUMN,
+    FIELD_KEY,
+    LISTED,
+    NEWEST,
+    ExportShape,
+    click_key,
+    field_key,
+)
 from generator.sql.params import as_string
 from generator.sql.scan import params_on_few_events
 
@@ -103,10 +120,10 @@ def warehouse_shape(con: duckdb.DuckDBPyConnection) -> ExportShape:
     its migration still has them)."""
     found = {str(c) for (c,) in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' "
-        "AND table_name = 'events' AND column_name IN ('event_row', 'event_params')").fetchall()}
+        "AND table_name = 'events' AND column_name IN ('event_row', 'event_params', 'device')").fetchall()}
     return dataclasses.replace(NEWEST, flat_params=tuple(flat_columns(con)), event_rows="event_row" in found,
                                last_click_columns="event_params" not in found,
-                               event_params="event_params" in found)
+                               event_params="event_params" in found, event_fields="device" in found)
 
 
 def _extract(key: str) -> exp.Expr:
@@ -150,6 +167,8 @@ def _filled_with(key: str, column: str, find: Callable[[str], exp.Expr] = _extra
         return _click(key, find("page_location"))
     if key == PII_KEY:
         return pii_suspect()
+    if key.startswith(FIELD_KEY):
+        return field_path(key.removeprefix(FIELD_KEY))
     return params_named(key) if _listed(column) else find(key)
 
 
@@ -197,8 +216,9 @@ def _params_of(plan: QueryPlan) -> list[FlatParam]:
     few = params_on_few_events(statements)
     keys = dict.fromkeys(key for statement in statements for key in params_read(statement))
     clicks = list(_CLICKS) if any(statement.find(EventClick) for statement in statements) else []
+    fields = [field_key(path) for path in dict.fromkeys(f for statement in statements for f in fields_read(statement))]
     checks = [key for key in (STAMP_PARAM, PII_KEY) if key not in keys]  # read by every refresh's own checks
-    return [*(FlatParam(key, key in few) for key in keys), *(FlatParam(key) for key in [*clicks, *checks])]
+    return [*(FlatParam(key, key in few) for key in keys), *(FlatParam(key) for key in [*clicks, *fields, *checks])]
 
 
 def register(con: duckdb.DuckDBPyConnection, params: Iterable[FlatParam]) -> dict[str, str]:
@@ -219,7 +239,7 @@ def register(con: duckdb.DuckDBPyConnection, params: Iterable[FlatParam]) -> dic
 
 def _prefix(param: FlatParam) -> str:
     return (CLICK_COLUMN if param.key in _CLICKS else CHECK_COLUMN if param.key == PII_KEY
-            else LISTED if param.listed else "kp_")
+            else FIELD_COLUMN if param.key.startswith(FIELD_KEY) else LISTED if param.listed else "kp_")
 
 
 def mark_filled_if_whole(con: duckdb.DuckDBPyConnection, days: Iterable[str]) -> None:
@@ -305,7 +325,7 @@ def _update(todo: dict[str, str]) -> str:
 
 
 def _add_column(column: str) -> exp.Expr:
-    kind = exp.DataType.build("VARCHAR" if column.startswith(CLICK_COLUMN) else "BOOLEAN"
+    kind = exp.DataType.build("VARCHAR" if column.startswith((CLICK_COLUMN, FIELD_COLUMN)) else "BOOLEAN"
                               if column.startswith(CHECK_COLUMN) else EVENT_PARAMS_TYPE if _listed(column)
                               else PARAM_VALUE_TYPE, dialect="duckdb")
     return exp.Alter(this=exp.to_table(SLIM_TABLE), kind="TABLE",

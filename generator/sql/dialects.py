@@ -47,7 +47,7 @@ import sqlglot
 from sqlglot import exp
 
 from .bigquery_form import emulator_compatible
-from .export_shape import LAST_CLICK_COLUMN, LISTED, NEWEST, ExportShape, click_key
+from .export_shape import LAST_CLICK_COLUMN, LISTED, NEWEST, ExportShape, click_key, field_key
 
 Dialect = Literal["duckdb", "bigquery"]
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "bigquery")
@@ -89,6 +89,13 @@ class ExportColumn(exp.Expression, exp.Func):
 
 class EventParam(exp.Expression, exp.Func):
     """The `value` record (string_value, int_value, float_value, double_value) of the event param `this`."""
+
+    arg_types = {"this": True}
+
+
+class EventField(exp.Expression, exp.Func):
+    """The event-scoped export field `this` (a string literal: `device.category`, `platform`); where the warehouse
+    keeps it as a column (`ExportShape.flat_column(field_key(path))`), that column."""
 
     arg_types = {"this": True}
 
@@ -178,7 +185,8 @@ class LastClick(exp.Expression, exp.Func):
 
 
 class ParamNotKept(ValueError):
-    """A statement reads an event param the warehouse's `events` has no column for (`ExportShape.event_params`)."""
+    """A statement reads an event param or export field the warehouse's `events` has no column for
+    (`ExportShape.event_params`, `ExportShape.event_fields`)."""
 
 
 class _Dropped(exp.Expression):
@@ -223,11 +231,7 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
         if isinstance(node, ExportColumn):
             path = node.name
             if export.has(path):
-                column, *fields = path.split(".")
-                out: exp.Expr = exp.column(column)
-                for field in fields:
-                    out = exp.Dot(this=out, expression=exp.to_identifier(field))
-                return out
+                return field_path(path)
             return exp.cast(exp.null(), exp.DataType.build(export.column_type(path), dialect="duckdb"))
         if isinstance(node, EventParam):
             flat = export.flat_column(node.name) if dialect == "duckdb" else None
@@ -237,6 +241,12 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
                 raise ParamNotKept(f"the event param {node.name!r} has no column in the warehouse yet: "
                                    "`kpi refresh` extracts the params the KPI files read")
             return exp.column(flat) if flat else _event_param(node.this, dialect)
+        if isinstance(node, EventField):
+            flat = export.flat_column(field_key(node.name)) if dialect == "duckdb" else None
+            if not flat and not export.event_fields and dialect == "duckdb":
+                raise ParamNotKept(f"the export field {node.name!r} has no column in the warehouse yet: "
+                                   "`kpi refresh` extracts the fields the KPI files read")
+            return exp.column(flat) if flat else field_path(node.name)
         if isinstance(node, LastClick):
             if dialect == "duckdb" and export.last_click_columns:
                 return exp.column(LAST_CLICK_COLUMN + node.name)
@@ -287,6 +297,20 @@ def without_users_since(expression: exp.Expr) -> exp.Expr:
 def params_read(expression: exp.Expr) -> list[str]:
     """The event params a (not yet lowered) statement reads, in the order it first reads them."""
     return list(dict.fromkeys(node.name for node in expression.find_all(EventParam)))
+
+
+def fields_read(expression: exp.Expr) -> list[str]:
+    """The event-scoped export fields (`device.category`) a (not yet lowered) statement reads, in order."""
+    return list(dict.fromkeys(node.name for node in expression.find_all(EventField)))
+
+
+def field_path(path: str) -> exp.Expr:
+    """`device.category` as a column and its fields (`platform`: a column)."""
+    column, *fields = path.split(".")
+    out: exp.Expr = exp.column(column)
+    for field in fields:
+        out = exp.Dot(this=out, expression=exp.to_identifier(field))
+    return out
 
 
 def _events_table(dialect: Dialect) -> exp.Table:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..ga4.dimensions import DIMENSIONS
+from .dialects import EventField
 
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "device_category": ("device", "category"),
@@ -39,12 +40,9 @@ _PATH_PATTERN = r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?([^?#]*)"
 
 
 def export_field(name: str) -> exp.Expr:
-    """The export column (or STRUCT field) that holds an event-scoped dimension."""
-    parts = EVENT_FIELDS[name]
-    node: exp.Expr = exp.column(parts[0])
-    for part in parts[1:]:
-        node = exp.Dot(this=node, expression=exp.to_identifier(part))
-    return node
+    """The export column (or STRUCT field) that holds an event-scoped dimension (`dialects.EventField`: the
+    warehouse's own column where it keeps one)."""
+    return EventField(this=exp.Literal.string(".".join(EVENT_FIELDS[name])))
 
 
 def url_path(url: exp.Expr) -> exp.Expr:

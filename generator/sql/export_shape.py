@@ -48,6 +48,12 @@ load computes once from `collected_traffic_source` and the UTM / gclid of `page_
 would otherwise search each event's URL (`warehouse/flat_params.py`)."""
 
 
+FIELD_COLUMN = "kf_"
+"""The prefix of a flat column holding one event-scoped field of the export (`device.category`, `geo.country`,
+`platform`: `dimensions.EVENT_FIELDS`), key `field_key(path)`: the warehouse keeps as columns only the fields
+its KPI files break down or filter by, not whole records (`warehouse/flat_params.py`)."""
+
+
 LAST_CLICK_COLUMN = "lc_"
 """The prefix of a column holding one field (source, medium, campaign, channel) of GA4's last click of the
 event's session, as `attribution.last_click_values` reads it from `session_traffic_source_last_click`: the
@@ -58,6 +64,14 @@ def click_key(field: str) -> str:
     """The `flat_params` key of the click field `field` (source, medium, campaign, gclid): no GA4 param name
     holds a colon, so it is never a param's."""
     return f"click:{field}"
+
+
+FIELD_KEY = "field:"
+
+
+def field_key(path: str) -> str:
+    """The `flat_params` key of the export field `path` (`device.category`, `platform`): `FIELD_KEY` and the path."""
+    return FIELD_KEY + path
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,9 @@ class ExportShape:
     # the events relation holds `event_params`; without it (the warehouse's `events`), every param the SQL
     # reads must be one of `flat_params`
     event_params: bool = True
+    # the events relation holds the event-scoped records and columns (`device`, `geo`, `platform`); without them
+    # (the warehouse's `events`), every such field the SQL reads must be one of `flat_params` (`field_key`)
+    event_fields: bool = True
 
     def flat_column(self, key: str) -> str | None:
         """The column holding the event param `key` (its `value` record, or its params: `LISTED`), if any."""

@@ -8,6 +8,7 @@ change no KPI number; the SQL reads the column only where the warehouse has it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -58,7 +59,8 @@ def _differences(db: Path) -> list[tuple]:
     """Per flattened param: events whose column differs from the param's first `value` in `event_params` (a
     listed `kl_` column: whose first param's value differs, or which holds another number of params); per click
     column (`kc_`), events whose column differs from the click worked out from the event (`_click_differences`);
-    for the PII column (`kq_`), events whose flag differs from a search of their values (`_pii_differences`)."""
+    for the PII column (`kq_`), events whose flag differs from a search of their values (`_pii_differences`); for
+    an export field's (`kf_`), events whose column differs from the raw field."""
     with duckdb.connect(str(db), read_only=True) as con:
         out = []
         for key, column in con.execute("SELECT key, column_name FROM flat_params ORDER BY 1").fetchall():
@@ -67,6 +69,10 @@ def _differences(db: Path) -> list[tuple]:
                 continue
             if column.startswith("kq_"):
                 out.append((key, _pii_differences(con, column)))
+                continue
+            if column.startswith("kf_"):  # an export field: `field:device.category` holds device.category
+                out.append((key, con.execute(f"SELECT count(*) FROM {WITH_RAW} WHERE {column} IS DISTINCT FROM "  # noqa: S608
+                                             f"{key.removeprefix('field:')}").fetchall()[0][0]))
                 continue
             listed = column.startswith("kl_")
             first = f"{column}[1].value" if listed else column
@@ -103,6 +109,8 @@ def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(r
     # (event_stamps.py) and whether the values look like personal data (quality.py), which every refresh reads
     assert set(_CLICK_FIELDS) <= keys
     assert {"kb_spec", "check:pii"} <= keys
+    # and the event-scoped fields the example KPIs break down by, a column each (not the whole records)
+    assert {k for k in keys if k.startswith("field:")} == {"field:device.category", "field:geo.country"}
     differences = _differences(refreshed)
     assert len(differences) == len(keys)
     assert all(n == 0 for _, n in differences), differences
@@ -148,6 +156,34 @@ def test_a_new_param_is_extracted_from_the_stored_events_not_reloaded(refreshed,
     got = query(refreshed, "SELECT breakdown_value, sum(value)::BIGINT FROM kpi_values WHERE kpi_id = "
                 "'leads_by_currency' AND breakdown = 'param:currency' GROUP BY 1 ORDER BY 1")
     assert got == expected and len(expected) >= 1
+
+
+def test_a_new_export_field_is_extracted_from_the_raw_files_not_reloaded(refreshed, kpi, query, tmp_path):
+    """A KPI file that starts to break down by an event-scoped field no KPI read before (the browser) gets it as
+    a column from the raw files at the next refresh (`field:device.browser`), and counts what the raw field says."""
+    loads = query(refreshed, "SELECT count(*) FROM load_audit")
+    kpis = tmp_path / "kpis"
+    shutil.copytree(KPIS, kpis)
+    leads = (kpis / "leads" / "leads.yaml").read_text()
+    (kpis / "leads" / "leads_by_browser.yaml").write_text(
+        leads.replace("kpi: leads", "kpi: leads_by_browser").replace("{param: lead_source}", "browser"))
+    assert "field:device.browser" not in {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
+    # before a refresh, the statement reads the raw export (`statements.or_over_raw`): the same numbers, slower
+    before = kpi("values", "--kpi", "leads_by_browser", "--breakdown", "browser", "--grain", "period", "--from",
+                 "2024-03-01", "--to", "2024-03-20", "--format", "json", "--db", refreshed, "--kpis", kpis)
+    assert before.exit_code == 0, before.output
+    result = kpi("refresh", "--db", refreshed, "--kpis", kpis)
+    assert result.exit_code == 0, result.output
+    assert "field:device.browser" in {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
+    assert query(refreshed, "SELECT count(*) FROM load_audit") == loads  # nothing reloaded
+    assert all(n == 0 for _, n in _differences(refreshed))
+    expected = query(refreshed, """
+        SELECT coalesce(device.browser, '(not set)'), count(*)
+        FROM ga4_events WHERE event_name = 'generate_lead' GROUP BY 1 ORDER BY 1""")
+    got = query(refreshed, "SELECT breakdown_value, sum(value)::BIGINT FROM kpi_values WHERE kpi_id = "
+                "'leads_by_browser' AND breakdown = 'browser' GROUP BY 1 ORDER BY 1")
+    assert got == expected and len(expected) > 1
+    assert sorted((row["breakdown_value"], row["value"]) for row in json.loads(before.output)) == expected
 
 
 def test_no_number_changes_when_the_sql_reads_the_columns(refreshed):

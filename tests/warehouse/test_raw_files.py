@@ -1,7 +1,7 @@
 """The raw export kept as its files (`warehouse/raw_files.py`, issue 13 §1): each Parquet export file of one day
 is kept byte for byte, `ga4_events` reads the files as exported, a reloaded day's files are replaced, a failed
-load leaves no file, a moved store reads the files beside it, and a store of schema 18 is migrated with every row
-and flattened param as it was."""
+load leaves no file, a moved store reads the files beside it, a store of schema 18 is migrated with every row
+and flattened param as it was, and one of schema 19 keeps the event-scoped fields its KPIs read a column each."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 from stored_events import WITH_RAW, export_rows, old_store
+from typer.testing import CliRunner
 
+from kpibridge.cli import app as kpi_app
 from warehouse.connection import connect_store
 from warehouse.location import raw_folder
 from warehouse.schema import COLUMN_NAMES
+from warehouse.schema.events import COLUMNS
+from warehouse.schema.migrations import MIGRATIONS, apply_migrations
 
 KPIS = Path(__file__).resolve().parents[2] / "kpis"
 
@@ -104,6 +108,32 @@ def test_a_store_of_schema_18_is_migrated_with_every_row_and_flattened_param(kpi
     assert len(list(raw_folder(old).iterdir())) == len(query(old, "SELECT DISTINCT event_date FROM ga4_events"))
 
 
+def test_a_store_of_schema_19_keeps_the_fields_its_kpis_read_a_column_each(kpi, export_dir, tmp_path, query):
+    """Schema 19 kept `device`, `geo` and `platform` whole in `slim_events`; migration 20 drops them, and the next
+    refresh extracts from the raw files the fields the KPI files read: the same numbers as a store loaded now."""
+    new, old = tmp_path / "new.duckdb", tmp_path / "old.duckdb"
+    assert kpi("load", "ga4-export", export_dir, "--db", new).exit_code == 0
+    con = old_store(old, 18, new)
+    apply_migrations(con, [m for m in MIGRATIONS if m[0] <= 19])
+    for column in COLUMNS:
+        if column.name in ("device", "geo", "platform"):
+            con.execute(f"ALTER TABLE slim_events ADD COLUMN {column.name} {column.duckdb_type}")
+    con.execute("UPDATE slim_events SET device = r.device, geo = r.geo, platform = r.platform FROM ga4_events r "
+                "WHERE slim_events.kb_file = r.kb_file AND slim_events.kb_row = r.kb_row")
+    assert con.execute("SELECT count(*) FROM events WHERE device.category IS NOT NULL").fetchall()[0][0] > 1000
+    con.close()
+    for db in (old, new):  # the whole `kpi` app (conftest's `kpi` has the load commands only)
+        result = CliRunner().invoke(kpi_app, ["refresh", "--db", str(db), "--kpis", str(KPIS)])
+        assert result.exit_code == 0, result.output
+    kept = {c for (c,) in query(old, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'slim_events'")}
+    assert not {"device", "geo", "platform"} & kept
+    fields = "SELECT key FROM flat_params WHERE key LIKE 'field:%' ORDER BY 1"
+    assert query(old, fields) == query(new, fields) == [("field:device.category",), ("field:geo.country",)]
+    values = "SELECT kpi_id, date, breakdown, breakdown_value, value FROM kpi_values ORDER BY ALL"
+    assert query(old, values) == query(new, values)
+    assert query(old, "SELECT count(DISTINCT breakdown_value) FROM kpi_values WHERE breakdown = 'country'")[0][0] > 1
+
+
 def test_a_store_copied_without_its_raw_files_is_refused_with_the_fix(kpi, export_dir, db, tmp_path):
     assert kpi("load", "ga4-export", export_dir, "--db", db).exit_code == 0
     alone = tmp_path / "alone" / "w.duckdb"
@@ -118,12 +148,15 @@ def test_a_store_copied_without_its_raw_files_is_refused_with_the_fix(kpi, expor
 
 def test_the_slim_table_holds_every_column_and_field_the_kpi_statements_read():
     """`slim_events.READ` against what the example KPIs' statements read of the export (`export_columns`, read
-    from the SQL itself), the params and GA4's last click aside (columns of their own in `slim_events`)."""
+    from the SQL itself), the params and GA4's last click aside (columns of their own in `slim_events`); each
+    event-scoped field they read (`device.category`) is one the load makes a column of (`flat_params.params_of`)."""
     from generator.compile import compile_paths
     from generator.sql import render_plan_sql
     from generator.sql.attribution_methods import render_methods_sql
     from generator.sql.export_columns import export_columns
-    from warehouse.slim_events import READ
+    from generator.sql.export_shape import field_key
+    from warehouse.flat_params import params_of
+    from warehouse.slim_events import FIELD_SOURCES, READ
 
     plan = compile_paths([KPIS]).plan
     read: dict[str, set[str]] = {}
@@ -131,7 +164,13 @@ def test_the_slim_table_holds_every_column_and_field_the_kpi_statements_read():
         for column, fields in export_columns(sql, "duckdb").items():
             read.setdefault(column, set()).update(fields)
     assert {"device", "geo", "ecommerce", "collected_traffic_source"} <= set(read)
+    with duckdb.connect() as con:
+        flattened = {p.key for p in params_of(con, plan)}
     for column, fields in read.items():
         if column in ("event_params", "session_traffic_source_last_click"):
+            continue
+        if column in FIELD_SOURCES:
+            assert column not in READ and fields, column  # a column of each field read, not the record
+            assert {field_key(f"{column}.{field}") for field in fields} <= flattened, (column, fields)
             continue
         assert column in READ and (fields <= set(READ[column]) if READ[column] else not fields), (column, fields)

@@ -104,6 +104,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     (18, (FACT_DAYS_DDL,)),  # the days whose session days a refresh kept (warehouse/session_facts.py)
     # the raw export kept as its files, `ga4_events` a view over them; `events` over `slim_events` (raw_files.py)
     (19, (_to_raw_files,)),
+    # the event-scoped records and columns a column each where the KPI files read them (`kf_<n>`, flat_params.py):
+    # the next refresh extracts those from the raw files
+    (20, tuple(f"ALTER TABLE slim_events DROP COLUMN IF EXISTS {column}" for column in ("device", "geo", "platform"))
+     + ("CREATE OR REPLACE VIEW events AS SELECT *, rowid AS event_row FROM slim_events",)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
