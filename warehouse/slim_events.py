@@ -1,12 +1,13 @@
 """`slim_events`: what the KPI statements read of each raw event, as plain columns (issue 13 §1).
 
 The warehouse's `events` view (what every KPI statement reads) is over this table, not over the raw export
-(`raw_files.py`). It holds the export columns and fields the statements can read (`READ`), not the two nested
+(`raw_files.py`). It holds the export columns and fields every statement reads (`READ`), not the two nested
 ones that cost a load most (`event_params`, 7.2 CPU s of 24 at 5M events, and
 `session_traffic_source_last_click`, 5.5), and in their place:
 
-- the event params the KPI files read, one column each (`flat_params.py`), extracted as the rows are inserted,
-  and later, for a param the KPI files start to read, from the raw files (`flat_params.flatten`);
+- the event params and event-scoped fields (`device.category`, …) the KPI files read, one column each
+  (`flat_params.py`), extracted as the rows are inserted, and later, for one the KPI files start to read, from
+  the raw files (`flat_params.flatten`);
 - GA4's last click of the event's session as four text columns (`lc_source`, `lc_medium`, `lc_campaign`,
   `lc_channel`: `generator.sql.attribution.last_click_values`, which the statements read through `LastClick`);
 - each event's raw file and row (`kb_file`, `kb_row`), the link back to everything else it holds.
