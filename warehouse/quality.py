@@ -116,14 +116,14 @@ QUALITY_SQL = f"""
 WITH ev AS NOT MATERIALIZED (
     SELECT event_date, event_name, event_params, {EVENT_ID} AS eid
     FROM ga4_events
-    WHERE event_date BETWEEN $start_date AND $end_date
+    WHERE {IN_RANGE}
 ),
 -- the volume: read from the slim columns where the session id is one (`quality_sql`), not from the raw files
 counted AS (
     SELECT event_date, event_name, user_pseudo_id,
         list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value AS sid
     FROM ga4_events
-    WHERE event_date BETWEEN $start_date AND $end_date
+    WHERE {IN_RANGE}
 ),
 -- transaction ids: each (event, id) counts once; every later copy (any earlier day included) is an extra one.
 -- Only ids seen in the range are looked up in the days before it (a cheap filter: purchases are few).
@@ -251,14 +251,13 @@ def _built(shape: ExportShape) -> str:
         ctes["counted"].set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
         sid = next(a for a in ctes["counted"].expressions if a.alias == "sid")
         sid.set("this", lower(param_record("ga_session_id"), "duckdb", export=shape))
-    flag = next(c for c in ctes["pii"].find_all(exp.Column) if c.name == "pii_suspected")
     if slim and pii:  # the load's answer, each event numbered as in `ev`
         ctes["pii"].set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
         eid = next(c for c in ctes["pii"].expressions if isinstance(c, exp.Column) and c.name == "eid")
         eid.replace(exp.alias_(sqlglot.parse_one(EVENT_ID, read="duckdb"), "eid"))
         ctes["pii"].where(exp.and_(exp.condition(IN_RANGE, dialect="duckdb"), exp.column(pii)), append=False, copy=False)
     else:
-        flag.replace(pii_suspect())
+        next(c for c in ctes["pii"].find_all(exp.Column) if c.name == "pii_suspected").replace(pii_suspect())
     return statement.sql("duckdb")
 
 

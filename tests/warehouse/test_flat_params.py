@@ -135,13 +135,19 @@ def test_later_loads_fill_the_columns_of_the_rows_they_insert(refreshed, kpi, ex
     assert again.exit_code == 0, again.output
 
 
-def test_a_new_param_is_extracted_from_the_stored_events_not_reloaded(refreshed, kpi, query, tmp_path):
-    loads = query(refreshed, "SELECT count(*) FROM load_audit")
+def _leads_by(tmp_path: Path, kpi_id: str, breakdown: str) -> Path:
+    """The example KPIs, plus `kpi_id`: the leads KPI broken down by `breakdown` instead of its lead source."""
     kpis = tmp_path / "kpis"
     shutil.copytree(KPIS, kpis)
     leads = (kpis / "leads" / "leads.yaml").read_text()
-    (kpis / "leads" / "leads_by_currency.yaml").write_text(
-        leads.replace("kpi: leads", "kpi: leads_by_currency").replace("{param: lead_source}", "{param: currency}"))
+    (kpis / "leads" / f"{kpi_id}.yaml").write_text(
+        leads.replace("kpi: leads", f"kpi: {kpi_id}").replace("{param: lead_source}", breakdown))
+    return kpis
+
+
+def test_a_new_param_is_extracted_from_the_stored_events_not_reloaded(refreshed, kpi, query, tmp_path):
+    loads = query(refreshed, "SELECT count(*) FROM load_audit")
+    kpis = _leads_by(tmp_path, "leads_by_currency", "{param: currency}")
     assert "currency" not in {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
     result = kpi("refresh", "--db", refreshed, "--kpis", kpis)
     assert result.exit_code == 0, result.output
@@ -162,11 +168,7 @@ def test_a_new_export_field_is_extracted_from_the_raw_files_not_reloaded(refresh
     """A KPI file that starts to break down by an event-scoped field no KPI read before (the browser) gets it as
     a column from the raw files at the next refresh (`field:device.browser`), and counts what the raw field says."""
     loads = query(refreshed, "SELECT count(*) FROM load_audit")
-    kpis = tmp_path / "kpis"
-    shutil.copytree(KPIS, kpis)
-    leads = (kpis / "leads" / "leads.yaml").read_text()
-    (kpis / "leads" / "leads_by_browser.yaml").write_text(
-        leads.replace("kpi: leads", "kpi: leads_by_browser").replace("{param: lead_source}", "browser"))
+    kpis = _leads_by(tmp_path, "leads_by_browser", "browser")
     assert "field:device.browser" not in {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
     # before a refresh, the statement reads the raw export (`statements.or_over_raw`): the same numbers, slower
     before = kpi("values", "--kpi", "leads_by_browser", "--breakdown", "browser", "--grain", "period", "--from",
