@@ -145,22 +145,33 @@ def _leads_by(tmp_path: Path, kpi_id: str, breakdown: str) -> Path:
     return kpis
 
 
+def _refresh_extracts(kpi, query, db: Path, kpis: Path, key: str, loads: list[tuple]) -> None:
+    """`kpi refresh` with the KPI files `kpis` makes a column of `key` from the stored events: nothing reloaded
+    (`loads`: the load audit's count before), and every column holds what the raw events hold."""
+    result = kpi("refresh", "--db", db, "--kpis", kpis)
+    assert result.exit_code == 0, result.output
+    assert key in {k for (k,) in query(db, "SELECT key FROM flat_params")}
+    assert query(db, "SELECT count(*) FROM load_audit") == loads  # nothing reloaded
+    assert all(n == 0 for _, n in _differences(db))
+
+
+def _leads_per(query, db: Path, kpi_id: str, breakdown: str) -> list[tuple]:
+    """The stored daily values of `kpi_id` per value of `breakdown`, summed over the days."""
+    return query(db, "SELECT breakdown_value, sum(value)::BIGINT FROM kpi_values WHERE kpi_id = $k "
+                 "AND breakdown = $b GROUP BY 1 ORDER BY 1", {"k": kpi_id, "b": breakdown})
+
+
 def test_a_new_param_is_extracted_from_the_stored_events_not_reloaded(refreshed, kpi, query, tmp_path):
     loads = query(refreshed, "SELECT count(*) FROM load_audit")
     kpis = _leads_by(tmp_path, "leads_by_currency", "{param: currency}")
     assert "currency" not in {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
-    result = kpi("refresh", "--db", refreshed, "--kpis", kpis)
-    assert result.exit_code == 0, result.output
-    assert "currency" in {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
-    assert query(refreshed, "SELECT count(*) FROM load_audit") == loads  # nothing reloaded
-    assert all(n == 0 for _, n in _differences(refreshed))
+    _refresh_extracts(kpi, query, refreshed, kpis, "currency", loads)
     # the breakdown counts what the lists hold: leads per currency, recounted here from event_params
     expected = query(refreshed, """
         SELECT coalesce(list_filter(event_params, lambda p: p.key = 'currency')[1].value.string_value, '(not set)'),
                count(*)
         FROM ga4_events WHERE event_name = 'generate_lead' GROUP BY 1 ORDER BY 1""")
-    got = query(refreshed, "SELECT breakdown_value, sum(value)::BIGINT FROM kpi_values WHERE kpi_id = "
-                "'leads_by_currency' AND breakdown = 'param:currency' GROUP BY 1 ORDER BY 1")
+    got = _leads_per(query, refreshed, "leads_by_currency", "param:currency")
     assert got == expected and len(expected) >= 1
 
 
@@ -174,16 +185,11 @@ def test_a_new_export_field_is_extracted_from_the_raw_files_not_reloaded(refresh
     before = kpi("values", "--kpi", "leads_by_browser", "--breakdown", "browser", "--grain", "period", "--from",
                  "2024-03-01", "--to", "2024-03-20", "--format", "json", "--db", refreshed, "--kpis", kpis)
     assert before.exit_code == 0, before.output
-    result = kpi("refresh", "--db", refreshed, "--kpis", kpis)
-    assert result.exit_code == 0, result.output
-    assert "field:device.browser" in {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
-    assert query(refreshed, "SELECT count(*) FROM load_audit") == loads  # nothing reloaded
-    assert all(n == 0 for _, n in _differences(refreshed))
+    _refresh_extracts(kpi, query, refreshed, kpis, "field:device.browser", loads)
     expected = query(refreshed, """
         SELECT coalesce(device.browser, '(not set)'), count(*)
         FROM ga4_events WHERE event_name = 'generate_lead' GROUP BY 1 ORDER BY 1""")
-    got = query(refreshed, "SELECT breakdown_value, sum(value)::BIGINT FROM kpi_values WHERE kpi_id = "
-                "'leads_by_browser' AND breakdown = 'browser' GROUP BY 1 ORDER BY 1")
+    got = _leads_per(query, refreshed, "leads_by_browser", "browser")
     assert got == expected and len(expected) > 1
     assert sorted((row["breakdown_value"], row["value"]) for row in json.loads(before.output)) == expected
 
