@@ -14,6 +14,7 @@ DATASET = "analytics_123"
 DEMO = {"events": 6_000, "days": 9, "seed": 7, "end_date": date(2024, 1, 31)}
 INTRADAY_ONLY = "20240131"  # the last day has only its intraday table yet
 BOTH = "20240130"  # this day has its daily table and a stale intraday one (which must not be read)
+ONE_KPI = "sessions"  # the KPI file `one_kpi_project` keeps
 
 
 def run_kpi(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

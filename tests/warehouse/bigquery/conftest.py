@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from bq_emulator import PROJECT, load_table, running_emulator
-from bq_helpers import BOTH, DATASET, DEMO, INTRADAY_ONLY, example_kpis
+from bq_helpers import BOTH, DATASET, DEMO, INTRADAY_ONLY, ONE_KPI, example_kpis
 
 from warehouse.sources.demo import iter_demo_days
 
@@ -47,3 +47,14 @@ def project(tmp_path: Path) -> Path:
     example_kpis(folder / "kpis")
     (folder / "kpibridge.toml").write_text(f'[bigquery]\nproject = "{PROJECT}"\ndataset = "{DATASET}"\n')
     return folder
+
+
+
+@pytest.fixture
+def one_kpi_project(project: Path) -> Path:
+    """The team's folder with one KPI file left (`sessions`): for the tests of what happens around the statements
+    (a retried 5xx, a dry run), where each statement on the emulator costs seconds and more KPIs test nothing more."""
+    for path in (project / "kpis").rglob("*.yaml"):
+        if path.parent != project / "kpis" and path.stem != ONE_KPI:
+            path.unlink()
+    return project
