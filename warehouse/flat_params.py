@@ -18,7 +18,7 @@ param's `value` record (string_value, int_value, float_value, double_value), so 
   at 5M events); a load of 5M events with the example KPIs went from 31.0 to 27.6 CPU s. A column keeps its
   kind once made (both read alike).
 
-- `kc_<n>` (`export_shape.CLICK_COLUMN`, key `click:<field>`): a field (source, medium, campaign, gclid) of
+- `kc_<n>` (`export_shape.CLICK_COLUMN`, key `click:<field>@<hash of its code>`): a field (source, medium, campaign, gclid) of
   the click the event collected, as text: its `collected_traffic_source`, else the UTM / gclid of its
   `page_location` (`generator.sql.attribution.click_computed`). Every statement that attributes sessions
   needs it for every event, and computing it there searched each event's URL again in each statement (the
@@ -37,6 +37,11 @@ param's `value` record (string_value, int_value, float_value, double_value), so 
   params anyway; data quality's search over the raw files' params cost 2.1 CPU s a full refresh at 5M events,
   the column about 1.0 at load. The spec stamp (`kb_spec`, `event_stamps.py`) is a `kp_` column for the same
   reason (2.0 CPU s from the raw files, about 0.7 at load; the refresh after it reads the stamp in 0.3).
+
+- A column the load computes (a click field, the PII flag) has a key with a hash of the code that computes it
+  after `export_shape.VERSION_MARK` (`click:source@…`, `check:pii@…`). Code that computes it otherwise is
+  another key: registering it drops the former column (`register`) and the refresh makes the new one from the
+  raw files, so a store written by an older version never serves values the code no longer computes.
 
 - `flat_params` (key → column) says which params are columns; `warehouse_shape` hands that to the SQL
   (`ExportShape.flat_params`), which reads the column for those. `events` holds no list: a statement reading
@@ -81,6 +86,7 @@ from generator.sql.export_shape import (
     FIELD_KEY,
     LISTED,
     NEWEST,
+    VERSION_MARK,
     ExportShape,
     click_key,
     field_key,
@@ -229,17 +235,34 @@ def _params_of(plan: QueryPlan) -> list[FlatParam]:
 def register(con: duckdb.DuckDBPyConnection, params: Iterable[FlatParam]) -> dict[str, str]:
     """Add a column for each param of `params` that has none yet (`kl_<n>` when `listed`, else `kp_<n>`),
     registered as not filled (in the caller's transaction); returns every registered (key, column), filled or
-    not, which is what a load fills. A param keeps the column it has: both kinds read alike."""
+    not, which is what a load fills. A param keeps the column it has: both kinds read alike. A key that
+    supersedes another (the same name before `VERSION_MARK`: a column the code now computes otherwise) drops the
+    other's column: the refresh fills the new one from the raw files."""
     registered = dict(flat_columns(con, filled=False))
     new = list({p.key: p for p in params if p.key not in registered}.values())
-    taken = {int(column[3:]) for column in registered.values()}
-    numbers = [n for n in range(1, len(taken) + len(new) + 1) if n not in taken][: len(new)]
+    names = {_name(p.key) for p in new}
+    for key in [key for key in registered if _name(key) in names]:  # computed by other code: made again
+        _drop(con, key, registered.pop(key))
+    # numbers after the last: a load inserts the columns by position, in the order of their numbers
+    first = max((int(column[3:]) for column in registered.values()), default=0) + 1
+    numbers = range(first, first + len(new))
     for param, n in zip(new, numbers, strict=True):
         column = f"{_prefix(param)}{n}"
         con.execute(_add_column(column).sql("duckdb"))
         con.execute("INSERT INTO flat_params VALUES ($key, $column, NULL)", {"key": param.key, "column": column})
         registered[param.key] = column
     return registered
+
+
+def _name(key: str) -> str:
+    """What a column holds, without how it is computed (`export_shape.VERSION_MARK`)."""
+    return key.split(VERSION_MARK, 1)[0]
+
+
+def _drop(con: duckdb.DuckDBPyConnection, key: str, column: str) -> None:
+    con.execute(exp.Alter(this=exp.to_table(SLIM_TABLE), kind="TABLE",
+                          actions=[exp.Drop(tables=[exp.column(column)], kind="COLUMN")]).sql("duckdb"))
+    con.execute("DELETE FROM flat_params WHERE key = $key", {"key": key})
 
 
 def _prefix(param: FlatParam) -> str:

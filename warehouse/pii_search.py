@@ -8,13 +8,13 @@ looks for in the KPI files); it goes into the SQL as a literal node, which DuckD
 
 from __future__ import annotations
 
+import hashlib
+
 import sqlglot
 from sqlglot import exp
 
 from generator.rules.pii_values import PII_PATTERN
-
-PII_KEY = "check:pii"
-"""Its `flat_params` key (no GA4 param name has a colon)."""
+from generator.sql.export_shape import VERSION_MARK
 
 _SEARCH = """
 coalesce(CASE
@@ -37,3 +37,8 @@ def pii_suspect() -> exp.Expr:
     pattern = next(c for c in search.find_all(exp.Column) if c.name == "pii_pattern")
     pattern.replace(exp.Literal.string(PII_PATTERN))
     return search
+
+
+PII_KEY = f"check:pii{VERSION_MARK}{hashlib.sha256(pii_suspect().sql('duckdb').encode()).hexdigest()[:12]}"
+"""Its `flat_params` key (no GA4 param name has a colon), with a hash of the search after `VERSION_MARK`: a search
+changed in the code is another key, so the warehouse makes the column again rather than read a stale one."""

@@ -9,7 +9,11 @@ the nested `event_params` list; `warehouse/flat_params.py`).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
+
+from sqlglot import exp
 
 Fields = tuple[tuple[str, "str | Fields"], ...]  # (name, DuckDB scalar type or the fields of a nested STRUCT)
 
@@ -62,8 +66,28 @@ warehouse keeps those four columns, not the nested record (`warehouse/slim_event
 
 def click_key(field: str) -> str:
     """The `flat_params` key of the click field `field` (source, medium, campaign, gclid): no GA4 param name
-    holds a colon, so it is never a param's."""
-    return f"click:{field}"
+    holds a colon, so it is never a param's. After `VERSION_MARK`, a hash of how the load computes it
+    (`_click_version`): a column computed by other code is another key, which the warehouse makes again from the
+    raw files and reads instead (`warehouse/flat_params.register`), never a stale one."""
+    return f"click:{field}{VERSION_MARK}{_click_version()}"
+
+
+VERSION_MARK = "@"
+"""In a `flat_params` key, what comes before it names what the column holds, what comes after how it is computed:
+a key whose name part equals another's supersedes it (`warehouse/flat_params.register`)."""
+
+
+@functools.cache
+def _click_version() -> str:
+    """12 hex digits of SHA-256 over the SQL a load fills the click columns with (`attribution.click_computed`,
+    lowered for DuckDB), from a `page_location` record."""
+    from .attribution import CLICK, click_computed  # attribution reads this module: imported on first use
+    from .dialects import lower
+    from .params import as_string
+
+    computed = click_computed(as_string(exp.column("page_location")), exp.column("collected_traffic_source"))
+    text = "\n".join(lower(computed[field], "duckdb").sql("duckdb") for field in CLICK)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 FIELD_KEY = "field:"

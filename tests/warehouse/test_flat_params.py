@@ -22,17 +22,18 @@ from generator.compile import compile_paths
 from generator.rules.pii_values import PII_PATTERN
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.dialects import lower
-from generator.sql.export_shape import NEWEST
+from generator.sql.export_shape import NEWEST, click_key
 from generator.sql.params import as_number, param_record
 from kpibridge.cli import app as kpi_app
 from warehouse.flat_params import params_of, warehouse_shape
+from warehouse.pii_search import PII_KEY
 
 KPIS = Path(__file__).resolve().parents[2] / "kpis"
 
 
 # A click column's field: (collected_traffic_source's field, the URL's query parameter), written out here.
-_CLICK_FIELDS = {"click:source": ("manual_source", "utm_source"), "click:medium": ("manual_medium", "utm_medium"),
-                 "click:campaign": ("manual_campaign_name", "utm_campaign"), "click:gclid": ("gclid", "gclid")}
+_CLICK_FIELDS = {click_key("source"): ("manual_source", "utm_source"), click_key("medium"): ("manual_medium", "utm_medium"),
+                 click_key("campaign"): ("manual_campaign_name", "utm_campaign"), click_key("gclid"): ("gclid", "gclid")}
 
 
 def _click_differences(con: duckdb.DuckDBPyConnection, key: str, column: str) -> int:
@@ -108,7 +109,7 @@ def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(r
     # and the click every session's attribution reads (collected, else the URL's UTM / gclid); the spec stamp
     # (event_stamps.py) and whether the values look like personal data (quality.py), which every refresh reads
     assert set(_CLICK_FIELDS) <= keys
-    assert {"kb_spec", "check:pii"} <= keys
+    assert {"kb_spec", PII_KEY} <= keys
     # and the event-scoped fields the example KPIs break down by, a column each (not the whole records)
     assert {k for k in keys if k.startswith("field:")} == {"field:device.category", "field:geo.country"}
     differences = _differences(refreshed)
@@ -120,7 +121,7 @@ def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(r
     (with_id,) = query(refreshed, "SELECT count(*) FROM ga4_events WHERE "
                        "len(list_filter(event_params, lambda p: p.key = 'ga_session_id')) > 0")[0]
     assert filled == with_id > 0
-    pii = query(refreshed, "SELECT column_name FROM flat_params WHERE key = 'check:pii'")[0][0]
+    pii = query(refreshed, "SELECT column_name FROM flat_params WHERE key = $k", {"k": PII_KEY})[0][0]
     assert query(refreshed, f"SELECT count(*) FILTER (WHERE {pii}) FROM slim_events")[0][0] > 0  # noqa: S608
 
 
@@ -233,9 +234,9 @@ def test_a_click_is_read_from_its_column_where_the_warehouse_keeps_one_and_compu
     """The scan reads the click's field from the column below it (`flat_click_<field>`, selected over the events
     only where the warehouse has it); elsewhere (no column, BigQuery) it computes it from the URL as before."""
     plan = compile_paths([KPIS]).plan
-    shape = dataclasses.replace(NEWEST, flat_params=(("page_location", "kp_1"), ("click:source", "kc_2"),
-                                                     ("click:medium", "kc_3"), ("click:campaign", "kc_4"),
-                                                     ("click:gclid", "kc_5")))
+    shape = dataclasses.replace(NEWEST, flat_params=(("page_location", "kp_1"), (click_key("source"), "kc_2"),
+                                                     (click_key("medium"), "kc_3"), (click_key("campaign"), "kc_4"),
+                                                     (click_key("gclid"), "kc_5")))
     flat = render_plan_sql(plan, "duckdb", export=shape)
     assert "kc_2 AS flat_click_source" in flat and "flat_click_source AS click_source" in flat
     assert "REGEXP_EXTRACT" not in flat.upper()
@@ -265,6 +266,33 @@ def test_an_interrupted_fill_is_never_read_and_the_next_refresh_finishes_it(refr
     assert query(refreshed, "SELECT column_name, flattened_at IS NOT NULL FROM flat_params WHERE key = 'currency'") \
         == [("kp_99", True)]
     assert all(n == 0 for _, n in _differences(refreshed))  # the stray 'XXX' was filled over
+
+
+def test_a_column_the_code_now_computes_otherwise_is_made_again_never_read_stale(refreshed, kpi, query):
+    """The click and PII columns are computed by the load's code; their keys carry a hash of it. A store whose
+    columns an older version computed (keys without the hash, as stop 42 wrote them, and here wrong values)
+    gets them dropped and made again from the raw files by the next refresh: the same numbers as before."""
+    before = query(refreshed, "SELECT * FROM kpi_values ORDER BY ALL")
+    before_quality = query(refreshed, "SELECT date, event_name, pii_suspect FROM event_quality ORDER BY ALL")
+    with duckdb.connect(str(refreshed)) as con:
+        old = {}
+        for key in [PII_KEY, click_key("source")]:
+            (column,) = con.execute("SELECT column_name FROM flat_params WHERE key = $k", {"k": key}).fetchall()[0]
+            old[key.split("@")[0]] = column
+            con.execute("UPDATE flat_params SET key = $old WHERE key = $k", {"old": key.split("@")[0], "k": key})
+        con.execute(f"UPDATE slim_events SET {old['check:pii']} = NOT {old['check:pii']}, "  # noqa: S608
+                    f"{old['click:source']} = 'stale'")
+        con.execute("DELETE FROM event_quality_days")  # data quality checked again, from the new column
+    result = kpi("refresh", "--full", "--db", refreshed, "--kpis", KPIS)
+    assert result.exit_code == 0, result.output
+    keys = dict(query(refreshed, "SELECT key, column_name FROM flat_params"))
+    assert "check:pii" not in keys and "click:source" not in keys and {PII_KEY, click_key("source")} <= set(keys)
+    columns = {c for (c,) in query(refreshed, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'slim_events'")}
+    assert not set(old.values()) & columns  # the stale columns are gone
+    assert all(n == 0 for _, n in _differences(refreshed))  # each column is what the raw events say
+    assert query(refreshed, "SELECT date, event_name, pii_suspect FROM event_quality ORDER BY ALL") == before_quality
+    after = query(refreshed, "SELECT * FROM kpi_values ORDER BY ALL")
+    assert [r[:7] for r in after] == [r[:7] for r in before]  # kpi, date, breakdown, value, numerator, denominator
 
 
 def _flattened(db: Path) -> dict[str, object]:
