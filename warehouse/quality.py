@@ -20,6 +20,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
+from generator.compile import spec_rows
 from generator.ga4.limits import name_problem
 from generator.parse.catalog import KpiCatalog
 from generator.rules.pii_values import PII_PATTERN
@@ -79,19 +80,10 @@ class SpecTables:
 
 
 def spec_tables(catalog: KpiCatalog) -> SpecTables:
-    """The events catalog (GA4 built-ins merged) as two Arrow tables for the quality SQL."""
-    rows: dict[str, list[object]] = {f.name: [] for f in SPEC_SCHEMA}
-    for name in sorted(catalog.events):
-        for pname, p in sorted(catalog.events[name].spec.params.items()):
-            if p.type == "items":  # items live in the `items` column, not in event_params
-                continue
-            for key, value in (("event_name", name), ("param", pname), ("required", p.required), ("type", p.type),
-                               ("enum", [str(v) for v in p.enum] if p.enum else None), ("pattern", p.pattern),
-                               ("min", None if p.min is None else float(p.min)),
-                               ("max", None if p.max is None else float(p.max))):
-                rows[key].append(value)
+    """The events catalog (GA4 built-ins merged) as two Arrow tables for the quality SQL: its event names, and
+    its params as `generator.compile.spec_rows` lists them (the rows the spec hash covers)."""
     events = pa.table({"event_name": pa.array(sorted(catalog.events), pa.string())})
-    return SpecTables(events, pa.table(rows, schema=SPEC_SCHEMA))
+    return SpecTables(events, pa.Table.from_pylist(spec_rows(catalog), schema=SPEC_SCHEMA))
 
 
 # A param value that looks like an e-mail address or a phone number (generator/rules/pii_values.py, the one
