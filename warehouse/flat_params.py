@@ -18,10 +18,10 @@ param's `value` record (string_value, int_value, float_value, double_value), so 
   at 5M events); a load of 5M events with the example KPIs went from 31.0 to 27.6 CPU s. A column keeps its
   kind once made (both read alike).
 
-- `kc_<n>` (`export_shape.CLICK_COLUMN`, key `click:<field>@<hash of its code>`): a field (source, medium, campaign, gclid) of
-  the click the event collected, as text: its `collected_traffic_source`, else the UTM / gclid of its
-  `page_location` (`generator.sql.attribution.click_computed`). Every statement that attributes sessions
-  needs it for every event, and computing it there searched each event's URL again in each statement (the
+- `kc_<n>` (`export_shape.CLICK_COLUMN`, key `click:<field>@<hash of its code>`): a field (source, medium,
+  campaign, gclid) of the click the event collected, as text: its `collected_traffic_source`, else the UTM /
+  gclid of its `page_location` (`generator.sql.attribution.click_computed`). Every statement that attributes
+  sessions needs it for every event, and computing it there searched each event's URL again in each statement (the
   daily values, each group of periods, each lookback): at 5M events a full refresh 41.3 -> 38.4 CPU s, one
   new day at 90 days 7.6 -> 6.4, and with a distinct URL per event (real exports carry click ids and other
   query strings) 50.5 -> 38.5; the load computes it once (+2.9 CPU s at 5M events). The scan reads the
