@@ -183,13 +183,17 @@ def plan_shifts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
 def ids_shared_with_pings(con: duckdb.DuckDBPyConnection) -> bool:
     """True when an event without a user (a cookieless ping) carries a transaction id a user's event carries too:
     which of the two purchases counts first then depends on an event that is no user's, so no user's part of a
-    range says it; the ranges are counted in full."""
-    return bool(con.execute(f"""
-        SELECT count(*) FROM (
-            SELECT {TRANSACTION_ID} AS tid FROM events
-            WHERE tid IS NOT NULL GROUP BY tid
-            HAVING count(*) FILTER (WHERE user_pseudo_id IS NULL) > 0 AND count(user_pseudo_id) > 0)
-    """).fetchall()[0][0])
+    range says it; the ranges are counted in full.
+
+    The pings' ids first: DuckDB skips every block of events without a ping by its statistics (a store without
+    pings answers in milliseconds, where grouping every event's id cost 0.06 CPU s at 5M events), and only ids
+    a ping carries are looked for among the users' events."""
+    pings = [tid for (tid,) in con.execute(
+        f"SELECT DISTINCT tid FROM (SELECT {TRANSACTION_ID} AS tid FROM events WHERE user_pseudo_id IS NULL) "
+        "WHERE tid IS NOT NULL").fetchall()]
+    return bool(pings) and bool(con.execute(
+        f"SELECT count(*) FROM events WHERE user_pseudo_id IS NOT NULL AND list_contains($ids, {TRANSACTION_ID})",
+        {"ids": pings}).fetchall()[0][0])
 
 
 def period_users(con: duckdb.DuckDBPyConnection, days_of: dict[Range, list[dt.date]]) -> dict[Range, list[str]]:

@@ -28,7 +28,7 @@ from generator.plan.formula import parse_formula
 from kpibridge.cli import app
 from warehouse import period_values
 from warehouse.location import copy_store
-from warehouse.period_shift import _degree, differing_days, plan_shifts, shiftable
+from warehouse.period_shift import _degree, differing_days, ids_shared_with_pings, plan_shifts, shiftable
 from warehouse.period_values import calendar_buckets, distinct_kpis, plan_period_values
 from warehouse.refresh_days import parse_day
 from warehouse.sources.demo import iter_demo_days
@@ -189,3 +189,19 @@ def test_an_id_a_cookieless_ping_carries_too_is_counted_in_full(tmp_path):
     _kpi("refresh", "--db", db, "--kpis", KPIS)
     _kpi("load", "ga4-export", newest, "--db", db, "--kpis", KPIS)
     _assert_counted_in_full(db, tmp_path)
+
+
+@pytest.mark.parametrize("rows, shared", [
+    ([("u1", "T1"), ("u2", "T2")], False),  # no ping
+    ([(None, "T1"), ("u2", "T2"), ("u3", None)], False),  # the ping's id is no user's
+    ([(None, "(not set)"), ("u2", "(not set)"), (None, ""), ("u3", "")], False),  # GA4's placeholders are no id
+    ([(None, "T1"), ("u2", "T2"), ("u3", "T1")], True),
+    ([(None, None), (None, "T1"), ("u3", "T1")], True),
+])
+def test_whether_a_ping_shares_a_transaction_id_with_a_user(rows, shared):
+    """`ids_shared_with_pings` over a table `events` of (user_pseudo_id, ecommerce.transaction_id) rows, the
+    answer worked out by hand for each case."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (user_pseudo_id VARCHAR, ecommerce STRUCT(transaction_id VARCHAR))")
+    con.executemany("INSERT INTO events VALUES (?, {'transaction_id': ?})", rows)
+    assert ids_shared_with_pings(con) is shared
