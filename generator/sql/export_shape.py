@@ -13,8 +13,6 @@ import functools
 import hashlib
 from dataclasses import dataclass
 
-from sqlglot import exp
-
 Fields = tuple[tuple[str, "str | Fields"], ...]  # (name, DuckDB scalar type or the fields of a nested STRUCT)
 
 COLLECTED_TRAFFIC_SOURCE: Fields = (
@@ -81,7 +79,10 @@ a key whose name part equals another's supersedes it (`warehouse/flat_params.reg
 def _click_version() -> str:
     """12 hex digits of SHA-256 over the SQL a load fills the click columns with (`attribution.click_computed`,
     lowered for DuckDB), from a `page_location` record."""
-    from .attribution import CLICK, click_computed  # attribution reads this module: imported on first use
+    # imported on first use: attribution reads this module, and `kpi --help` imports it without sqlglot
+    from sqlglot import exp
+
+    from .attribution import CLICK, click_computed
     from .dialects import lower
     from .params import as_string
 
