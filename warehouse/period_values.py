@@ -211,9 +211,11 @@ def shifted_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
     for new, (old, _) in shifts.items():
         of_old.setdefault(old, []).extend(users[new])
     of_old = {old: sorted(set(us)) for old, us in of_old.items()}
-    before = run_periods(con, plan, kpi_ids, sorted(of_old), users=of_old, cap=cap)
+    # both statements read the same users' events: their events per day (for `in_statements`) counted once
+    per_day = listed_events_per_day(con, sorted({u for us in of_old.values() for u in us}))
+    before = run_periods(con, plan, kpi_ids, sorted(of_old), users=of_old, cap=cap, per_day=per_day)
     after = run_periods(con, plan, kpi_ids, sorted(shifts),
-                        users={new: of_old[old] for new, (old, _) in shifts.items()})
+                        users={new: of_old[old] for new, (old, _) in shifts.items()}, per_day=per_day)
     out = {}
     for new, (old, stored) in shifts.items():
         base = [row for row in _stored_range(con, stored) if row["kpi_id"] in kpi_ids]
@@ -244,6 +246,7 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
                 periods: list[tuple[dt.date, dt.date]], budget: int | None = None,
                 users: dict[tuple[dt.date, dt.date], list[str]] | None = None, cap: dt.date | None = None,
                 listed: dict[tuple[dt.date, dt.date], int] | None = None,
+                per_day: dict[dt.date, int] | None = None,
                 ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
     """The KPIs' rows (grain `period`) over each of `periods`, by period, in as few statements as fit in
     DuckDB's memory (`in_statements`; `budget`: the spread events one may hold, default from the memory limit;
@@ -252,7 +255,8 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
 
     `users`: each period's part of its numbers that these users make (`period_shift.py`); `listed`: the same,
     with each period's users in the table `listed_users` (`period_start`, `period_end`, `user_pseudo_id`) and
-    its value here the events it spreads; `cap`: as if no day after it were loaded."""
+    its value here the events it spreads; `cap`: as if no day after it were loaded; `per_day`: the events per
+    day of `users` (`listed_events_per_day`), when the caller counted them already."""
     rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {period: [] for period in periods}
     if not periods:
         return rows
@@ -260,7 +264,7 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
         con.register(LISTED, listed_table(users))
     try:
         return _run_periods(con, plan, kpi_ids, periods, budget, users is not None or listed is not None, cap,
-                            listed, rows)
+                            listed, rows, per_day)
     finally:
         if users is not None:
             con.unregister(LISTED)
@@ -270,6 +274,7 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
                  periods: list[tuple[dt.date, dt.date]], budget: int | None, of_users: bool, cap: dt.date | None,
                  listed: dict[tuple[dt.date, dt.date], int] | None,
                  rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]],
+                 counted_days: dict[dt.date, int] | None = None,
                  ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
     facts = facts_ready(con, plan)
 
@@ -279,13 +284,11 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
 
     reach = statement_reach(plan, kpi_ids)
     if listed is not None:
-        counted = None
+        per_day: dict[dt.date, int] = {}
     elif of_users:  # their events only (all the ranges' users: an upper bound for each range)
-        counted = (f"SELECT event_date, count(*) FROM events WHERE user_pseudo_id IN "
-                   f"(SELECT user_pseudo_id FROM {LISTED}) GROUP BY 1")
+        per_day = counted_days if counted_days is not None else _per_day(con, _LISTED_PER_DAY)
     else:
-        counted = "SELECT event_date, rows FROM loaded_days"
-    per_day = {} if counted is None else {parse_day(day): n for day, n in con.execute(counted).fetchall()}
+        per_day = _per_day(con, "SELECT event_date, rows FROM loaded_days")
     budget = statement_events(con) if budget is None else budget
     for group in in_statements(periods, lambda day: per_day.get(day, 0), budget, reach,
                                None if listed is None else listed.__getitem__):
@@ -323,6 +326,23 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
                 period = (start, ends[start])
                 rows[period].append({**row, "grain": "period", "period_start": period[0], "period_end": period[1]})
     return rows
+
+
+_LISTED_PER_DAY = ("SELECT event_date, count(*) FROM events WHERE user_pseudo_id IN "
+                   f"(SELECT user_pseudo_id FROM {LISTED}) GROUP BY 1")
+
+
+def _per_day(con: duckdb.DuckDBPyConnection, sql: str) -> dict[dt.date, int]:
+    return {parse_day(day): int(n) for day, n in con.execute(sql).fetchall()}
+
+
+def listed_events_per_day(con: duckdb.DuckDBPyConnection, users: list[str]) -> dict[dt.date, int]:
+    """The events per day of `users` (what `run_periods` sizes its statements by, for listed users)."""
+    con.register(LISTED, pa.table({"user_pseudo_id": pa.array(users, pa.string())}))
+    try:
+        return _per_day(con, _LISTED_PER_DAY)
+    finally:
+        con.unregister(LISTED)
 
 
 def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],

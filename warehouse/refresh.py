@@ -26,7 +26,7 @@ from .clock import utc_now
 from .connection import statement_events
 from .day_tables import provisional_days
 from .event_stamps import refresh_event_stamps
-from .first_seen import days_changed, reads_purchases, save_first_seen
+from .first_seen import days_changed, first_days, reads_purchases, save_first_seen
 from .flat_params import flatten, params_of
 from .kpi_values import stage_values
 from .observed_values import session_subjects
@@ -87,7 +87,8 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     state = {k: KpiState(h, at) for k, h, at in con.execute(
         "SELECT kpi_id, definition_hash, refreshed_at FROM kpi_refresh_state WHERE source = $s AND kpi_id NOT IN "
         "(SELECT kpi_id FROM kpi_values WHERE source = $s AND engine <> 'duckdb')", {"s": SOURCE}).fetchall()}
-    purchase_days = days_changed(con)  # a late or reloaded day can change another day's purchases
+    first = first_days(con)  # each transaction id's first day, read once
+    purchase_days = days_changed(con, first)  # a late or reloaded day can change another day's purchases
     flatten(con, params_of(con, plan))  # the params the statements read, as plain columns (flat_params.py)
     # each loaded day's session days, kept once for every statement (session_facts.py); --full keeps them again
     facts = keep_facts(con, plan, full=full)
@@ -136,7 +137,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec, failed_ids, periods,
                   # a KPI reading purchases that failed will need these days again: keep the former first days
                   first_seen=not any(reads_purchases(plan, k) for k in failed_ids if k in plan.kpis),
-                  checked=(loaded, checks_hash(spec)))
+                  checked=(loaded, checks_hash(spec)), first_days=first)
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
     attributed = time.perf_counter()
     attribution = refresh_attribution(con, sorted(methods_todo), subjects, counted)
@@ -217,10 +218,11 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
            recomputed: list[tuple[str, str]], quality: list[pa.Table], quality_days: list[str],
            now: dt.datetime, spec: str, failed: Set[str] = frozenset(),
            periods: tuple[pa.Table, dict[str, dt.date]] | None = None, first_seen: bool = True,
-           checked: tuple[dict[str, dt.datetime], str] | None = None) -> int:
+           checked: tuple[dict[str, dt.datetime], str] | None = None, first_days: pa.Table | None = None) -> int:
     """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change.
 
-    `checked`: (the loaded days, the checks' hash) to record `quality_days` as checked with."""
+    `checked`: (the loaded days, the checks' hash) to record `quality_days` as checked with; `first_days`: each
+    transaction id's first day as the refresh read it (`first_seen.first_days`; else read again)."""
     new_values = pa.concat_tables(staged) if staged else None
     days_table = pa.table({"kpi_id": pa.array([k for k, _ in recomputed], pa.string()),
                            "date": pa.array([dt.datetime.strptime(d, "%Y%m%d").date() for _, d in recomputed],
@@ -263,7 +265,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
         if periods is not None:
             write_period_values(con, plan, *periods, now)
         if first_seen:
-            save_first_seen(con)
+            save_first_seen(con, first_days)
         kill_point("store-before-commit")
         con.execute("COMMIT")
         return rows
