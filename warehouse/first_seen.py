@@ -56,8 +56,8 @@ def reads_purchases(plan: QueryPlan, kpi_id: str) -> bool:
     return any(m.dedupe_transactions for m in plan.kpis[kpi_id].measures())
 
 
-FIRST_DAYS = "kb_first_days"
-"""The name a refresh's each id's first day (`first_days`) is registered under."""
+_FIRST_DAYS = "kb_first_days"
+"""The name under which `first_days`' table is registered for the statements reading it."""
 
 
 def first_days(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -107,8 +107,8 @@ def _first_days(con: duckdb.DuckDBPyConnection, first: pa.Table | None) -> Itera
     if first is None:
         yield None
         return
-    con.register(FIRST_DAYS, first)
+    con.register(_FIRST_DAYS, first)
     try:
-        yield f"SELECT transaction_id, first_date FROM {FIRST_DAYS}"
+        yield f"SELECT transaction_id, first_date FROM {_FIRST_DAYS}"
     finally:
-        con.unregister(FIRST_DAYS)
+        con.unregister(_FIRST_DAYS)

@@ -137,7 +137,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     rows = _write(con, plan, staged, recomputed, quality, quality_days, now, spec, failed_ids, periods,
                   # a KPI reading purchases that failed will need these days again: keep the former first days
                   first_seen=not any(reads_purchases(plan, k) for k in failed_ids if k in plan.kpis),
-                  checked=(loaded, checks_hash(spec)), first_days=first)
+                  checked=(loaded, checks_hash(spec)), first_seen_days=first)
     refresh_event_stamps(con, quality_days)  # before refresh_log: a kill here redoes these days next time
     attributed = time.perf_counter()
     attribution = refresh_attribution(con, sorted(methods_todo), subjects, counted)
@@ -218,11 +218,13 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
            recomputed: list[tuple[str, str]], quality: list[pa.Table], quality_days: list[str],
            now: dt.datetime, spec: str, failed: Set[str] = frozenset(),
            periods: tuple[pa.Table, dict[str, dt.date]] | None = None, first_seen: bool = True,
-           checked: tuple[dict[str, dt.datetime], str] | None = None, first_days: pa.Table | None = None) -> int:
+           checked: tuple[dict[str, dt.datetime], str] | None = None, first_seen_days: pa.Table | None = None,
+           ) -> int:
     """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change.
 
-    `checked`: (the loaded days, the checks' hash) to record `quality_days` as checked with; `first_days`: each
-    transaction id's first day as the refresh read it (`first_seen.first_days`; else read again)."""
+    `checked`: (the loaded days, the checks' hash) to record `quality_days` as checked with;
+    `first_seen_days`: each transaction id's first day as the refresh read it (`first_seen.first_days`; else
+    read again)."""
     new_values = pa.concat_tables(staged) if staged else None
     days_table = pa.table({"kpi_id": pa.array([k for k, _ in recomputed], pa.string()),
                            "date": pa.array([dt.datetime.strptime(d, "%Y%m%d").date() for _, d in recomputed],
@@ -265,7 +267,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
         if periods is not None:
             write_period_values(con, plan, *periods, now)
         if first_seen:
-            save_first_seen(con, first_days)
+            save_first_seen(con, first_seen_days)
         kill_point("store-before-commit")
         con.execute("COMMIT")
         return rows
