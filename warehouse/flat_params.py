@@ -128,13 +128,15 @@ def warehouse_shape(con: duckdb.DuckDBPyConnection) -> ExportShape:
     """The shape of the warehouse's `events`: the newest export's columns plus the flattened params, and each
     event's `event_row` where the view numbers them (every store since schema 17); since schema 19 (`events`
     over `slim_events`), GA4's last click as four columns and no `event_params` (a store read read-only before
-    its migration still has them)."""
+    its migration still has them); since schema 21, no `collected_traffic_source` (the clicks are columns)."""
     found = {str(c) for (c,) in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' "
-        "AND table_name = 'events' AND column_name IN ('event_row', 'event_params', 'device')").fetchall()}
+        "AND table_name = 'events' AND column_name IN ('event_row', 'event_params', 'device', "
+        "'collected_traffic_source')").fetchall()}
     return dataclasses.replace(NEWEST, flat_params=tuple(flat_columns(con)), event_rows="event_row" in found,
                                last_click_columns="event_params" not in found,
-                               event_params="event_params" in found, event_fields="device" in found)
+                               event_params="event_params" in found, event_fields="device" in found,
+                               click_inputs="collected_traffic_source" in found)
 
 
 def _extract(key: str) -> exp.Expr:

@@ -8,6 +8,8 @@ ones that cost a load most (`event_params`, 7.2 CPU s of 24 at 5M events, and
 - the event params and event-scoped fields (`device.category`, …) the KPI files read, one column each
   (`flat_params.py`), extracted as the rows are inserted, and later, for one the KPI files start to read, from
   the raw files (`flat_params.flatten`);
+- the click the event collected as four text columns (`kc_<n>`, `flat_params.py`), where the KPI files read
+  it, not `collected_traffic_source` nor the `page_location` it is computed from;
 - GA4's last click of the event's session as four text columns (`lc_source`, `lc_medium`, `lc_campaign`,
   `lc_channel`: `generator.sql.attribution.last_click_values`, which the statements read through `LastClick`);
 - each event's raw file and row (`kb_file`, `kb_row`), the link back to everything else it holds.
@@ -23,7 +25,7 @@ from sqlglot import exp
 from generator.sql.attribution import last_click_values
 from generator.sql.dialects import lower
 from generator.sql.dimensions import EVENT_FIELDS
-from generator.sql.export_shape import COLLECTED_TRAFFIC_SOURCE, LAST_CLICK_COLUMN, struct_type
+from generator.sql.export_shape import LAST_CLICK_COLUMN, struct_type
 
 from .flat_params import add_columns, flat_columns, with_flat_columns
 from .raw_files import FILE, RAW_FILES_DDL, ROW, files_sql, refresh_view, write_days
@@ -33,12 +35,13 @@ TABLE = SLIM_TABLE
 
 READ: dict[str, tuple[str, ...]] = {
     "event_date": (), "event_timestamp": (), "event_name": (), "user_pseudo_id": (),
-    "collected_traffic_source": tuple(name for name, _ in COLLECTED_TRAFFIC_SOURCE),  # the events' clicks
     "ecommerce": ("transaction_id",),  # purchases deduplicated (`generator/sql/transactions.py`)
 }
 """The export columns (and the fields of a record) every warehouse's KPI statements read besides the params, the
-event-scoped fields and GA4's last click: the session key, the event's time and name, the click it collected, the
-purchase's id. The event-scoped fields (`device.category`, `geo.country`, `platform`, …:
+event-scoped fields, the clicks and GA4's last click: the session key, the event's time and name, the purchase's
+id. The click an event collected is kept as its four fields (`flat_params.py`, `kc_<n>`), which the load computes
+from `collected_traffic_source` and `page_location`; neither is kept (`ExportShape.click_inputs`: writing them
+cost a 5M-event load 3.5 of 23 CPU s). The event-scoped fields (`device.category`, `geo.country`, `platform`, …:
 `generator/sql/dimensions.EVENT_FIELDS`) are kept as a column each where the KPI files read them
 (`flat_params.py`, `kf_<n>`): at 5M events, `device` and `geo` whole cost a load 3.3 CPU s, their two fields the
 example KPIs break down by 1.0. The rest (`user_id`, `traffic_source`, `privacy_info`, …) only the raw files
@@ -46,6 +49,9 @@ keep."""
 FIELD_SOURCES = tuple(dict.fromkeys(parts[0] for parts in EVENT_FIELDS.values()))
 """The export columns the event-scoped fields come from (`device`, `geo`, `platform`): carried into a load's
 projection for the fields it flattens (DuckDB reads only those a column is made of)."""
+
+CLICK_SOURCE = "collected_traffic_source"
+"""The export column a load computes the clicks' columns from (with `page_location`), carried into its projection."""
 
 LAST_CLICK = tuple(f"{LAST_CLICK_COLUMN}{name}" for name in last_click_values())
 
@@ -64,7 +70,8 @@ def _kept(column: Column) -> tuple[str, str, exp.Expr]:
 _KEPT = [_kept(c) for c in COLUMNS if c.name in READ]
 KEPT = tuple(name for name, _, _ in _KEPT)
 CHECKED = (*KEPT, *LAST_CLICK)
-"""What a day's checksum covers (`store.day_stats`): every column but the file links and the flattened params."""
+"""What a day's checksum covers (`store.day_stats`): every column but the file links and the flattened params
+(so not the clicks: a store made before schema 21 summed `collected_traffic_source` too)."""
 NAMES = (*CHECKED, FILE, ROW)
 """The table's columns before the flattened params, in order."""
 
@@ -88,8 +95,9 @@ def insert_from_files(con: duckdb.DuckDBPyConnection, file_ids: Sequence[int]) -
     last_click = [exp.alias_(lower(value, "duckdb"), column).sql("duckdb")
                   for value, column in zip(last_click_values().values(), LAST_CLICK, strict=True)]
     kept = [exp.alias_(value, name).sql("duckdb") for name, _, value in _KEPT]
-    projected = rows.project(", ".join([*kept, *last_click, FILE, ROW, "event_params", *FIELD_SOURCES]))
-    with_flat_columns(con, projected, NAMES, carried=("event_params", *FIELD_SOURCES)).insert_into(TABLE)
+    carried = ("event_params", CLICK_SOURCE, *FIELD_SOURCES)
+    projected = rows.project(", ".join([*kept, *last_click, FILE, ROW, *carried]))
+    with_flat_columns(con, projected, NAMES, carried=carried).insert_into(TABLE)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:

@@ -28,6 +28,7 @@ from sqlglot import exp
 
 from .ctes import tag_history
 from .dialects import (
+    ClickInput,
     EventClick,
     EventsRelation,
     ExportColumn,
@@ -40,6 +41,7 @@ from .dialects import (
     flat_click_alias,
     text_session_key,
 )
+from .export_shape import CLICK
 from .params import as_integer, as_string, param_record
 
 TRAFFIC_COLUMNS = frozenset({"channel", "source", "medium", "campaign"})
@@ -48,7 +50,6 @@ TRAFFIC_COLUMNS = frozenset({"channel", "source", "medium", "campaign"})
 LOOKBACK_DAYS = 30
 """How far back a direct session looks for the user's last click (GA4's acquisition lookback; dbt-ga4's default)."""
 
-CLICK = ("source", "medium", "campaign", "gclid")
 LAST_CLICK = ("source", "medium", "campaign", "channel")
 PRIOR_PARAMS, PRIOR_CLICKS, PRIOR = "prior_params", "prior_clicks", "prior_sessions"
 PRIOR_CTES = (PRIOR_PARAMS, PRIOR_CLICKS, PRIOR)  # the same for every scope of a batch statement
@@ -145,9 +146,10 @@ def prior_ctes(batch: bool, firsts: str) -> list[tuple[str, exp.Select]]:
     as (key, user, start, click), of the users with a session of `firsts` that may carry one (`carrying_users`)."""
     # the params first, in a CTE of their own: the session key is lowered after its inputs (dialects.py)
     params = (exp.select("user_pseudo_id", "event_timestamp",
-                         exp.alias_(ExportColumn(this=_lit("collected_traffic_source")), "collected_traffic_source"),
+                         exp.alias_(ClickInput(this=ExportColumn(this=_lit("collected_traffic_source"))),
+                                    "collected_traffic_source"),
                          exp.alias_(param_record("ga_session_id"), "session_id"),
-                         exp.alias_(param_record("page_location"), "page_location"), *flat_clicks())
+                         exp.alias_(ClickInput(this=param_record("page_location")), "page_location"), *flat_clicks())
               .from_(EventsRelation())
               .where(ExportDateRange(this=_start_minus(LOOKBACK_DAYS), expression=_start_minus(1)))
               .where(UsersSince(this=exp.column("user_pseudo_id"), expression=exp.Placeholder(this="start_date"))))

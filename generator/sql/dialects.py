@@ -1,4 +1,4 @@
-"""Where DuckDB and BigQuery SQL differ: ten small nodes in the KPI AST, lowered per dialect.
+"""Where DuckDB and BigQuery SQL differ: eleven small nodes in the KPI AST, lowered per dialect.
 
 Everything else in a KPI query is plain sqlglot and rendered by sqlglot's own dialects. These nodes mark
 the spots sqlglot cannot translate well enough on its own:
@@ -28,7 +28,10 @@ the spots sqlglot cannot translate well enough on its own:
   URL's UTM / gclid), and, in the projection over the events below it, the warehouse's column of that field:
   where the load computed it (`ExportShape.flat_column(click_key(field))`) every statement reads that column
   instead of searching each event's URL again (at 5M events with a distinct URL each, the week statement
-  9.8 -> 7.3 CPU s); elsewhere the expression, and no such projection.
+  9.8 -> 7.3 CPU s); elsewhere the expression, and no such projection. `ClickInput`: what a click is computed
+  from (`collected_traffic_source`, the `page_location` param where nothing else reads it), selected for
+  the `EventClick` above: a typed NULL where the warehouse has all four fields as columns, so its `events`
+  need not hold either (a load writing them cost 3.5 of 23 CPU s at 5M events).
 - `UsersSince`: an event of a user with an event on a given day or after: the attribution lookback reads the
   30 days before a statement's first day for the clicks of its users only, and in DuckDB a read of the users
   from that day on says which (a one-day statement over 5M events: 0.79 → 0.16 CPU s). BigQuery, which bills
@@ -47,7 +50,17 @@ import sqlglot
 from sqlglot import exp
 
 from .bigquery_form import emulator_compatible
-from .export_shape import LAST_CLICK_COLUMN, LISTED, NEWEST, ExportShape, click_key, field_key
+from .export_shape import (
+    CLICK,
+    LAST_CLICK_COLUMN,
+    LISTED,
+    NEWEST,
+    PARAM_VALUE_FIELDS,
+    ExportShape,
+    click_key,
+    field_key,
+    struct_type,
+)
 
 Dialect = Literal["duckdb", "bigquery"]
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "bigquery")
@@ -171,6 +184,15 @@ class FlatClick(exp.Expression, exp.Func):
     arg_types = {"this": True}
 
 
+class ClickInput(exp.Expression, exp.Func):
+    """In a projection over the events relation: `this` (the `ExportColumn` `collected_traffic_source`, or the
+    `EventParam` `page_location`), selected only for computing the event's click (`EventClick`); a typed NULL
+    where the relation holds all four click fields as columns (DuckDB), which every `EventClick` then reads.
+    `params_read` leaves out the params under it."""
+
+    arg_types = {"this": True}
+
+
 def flat_click_alias(field: str) -> str:
     """The name under which a `FlatClick` of `field` is selected, for the `EventClick` above it."""
     return f"flat_click_{field}"
@@ -186,7 +208,7 @@ class LastClick(exp.Expression, exp.Func):
 
 class ParamNotKept(ValueError):
     """A statement reads an event param or export field the warehouse's `events` has no column for
-    (`ExportShape.event_params`, `ExportShape.event_fields`)."""
+    (`ExportShape.event_params`, `ExportShape.event_fields`, `ExportShape.click_inputs`)."""
 
 
 class _Dropped(exp.Expression):
@@ -228,8 +250,17 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
             since = exp.select("user_pseudo_id").from_(_events_table(dialect)).where(
                 exp.GTE(this=exp.column("event_date"), expression=node.expression.copy()))
             return exp.In(this=node.this.copy(), query=exp.Subquery(this=since))
+        if isinstance(node, ClickInput):
+            if dialect == "duckdb" and all(export.flat_column(click_key(f)) for f in CLICK):
+                kind = PARAM_VALUE_FIELDS if isinstance(node.this, EventParam) else None
+                return exp.cast(exp.null(), exp.DataType.build(
+                    struct_type(kind) if kind else export.column_type(node.this.name), dialect="duckdb"))
+            return node.this.transform(replace, copy=False)
         if isinstance(node, ExportColumn):
             path = node.name
+            if path == "collected_traffic_source" and not export.click_inputs and dialect == "duckdb":
+                raise ParamNotKept("the clicks the events collected have no columns in the warehouse yet: "
+                                   "`kpi refresh` extracts the fields the KPI files read")
             if export.has(path):
                 return field_path(path)
             return exp.cast(exp.null(), exp.DataType.build(export.column_type(path), dialect="duckdb"))
@@ -295,8 +326,10 @@ def without_users_since(expression: exp.Expr) -> exp.Expr:
 
 
 def params_read(expression: exp.Expr) -> list[str]:
-    """The event params a (not yet lowered) statement reads, in the order it first reads them."""
-    return list(dict.fromkeys(node.name for node in expression.find_all(EventParam)))
+    """The event params a (not yet lowered) statement reads, in the order it first reads them; not those it
+    selects only for computing clicks (`ClickInput`), which the warehouse keeps as columns of their own."""
+    return list(dict.fromkeys(node.name for node in expression.find_all(EventParam)
+                              if node.find_ancestor(ClickInput) is None))
 
 
 def fields_read(expression: exp.Expr) -> list[str]:

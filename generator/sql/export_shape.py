@@ -15,6 +15,13 @@ from dataclasses import dataclass
 
 Fields = tuple[tuple[str, "str | Fields"], ...]  # (name, DuckDB scalar type or the fields of a nested STRUCT)
 
+PARAM_VALUE_FIELDS: Fields = (
+    ("string_value", "VARCHAR"),
+    ("int_value", "BIGINT"),
+    ("float_value", "DOUBLE"),
+    ("double_value", "DOUBLE"),
+)
+"""An event param's `value` record."""
 COLLECTED_TRAFFIC_SOURCE: Fields = (
     ("manual_campaign_name", "VARCHAR"),
     ("manual_source", "VARCHAR"),
@@ -62,6 +69,10 @@ event's session, as `attribution.last_click_values` reads it from `session_traff
 warehouse keeps those four columns, not the nested record (`warehouse/slim_events.py`)."""
 
 
+CLICK = ("source", "medium", "campaign", "gclid")
+"""The fields of the click an event collected (`attribution.click_values`)."""
+
+
 def click_key(field: str) -> str:
     """The `flat_params` key of the click field `field` (source, medium, campaign, gclid): no GA4 param name
     holds a colon, so it is never a param's. After `VERSION_MARK`, a hash of how the load computes it
@@ -82,7 +93,7 @@ def _click_version() -> str:
     # imported on first use: attribution reads this module, and `kpi --help` imports it without sqlglot
     from sqlglot import exp
 
-    from .attribution import CLICK, click_computed
+    from .attribution import click_computed
     from .dialects import lower
     from .params import as_string
 
@@ -123,6 +134,10 @@ class ExportShape:
     # the events relation holds the event-scoped records and columns (`device`, `geo`, `platform`); without them
     # (the warehouse's `events`), every such field the SQL reads must be one of `flat_params` (`field_key`)
     event_fields: bool = True
+    # the events relation holds `collected_traffic_source`, which a click is computed from with `page_location`;
+    # without it (the warehouse's `events`), every click field the SQL reads must be one of `flat_params`
+    # (`click_key`), and what a `ClickInput` selects is a typed NULL where all four are
+    click_inputs: bool = True
 
     def flat_column(self, key: str) -> str | None:
         """The column holding the event param `key` (its `value` record, or its params: `LISTED`), if any."""

@@ -19,7 +19,15 @@ from sqlglot import exp
 from . import dimensions as dims
 from .attribution import TRAFFIC_COLUMNS, click_values, flat_clicks, last_click_values
 from .buckets import Bucket, event_bucket
-from .dialects import EventParam, EventsRelation, ExportColumn, ExportDateRange, SessionKey, text_session_key
+from .dialects import (
+    ClickInput,
+    EventParam,
+    EventsRelation,
+    ExportColumn,
+    ExportDateRange,
+    SessionKey,
+    text_session_key,
+)
 from .params import as_integer, as_string, param_record
 from .transactions import transaction_id
 
@@ -134,6 +142,8 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
     if "landing_page" in cols.session_columns:
         cols.page_path = True
     traffic = bool(cols.session_columns & TRAFFIC_COLUMNS)
+    # read for the clicks only: a `ClickInput`, which the warehouse, keeping the clicks, needs not hold
+    clicks_only = traffic and not cols.page_path and "page_location" not in cols.params
     if cols.page_path or traffic:  # a landing page's path; UTM / gclid in the URL on older exports
         cols.param("page_location")
     if "engaged" in cols.session_columns:
@@ -145,7 +155,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
     for dim, alias in cols.event_dimensions.items():
         raw = raw.select(exp.alias_(dims.export_field(dim), alias), copy=False)
     if traffic:
-        raw = raw.select(exp.alias_(ExportColumn(this=exp.Literal.string("collected_traffic_source")),
+        raw = raw.select(exp.alias_(ClickInput(this=ExportColumn(this=exp.Literal.string("collected_traffic_source"))),
                                     "collected_traffic_source"), copy=False)
         for name, value in last_click_values().items():
             raw = raw.select(exp.alias_(value, f"lc_{name}"), copy=False)
@@ -158,6 +168,8 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
         events = cols.param_events.get(name)
         if batch and events is not None:
             record = _on_events(record, events)
+        if name == "page_location" and clicks_only:
+            record = ClickInput(this=record)
         raw = raw.select(exp.alias_(record, alias), copy=False)
     raw = raw.from_(EventsRelation(), copy=False).where(ExportDateRange(this=start_date(), expression=last_day),
                                                        copy=False)

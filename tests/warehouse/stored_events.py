@@ -18,10 +18,11 @@ def export_rows(table: str = "ga4_events") -> str:
     return "SELECT " + ", ".join(f'"{c}"' for c in COLUMN_NAMES) + f" FROM {table}"
 
 
-WITH_RAW = ("(SELECT s.*, r.event_params, r.device, r.geo, r.platform "
+WITH_RAW = ("(SELECT s.*, r.event_params, r.device, r.geo, r.platform, r.collected_traffic_source "
             "FROM slim_events s JOIN ga4_events r USING (kb_file, kb_row))")
-"""Each stored event's slim columns (the flattened params and fields among them) beside its raw `event_params` and
-its event-scoped records and columns (`device`, `geo`, `platform`)."""
+"""Each stored event's slim columns (the flattened params and fields among them) beside its raw `event_params`,
+its event-scoped records and columns (`device`, `geo`, `platform`) and the click it collected
+(`collected_traffic_source`)."""
 
 
 # The sessions of the days $a … $b (YYYYMMDD), recounted from the raw events: distinct (user, GA4 session id).

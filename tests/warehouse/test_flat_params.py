@@ -104,11 +104,15 @@ def refreshed(kpi, tmp_path) -> Path:
 
 def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(refreshed, query):
     keys = {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
-    # what every KPI needs (the session, its landing page and engagement) and the example KPIs' own params
-    assert {"ga_session_id", "page_location", "session_engaged", "value", "lead_source", "method"} <= keys
+    # what every KPI needs (the session and its engagement) and the example KPIs' own params
+    assert {"ga_session_id", "session_engaged", "value", "lead_source", "method"} <= keys
     # and the click every session's attribution reads (collected, else the URL's UTM / gclid); the spec stamp
     # (event_stamps.py) and whether the values look like personal data (quality.py), which every refresh reads
     assert set(_CLICK_FIELDS) <= keys
+    # but not what the clicks are computed from, which no example KPI reads otherwise (ExportShape.click_inputs)
+    assert "page_location" not in keys
+    assert not query(refreshed, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'slim_events' "
+                     "AND column_name = 'collected_traffic_source'")
     assert {"kb_spec", PII_KEY} <= keys
     # and the event-scoped fields the example KPIs break down by, a column each (not the whole records)
     assert {k for k in keys if k.startswith("field:")} == {"field:device.category", "field:geo.country"}
@@ -309,7 +313,7 @@ def test_a_first_load_flattens_what_the_kpi_files_read_so_the_refresh_extracts_n
     loaded = _flattened(db)
     plan = compile_paths([KPIS]).plan
     with duckdb.connect(str(db)) as con:  # what the refresh of these KPI files reads
-        assert set(loaded) == {p.key for p in params_of(con, plan)} >= {"ga_session_id", "page_location", "value"}
+        assert set(loaded) == {p.key for p in params_of(con, plan)} >= {"ga_session_id", "value"}
     assert all(at is not None for at in loaded.values())
     assert all(n == 0 for _, n in _differences(db)), _differences(db)  # each column is what the list holds
     refreshed = kpi("refresh", "--db", db, "--kpis", KPIS)
@@ -329,15 +333,14 @@ def test_a_first_load_flattens_what_the_kpi_files_read_so_the_refresh_extracts_n
 def test_params_read_on_a_few_events_are_kept_as_lists_the_others_as_records(kpi, tmp_path, query):
     """The example KPIs read `value`, `method`, `lead_source` and `payment_type` on their events only (a
     purchase, a sign-up, a lead): those columns hold the event's params of that name (`kl_`, mostly empty);
-    the session id, the page and the engaged flag, read on every event, their records (`kp_`), and so does the
+    the session id and the engaged flag, read on every event, their records (`kp_`), and so does the
     spec stamp, which the tracking snippets send with every event (`event_stamps.py`)."""
     db = tmp_path / "w.duckdb"
     assert kpi("load", "demo", "--events", "3000", "--days", "3", "--end-date", "2024-03-10", "--db", db,
                "--kpis", KPIS).exit_code == 0
     columns = dict(query(db, "SELECT key, column_name FROM flat_params"))
     assert {k for k, c in columns.items() if c.startswith("kl_")} == {"value", "method", "lead_source", "payment_type"}
-    assert {k for k, c in columns.items() if c.startswith("kp_")} == {"ga_session_id", "page_location",
-                                                                      "session_engaged", "kb_spec"}
+    assert {k for k, c in columns.items() if c.startswith("kp_")} == {"ga_session_id", "session_engaged", "kb_spec"}
     types = dict(query(db, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'slim_events'"))
     assert types[columns["value"]].endswith("[]") and not types[columns["ga_session_id"]].endswith("[]")
     assert all(n == 0 for _, n in _differences(db)), _differences(db)

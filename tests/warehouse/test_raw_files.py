@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from stored_events import WITH_RAW, export_rows, old_store
 from typer.testing import CliRunner
 
+from generator.sql.export_shape import COLLECTED_TRAFFIC_SOURCE, struct_type
 from kpibridge.cli import app as kpi_app
 from warehouse.connection import connect_store
 from warehouse.location import raw_folder
@@ -134,6 +135,30 @@ def test_a_store_of_schema_19_keeps_the_fields_its_kpis_read_a_column_each(kpi, 
     assert query(old, "SELECT count(DISTINCT breakdown_value) FROM kpi_values WHERE breakdown = 'country'")[0][0] > 1
 
 
+def test_a_store_of_schema_20_drops_the_clicks_record_and_counts_the_same(kpi, export_dir, tmp_path, query):
+    """Schema 20 kept `collected_traffic_source` in `slim_events`; migration 21 drops it (the clicks are kept as
+    their four fields, `kc_<n>`), and the store then loads and counts as one loaded now."""
+    new, old = tmp_path / "new.duckdb", tmp_path / "old.duckdb"
+    assert kpi("load", "ga4-export", export_dir, "--db", new).exit_code == 0
+    con = old_store(old, 18, new)
+    apply_migrations(con, [m for m in MIGRATIONS if m[0] <= 20])
+    con.execute(f"ALTER TABLE slim_events ADD COLUMN collected_traffic_source {struct_type(COLLECTED_TRAFFIC_SOURCE)}")
+    con.execute("UPDATE slim_events SET collected_traffic_source = r.collected_traffic_source FROM ga4_events r "
+                "WHERE slim_events.kb_file = r.kb_file AND slim_events.kb_row = r.kb_row")
+    con.execute("CREATE OR REPLACE VIEW events AS SELECT *, rowid AS event_row FROM slim_events")
+    assert con.execute("SELECT count(collected_traffic_source.manual_source) FROM events").fetchall()[0][0] > 100
+    con.close()
+    for db in (old, new):  # a load after the migration inserts by position: then the refresh
+        assert kpi("load", "ga4-export", export_dir, "--db", db).exit_code == 0
+        result = CliRunner().invoke(kpi_app, ["refresh", "--db", str(db), "--kpis", str(KPIS)])
+        assert result.exit_code == 0, result.output
+    kept = {c for (c,) in query(old, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'slim_events'")}
+    assert "collected_traffic_source" not in kept
+    values = "SELECT kpi_id, date, breakdown, breakdown_value, value FROM kpi_values ORDER BY ALL"
+    assert query(old, values) == query(new, values)
+    assert query(old, "SELECT count(DISTINCT breakdown_value) FROM kpi_values WHERE breakdown = 'channel'")[0][0] > 1
+
+
 def test_a_store_copied_without_its_raw_files_is_refused_with_the_fix(kpi, export_dir, db, tmp_path):
     assert kpi("load", "ga4-export", export_dir, "--db", db).exit_code == 0
     alone = tmp_path / "alone" / "w.duckdb"
@@ -149,14 +174,15 @@ def test_a_store_copied_without_its_raw_files_is_refused_with_the_fix(kpi, expor
 def test_the_slim_table_holds_every_column_and_field_the_kpi_statements_read():
     """`slim_events.READ` against what the example KPIs' statements read of the export (`export_columns`, read
     from the SQL itself), the params and GA4's last click aside (columns of their own in `slim_events`); each
-    event-scoped field they read (`device.category`) is one the load makes a column of (`flat_params.params_of`)."""
+    event-scoped field they read (`device.category`) is one the load makes a column of (`flat_params.params_of`),
+    and so is each field of the click the events collected (computed from `collected_traffic_source`)."""
     from generator.compile import compile_paths
     from generator.sql import render_plan_sql
     from generator.sql.attribution_methods import render_methods_sql
     from generator.sql.export_columns import export_columns
-    from generator.sql.export_shape import field_key
+    from generator.sql.export_shape import CLICK, click_key, field_key
     from warehouse.flat_params import params_of
-    from warehouse.slim_events import FIELD_SOURCES, READ
+    from warehouse.slim_events import CLICK_SOURCE, FIELD_SOURCES, READ
 
     plan = compile_paths([KPIS]).plan
     read: dict[str, set[str]] = {}
@@ -172,5 +198,8 @@ def test_the_slim_table_holds_every_column_and_field_the_kpi_statements_read():
         if column in FIELD_SOURCES:
             assert column not in READ and fields, column  # a column of each field read, not the record
             assert {field_key(f"{column}.{field}") for field in fields} <= flattened, (column, fields)
+            continue
+        if column == CLICK_SOURCE:  # read for the clicks only: a column of each of their four fields
+            assert column not in READ and {click_key(field) for field in CLICK} <= flattened
             continue
         assert column in READ and (fields <= set(READ[column]) if READ[column] else not fields), (column, fields)

@@ -10,17 +10,17 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from generator.sql.export_shape import COLLECTED_TRAFFIC_SOURCE, LAST_CLICK, Fields, struct_type
+from generator.sql.export_shape import (
+    COLLECTED_TRAFFIC_SOURCE,
+    LAST_CLICK,
+    PARAM_VALUE_FIELDS,
+    Fields,
+    struct_type,
+)
 
 SLIM_TABLE = "slim_events"
 """What the KPI statements read of each raw event (`warehouse/slim_events.py`); the raw export is in files."""
 
-PARAM_VALUE_FIELDS: tuple[tuple[str, str], ...] = (
-    ("string_value", "VARCHAR"),
-    ("int_value", "BIGINT"),
-    ("float_value", "DOUBLE"),
-    ("double_value", "DOUBLE"),
-)
 
 
 @dataclass(frozen=True)

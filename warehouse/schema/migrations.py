@@ -108,6 +108,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     # the next refresh extracts those from the raw files
     (20, tuple(f"ALTER TABLE slim_events DROP COLUMN IF EXISTS {column}" for column in ("device", "geo", "platform"))
      + ("CREATE OR REPLACE VIEW events AS SELECT *, rowid AS event_row FROM slim_events",)),
+    # the clicks kept as their four fields only (`kc_<n>`, `ExportShape.click_inputs`): the next refresh makes
+    # those the KPI files read from the raw files
+    (21, ("ALTER TABLE slim_events DROP COLUMN IF EXISTS collected_traffic_source",
+          "CREATE OR REPLACE VIEW events AS SELECT *, rowid AS event_row FROM slim_events")),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
