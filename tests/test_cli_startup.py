@@ -70,3 +70,28 @@ def test_kpi_version_prints_the_installed_version() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"kpi (KPI Bridge) {version('kpibridge')}"
     assert version("kpibridge").count(".") >= 1  # a real version number, e.g. 0.1.0
+
+
+def test_a_load_and_a_refresh_build_arrow_tables_without_importing_pandas(tmp_path: Path, example_kpis_dir: Path) -> None:
+    """pyarrow's probe for pandas objects imports pandas (0.24 CPU s) the first time it builds an array from
+    Python rows; the commands that write the warehouse skip it (`warehouse.arrow_setup`)."""
+    db = str(tmp_path / "w.duckdb")
+    done, modules = imported_modules("load", "demo", "--events", "2000", "--days", "3", "--db", db,
+                                     "--kpis", str(example_kpis_dir))
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert "pyarrow" in modules and "pandas" not in modules
+    done, modules = imported_modules("refresh", "--db", db, "--kpis", str(example_kpis_dir), "--format", "json")
+    assert done.returncode == 0 and '"kpis"' in done.stdout, done.stdout + done.stderr[-2000:]
+    assert "pyarrow.pandas_compat" in modules and "pandas" not in modules  # it did probe, and found none
+
+
+def test_pandas_stays_usable_after_the_probe_was_skipped() -> None:
+    """Whatever imports pandas later (a library, `Table.to_pandas`) gets it, and Arrow takes its objects."""
+    script = ("import sys; from warehouse.arrow_setup import skip_pandas_probe; skip_pandas_probe(); "
+              "import pyarrow as pa; t = pa.table({'a': [1, 2]}); assert 'pandas' not in sys.modules; "
+              "import pandas as pd; assert t.to_pandas()['a'].tolist() == [1, 2]; "
+              "assert pa.array(pd.Series(['x'], dtype='category')).type.index_type == pa.int8(); "
+              "assert pa.Table.from_pandas(pd.DataFrame({'b': [3.5]})).column('b').to_pylist() == [3.5]; print('ok')")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

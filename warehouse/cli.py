@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from .arrow_setup import skip_pandas_probe
 from .cli_options import DB_OPTION, FORMAT_OPTION, KPIS_OPTION, SummaryFormat
 from .location import resolve_db
 
@@ -38,6 +39,7 @@ def load_demo_command(
     last = _parse_date(end_date) if end_date else date.today() - timedelta(days=1)
     if events < days:
         _fail(f"--events {events} is fewer than --days {days}: the demo needs at least one event per day.", code=2)
+    skip_pandas_probe()
     from .sources.demo import DemoSource
 
     _load(DemoSource(events, days, seed, last), db, format, kpis)
@@ -50,6 +52,7 @@ def load_ga4_export_command(
     kpis: Path = KPIS_OPTION,
 ) -> None:
     """Load GA4 BigQuery export files (Parquet or NDJSON); each day in them replaces that day in the warehouse."""
+    skip_pandas_probe()
     from .sources.ga4_export import ExportSource
     from .store import LoadError
 

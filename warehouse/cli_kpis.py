@@ -88,6 +88,7 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
     import duckdb
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .arrow_setup import skip_pandas_probe
     from .cli_values import data_findings, print_findings
     from .clock import utc_now
     from .connection import StoreError, connect_store
@@ -125,6 +126,7 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
             Console(highlight=False, soft_wrap=True).print(escape(summary.line()))
             print_findings(findings, Console())
         return
+    skip_pandas_probe()  # a refresh builds Arrow tables from Python rows, never from pandas
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=True,
