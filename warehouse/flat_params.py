@@ -8,8 +8,8 @@ statements read, has one column per flattened param from which the SQL reads exa
 param's `value` record (string_value, int_value, float_value, double_value), so every typed reading in
 `generator/sql/params.py` is unchanged, and so is every number. The column is
 
-- `kp_<n>`: that record, for a param the KPIs read on every event (the session id, the page, the engaged
-  flag); a load finds those through one list of the event's param keys (`list_position`), where a lambda over
+- `kp_<n>`: that record, for a param the KPIs read on every event (the spec stamp, a param a KPI filters by);
+  a load finds those through one list of the event's param keys (`list_position`), where a lambda over
   the whole list per param cost 2.8 against 2.1 CPU s for seven params at 5M events; or
 - `kl_<n>` (`export_shape.LISTED`): the event's params of that name, in order (`list_filter(event_params, …)`,
   read as `kl_<n>[1].value`), for a param the KPIs read on a few events only (a purchase's `value`, a lead's
@@ -26,6 +26,13 @@ param's `value` record (string_value, int_value, float_value, double_value), so 
   new day at 90 days 7.6 -> 6.4, and with a distinct URL per event (real exports carry click ids and other
   query strings) 50.5 -> 38.5; the load computes it once (+2.9 CPU s at 5M events). The scan reads the
   column through `dialects.EventClick` / `FlatClick`, which compute it where there is none.
+
+- `ks_<n>` (`export_shape.SESSION_COLUMN`, key `session:<param>@<hash of its code>`): the session id as a whole
+  number (BIGINT) and whether the session is engaged (BOOLEAN), as every statement reads them from the
+  `ga_session_id` and `session_engaged` records (`generator.sql.params.session_value`, read through
+  `dialects.SessionParam` / `SessionValue`): a load writing the two records cost 0.67 and 0.89 CPU s at 5M
+  events, and every statement computed the values again on every event. The records themselves are kept only
+  where a KPI reads the param otherwise.
 
 - `kf_<n>` (`export_shape.FIELD_COLUMN`, key `field:<path>`): an event-scoped field of the export the KPI files
   break down or filter by (`device.category`, `geo.country`, `platform`), text, read through
@@ -74,6 +81,7 @@ from generator.sql.batch import build_plan_query
 from generator.sql.dialects import (
     EventClick,
     EventParam,
+    SessionParam,
     field_path,
     fields_read,
     lower,
@@ -86,12 +94,15 @@ from generator.sql.export_shape import (
     FIELD_KEY,
     LISTED,
     NEWEST,
+    SESSION_COLUMN,
+    SESSION_PARAMS,
     VERSION_MARK,
     ExportShape,
     click_key,
     field_key,
+    session_value_key,
 )
-from generator.sql.params import as_string
+from generator.sql.params import as_string, session_value
 from generator.sql.scan import params_on_few_events
 
 from .clock import utc_now
@@ -160,6 +171,7 @@ def _listed(column: str) -> bool:
 
 
 _CLICKS = {click_key(field): field for field in CLICK}
+_SESSIONS = {session_value_key(param): param for param in SESSION_PARAMS}
 CHECK_COLUMN = "kq_"
 """A `kq_<n>` column (key `pii_search.PII_KEY`): whether the event's param values look like personal data, the
 search data quality counts (`quality.py`), made where the load reads the params anyway."""
@@ -178,6 +190,8 @@ def _filled_with(key: str, column: str, find: Callable[[str], exp.Expr] = _extra
     column, that field of the event's click (from the record of `page_location`)."""
     if key in _CLICKS:
         return _click(key, find("page_location"))
+    if key in _SESSIONS:
+        return lower(session_value(_SESSIONS[key], find(_SESSIONS[key])), "duckdb", copy=False)
     if key == PII_KEY:
         return pii_suspect()
     if key.startswith(FIELD_KEY):
@@ -229,9 +243,12 @@ def _params_of(plan: QueryPlan) -> list[FlatParam]:
     few = params_on_few_events(statements)
     keys = dict.fromkeys(key for statement in statements for key in params_read(statement))
     clicks = list(_CLICKS) if any(statement.find(EventClick) for statement in statements) else []
+    sessions = [key for key, param in _SESSIONS.items()
+                if any(node.name == param for statement in statements for node in statement.find_all(SessionParam))]
     fields = [field_key(path) for path in dict.fromkeys(f for statement in statements for f in fields_read(statement))]
     checks = [key for key in (STAMP_PARAM, PII_KEY) if key not in keys]  # read by every refresh's own checks
-    return [*(FlatParam(key, key in few) for key in keys), *(FlatParam(key) for key in [*clicks, *fields, *checks])]
+    return [*(FlatParam(key, key in few) for key in keys),
+            *(FlatParam(key) for key in [*clicks, *sessions, *fields, *checks])]
 
 
 def register(con: duckdb.DuckDBPyConnection, params: Iterable[FlatParam]) -> dict[str, str]:
@@ -250,7 +267,7 @@ def register(con: duckdb.DuckDBPyConnection, params: Iterable[FlatParam]) -> dic
     numbers = range(first, first + len(new))
     for param, n in zip(new, numbers, strict=True):
         column = f"{_prefix(param)}{n}"
-        con.execute(_add_column(column).sql("duckdb"))
+        con.execute(_add_column(param.key, column).sql("duckdb"))
         con.execute("INSERT INTO flat_params VALUES ($key, $column, NULL)", {"key": param.key, "column": column})
         registered[param.key] = column
     return registered
@@ -269,6 +286,7 @@ def _drop(con: duckdb.DuckDBPyConnection, key: str, column: str) -> None:
 
 def _prefix(param: FlatParam) -> str:
     return (CLICK_COLUMN if param.key in _CLICKS else CHECK_COLUMN if param.key == PII_KEY
+            else SESSION_COLUMN if param.key in _SESSIONS
             else FIELD_COLUMN if param.key.startswith(FIELD_KEY) else LISTED if param.listed else "kp_")
 
 
@@ -322,10 +340,10 @@ FILL_ROWS = 1_000_000
 """Events filled per transaction (a day more than this is filled alone)."""
 
 
-def add_columns(con: duckdb.DuckDBPyConnection, columns: Iterable[str]) -> None:
-    """Add these registered columns to a new `slim_events` (its migration from a table that had them)."""
-    for column in columns:
-        con.execute(_add_column(column).sql("duckdb"))
+def add_columns(con: duckdb.DuckDBPyConnection, columns: Iterable[tuple[str, str]]) -> None:
+    """Add these registered (key, column) to a new `slim_events` (its migration from a table that had them)."""
+    for key, column in columns:
+        con.execute(_add_column(key, column).sql("duckdb"))
 
 
 def _day_groups(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
@@ -354,9 +372,10 @@ def _update(todo: dict[str, str]) -> str:
     return update.sql("duckdb")
 
 
-def _add_column(column: str) -> exp.Expr:
+def _add_column(key: str, column: str) -> exp.Expr:
     kind = exp.DataType.build("VARCHAR" if column.startswith((CLICK_COLUMN, FIELD_COLUMN)) else "BOOLEAN"
-                              if column.startswith(CHECK_COLUMN) else EVENT_PARAMS_TYPE if _listed(column)
+                              if column.startswith(CHECK_COLUMN) else SESSION_PARAMS[_SESSIONS[key]]
+                              if column.startswith(SESSION_COLUMN) else EVENT_PARAMS_TYPE if _listed(column)
                               else PARAM_VALUE_TYPE, dialect="duckdb")
     return exp.Alter(this=exp.to_table(SLIM_TABLE), kind="TABLE",
                      actions=[exp.ColumnDef(this=exp.to_identifier(column), kind=kind)])

@@ -26,8 +26,8 @@ from generator.parse.catalog import KpiCatalog
 from generator.rules.pii_values import PII_PATTERN
 from generator.sql.dialects import lower
 from generator.sql.dimensions import NOT_SET
-from generator.sql.export_shape import ExportShape
-from generator.sql.params import as_integer, param_record
+from generator.sql.export_shape import ExportShape, session_value_key
+from generator.sql.params import param_record, session_value
 
 from .flat_params import warehouse_shape
 from .pii_search import PII_KEY, pii_suspect
@@ -94,8 +94,8 @@ EVENT_ID = "(kb_file << 32) + kb_row"
 """An event's number in data quality: its raw file and its row there (`raw_files.py`)."""
 IN_RANGE = "event_date BETWEEN $start_date AND $end_date"
 
-# A session id as the KPI SQL reads it (`params.as_integer`): of `sid`, the event's `ga_session_id` value record.
-SESSION_ID_SQL = lower(as_integer(exp.column("sid")), "duckdb").sql("duckdb")
+# The event's session id as the KPI SQL reads it (`params.session_value`), from the raw export's params.
+SESSION_ID_SQL = lower(session_value("ga_session_id", param_record("ga_session_id")), "duckdb").sql("duckdb")
 
 # Per (event, spec param): the param's first value (found through the event's list of keys, computed once per
 # event) and whether it breaks the spec. A cheap first filter keeps only the pairs that can break it at all (a
@@ -112,8 +112,7 @@ WITH ev AS NOT MATERIALIZED (
 ),
 -- the volume: read from the slim columns where the session id is one (`quality_sql`), not from the raw files
 counted AS (
-    SELECT event_date, event_name, user_pseudo_id,
-        list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value AS sid
+    SELECT event_date, event_name, user_pseudo_id, {SESSION_ID_SQL} AS session_id
     FROM ga4_events
     WHERE {IN_RANGE}
 ),
@@ -207,7 +206,7 @@ invalid AS (
 volume AS (
     SELECT event_date, event_name, count(*) AS events,
         count(*) FILTER (WHERE user_pseudo_id IS NULL) AS cookieless,
-        count(*) FILTER (WHERE user_pseudo_id IS NOT NULL AND {SESSION_ID_SQL} IS NULL) AS no_session_id
+        count(*) FILTER (WHERE user_pseudo_id IS NOT NULL AND session_id IS NULL) AS no_session_id
     FROM counted GROUP BY event_date, event_name
 )
 SELECT strptime(event_date, '%Y%m%d')::DATE AS date, event_name, events,
@@ -237,12 +236,14 @@ def quality_sql(con: duckdb.DuckDBPyConnection) -> str:
 def _built(shape: ExportShape) -> str:
     statement = sqlglot.parse_one(QUALITY_SQL, read="duckdb")
     ctes = {c.alias: c.this for c in statement.find_all(exp.CTE)}
-    session_id, pii = shape.flat_column("ga_session_id"), shape.flat_column(PII_KEY)
+    value, record, pii = (shape.flat_column(session_value_key("ga_session_id")), shape.flat_column("ga_session_id"),
+                          shape.flat_column(PII_KEY))
     slim = not shape.event_params
-    if slim and session_id:
+    if slim and (value or record):  # the session id's value the load kept, else computed from its record
         ctes["counted"].set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
-        sid = next(a for a in ctes["counted"].expressions if a.alias == "sid")
-        sid.set("this", lower(param_record("ga_session_id"), "duckdb", export=shape))
+        sid = next(a for a in ctes["counted"].expressions if a.alias == "session_id")
+        sid.set("this", exp.column(value) if value else lower(
+            session_value("ga_session_id", param_record("ga_session_id")), "duckdb", export=shape))
     if slim and pii:  # the load's answer, each event numbered as in `ev`
         ctes["pii"].set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
         eid = next(c for c in ctes["pii"].expressions if isinstance(c, exp.Column) and c.name == "eid")

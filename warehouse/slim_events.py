@@ -112,7 +112,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE raw_files SET load_id = 0 WHERE load_id IS NULL")
     con.execute("DROP VIEW events")
     con.execute(DDL)
-    add_columns(con, [column for _, column in flat_columns(con, filled=False)])
+    add_columns(con, flat_columns(con, filled=False))
     insert_from_files(con, ids)
     con.execute("DROP TABLE ga4_events")
     refresh_view(con)

@@ -36,13 +36,15 @@ from .dialects import (
     FlatClick,
     LastClick,
     SessionKey,
+    SessionParam,
+    SessionValue,
     UrlParam,
     UsersSince,
     flat_click_alias,
     text_session_key,
 )
 from .export_shape import CLICK
-from .params import as_integer, as_string, param_record
+from .params import as_string, param_record, session_value
 
 TRAFFIC_COLUMNS = frozenset({"channel", "source", "medium", "campaign"})
 """The session columns that come from the session's attribution."""
@@ -148,12 +150,14 @@ def prior_ctes(batch: bool, firsts: str) -> list[tuple[str, exp.Select]]:
     params = (exp.select("user_pseudo_id", "event_timestamp",
                          exp.alias_(ClickInput(this=ExportColumn(this=_lit("collected_traffic_source"))),
                                     "collected_traffic_source"),
-                         exp.alias_(param_record("ga_session_id"), "session_id"),
+                         exp.alias_(SessionParam(this=_lit("ga_session_id")), "session_id"),
                          exp.alias_(ClickInput(this=param_record("page_location")), "page_location"), *flat_clicks())
               .from_(EventsRelation())
               .where(ExportDateRange(this=_start_minus(LOOKBACK_DAYS), expression=_start_minus(1)))
               .where(UsersSince(this=exp.column("user_pseudo_id"), expression=exp.Placeholder(this="start_date"))))
-    user, session_id = exp.column("user_pseudo_id"), as_integer(exp.column("session_id"))
+    user = exp.column("user_pseudo_id")
+    session_id = SessionValue(this=exp.column("session_id"), expression=session_value("ga_session_id", exp.column("session_id")),
+                              param=_lit("ga_session_id"))
     key = SessionKey(this=user, expression=session_id) if batch else text_session_key(user.copy(), session_id)
     location = as_string(exp.column("page_location"))
     clicks = exp.select(

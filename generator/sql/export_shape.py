@@ -102,6 +102,36 @@ def _click_version() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+SESSION_COLUMN = "ks_"
+"""The prefix of a flat column holding a session param as every statement reads it (key `session_value_key`):
+`ga_session_id` as a whole number (BIGINT, the session key's half), whether `session_engaged` is '1' (BOOLEAN),
+computed once at load (`params.session_value`) where a statement read the param's four-field record on every
+event and computed it there; writing the records cost a 5M-event load 0.67 and 0.89 CPU s
+(`warehouse/flat_params.py`)."""
+
+SESSION_PARAMS = {"ga_session_id": "BIGINT", "session_engaged": "BOOLEAN"}
+"""The session params whose value a warehouse keeps as a column (`SESSION_COLUMN`), with its DuckDB type."""
+
+
+def session_value_key(param: str) -> str:
+    """The `flat_params` key of the value of the session param `param` (`SESSION_PARAMS`), ending in a hash of the
+    code computing it after `VERSION_MARK`, as a click's (`click_key`)."""
+    return f"session:{param}{VERSION_MARK}{_session_version()}"
+
+
+@functools.cache
+def _session_version() -> str:
+    """12 hex digits of SHA-256 over the SQL a load fills the session value columns with (`params.session_value`,
+    lowered for DuckDB)."""
+    from sqlglot import exp  # imported on first use, as `_click_version`'s
+
+    from .dialects import lower
+    from .params import session_value
+
+    text = "\n".join(lower(session_value(p, exp.column(p)), "duckdb").sql("duckdb") for p in SESSION_PARAMS)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 FIELD_KEY = "field:"
 
 

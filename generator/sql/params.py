@@ -55,6 +55,17 @@ def as_string(record: exp.Expr) -> exp.Expr:
     )
 
 
+def session_value(param: str, record: exp.Expr) -> exp.Expr:
+    """What every statement reads of the session param `param` (`export_shape.SESSION_PARAMS`) from its `value`
+    record `record`: `ga_session_id` as a whole number (`as_integer`), whether `session_engaged` is '1' (GA4
+    sends the string; `as_string`)."""
+    if param == "ga_session_id":
+        return as_integer(record)
+    if param == "session_engaged":
+        return exp.EQ(this=as_string(record), expression=exp.Literal.string("1"))
+    raise ValueError(f"no session value of the param {param!r}")
+
+
 def as_boolean(record: exp.Expr) -> exp.Expr:
     """BOOLEAN: GA4 has no boolean type, so `1`/`0` numbers and `true`/`false` strings both count."""
     text = exp.Lower(this=_field(record, "string_value"))

@@ -26,9 +26,12 @@ from .dialects import (
     ExportColumn,
     ExportDateRange,
     SessionKey,
+    SessionParam,
+    SessionValue,
     text_session_key,
 )
-from .params import as_integer, as_string, param_record
+from .export_shape import SESSION_PARAMS
+from .params import as_string, param_record, session_value
 from .transactions import transaction_id
 
 EVENTS_ALIAS = "e"
@@ -144,11 +147,13 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
     traffic = bool(cols.session_columns & TRAFFIC_COLUMNS)
     # read for the clicks only: a `ClickInput`, which the warehouse, keeping the clicks, needs not hold
     clicks_only = traffic and not cols.page_path and "page_location" not in cols.params
+    # read for the session's key and engagement only: a `SessionParam`, whose value the warehouse keeps
+    session_only = {p for p in SESSION_PARAMS if p not in cols.params}
     if cols.page_path or traffic:  # a landing page's path; UTM / gclid in the URL on older exports
         cols.param("page_location")
     if "engaged" in cols.session_columns:
         cols.param("session_engaged")
-    session_id = cols.param("ga_session_id")
+    cols.param("ga_session_id")
     cols.params = {"ga_session_id": cols.params.pop("ga_session_id"), **cols.params}  # first, for the reader
     raw = exp.select(*([EVENT_ROW] if event_rows else []), "event_date", "event_timestamp", "event_name",
                      "user_pseudo_id")
@@ -164,7 +169,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
         raw = raw.select(exp.alias_(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier(
             "transaction_id")), "transaction_id"))
     for name, alias in cols.params.items():
-        record = param_record(name)
+        record = SessionParam(this=exp.Literal.string(name)) if name in session_only else param_record(name)
         events = cols.param_events.get(name)
         if batch and events is not None:
             record = _on_events(record, events)
@@ -174,13 +179,20 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
     raw = raw.from_(EventsRelation(), copy=False).where(ExportDateRange(this=start_date(), expression=last_day),
                                                        copy=False)
 
+    def session_read(param: str) -> exp.Expr:  # the session param's value, from its record or the warehouse's column
+        column = exp.column(cols.params[param])
+        computed = session_value(param, column)
+        if param not in session_only:
+            return computed
+        return SessionValue(this=column.copy(), expression=computed, param=exp.Literal.string(param))
+
     day = exp.StrToDate(this=exp.column("event_date"), format=exp.Literal.string(DATE_FORMAT))
     scanned = exp.select(
         *([EVENT_ROW] if event_rows else []),
         "event_date",
         exp.alias_(event_bucket(day, exp.column("event_date"), start_date(), end_date(), bucket), "event_day"),
         "event_timestamp", "event_name", "user_pseudo_id",
-        exp.alias_(_session_key(as_integer(exp.column(session_id.name)), batch), "session_key"),
+        exp.alias_(_session_key(session_read("ga_session_id"), batch), "session_key"),
         *cols.event_dimensions.values(),
         *cols.params.values(),
     )
@@ -197,8 +209,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
         location = as_string(exp.column(cols.params["page_location"]))
         scanned = scanned.select(exp.alias_(dims.url_path(location), "page_path"), copy=False)
     if "engaged" in cols.session_columns:
-        flag = exp.EQ(this=as_string(exp.column(cols.params["session_engaged"])), expression=exp.Literal.string("1"))
-        scanned = scanned.select(exp.alias_(flag, "is_engaged"), copy=False)
+        scanned = scanned.select(exp.alias_(session_read("session_engaged"), "is_engaged"), copy=False)
     return [(RAW, raw), (SCANNED, scanned.from_(RAW, copy=False))]
 
 

@@ -22,7 +22,7 @@ from generator.compile import compile_paths
 from generator.rules.pii_values import PII_PATTERN
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.dialects import lower
-from generator.sql.export_shape import NEWEST, click_key
+from generator.sql.export_shape import NEWEST, click_key, session_value_key
 from generator.sql.params import as_number, param_record
 from kpibridge.cli import app as kpi_app
 from warehouse.flat_params import params_of, warehouse_shape
@@ -56,12 +56,29 @@ def _pii_differences(con: duckdb.DuckDBPyConnection, column: str) -> int:
                        {"pattern": PII_PATTERN}).fetchall()[0][0]
 
 
+# A session value column's param and its value, written out here from the param's first `value` record `v`.
+_SESSION_VALUES = {
+    session_value_key("ga_session_id"): ("ga_session_id", "coalesce(v.int_value, TRY_CAST(v.string_value AS BIGINT))"),
+    session_value_key("session_engaged"): ("session_engaged", "coalesce(v.string_value, CAST(v.int_value AS VARCHAR), "
+                                           "CAST(v.float_value AS VARCHAR), CAST(v.double_value AS VARCHAR)) = '1'"),
+}
+
+
+def _session_differences(con: duckdb.DuckDBPyConnection, key: str, column: str) -> int:
+    """Events whose session value column (`ks_`) differs from the value worked out in plain SQL from the param."""
+    param, value = _SESSION_VALUES[key]
+    expected = f"(SELECT {value} FROM (SELECT (SELECT p.value FROM (SELECT unnest(event_params) AS p) WHERE p.key = $key LIMIT 1) AS v))"
+    return con.execute(f"SELECT count(*) FROM {WITH_RAW} WHERE {column} IS DISTINCT FROM {expected}",  # noqa: S608
+                       {"key": param}).fetchall()[0][0]
+
+
 def _differences(db: Path) -> list[tuple]:
     """Per flattened param: events whose column differs from the param's first `value` in `event_params` (a
     listed `kl_` column: whose first param's value differs, or which holds another number of params); per click
     column (`kc_`), events whose column differs from the click worked out from the event (`_click_differences`);
     for the PII column (`kq_`), events whose flag differs from a search of their values (`_pii_differences`); for
-    an export field's (`kf_`), events whose column differs from the raw field."""
+    a session value's (`ks_`), from the value of the param (`_session_differences`); for an export field's
+    (`kf_`), events whose column differs from the raw field."""
     with duckdb.connect(str(db), read_only=True) as con:
         out = []
         for key, column in con.execute("SELECT key, column_name FROM flat_params ORDER BY 1").fetchall():
@@ -70,6 +87,9 @@ def _differences(db: Path) -> list[tuple]:
                 continue
             if column.startswith("kq_"):
                 out.append((key, _pii_differences(con, column)))
+                continue
+            if column.startswith("ks_"):
+                out.append((key, _session_differences(con, key, column)))
                 continue
             if column.startswith("kf_"):  # an export field: `field:device.category` holds device.category
                 out.append((key, con.execute(f"SELECT count(*) FROM {WITH_RAW} WHERE {column} IS DISTINCT FROM "  # noqa: S608
@@ -104,8 +124,10 @@ def refreshed(kpi, tmp_path) -> Path:
 
 def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(refreshed, query):
     keys = {k for (k,) in query(refreshed, "SELECT key FROM flat_params")}
-    # what every KPI needs (the session and its engagement) and the example KPIs' own params
-    assert {"ga_session_id", "session_engaged", "value", "lead_source", "method"} <= keys
+    # what every KPI needs (the session and its engagement, as their values) and the example KPIs' own params
+    assert {session_value_key("ga_session_id"), session_value_key("session_engaged"), "value", "lead_source",
+            "method"} <= keys
+    assert not {"ga_session_id", "session_engaged"} & keys  # their records: no example KPI reads them otherwise
     # and the click every session's attribution reads (collected, else the URL's UTM / gclid); the spec stamp
     # (event_stamps.py) and whether the values look like personal data (quality.py), which every refresh reads
     assert set(_CLICK_FIELDS) <= keys
@@ -120,7 +142,7 @@ def test_a_refresh_flattens_what_its_kpis_read_and_each_column_equals_the_list(r
     assert len(differences) == len(keys)
     assert all(n == 0 for _, n in differences), differences
     # and the columns are not empty: every event with a session id has it in its column
-    col = query(refreshed, "SELECT column_name FROM flat_params WHERE key = 'ga_session_id'")[0][0]
+    col = query(refreshed, "SELECT column_name FROM flat_params WHERE key = $k", {"k": session_value_key("ga_session_id")})[0][0]
     (filled,) = query(refreshed, f"SELECT count({col}) FROM slim_events")[0]  # noqa: S608 - our own name
     (with_id,) = query(refreshed, "SELECT count(*) FROM ga4_events WHERE "
                        "len(list_filter(event_params, lambda p: p.key = 'ga_session_id')) > 0")[0]
@@ -313,7 +335,7 @@ def test_a_first_load_flattens_what_the_kpi_files_read_so_the_refresh_extracts_n
     loaded = _flattened(db)
     plan = compile_paths([KPIS]).plan
     with duckdb.connect(str(db)) as con:  # what the refresh of these KPI files reads
-        assert set(loaded) == {p.key for p in params_of(con, plan)} >= {"ga_session_id", "value"}
+        assert set(loaded) == {p.key for p in params_of(con, plan)} >= {session_value_key("ga_session_id"), "value"}
     assert all(at is not None for at in loaded.values())
     assert all(n == 0 for _, n in _differences(db)), _differences(db)  # each column is what the list holds
     refreshed = kpi("refresh", "--db", db, "--kpis", KPIS)
@@ -333,16 +355,20 @@ def test_a_first_load_flattens_what_the_kpi_files_read_so_the_refresh_extracts_n
 def test_params_read_on_a_few_events_are_kept_as_lists_the_others_as_records(kpi, tmp_path, query):
     """The example KPIs read `value`, `method`, `lead_source` and `payment_type` on their events only (a
     purchase, a sign-up, a lead): those columns hold the event's params of that name (`kl_`, mostly empty);
-    the session id and the engaged flag, read on every event, their records (`kp_`), and so does the
-    spec stamp, which the tracking snippets send with every event (`event_stamps.py`)."""
+    the session id and the engaged flag, read on every event, their values (`ks_`: BIGINT, BOOLEAN); the
+    spec stamp, which the tracking snippets send with every event (`event_stamps.py`), its record (`kp_`)."""
     db = tmp_path / "w.duckdb"
     assert kpi("load", "demo", "--events", "3000", "--days", "3", "--end-date", "2024-03-10", "--db", db,
                "--kpis", KPIS).exit_code == 0
     columns = dict(query(db, "SELECT key, column_name FROM flat_params"))
     assert {k for k, c in columns.items() if c.startswith("kl_")} == {"value", "method", "lead_source", "payment_type"}
-    assert {k for k, c in columns.items() if c.startswith("kp_")} == {"ga_session_id", "session_engaged", "kb_spec"}
+    assert {k for k, c in columns.items() if c.startswith("kp_")} == {"kb_spec"}
+    assert {k for k, c in columns.items() if c.startswith("ks_")} == {session_value_key("ga_session_id"),
+                                                                      session_value_key("session_engaged")}
     types = dict(query(db, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'slim_events'"))
-    assert types[columns["value"]].endswith("[]") and not types[columns["ga_session_id"]].endswith("[]")
+    assert types[columns["value"]].endswith("[]") and not types[columns["kb_spec"]].endswith("[]")
+    assert types[columns[session_value_key("ga_session_id")]] == "BIGINT"
+    assert types[columns[session_value_key("session_engaged")]] == "BOOLEAN"
     assert all(n == 0 for _, n in _differences(db)), _differences(db)
 
 
@@ -356,7 +382,7 @@ def test_a_load_beside_older_days_fills_its_own_rows_and_the_refresh_the_rest(kp
                "--kpis", KPIS).exit_code == 0
     loaded = _flattened(db)
     assert loaded and all(at is None for at in loaded.values())  # the older days lack them: not filled yet
-    column = query(db, "SELECT column_name FROM flat_params WHERE key = 'ga_session_id'")[0][0]
+    column = query(db, "SELECT column_name FROM flat_params WHERE key = $k", {"k": session_value_key("ga_session_id")})[0][0]
     per_day = dict(query(db, f"SELECT event_date, count({column}) FROM slim_events GROUP BY 1"))  # noqa: S608
     assert {d: n > 0 for d, n in per_day.items()} == {**{f"2024030{d}": False for d in range(1, 6)},
                                                       **{f"2024030{d}": True for d in range(6, 9)}}

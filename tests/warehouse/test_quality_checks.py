@@ -153,18 +153,20 @@ def test_days_checked_before_the_new_checks_are_checked_again(warehouse: Path, t
 
 
 def test_the_session_id_is_read_from_its_flattened_column_with_the_same_counts(warehouse: Path) -> None:
-    """The refresh flattens `ga_session_id` (the KPIs' session key reads it), so the quality statement counts the
-    volume from `slim_events` with that column instead of searching every raw event's params for it: the counts
+    """The refresh keeps the value of `ga_session_id` (the KPIs' session key reads it: `export_shape.SESSION_COLUMN`),
+    so the quality statement counts the volume from `slim_events` with that column instead of searching every raw
+    event's params for it: the counts
     above (by hand) came from it, and the statement reading the raw files, as on a store without the column,
     counts exactly the same."""
     from generator.compile import compile_paths
+    from generator.sql.export_shape import session_value_key
     from warehouse.flat_params import warehouse_shape
     from warehouse.quality import QUALITY_SQL, compute_quality, quality_sql
 
     catalog = compile_paths([REPO / "kpis"]).catalog
     with duckdb.connect(str(warehouse)) as con:
-        column = warehouse_shape(con).flat_column("ga_session_id")
-        assert column and f"{column} AS sid" in quality_sql(con) and "FROM slim_events" in quality_sql(con)
+        column = warehouse_shape(con).flat_column(session_value_key("ga_session_id"))
+        assert column and f"{column} AS session_id" in quality_sql(con) and "FROM slim_events" in quality_sql(con)
         assert column not in QUALITY_SQL
         flat = compute_quality(con, catalog, D1, D3)
         con.execute("BEGIN TRANSACTION")  # (the module's store is left as it was)
