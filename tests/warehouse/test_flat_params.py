@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from generator.compile import compile_paths
 from generator.rules.pii_values import PII_PATTERN
 from generator.sql import render_plan_sql, sql_parameters
-from generator.sql.dialects import lower
+from generator.sql.dialects import ParamNotKept, lower
 from generator.sql.export_shape import NEWEST, click_key, session_value_key
 from generator.sql.params import as_number, param_record
 from kpibridge.cli import app as kpi_app
@@ -268,6 +268,27 @@ def test_a_click_is_read_from_its_column_where_the_warehouse_keeps_one_and_compu
     assert "REGEXP_EXTRACT" not in flat.upper()
     for sql in (render_plan_sql(plan, "duckdb"), render_plan_sql(plan, "bigquery", export=shape)):
         assert "flat_click" not in sql and "kc_2" not in sql and "utm_source=" in sql
+
+
+def test_the_session_values_and_no_click_inputs_are_read_where_the_warehouse_keeps_their_columns():
+    """Where the warehouse keeps the session id and the engaged flag as values (`ks_`) and the four click fields,
+    the statement reads those columns: no param record, no `collected_traffic_source` (a typed NULL); elsewhere
+    (no columns, BigQuery) it reads the records and computes from them as before."""
+    plan = compile_paths([KPIS]).plan
+    clicks = tuple((click_key(f), f"kc_{n}") for n, f in enumerate(("source", "medium", "campaign", "gclid"), 2))
+    shape = dataclasses.replace(NEWEST, flat_params=((session_value_key("ga_session_id"), "ks_6"),
+                                                     (session_value_key("session_engaged"), "ks_7"), *clicks),
+                                click_inputs=False)
+    flat = render_plan_sql(plan, "duckdb", export=shape)
+    assert "ks_6 AS param_ga_session_id" in flat and "ks_7 AS param_session_engaged" in flat
+    assert "param_ga_session_id.int_value" not in flat and "param_session_engaged.string_value" not in flat
+    assert "collected_traffic_source AS collected_traffic_source" not in flat  # a typed NULL in its place
+    assert "'page_location'" not in flat  # its record is not read: nothing reads it but the clicks
+    for sql in (render_plan_sql(plan, "duckdb"), render_plan_sql(plan, "bigquery", export=shape)):
+        assert "ks_6" not in sql and "param_ga_session_id.int_value" in sql and "utm_source=" in sql
+    without_clicks = dataclasses.replace(shape, flat_params=shape.flat_params[:2])  # clicks not kept yet
+    with pytest.raises(ParamNotKept):
+        render_plan_sql(plan, "duckdb", export=without_clicks)
 
 
 def test_an_interrupted_fill_is_never_read_and_the_next_refresh_finishes_it(refreshed, kpi, query, tmp_path):
