@@ -145,7 +145,7 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
     if "landing_page" in cols.session_columns:
         cols.page_path = True
     traffic = bool(cols.session_columns & TRAFFIC_COLUMNS)
-    # read for the clicks only: a `ClickInput`, which the warehouse, keeping the clicks, needs not hold
+    # read for the clicks only: a `ClickInput`, which the warehouse, keeping the clicks, need not hold
     clicks_only = traffic and not cols.page_path and "page_location" not in cols.params
     # read for the session's key and engagement only: a `SessionParam`, whose value the warehouse keeps
     session_only = {p for p in SESSION_PARAMS if p not in cols.params}
