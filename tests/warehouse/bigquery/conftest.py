@@ -58,3 +58,13 @@ def one_kpi_project(project: Path) -> Path:
         if path.parent != project / "kpis" and path.stem != ONE_KPI:
             path.unlink()
     return project
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep this folder's tests on one pytest-xdist worker: they share one emulator (`emulator`, started once per
+    worker, with the demo export loaded into it), so a second worker would start and load a second one."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("bigquery"))
