@@ -38,10 +38,12 @@ from .refresh_days import parse_day
 
 Range = tuple[dt.date, dt.date]
 Key = tuple[str, str, str]  # kpi_id, breakdown, breakdown_value
+Counted = tuple[Range, bool]
+"""A range, and whether it is counted as the last refresh counted it (as if no day after its last were loaded)."""
 TRANSACTION_ID = transaction_id(exp.column("transaction_id", table="ecommerce")).sql("duckdb")
 """A purchase's id in the store's SQL, NULL for GA4's placeholders of a missing id (`transactions.transaction_id`)."""
 LISTED = "listed_users"
-"""Each range's users, for `period_values.run_periods` (`listed_table`)."""
+"""Each range's users, for `period_values.run_shift` (`listed_table`) and `run_periods`."""
 WORTH = 3
 """A shift reads U's events in both ranges: it is used when the events of the days that differ, times this,
 are fewer than R' holds."""
@@ -227,10 +229,11 @@ def period_users(con: duckdb.DuckDBPyConnection, days_of: dict[Range, list[dt.da
     return out
 
 
-def listed_table(users: dict[Range, list[str]]) -> pa.Table:
-    """The table `listed_users` of `period_values.run_periods`: (period_start, period_end, user_pseudo_id)."""
-    return pa.table({"period_start": pa.array([r[0] for r, us in users.items() for _ in us], pa.date32()),
-                     "period_end": pa.array([r[1] for r, us in users.items() for _ in us], pa.date32()),
+def listed_table(users: dict[Counted, list[str]]) -> pa.Table:
+    """The table `listed_users` of `period_values.run_shift`: (period_start, period_end, capped, user_pseudo_id)."""
+    return pa.table({"period_start": pa.array([r[0] for (r, _), us in users.items() for _ in us], pa.date32()),
+                     "period_end": pa.array([r[1] for (r, _), us in users.items() for _ in us], pa.date32()),
+                     "capped": pa.array([c for (_, c), us in users.items() for _ in us], pa.bool_()),
                      "user_pseudo_id": pa.array([u for us in users.values() for u in us], pa.string())})
 
 

@@ -32,8 +32,8 @@ import duckdb
 import pyarrow as pa
 
 from generator.plan.queries import QueryPlan
-from generator.sql.period_parameters import keyed_parameters, parameters_in
-from generator.sql.periods import KEY_ORIGIN, PERIOD_USERS, USER_KEY
+from generator.sql.period_parameters import keyed_parameters, parameters_in, range_key
+from generator.sql.periods import PERIOD_USERS, USER_KEY
 
 from .connection import statement_events
 from .period_shift import LISTED, TRANSACTION_ID, ids_shared_with_pings, shifted_rows, summable
@@ -135,7 +135,7 @@ def _groups(con: duckdb.DuckDBPyConnection, cuts: list[dt.date], wanted: list[Ra
         hull = (cuts[i - 1], cuts[j] - _DAY)
         ranges = [r for r in wanted if r[0] <= hull[0] and hull[1] <= r[1]]
         if ranges:
-            key = KEY_ORIGIN + len(groups) * _DAY
+            key = range_key(len(groups))
             groups[key] = (hull, ranges, int(events))
             keys.append({"i": i, "j": j, "key": key, "period_end": hull[1].strftime("%Y%m%d")})
     con.register("span_groups", pa.Table.from_pylist(keys, schema=pa.schema(
@@ -181,8 +181,8 @@ def _list_straddlers(con: duckdb.DuckDBPyConnection, wanted: list[Range]) -> Non
     """`listed_users`: each range's other users (`period_values.run_periods`)."""
     con.register("wanted_ranges", _ranges_table(wanted))
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT period_start, period_end, user_pseudo_id "
-                    f"FROM ({_STRADDLING})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT period_start, period_end, FALSE AS capped, "
+                    f"user_pseudo_id FROM ({_STRADDLING})")
     finally:
         con.unregister("wanted_ranges")
 

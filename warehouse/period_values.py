@@ -41,12 +41,13 @@ from generator.sql import sql_parameters
 from generator.sql.batch import statement_reach
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
-from generator.sql.period_parameters import PERIOD_DAYS, in_statements, parameters_in, period_parameters
+from generator.sql.period_parameters import in_statements, keyed, parameters_in, period_parameters
 from generator.sql.periods import PERIOD_USERS, USER_KEY, PeriodsUnsupported
 
 from .connection import statement_events, without_optimizer
 from .period_shift import (
     LISTED,
+    Counted,
     counts_something,
     differing_days,
     listed_table,
@@ -211,16 +212,16 @@ def shifted_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
     for new, (old, _) in shifts.items():
         of_old.setdefault(old, []).extend(users[new])
     of_old = {old: sorted(set(us)) for old, us in of_old.items()}
-    # both statements read the same users' events: their events per day (for `in_statements`) counted once
+    # the users' events per day, which size the statements (`in_statements`)
     per_day = listed_events_per_day(con, sorted({u for us in of_old.values() for u in us}))
-    before = run_periods(con, plan, kpi_ids, sorted(of_old), users=of_old, cap=cap, per_day=per_day)
-    after = run_periods(con, plan, kpi_ids, sorted(shifts),
-                        users={new: of_old[old] for new, (old, _) in shifts.items()}, per_day=per_day)
+    counted = run_shift(con, plan, kpi_ids, {**{(old, True): us for old, us in of_old.items()},
+                                             **{(new, False): of_old[old] for new, (old, _) in shifts.items()}},
+                        cap, per_day)
     out = {}
     for new, (old, stored) in shifts.items():
         base = [row for row in _stored_range(con, stored) if row["kpi_id"] in kpi_ids]
         out[new] = [{**row, "grain": "period", "period_start": new[0], "period_end": new[1]}
-                    for row in shifted_rows(plan, base, before[old], after[new])]
+                    for row in shifted_rows(plan, base, counted[(old, True)], counted[(new, False)])]
     return out
 
 
@@ -244,38 +245,40 @@ def calendar_buckets(job: PeriodJob) -> list[tuple[dt.date, dt.date]]:
 
 def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
                 periods: list[tuple[dt.date, dt.date]], budget: int | None = None,
-                users: dict[tuple[dt.date, dt.date], list[str]] | None = None, cap: dt.date | None = None,
                 listed: dict[tuple[dt.date, dt.date], int] | None = None,
-                per_day: dict[dt.date, int] | None = None,
                 ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
     """The KPIs' rows (grain `period`) over each of `periods`, by period, in as few statements as fit in
-    DuckDB's memory (`in_statements`; `budget`: the spread events one may hold, default from the memory limit;
-    periods sharing a start day, the period's key in a statement, go in different ones); raises
-    `PeriodsUnsupported`.
+    DuckDB's memory (`in_statements`; `budget`: the spread events one may hold, default from the memory limit);
+    raises `PeriodsUnsupported`. `listed`: each period's part of its numbers that its users in the table
+    `listed_users` (`period_start`, `period_end`, `capped` FALSE, `user_pseudo_id`) make, with the events each
+    period spreads over them (`period_spans.py`)."""
+    counted = _count(con, plan, kpi_ids, [(period, False) for period in periods], budget, None, listed is not None,
+                     listed=listed)
+    return {period: counted[(period, False)] for period in periods}
 
-    `users`: each period's part of its numbers that these users make (`period_shift.py`); `listed`: the same,
-    with each period's users in the table `listed_users` (`period_start`, `period_end`, `user_pseudo_id`) and
-    its value here the events it spreads; `cap`: as if no day after it were loaded; `per_day`: the events per
-    day of `users` (`listed_events_per_day`), when the caller counted them already."""
-    rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {period: [] for period in periods}
-    if not periods:
-        return rows
-    if users is not None:
-        con.register(LISTED, listed_table(users))
+
+def run_shift(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], users: dict[Counted, list[str]],
+              cap: dt.date, per_day: dict[dt.date, int]) -> dict[Counted, list[dict[str, object]]]:
+    """Each range's part of its numbers that its users in `users` make (`period_shift.py`), a range `(period,
+    True)` as if no day after `cap` were loaded (as the last refresh counted it), `(period, False)` with every
+    loaded day: both in the same statements, which read the users' events once. `per_day`: the users' events per
+    day (`listed_events_per_day`), which size the statements."""
+    con.register(LISTED, listed_table(users))
     try:
-        return _run_periods(con, plan, kpi_ids, periods, budget, users is not None or listed is not None, cap,
-                            listed, rows, per_day)
+        return _count(con, plan, kpi_ids, list(users), None, cap, True, per_day=per_day)
     finally:
-        if users is not None:
-            con.unregister(LISTED)
+        con.unregister(LISTED)
 
 
-def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
-                 periods: list[tuple[dt.date, dt.date]], budget: int | None, of_users: bool, cap: dt.date | None,
-                 listed: dict[tuple[dt.date, dt.date], int] | None,
-                 rows: dict[tuple[dt.date, dt.date], list[dict[str, object]]],
-                 counted_days: dict[dt.date, int] | None = None,
-                 ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
+def _count(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], entries: list[Counted],
+           budget: int | None, cap: dt.date | None, of_users: bool,
+           listed: dict[tuple[dt.date, dt.date], int] | None = None, per_day: dict[dt.date, int] | None = None,
+           ) -> dict[Counted, list[dict[str, object]]]:
+    """The rows of each of `entries` (a range, and whether it is counted up to `cap`), over its users in
+    `listed_users` when `of_users`, in as few statements as fit in memory."""
+    rows: dict[Counted, list[dict[str, object]]] = {entry: [] for entry in entries}
+    if not entries:
+        return rows
     facts = facts_ready(con, plan)
 
     def text(by_id: bool = False) -> str:  # the same texts every day
@@ -284,27 +287,27 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
 
     reach = statement_reach(plan, kpi_ids)
     if listed is not None:
-        per_day: dict[dt.date, int] = {}
-    elif of_users:  # their events only (all the ranges' users: an upper bound for each range)
-        per_day = counted_days if counted_days is not None else _per_day(con, _LISTED_PER_DAY)
-    else:
+        per_day = {}
+    elif per_day is None:
         per_day = _per_day(con, "SELECT event_date, rows FROM loaded_days")
+    of_key = keyed(entries)
+    ranges = {key: period for key, (period, _) in of_key.items()}
+    caps = {key: cap for key, (_, capped) in of_key.items() if capped and cap is not None}
     budget = statement_events(con) if budget is None else budget
-    for group in in_statements(periods, lambda day: per_day.get(day, 0), budget, reach,
-                               None if listed is None else listed.__getitem__):
-        ends = dict(group)
-        parameters = period_parameters(group, reach)
-        if cap is not None:
-            last = cap.strftime("%Y%m%d")
-            parameters[PERIOD_DAYS] = [d for d in parameters[PERIOD_DAYS] if d["event_date"] <= last]  # type: ignore[attr-defined]
+    spreads = None if listed is None else (lambda key: listed[ranges[key]])
+    for group in in_statements(ranges, lambda day: per_day.get(day, 0), budget, reach, spreads):
+        parameters = period_parameters({key: ranges[key] for key in group}, reach,
+                                       {key: caps[key] for key in group if key in caps})
         by_id = False
         if of_users:
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE {PERIOD_USERS} AS
-                SELECT DISTINCT l.period_start AS period_day, l.user_pseudo_id, hash(l.user_pseudo_id) AS {USER_KEY}
-                FROM {LISTED} l JOIN (SELECT unnest($starts) AS s, unnest($ends) AS e) g
-                    ON l.period_start = g.s AND l.period_end = g.e
-            """, {"starts": [a for a, _ in group], "ends": [b for _, b in group]})
+                SELECT DISTINCT g.k AS period_day, l.user_pseudo_id, hash(l.user_pseudo_id) AS {USER_KEY}
+                FROM {LISTED} l JOIN (SELECT unnest($keys) AS k, unnest($starts) AS s, unnest($ends) AS e,
+                                             unnest($capped) AS c) g
+                    ON l.period_start = g.s AND l.period_end = g.e AND l.capped = g.c
+            """, {"keys": group, "starts": [ranges[k][0] for k in group], "ends": [ranges[k][1] for k in group],
+                  "capped": [of_key[k][1] for k in group]})
             (users,) = con.execute(f"SELECT count(DISTINCT user_pseudo_id) FROM {PERIOD_USERS}").fetchall()[0]
             by_id = 0 < users <= FEW_USERS * store_users(con)  # no users listed: the hashes' text
         sql = text(by_id)
@@ -321,10 +324,10 @@ def _run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[
                 con.execute(f"DROP TABLE IF EXISTS {PERIOD_USERS}")
         for values in found:
             row = dict(zip(names, values, strict=True))
-            start = row.pop("date")
-            if start in ends:  # not a conversion's extra days (NULL: never a period of their own)
-                period = (start, ends[start])
-                rows[period].append({**row, "grain": "period", "period_start": period[0], "period_end": period[1]})
+            key = row.pop("date")
+            if key in group:  # not a conversion's extra days (NULL: never a range of their own)
+                entry = of_key[key]
+                rows[entry].append({**row, "grain": "period", "period_start": entry[0][0], "period_end": entry[0][1]})
     return rows
 
 

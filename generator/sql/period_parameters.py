@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from .attribution import LOOKBACK_DAYS
 
@@ -16,85 +17,94 @@ HISTORY_END = "history_end"
 LOOKBACK_FROM = "lookback_from"
 LOOKBACK_TO = "lookback_to"
 DAY_FORMAT = "%Y%m%d"
+KEY_ORIGIN = dt.date(1900, 1, 1)  # the ranges' keys: this day on (no day of any data)
 
 Period = tuple[dt.date, dt.date]
+K = TypeVar("K")
+T = TypeVar("T")
 
 
-def by_distinct_start(periods: Iterable[Period]) -> list[list[Period]]:
-    """The ranges in groups whose starts differ (a range's start is its key in the statement); usually one."""
-    groups: list[list[Period]] = []
-    for period in sorted(set(periods)):
-        group = next((g for g in groups if all(p[0] != period[0] for p in g)), None)
-        if group is None:
-            groups.append(group := [])
-        group.append(period)
-    return groups
+def range_key(n: int) -> dt.date:
+    """The key of a statement's `n`-th range (from 0): a DATE of no day of any data, distinct per range, so two
+    ranges sharing a first day (the previous 90 days and the previous quarter to date), or one range counted twice
+    (as of two last days: `caps`), go in one statement."""
+    return KEY_ORIGIN + dt.timedelta(days=n)
 
 
-def in_statements(periods: Iterable[Period], events: Callable[[dt.date], int], budget: int,
-                  reach: int, spreads: Callable[[Period], int] | None = None) -> list[list[Period]]:
-    """The ranges in groups, one statement each: distinct starts (`by_distinct_start`), and at most `budget`
-    events spread over a group's ranges, where `events(day)` is that day's events and a range spreads the
-    events of its days and the `reach` days after it (a range spreading more than `budget` is alone).
+def keyed(items: Iterable[T]) -> dict[dt.date, T]:
+    """`items` (ranges, or what stands for one) by key (`range_key`), in their order."""
+    return {range_key(n): item for n, item in enumerate(items)}
+
+
+def in_statements(ranges: Mapping[K, Period], events: Callable[[dt.date], int], budget: int,
+                  reach: int, spreads: Callable[[K], int] | None = None) -> list[list[K]]:
+    """The keys of `ranges` in groups, one statement each: at most `budget` events spread over a group's ranges,
+    where `events(day)` is that day's events and a range spreads the events of its days and the `reach` days
+    after it (a range spreading more than `budget` is alone).
 
     A statement holds every event it spreads in its sessions' working tables at once: past DuckDB's memory
     limit it spills to disk, which costs more than reading the events again (at 5M events under a 1 GiB limit,
     the dashboard's ten ranges took 31 CPU s in one statement and 24 s in statements of at most 2.7M spread
     events). The ranges are packed largest first, each into the first group it fits. `spreads`: the events each
     range spreads, when the caller knows better than `events` (a range counting some of its users only)."""
-    def spread(period: Period) -> int:
+    def spread(key: K) -> int:
         if spreads is not None:
-            return spreads(period)
-        start, end = period
+            return spreads(key)
+        start, end = ranges[key]
         return sum(events(start + dt.timedelta(days=n)) for n in range((end - start).days + reach + 1))
 
-    out: list[list[Period]] = []
-    for group in by_distinct_start(periods):
-        packed: list[tuple[int, list[Period]]] = []
-        for size, period in sorted(((spread(p), p) for p in group), key=lambda sp: (-sp[0], sp[1])):
-            at = next((i for i, (used, _) in enumerate(packed) if used + size <= budget), None)
-            if at is None:
-                packed.append((size, [period]))
-            else:
-                packed[at] = (packed[at][0] + size, [*packed[at][1], period])
-        out += [sorted(ranges) for _, ranges in packed]
-    return out
+    packed: list[tuple[int, list[K]]] = []
+    for size, key in sorted(((spread(k), k) for k in ranges), key=lambda sk: (-sk[0], ranges[sk[1]], sk[1])):
+        at = next((i for i, (used, _) in enumerate(packed) if used + size <= budget), None)
+        if at is None:
+            packed.append((size, [key]))
+        else:
+            packed[at] = (packed[at][0] + size, [*packed[at][1], key])
+    return [sorted(keys, key=lambda k: (ranges[k], k)) for _, keys in packed]
 
 
 def _date(day: dt.date) -> str:
     return day.strftime(DAY_FORMAT)
 
 
-def period_parameters(periods: Sequence[Period], reach: int) -> dict[str, object]:
-    """The parameters of the periods statement (`spread_over_periods`) counting `periods` (distinct starts:
-    `by_distinct_start`); `reach`: the days after a range's end its scan reads (the widest conversion window of
-    the statement's KPIs, `statement_reach`). Pass a statement only those it reads (`parameters_in`).
+def period_parameters(ranges: Mapping[dt.date, Period] | Sequence[Period], reach: int,
+                      caps: Mapping[dt.date, dt.date] | None = None) -> dict[str, object]:
+    """The parameters of the periods statement (`spread_over_periods`) counting `ranges` (key → range, any
+    distinct DATEs as keys; a list: keyed by `keyed`), each row of the statement's result dated with its range's
+    key; `reach`: the days after a range's end its scan reads (the widest conversion window of the statement's
+    KPIs, `statement_reach`); `caps`: for some keys, the last day their range reads (counted as if no later day
+    were loaded: a stored range as the last refresh counted it, `warehouse/period_shift.py`). Pass a statement
+    only those it reads (`parameters_in`).
 
-    - `period_ranges`: per range its key (`period_day`, the start as a DATE) and its first and last days
-      (YYYYMMDD: `period_start`, `period_end`);
+    - `period_ranges`: per range its key (`period_day`) and its first and last days (YYYYMMDD: `period_start`,
+      `period_end`);
     - `period_days`: per range, each day it reads (YYYYMMDD, and as a DATE: `day`) with the `event_day` its
-      events get there (NULL after its end) and its `period_end`: an equality join spreads the events (a range
-      join costs more);
+      events get there (its key; NULL after its end) and its `period_end`: an equality join spreads the events
+      (a range join costs more);
     - `lookback_days`: per range, each of the `LOOKBACK_DAYS` days before it;
     - `history_end`: the latest start (the history before every range is read once, up to the day before it),
       `lookback_from` / `lookback_to`: the days of every range's lookback;
     - `start_date` / `end_date`: the first start and the last end.
     """
-    if not periods or len({start for start, _ in periods}) != len(periods):
-        raise ValueError("the ranges must have distinct starts (`by_distinct_start`)")
-    ranges = sorted(periods)
-    first_start, last_start = ranges[0][0], ranges[-1][0]
+    by_key = dict(ranges) if isinstance(ranges, Mapping) else keyed(ranges)
+    if not by_key:
+        raise ValueError("no range to count")
+    caps = caps or {}
+    first_start = min(start for start, _ in by_key.values())
+    last_start = max(start for start, _ in by_key.values())
     days = []
-    for start, end in ranges:
+    for key, (start, end) in sorted(by_key.items(), key=lambda kv: (kv[1], kv[0])):
         for n in range((end - start).days + reach + 1):
             day = start + dt.timedelta(days=n)
-            days.append({"event_date": _date(day), "period_day": start, "event_day": start if day <= end else None,
+            if key in caps and day > caps[key]:
+                break
+            days.append({"event_date": _date(day), "period_day": key, "event_day": key if day <= end else None,
                          "period_end": _date(end), "day": day})
-    lookback = [{"event_date": _date(start - dt.timedelta(days=n)), "period_day": start}
-                for start, _ in ranges for n in range(1, LOOKBACK_DAYS + 1)]
-    return {"start_date": _date(first_start), "end_date": _date(max(end for _, end in ranges)),
-            RANGES: [{"period_day": start, "period_start": _date(start), "period_end": _date(end)}
-                     for start, end in ranges],
+    lookback = [{"event_date": _date(start - dt.timedelta(days=n)), "period_day": key}
+                for key, (start, _) in by_key.items() for n in range(1, LOOKBACK_DAYS + 1)]
+    return {"start_date": _date(first_start), "end_date": _date(max(end for _, end in by_key.values())),
+            RANGES: [{"period_day": key, "period_start": _date(start), "period_end": _date(end)}
+                     for key, (start, end) in by_key.items()],
             PERIOD_DAYS: days, LOOKBACK_DAYS_TABLE: lookback, HISTORY_END: _date(last_start),
             LOOKBACK_FROM: _date(first_start - dt.timedelta(days=LOOKBACK_DAYS)),
             LOOKBACK_TO: _date(last_start - dt.timedelta(days=1))}

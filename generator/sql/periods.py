@@ -14,8 +14,8 @@ list at once, with exactly the numbers each range's own statement gives:
    `transaction_id` become (range, key) pairs, so every grouping, window and join after the scan (sessions,
    their attribution, first-ever ranks, conversions, deduplicated purchases) stays inside one range, as in
    that range's own statement, without any of them being rewritten;
-3. `event_day` is the range's `period_start` (unique per statement: `by_distinct_start`) for the events up to
-   its `period_end`, and NULL for the days after it that only a conversion window reads (their own day in the
+3. `event_day` is the range's key (`period_parameters.range_key`: ranges sharing a first day go in one
+   statement) for the events up to its `period_end`, and NULL for the days after it that only a conversion window reads (their own day in the
    one-range statement). Each test `event_date <= end_date` (or `event_day <= end_date`) after the scan
    becomes `event_day IS NOT NULL`;
 4. what is read from before a range's start (the transaction ids and first-ever users of earlier days, the
@@ -34,8 +34,6 @@ run one statement per range then.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 from sqlglot import exp
 
@@ -64,7 +62,6 @@ PERIOD_USERS = "period_users"  # a table the caller provides (`spread_over_perio
 USER_KEY = "user_key"  # its users' `hash(user_pseudo_id)`
 PRIOR_CLICKS_ONCE = f"{PRIOR_CLICKS}_once"
 KEYS = ("user_pseudo_id", "session_key", "transaction_id")
-KEY_ORIGIN = dt.date(1900, 1, 1)  # keys of the `keyed` statement's ranges: this day on (no day of any data)
 
 
 class PeriodsUnsupported(ValueError):

@@ -24,7 +24,7 @@ from generator.plan.queries import compile_plan
 from generator.rules.validate import validate_paths
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.batch import statement_reach
-from generator.sql.period_parameters import by_distinct_start, in_statements, parameters_in, period_parameters
+from generator.sql.period_parameters import in_statements, parameters_in, period_parameters
 from generator.sql.periods import PeriodsUnsupported
 from kpibridge.cli import app as kpi_app
 from warehouse.connection import connect_store
@@ -119,7 +119,7 @@ def test_two_overlapping_periods_count_the_users_plain_sql_counts(store, tmp_pat
     assert {(r["period_start"], r["period_end"]) for r in rows} == set(periods)
 
 
-@pytest.mark.parametrize("anchor", [END, date(2026, 2, 28)])  # 28 Feb: two periods start on 1 Jan (two statements)
+@pytest.mark.parametrize("anchor", [END, date(2026, 2, 28)])  # 28 Feb: two periods start on 1 Jan, one statement
 def test_every_dashboard_period_counts_what_its_own_statement_counts(store, tmp_path, anchor):
     plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
     ids = distinct_kpis(plan)
@@ -152,15 +152,17 @@ def test_ranges_are_packed_into_statements_within_the_budget():
     events = lambda day: days.get(day, 0)  # noqa: E731
     march, week, last_week, fortnight = ((date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 3, 2), date(2026, 3, 8)),
                                          (date(2026, 3, 25), date(2026, 3, 31)), (date(2026, 3, 9), date(2026, 3, 22)))
+    def packed(periods: list, budget: int, reach: int) -> list:  # keyed by themselves, for reading
+        return in_statements({p: p for p in periods}, events, budget, reach)
+
     # 3,100 events, 700, 700 and 1,400: march alone, the others together within 3,000
-    assert in_statements([week, march, last_week, fortnight], events, 3_000, 0) == [[march], [week, fortnight,
-                                                                                               last_week]]
-    assert in_statements([week, march], events, 10**9, 0) == [[march, week]]
+    assert packed([week, march, last_week, fortnight], 3_000, 0) == [[march], [week, fortnight, last_week]]
+    assert packed([week, march], 10**9, 0) == [[march, week]]
     # the days a conversion window reaches after a range are spread too: 800, 1,500 and 700 (1 April: none)
-    assert in_statements([week, last_week, fortnight], events, 2_300, 1) == [[week, fortnight], [last_week]]
-    # ranges sharing a start day never share a statement
+    assert packed([week, last_week, fortnight], 2_300, 1) == [[week, fortnight], [last_week]]
+    # ranges sharing a start day share a statement (each range has a key of its own: `range_key`)
     first_week = (date(2026, 3, 1), date(2026, 3, 7))
-    assert in_statements([march, first_week], events, 10**9, 0) == [[first_week], [march]]
+    assert packed([march, first_week], 10**9, 0) == [[first_week, march]]
 
 
 def test_a_plan_the_one_statement_cannot_take_is_counted_per_period(store, tmp_path):
@@ -209,11 +211,10 @@ def test_pairing_users_by_their_hash_counts_what_pairing_their_ids_counts(store,
     assert "HASH(s.user_pseudo_id)" in hashed and "HASH(" not in by_id
     with duckdb.connect(str(store), read_only=True) as con:
         assert users_hash_apart(con)
-        for group in by_distinct_start(dashboard_periods(END)):
-            params = period_parameters(group, statement_reach(plan, ids))
-            rows = [sorted(con.execute(sql, parameters_in(sql, params)).fetchall(), key=repr) for sql in (hashed, by_id)]
-            assert rows[0] == rows[1]
-            assert len(rows[0]) > 5 * len(ids)
+        params = period_parameters(dashboard_periods(END), statement_reach(plan, ids))
+        rows = [sorted(con.execute(sql, parameters_in(sql, params)).fetchall(), key=repr) for sql in (hashed, by_id)]
+        assert rows[0] == rows[1]
+        assert len(rows[0]) > 5 * len(ids)
 
 
 @pytest.mark.parametrize("bucket", ["day", "week"])
@@ -272,7 +273,7 @@ def test_reading_a_sessions_click_from_its_events_row_counts_what_carrying_the_r
                                  hashed_users=True, export=dataclasses.replace(shape, event_rows=numbered))
                  for numbered in (True, False)]
         assert "session_picks" in texts[0] and re.search(r"\bevent_row\b", texts[1]) is None
-        params = (period_parameters(by_distinct_start(dashboard_periods(END))[0], statement_reach(plan, ids))
+        params = (period_parameters(dashboard_periods(END), statement_reach(plan, ids))
                   if many else sql_parameters(END - timedelta(days=59), END))
         found = [sorted(con.execute(sql, parameters_in(sql, params)).fetchall(), key=repr) for sql in texts]
     assert found[0] == found[1]
