@@ -258,13 +258,15 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
 
 
 def run_shift(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], users: dict[Counted, list[str]],
-              cap: dt.date, per_day: dict[dt.date, int]) -> dict[Counted, list[dict[str, object]]]:
+              cap: dt.date | None = None, per_day: dict[dt.date, int] | None = None,
+              ) -> dict[Counted, list[dict[str, object]]]:
     """Each range's part of its numbers that its users in `users` make (`period_shift.py`), a range `(period,
     True)` as if no day after `cap` were loaded (as the last refresh counted it), `(period, False)` with every
     loaded day: both in the same statements, which read the users' events once. `per_day`: the users' events per
-    day (`listed_events_per_day`), which size the statements."""
+    day (`listed_events_per_day`), which size the statements, when the caller counted them already."""
     con.register(LISTED, listed_table(users))
     try:
+        per_day = _per_day(con, _LISTED_PER_DAY) if per_day is None else per_day
         return _count(con, plan, kpi_ids, list(users), None, cap, True, per_day=per_day)
     finally:
         con.unregister(LISTED)

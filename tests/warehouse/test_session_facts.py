@@ -31,6 +31,7 @@ from warehouse.period_values import (
     distinct_kpis,
     plan_period_values,
     run_periods,
+    run_shift,
 )
 from warehouse.refresh_days import parse_day
 from warehouse.session_facts import _stale_days, facts_ready, facts_sql, keep_facts, signature
@@ -65,7 +66,8 @@ def _periods(con, plan, ids, wanted, loaded) -> tuple[dict, dict, dict]:
     spanned = spanned_periods(con, plan, ids, wanted, loaded, worth=math.inf)
     assert spanned is not None
     return (run_periods(con, plan, ids, wanted), spanned,
-            run_periods(con, plan, ids, wanted, users={period: users for period in wanted}))
+            {period: rows for (period, _), rows in
+             run_shift(con, plan, ids, {(period, False): users for period in wanted}).items()})
 
 
 @pytest.mark.parametrize("era", ["cross_channel", "legacy"])
