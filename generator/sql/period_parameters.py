@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
 from .attribution import LOOKBACK_DAYS
@@ -21,7 +21,6 @@ KEY_ORIGIN = dt.date(1900, 1, 1)  # the ranges' keys: this day on (no day of any
 
 Period = tuple[dt.date, dt.date]
 K = TypeVar("K")
-T = TypeVar("T")
 
 
 def range_key(n: int) -> dt.date:
@@ -31,7 +30,7 @@ def range_key(n: int) -> dt.date:
     return KEY_ORIGIN + dt.timedelta(days=n)
 
 
-def keyed(items: Iterable[T]) -> dict[dt.date, T]:
+def keyed(items: Iterable[K]) -> dict[dt.date, K]:
     """`items` (ranges, or what stands for one) by key (`range_key`), in their order."""
     return {range_key(n): item for n, item in enumerate(items)}
 
@@ -67,10 +66,10 @@ def _date(day: dt.date) -> str:
     return day.strftime(DAY_FORMAT)
 
 
-def period_parameters(ranges: Mapping[dt.date, Period] | Sequence[Period], reach: int,
+def period_parameters(ranges: Mapping[dt.date, Period], reach: int,
                       caps: Mapping[dt.date, dt.date] | None = None) -> dict[str, object]:
     """The parameters of the periods statement (`spread_over_periods`) counting `ranges` (key → range, any
-    distinct DATEs as keys; a list: keyed by `keyed`), each row of the statement's result dated with its range's
+    distinct DATEs as keys: `keyed`), each row of the statement's result dated with its range's
     key; `reach`: the days after a range's end its scan reads (the widest conversion window of the statement's
     KPIs, `statement_reach`); `caps`: for some keys, the last day their range reads (counted as if no later day
     were loaded: a stored range as the last refresh counted it, `warehouse/period_shift.py`). Pass a statement
@@ -86,7 +85,7 @@ def period_parameters(ranges: Mapping[dt.date, Period] | Sequence[Period], reach
       `lookback_from` / `lookback_to`: the days of every range's lookback;
     - `start_date` / `end_date`: the first start and the last end.
     """
-    by_key = dict(ranges) if isinstance(ranges, Mapping) else keyed(ranges)
+    by_key = dict(ranges)
     if not by_key:
         raise ValueError("no range to count")
     caps = caps or {}

@@ -15,9 +15,9 @@ list at once, with exactly the numbers each range's own statement gives:
    their attribution, first-ever ranks, conversions, deduplicated purchases) stays inside one range, as in
    that range's own statement, without any of them being rewritten;
 3. `event_day` is the range's key (`period_parameters.range_key`: ranges sharing a first day go in one
-   statement) for the events up to its `period_end`, and NULL for the days after it that only a conversion window reads (their own day in the
-   one-range statement). Each test `event_date <= end_date` (or `event_day <= end_date`) after the scan
-   becomes `event_day IS NOT NULL`;
+   statement) for the events up to its `period_end`, and NULL for the days after it that only a conversion
+   window reads (their own day in the one-range statement). Each test `event_date <= end_date` (or
+   `event_day <= end_date`) after the scan becomes `event_day IS NOT NULL`;
 4. what is read from before a range's start (the transaction ids and first-ever users of earlier days, the
    sessions of the lookback) is read once, up to the latest start, and joined to the ranges it precedes:
    an id first seen before a range's start is "seen before" for that range, and so on. The history CTEs are

@@ -24,7 +24,7 @@ from generator.plan.queries import compile_plan
 from generator.rules.validate import validate_paths
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.batch import statement_reach
-from generator.sql.period_parameters import in_statements, parameters_in, period_parameters
+from generator.sql.period_parameters import in_statements, keyed, parameters_in, period_parameters
 from generator.sql.periods import PeriodsUnsupported
 from kpibridge.cli import app as kpi_app
 from warehouse.connection import connect_store
@@ -211,7 +211,7 @@ def test_pairing_users_by_their_hash_counts_what_pairing_their_ids_counts(store,
     assert "HASH(s.user_pseudo_id)" in hashed and "HASH(" not in by_id
     with duckdb.connect(str(store), read_only=True) as con:
         assert users_hash_apart(con)
-        params = period_parameters(dashboard_periods(END), statement_reach(plan, ids))
+        params = period_parameters(keyed(dashboard_periods(END)), statement_reach(plan, ids))
         rows = [sorted(con.execute(sql, parameters_in(sql, params)).fetchall(), key=repr) for sql in (hashed, by_id)]
         assert rows[0] == rows[1]
         assert len(rows[0]) > 5 * len(ids)
@@ -273,7 +273,7 @@ def test_reading_a_sessions_click_from_its_events_row_counts_what_carrying_the_r
                                  hashed_users=True, export=dataclasses.replace(shape, event_rows=numbered))
                  for numbered in (True, False)]
         assert "session_picks" in texts[0] and re.search(r"\bevent_row\b", texts[1]) is None
-        params = (period_parameters(dashboard_periods(END), statement_reach(plan, ids))
+        params = (period_parameters(keyed(dashboard_periods(END)), statement_reach(plan, ids))
                   if many else sql_parameters(END - timedelta(days=59), END))
         found = [sorted(con.execute(sql, parameters_in(sql, params)).fetchall(), key=repr) for sql in texts]
     assert found[0] == found[1]
