@@ -6,11 +6,11 @@ derived KPI here is an affine formula of such sums. When the newest day moves a 
 refresh) to R', a user contributes differently only if one of their days plays another part in the two: in
 the range, in the days after it a conversion window reads, or in the 30 days of attribution lookback before
 it (`_role`); or if they share a transaction id with such a user (which purchase counts first). For those
-users U (`period_users`):
+users U (`list_shift_users`):
 
     value(R') = value(R) − U's part of R (the data as it was: no day after the last refresh's) + U's part of R'
 
-each part counted by the periods statement over U's events only (`period_users`,
+each part counted by the periods statement over U's events only (`list_shift_users`,
 `generator/sql/periods.spread_over_periods`); everyone else's part is the same in both and cancels. A day
 adds about a day's users to each range, whatever the history, where counting R' again reads all its events.
 
@@ -43,7 +43,7 @@ Counted = tuple[Range, bool]
 TRANSACTION_ID = transaction_id(exp.column("transaction_id", table="ecommerce")).sql("duckdb")
 """A purchase's id in the store's SQL, NULL for GA4's placeholders of a missing id (`transactions.transaction_id`)."""
 LISTED = "listed_users"
-"""Each range's users, for `period_values.run_shift` (`listed_table`) and `run_periods`."""
+"""Each range's users, for `period_values.run_shift` (`list_shift_users`) and `run_periods` (`period_spans.py`)."""
 WORTH = 3
 """A shift reads U's events in both ranges: it is used when the events of the days that differ, times this,
 are fewer than R' holds."""
@@ -198,43 +198,45 @@ def ids_shared_with_pings(con: duckdb.DuckDBPyConnection) -> bool:
         {"ids": pings}).fetchall()[0][0])
 
 
-def period_users(con: duckdb.DuckDBPyConnection, days_of: dict[Range, list[dt.date]]) -> dict[Range, list[str]]:
-    """Per range, the users with an event on one of its days, and those sharing a transaction id with them."""
-    pairs = pa.table({"period_start": pa.array([r[0] for r, days in days_of.items() for _ in days], pa.date32()),
-                      "period_end": pa.array([r[1] for r, days in days_of.items() for _ in days], pa.date32()),
-                      "event_date": pa.array([d.strftime("%Y%m%d") for days in days_of.values() for d in days],
-                                             pa.string())})
-    con.register("shift_days", pairs)
+def list_shift_users(con: duckdb.DuckDBPyConnection, shifts: dict[Range, tuple[Range, list[dt.date]]]) -> None:
+    """The table `listed_users` of `period_values.run_shift`, filled in one statement: for each range R' shifted
+    from a stored range R (`shifts`: {R': (R, the days that play another part in the two)}), the users with an
+    event on one of those days, and those sharing a transaction id with them, listed under R as the last refresh
+    counted it (`capped`) and under R'. A stored range shifted to two ranges lists both ranges' users under
+    each (a user counted in both parts that did not need to be cancels out)."""
+    rows = [(new, old, day) for new, (old, days) in shifts.items() for day in [None, *days]]
+    con.register("shift_days", pa.table({
+        "new_start": pa.array([n[0] for n, _, _ in rows], pa.date32()),
+        "new_end": pa.array([n[1] for n, _, _ in rows], pa.date32()),
+        "old_start": pa.array([o[0] for _, o, _ in rows], pa.date32()),
+        "old_end": pa.array([o[1] for _, o, _ in rows], pa.date32()),
+        "event_date": pa.array([d and d.strftime("%Y%m%d") for _, _, d in rows], pa.string())}))  # None: the pair
     try:
-        rows = con.execute(f"""
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {LISTED} AS
             WITH direct AS (
-                SELECT DISTINCT s.period_start, s.period_end, e.user_pseudo_id
+                SELECT DISTINCT s.old_start, s.old_end, e.user_pseudo_id
                 FROM events e JOIN shift_days s USING (event_date) WHERE e.user_pseudo_id IS NOT NULL
             ),
             ids AS (  -- which purchase of an id counts first depends on every user who carried it
-                SELECT DISTINCT d.period_start, d.period_end, e.ecommerce.transaction_id AS tid
+                SELECT DISTINCT d.old_start, d.old_end, e.ecommerce.transaction_id AS tid
                 FROM events e JOIN direct d USING (user_pseudo_id)
                 WHERE {TRANSACTION_ID} IS NOT NULL
+            ),
+            of_old AS (
+                SELECT old_start, old_end, user_pseudo_id FROM direct
+                UNION
+                SELECT i.old_start, i.old_end, e.user_pseudo_id
+                FROM events e JOIN ids i ON e.ecommerce.transaction_id = i.tid WHERE e.user_pseudo_id IS NOT NULL
             )
-            SELECT period_start, period_end, user_pseudo_id FROM direct
-            UNION
-            SELECT i.period_start, i.period_end, e.user_pseudo_id
-            FROM events e JOIN ids i ON e.ecommerce.transaction_id = i.tid WHERE e.user_pseudo_id IS NOT NULL
-        """).fetchall()
+            SELECT old_start AS period_start, old_end AS period_end, TRUE AS capped, user_pseudo_id FROM of_old
+            UNION ALL
+            SELECT p.new_start, p.new_end, FALSE, o.user_pseudo_id
+            FROM (SELECT DISTINCT new_start, new_end, old_start, old_end FROM shift_days) p
+            JOIN of_old o USING (old_start, old_end)
+        """)
     finally:
         con.unregister("shift_days")
-    out: dict[Range, list[str]] = {r: [] for r in days_of}
-    for start, end, user in rows:
-        out[(start, end)].append(user)
-    return out
-
-
-def listed_table(users: dict[Counted, list[str]]) -> pa.Table:
-    """The table `listed_users` of `period_values.run_shift`: (period_start, period_end, capped, user_pseudo_id)."""
-    return pa.table({"period_start": pa.array([r[0] for (r, _), us in users.items() for _ in us], pa.date32()),
-                     "period_end": pa.array([r[1] for (r, _), us in users.items() for _ in us], pa.date32()),
-                     "capped": pa.array([c for (_, c), us in users.items() for _ in us], pa.bool_()),
-                     "user_pseudo_id": pa.array([u for us in users.values() for u in us], pa.string())})
 
 
 def shifted_rows(plan: QueryPlan, base: list[dict[str, object]], before: list[dict[str, object]],

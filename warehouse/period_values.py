@@ -50,8 +50,7 @@ from .period_shift import (
     Counted,
     counts_something,
     differing_days,
-    listed_table,
-    period_users,
+    list_shift_users,
     plan_shifts,
     shifted_rows,
 )
@@ -205,18 +204,12 @@ def shifted_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
     if not shifts or cap is None:
         return {}
     reach = statement_reach(plan, kpi_ids)
-    # a stored range shifted to two ranges: its users for both are the two lists together (a user counted in
-    # both parts that did not need to be cancels out)
-    users = period_users(con, {new: differing_days(old, new, reach, cap) for new, (old, _) in shifts.items()})
-    of_old: dict[tuple[dt.date, dt.date], list[str]] = {}
-    for new, (old, _) in shifts.items():
-        of_old.setdefault(old, []).extend(users[new])
-    of_old = {old: sorted(set(us)) for old, us in of_old.items()}
-    # the users' events per day, which size the statements (`in_statements`)
-    per_day = listed_events_per_day(con, sorted({u for us in of_old.values() for u in us}))
-    counted = run_shift(con, plan, kpi_ids, {**{(old, True): us for old, us in of_old.items()},
-                                             **{(new, False): of_old[old] for new, (old, _) in shifts.items()}},
-                        cap, per_day)
+    list_shift_users(con, {new: (old, differing_days(old, new, reach, cap)) for new, (old, _) in shifts.items()})
+    try:
+        counted = run_shift(con, plan, kpi_ids, [*{(old, True): None for old, _ in shifts.values()},
+                                                 *((new, False) for new in shifts)], cap)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {LISTED}")
     out = {}
     for new, (old, stored) in shifts.items():
         base = [row for row in _stored_range(con, stored) if row["kpi_id"] in kpi_ids]
@@ -257,19 +250,13 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     return {period: counted[(period, False)] for period in periods}
 
 
-def run_shift(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], users: dict[Counted, list[str]],
-              cap: dt.date | None = None, per_day: dict[dt.date, int] | None = None,
-              ) -> dict[Counted, list[dict[str, object]]]:
-    """Each range's part of its numbers that its users in `users` make (`period_shift.py`), a range `(period,
-    True)` as if no day after `cap` were loaded (as the last refresh counted it), `(period, False)` with every
-    loaded day: both in the same statements, which read the users' events once. `per_day`: the users' events per
-    day (`listed_events_per_day`), which size the statements, when the caller counted them already."""
-    con.register(LISTED, listed_table(users))
-    try:
-        per_day = _per_day(con, _LISTED_PER_DAY) if per_day is None else per_day
-        return _count(con, plan, kpi_ids, list(users), None, cap, True, per_day=per_day)
-    finally:
-        con.unregister(LISTED)
+def run_shift(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], entries: list[Counted],
+              cap: dt.date | None = None) -> dict[Counted, list[dict[str, object]]]:
+    """Each range's part of its numbers that its users in the table `listed_users` (`period_start`, `period_end`,
+    `capped`, `user_pseudo_id`: `period_shift.list_shift_users`) make, a range `(period, True)` as if no day after
+    `cap` were loaded (as the last refresh counted it), `(period, False)` with every loaded day: both in the same
+    statements, which read the users' events once, sized by the users' events per day."""
+    return _count(con, plan, kpi_ids, entries, None, cap, True, per_day=_per_day(con, _LISTED_PER_DAY))
 
 
 def _count(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], entries: list[Counted],
@@ -339,15 +326,6 @@ _LISTED_PER_DAY = ("SELECT event_date, count(*) FROM events WHERE user_pseudo_id
 
 def _per_day(con: duckdb.DuckDBPyConnection, sql: str) -> dict[dt.date, int]:
     return {parse_day(day): int(n) for day, n in con.execute(sql).fetchall()}
-
-
-def listed_events_per_day(con: duckdb.DuckDBPyConnection, users: list[str]) -> dict[dt.date, int]:
-    """The events per day of `users` (what `run_periods` sizes its statements by, for listed users)."""
-    con.register(LISTED, pa.table({"user_pseudo_id": pa.array(users, pa.string())}))
-    try:
-        return _per_day(con, _LISTED_PER_DAY)
-    finally:
-        con.unregister(LISTED)
 
 
 def plan_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],

@@ -65,9 +65,13 @@ def _periods(con, plan, ids, wanted, loaded) -> tuple[dict, dict, dict]:
     assert len(users) == 3
     spanned = spanned_periods(con, plan, ids, wanted, loaded, worth=math.inf)
     assert spanned is not None
-    return (run_periods(con, plan, ids, wanted), spanned,
-            {period: rows for (period, _), rows in
-             run_shift(con, plan, ids, {(period, False): users for period in wanted}).items()})
+    con.execute("CREATE OR REPLACE TEMP TABLE listed_users AS SELECT r.s AS period_start, r.e AS period_end, "
+                "FALSE AS capped, u.id AS user_pseudo_id FROM (SELECT unnest($s) AS s, unnest($e) AS e) r, "
+                "(SELECT unnest($users) AS id) u",
+                {"s": [p[0] for p in wanted], "e": [p[1] for p in wanted], "users": users})
+    shifted = run_shift(con, plan, ids, [(period, False) for period in wanted])
+    con.execute("DROP TABLE listed_users")
+    return run_periods(con, plan, ids, wanted), spanned, {period: rows for (period, _), rows in shifted.items()}
 
 
 @pytest.mark.parametrize("era", ["cross_channel", "legacy"])
