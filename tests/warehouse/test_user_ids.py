@@ -2,8 +2,8 @@
 
 The KPI statements key users and sessions by `hash(user_pseudo_id)` only when no two stored user ids share a
 hash. That was a read of every stored event's id on each refresh after a load (0.70 CPU s at 10M events); now
-each load adds its new ids to `user_ids`, and the check reads that table. The tests recount the ids from the
-events in plain SQL, make two ids share a hash in the table (no real pair of ids can be found for a test), and
+each load adds its new ids to `user_ids` and counts them on in `user_id_counts`, and the check reads those two
+numbers. The tests recount the ids from the events and the table in plain SQL, make two ids share a hash in the table (no real pair of ids can be found for a test), and
 write events around the loads to see the check fall back to the events.
 """
 
@@ -40,6 +40,26 @@ def test_each_load_keeps_every_user_id_it_stores_once_and_a_reload_loses_none(kp
     assert set(map(tuple, ((u,) for u in ids))) >= now | stored  # the reloaded days' former users stay
 
 
+def test_each_load_counts_on_the_ids_and_hashes_the_check_reads(kpi, db, query):
+    _load(kpi, db, 5, "2024-03-10")
+    _load(kpi, db, 3, "2024-03-12", events=2000)  # two days again and one new day
+    recount = query(db, "SELECT count(*), count(DISTINCT user_key) FROM user_ids")
+    assert query(db, "SELECT id_rows, hashes FROM user_id_counts") == recount
+    assert recount[0][0] == len(query(db, "SELECT DISTINCT user_pseudo_id FROM user_ids")) > 50
+    with connect_store(db) as con:
+        assert store_users(con) == recount[0][0] and users_hash_apart(con)
+        # the kept numbers are what is read: say one hash is shared, in another loaded state
+        con.execute("UPDATE user_id_counts SET hashes = hashes - 1")
+        con.execute("UPDATE loaded_days SET loaded_at = loaded_at + INTERVAL 1 SECOND")
+        assert not users_hash_apart(con)
+        # and a load counts on from a table someone else wrote, by counting it again
+        con.execute("INSERT INTO user_ids SELECT user_key, user_pseudo_id || '-twin' FROM user_ids LIMIT 1")
+    _load(kpi, db, 1, "2024-03-13", events=1000)
+    recount = query(db, "SELECT count(*), count(DISTINCT user_key) FROM user_ids")
+    assert query(db, "SELECT id_rows, hashes FROM user_id_counts") == recount
+    assert recount[0][0] == recount[0][1] + 1
+
+
 def test_two_ids_sharing_a_hash_make_the_statements_key_users_by_id(kpi, db, query):
     _load(kpi, db, 4, "2024-03-10")
     plan = compile_paths([KPIS]).plan
@@ -74,6 +94,7 @@ def test_a_store_made_before_gets_its_users_kept_when_it_is_opened(kpi, db, quer
     with old_store(old, 15, db) as con:  # a store of version 15 (its events in a table) with the same events
         assert apply_migrations(con, MIGRATIONS) == MIGRATIONS[-1][0]
         kept = set(con.execute("SELECT user_pseudo_id FROM user_ids").fetchall())
+        assert con.execute("SELECT id_rows, hashes FROM user_id_counts").fetchall() == [(len(kept), len(kept))]
         stored = set(con.execute("SELECT DISTINCT user_pseudo_id FROM ga4_events "
                                  "WHERE user_pseudo_id IS NOT NULL").fetchall())
     assert kept == stored and len(kept) > 20

@@ -5,7 +5,8 @@
 - `observed_days`, `observed_day_values`: each loaded day's values of the dimensions and params the KPI
   files filter or break down by (`warehouse/observed_values.py`);
 - `user_ids`: every user id a load stored, with its hash, so that whether the users hash apart is read from it,
-  not from every stored event (`warehouse/statements.py`);
+  not from every stored event (`warehouse/statements.py`); `user_id_counts` its rows and distinct hashes,
+  counted on by each load, so that a refresh reads two numbers, not the table;
 - `session_fact_days`: the loaded days whose session days `session_facts` keeps, with what (`warehouse/session_facts.py`;
   that table's columns follow the KPI files, so a refresh makes it).
 """
@@ -49,6 +50,15 @@ USER_IDS_DDL = (
     # a store made before: its users, once
     """INSERT INTO user_ids SELECT DISTINCT hash(user_pseudo_id), user_pseudo_id FROM ga4_events
        WHERE user_pseudo_id IS NOT NULL""",
+)
+
+
+USER_ID_COUNTS_DDL = (
+    """CREATE TABLE IF NOT EXISTS user_id_counts (
+      id_rows BIGINT NOT NULL,  -- the rows of user_ids when counted: another count says someone else wrote it
+      hashes BIGINT NOT NULL    -- the distinct user_key among them
+    )""",
+    "INSERT INTO user_id_counts SELECT count(*), count(DISTINCT user_key) FROM user_ids",
 )
 
 

@@ -13,7 +13,14 @@ from ..first_seen import FIRST_SEEN_DDL
 from .event_stamps import EVENT_STAMPS_DDL
 from .events import create_table_sql
 from .ga4_api_tables import GA4_API_TABLES_DDL
-from .kept_reads import FACT_DAYS_DDL, FLAT_PARAMS_DDL, OBSERVED_VALUES_DDL, SQL_TEXTS_DDL, USER_IDS_DDL
+from .kept_reads import (
+    FACT_DAYS_DDL,
+    FLAT_PARAMS_DDL,
+    OBSERVED_VALUES_DDL,
+    SQL_TEXTS_DDL,
+    USER_ID_COUNTS_DDL,
+    USER_IDS_DDL,
+)
 from .kpi_tables import KPI_TABLES_DDL, PERIOD_VALUES_DDL
 from .quality_tables import QUALITY_DAYS_DDL, QUALITY_TABLES_DDL
 
@@ -112,6 +119,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # those the KPI files read from the raw files
     (21, ("ALTER TABLE slim_events DROP COLUMN IF EXISTS collected_traffic_source",
           "CREATE OR REPLACE VIEW events AS SELECT *, rowid AS event_row FROM slim_events")),
+    (22, USER_ID_COUNTS_DDL),  # user_ids' rows and distinct hashes, counted on by each load (statements.py)
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
