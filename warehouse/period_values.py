@@ -206,8 +206,8 @@ def shifted_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
     reach = statement_reach(plan, kpi_ids)
     list_shift_users(con, {new: (old, differing_days(old, new, reach, cap)) for new, (old, _) in shifts.items()})
     try:
-        counted = run_shift(con, plan, kpi_ids, [*{(old, True): None for old, _ in shifts.values()},
-                                                 *((new, False) for new in shifts)], cap)
+        stored_as_was = dict.fromkeys((old, True) for old, _ in shifts.values())  # each stored range once
+        counted = run_shift(con, plan, kpi_ids, [*stored_as_was, *((new, False) for new in shifts)], cap)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {LISTED}")
     out = {}

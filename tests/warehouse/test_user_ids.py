@@ -3,8 +3,9 @@
 The KPI statements key users and sessions by `hash(user_pseudo_id)` only when no two stored user ids share a
 hash. That was a read of every stored event's id on each refresh after a load (0.70 CPU s at 10M events); now
 each load adds its new ids to `user_ids` and counts them on in `user_id_counts`, and the check reads those two
-numbers. The tests recount the ids from the events and the table in plain SQL, make two ids share a hash in the table (no real pair of ids can be found for a test), and
-write events around the loads to see the check fall back to the events.
+numbers. The tests recount the ids from the events and the table in plain SQL, make two ids share a hash in the
+table (no real pair of ids can be found for a test), and write events around the loads to see the check fall
+back to the events.
 """
 
 from __future__ import annotations
