@@ -246,7 +246,7 @@ def run_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[s
     `listed_users` (`period_start`, `period_end`, `capped` FALSE, `user_pseudo_id`) make, with the events each
     period spreads over them (`period_spans.py`)."""
     counted = _count(con, plan, kpi_ids, [(period, False) for period in periods], budget, None, listed is not None,
-                     listed=listed)
+                     listed=None if listed is None else {(period, False): n for period, n in listed.items()})
     return {period: counted[(period, False)] for period in periods}
 
 
@@ -255,16 +255,18 @@ def run_shift(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str
     """Each range's part of its numbers that its users in the table `listed_users` (`period_start`, `period_end`,
     `capped`, `user_pseudo_id`: `period_shift.list_shift_users`) make, a range `(period, True)` as if no day after
     `cap` were loaded (as the last refresh counted it), `(period, False)` with every loaded day: both in the same
-    statements, which read the users' events once, sized by the users' events per day."""
-    return _count(con, plan, kpi_ids, entries, None, cap, True, per_day=_per_day(con, _LISTED_PER_DAY))
+    statements, which read the users' events once, sized by the events each range spreads over its own users."""
+    spreads = {((start, end), capped): int(n) for start, end, capped, n in con.execute(
+        _LISTED_SPREADS, {"reach": statement_reach(plan, kpi_ids), "cap": cap}).fetchall()}
+    return _count(con, plan, kpi_ids, entries, None, cap, True, listed=spreads)
 
 
 def _count(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], entries: list[Counted],
-           budget: int | None, cap: dt.date | None, of_users: bool,
-           listed: dict[tuple[dt.date, dt.date], int] | None = None, per_day: dict[dt.date, int] | None = None,
+           budget: int | None, cap: dt.date | None, of_users: bool, listed: dict[Counted, int] | None = None,
            ) -> dict[Counted, list[dict[str, object]]]:
     """The rows of each of `entries` (a range, and whether it is counted up to `cap`), over its users in
-    `listed_users` when `of_users`, in as few statements as fit in memory."""
+    `listed_users` when `of_users`, in as few statements as fit in memory; `listed`: the events each entry spreads
+    over its users (else each range's events, from the loaded days)."""
     rows: dict[Counted, list[dict[str, object]]] = {entry: [] for entry in entries}
     if not entries:
         return rows
@@ -275,15 +277,12 @@ def _count(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], 
                         users_by_id=by_id, facts=facts)
 
     reach = statement_reach(plan, kpi_ids)
-    if listed is not None:
-        per_day = {}
-    elif per_day is None:
-        per_day = _per_day(con, "SELECT event_date, rows FROM loaded_days")
+    per_day = {} if listed is not None else _per_day(con, "SELECT event_date, rows FROM loaded_days")
     of_key = keyed(entries)
     ranges = {key: period for key, (period, _) in of_key.items()}
     caps = {key: cap for key, (_, capped) in of_key.items() if capped and cap is not None}
     budget = statement_events(con) if budget is None else budget
-    spreads = None if listed is None else (lambda key: listed[ranges[key]])
+    spreads = None if listed is None else (lambda key: listed.get(of_key[key], 0))
     for group in in_statements(ranges, lambda day: per_day.get(day, 0), budget, reach, spreads):
         parameters = period_parameters({key: ranges[key] for key in group}, reach,
                                        {key: caps[key] for key in group if key in caps})
@@ -320,8 +319,19 @@ def _count(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], 
     return rows
 
 
-_LISTED_PER_DAY = ("SELECT event_date, count(*) FROM events WHERE user_pseudo_id IN "
-                   f"(SELECT user_pseudo_id FROM {LISTED}) GROUP BY 1")
+_LISTED_SPREADS = f"""
+WITH per_user_day AS (
+    SELECT user_pseudo_id, strptime(event_date, '%Y%m%d')::DATE AS day, count(*) AS n FROM events
+    WHERE user_pseudo_id IN (SELECT user_pseudo_id FROM {LISTED}) GROUP BY ALL
+)
+SELECT l.period_start, l.period_end, l.capped, sum(p.n)
+FROM {LISTED} l JOIN per_user_day p USING (user_pseudo_id)
+WHERE p.day BETWEEN l.period_start AND l.period_end + $reach::INTEGER AND (NOT l.capped OR p.day <= $cap)
+GROUP BY ALL"""
+"""The events each range of `listed_users` spreads over its own users (its days and the `reach` days after it; a
+range counted as the last refresh counted it, up to `cap`): the sizes `in_statements` packs the shift's
+statements by. Sized by all listed users' events per day instead, a range listing a few of them looked as big
+as one listing them all (at 180 days of 55,000 events a new day's shift ran in two statements, not one)."""
 
 
 def _per_day(con: duckdb.DuckDBPyConnection, sql: str) -> dict[dt.date, int]:
