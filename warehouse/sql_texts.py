@@ -6,7 +6,8 @@ its `repr` (dataclasses and pydantic models all the way down: every field, in a 
 process), the code by the bytes of every module of `generator/` (which builds the statements) and `warehouse/`
 (which builds some texts too: data quality's, the params to flatten). A change to any of them is
 another key, so a kept text is never stale; texts not used for 30 days are dropped. On a read-only store
-(`kpi validate --db`) texts are built and not kept.
+(`kpi validate --db`) texts are not kept in it. A text a store lacks is taken from the texts every store on this
+machine shares (`text_cache.py`) before it is built.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from generator.plan.queries import QueryPlan
 from generator.sql.export_shape import ExportShape
 
 from .clock import utc_now
+from .text_cache import shared_text
 
 KEEP = dt.timedelta(days=30)
 
@@ -53,15 +55,15 @@ def text_key(kind: str, plan: QueryPlan | None, shape: ExportShape | None, *args
 
 
 def kept_text(con: duckdb.DuckDBPyConnection, key: str, build: Callable[[], str]) -> str:
-    """The text kept under `key`, or `build()` kept there now."""
+    """The text kept under `key`, or the one every store shares (`text_cache.py`), or `build()`, kept there now."""
     try:
         found = con.execute("SELECT sql FROM sql_texts WHERE key = $k", {"k": key}).fetchall()
     except duckdb.CatalogException:  # a store not migrated yet, read read-only (`kpi validate --db`)
-        return build()
+        return shared_text(key, build, KEEP.total_seconds())
     if found:
         _quietly(con, "UPDATE sql_texts SET used_at = $now WHERE key = $k", {"k": key, "now": utc_now()})
         return str(found[0][0])
-    text = build()
+    text = shared_text(key, build, KEEP.total_seconds())
     now = utc_now()
     _quietly(con, "INSERT OR REPLACE INTO sql_texts VALUES ($k, $sql, $now)", {"k": key, "sql": text, "now": now})
     _quietly(con, "DELETE FROM sql_texts WHERE used_at < $old", {"old": now - KEEP})
