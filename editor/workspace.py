@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.models._base import ID_PATTERN
-from generator.parse.catalog import KpiCatalog, discover_files
+from generator.parse.catalog import KpiCatalog
+from generator.parse.discovery import discover_files
 
 EVENTS_FILE = "events.yaml"
 _ID = re.compile(ID_PATTERN)

@@ -52,6 +52,13 @@ class Issue:
             "key_path": self.location.key_path,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Issue:
+        """The issue `to_dict` gave."""
+        where = SourceLocation(str(data["file"]), int(str(data["line"])), int(str(data["column"])),
+                               str(data["key_path"]))
+        return cls(str(data["code"]), Level(str(data["level"])), str(data["message"]), where, str(data["hint"]))
+
 
 @dataclass
 class Report:

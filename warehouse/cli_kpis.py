@@ -69,8 +69,10 @@ def refresh_command(
                                            "DATASET.TABLE, for Looker Studio and other BI tools."),
 ) -> None:
     """Compute every active KPI per day and breakdown: incremental, idempotent, atomic."""
-    compiled = compiled_or_exit(kpis, "Nothing was computed")
     store_path = resolve_db(db)
+    if engine is Engine.duckdb and not full and _settled(store_path, kpis, format):
+        return
+    compiled = compiled_or_exit(kpis, "Nothing was computed")
     if engine is Engine.bigquery:
         from .bigquery.cli import BigQueryOptions, run_bigquery_refresh
 
@@ -80,11 +82,39 @@ def refresh_command(
     if dry_run or any(v is not None for v in (write_table, project, dataset)):
         err.print("[red]--dry-run, --write-table, --project and --dataset are for --engine bigquery.[/]")
         raise typer.Exit(2)
-    refresh(compiled, store_path, full, format)
+    refresh(compiled, store_path, full, format, kpis=kpis)
 
 
-def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFormat) -> None:
-    """`kpi refresh` on the embedded warehouse, from KPI files already compiled (`kpi demo` calls it too)."""
+def _settled(store_path: Path, kpis: Path, format: SummaryFormat) -> bool:
+    """True when nothing changed since a refresh found nothing new (`settled.py`): what it printed printed again,
+    with DuckDB the only import."""
+    import time
+
+    from .settled import settled_output
+
+    clock, cpu = time.perf_counter(), time.process_time()
+    output = settled_output(store_path, kpis)
+    if output is None:
+        return False
+    seconds, cpu = round(time.perf_counter() - clock, 3), round(time.process_time() - cpu, 3)
+    summary = {**output.summary, "seconds": round(seconds, 2),
+               "phases": {"kpis": 0.0, "quality": 0.0, "write": seconds, "kpis_cpu": 0.0, "quality_cpu": 0.0,
+                          "write_cpu": cpu, "attribution": 0.0}}
+    if format is SummaryFormat.json:
+        sys.stdout.write(json.dumps({**summary, "ga4_api": None, "findings": output.findings}) + "\n")
+        return True
+    from generator.issues import Issue
+
+    from .cli_values import print_findings
+
+    Console(highlight=False, soft_wrap=True).print(escape(output.line))
+    print_findings([Issue.from_dict(f) for f in output.findings], Console())
+    return True
+
+
+def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFormat, kpis: Path | None = None) -> None:
+    """`kpi refresh` on the embedded warehouse, from KPI files already compiled (`kpi demo` calls it too); with
+    `kpis`, their folder, a refresh finding nothing new records so (`settled.py`)."""
     import duckdb
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -119,6 +149,11 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
         raise typer.Exit(1) from None
     if since is not None:
         con.close()
+        if kpis is not None:
+            from .settled import Printed, record_settled
+
+            record_settled(store_path, kpis, Printed(summary.as_dict(), summary.line(),
+                                                     [i.to_dict() for i in findings]))
         if format is SummaryFormat.json:  # ga4_api: nothing recomputed from the Data API's rows either
             sys.stdout.write(json.dumps({**summary.as_dict(), "ga4_api": None,
                                          "findings": [i.to_dict() for i in findings]}) + "\n")

@@ -28,6 +28,13 @@ def raw_folder(store: Path) -> Path:
     return store.with_name(f"{store.stem}.raw")
 
 
+def settled_path(store: Path) -> Path:
+    """`.kpibridge/warehouse.duckdb` → `.kpibridge/warehouse.settled.json`: what the last refresh that found nothing
+    new printed, and what it read (`warehouse/settled.py`); optional, a store copied without it is only slower."""
+    store = Path(store)
+    return store.with_name(f"{store.stem}.settled.json")
+
+
 def copy_store(store: Path, to: Path) -> None:
     """Copy a (closed) store with its raw files to `to` (the copy's first read-write open reads the files beside
     it: `raw_files.view_is_current`)."""

@@ -13,10 +13,9 @@ from pydantic import ValidationError
 from ..issues import Issue, Level, SourceLocation
 from ..models.event import EventsCatalog, EventSpec, ParamSpec, UserPropertySpec
 from ..models.kpi import Kpi
+from .discovery import discover_files
 from .loading import Document, KeyPath, KpiFileError, load_document, parse_document
 from .validation_errors import issues_from_validation_error
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -71,17 +70,6 @@ class LoadResult:
     catalog: KpiCatalog
     issues: list[Issue]
     files: list[str]
-
-
-def discover_files(paths: Iterable[Path]) -> list[Path]:
-    """Every YAML file under the given files and folders, sorted, each once."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            found |= {p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()}
-        else:
-            found.add(path)
-    return sorted(found)
 
 
 def load_catalog(paths: Iterable[Path], relative_to: Path | None = None,

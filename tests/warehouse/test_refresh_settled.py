@@ -1,0 +1,118 @@
+"""A refresh with nothing new, asked again (`warehouse/settled.py`, issue 13): it prints what the refresh that found
+nothing new printed, without compiling the KPI files or importing sqlglot and pyarrow; anything that refresh read
+changing (a KPI file, a load, the serving copy, the record itself) and it is the usual refresh again.
+
+The commands run as a user runs them: in a child process where what was imported is seen, else typer's CliRunner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from kpi_runs import kpi, rows
+
+REPO = Path(__file__).resolve().parents[2]
+END = date(2026, 3, 31)
+HEAVY = ("sqlglot", "pyarrow", "generator.compile")
+CHILD = f"""
+import sys
+HEAVY = {HEAVY!r}
+from kpibridge.cli import main
+sys.argv = ["kpi", *sys.argv[1:]]
+try:
+    main()
+finally:
+    print("IMPORTED " + " ".join(m for m in HEAVY if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, Path]:
+    """(KPI folder, store): the example KPIs over 12 demo days, refreshed once, and a KPI file with a filter the
+    data does not bear out (so a refresh prints a finding)."""
+    kpis = tmp_path / "kpis"
+    shutil.copytree(REPO / "kpis", kpis)
+    leads = kpis / "leads" / "email_sign_ups.yaml"
+    leads.write_text(leads.read_text().replace("{param: method, equals: email}", "{param: method, equals: emial}"))
+    store = tmp_path / "warehouse.duckdb"
+    kpi("load", "demo", "--events", 3_000, "--days", 12, "--seed", 5, "--end-date", END, "--db", store)
+    kpi("refresh", "--db", store, "--kpis", kpis)
+    return kpis, store
+
+
+def child(kpis: Path, store: Path, *more: str) -> tuple[str, set[str]]:
+    """`kpi refresh` in a child process: what it printed, and which of `HEAVY` it imported."""
+    done = subprocess.run([sys.executable, "-c", CHILD, "refresh", "--db", str(store), "--kpis", str(kpis), *more],
+                          capture_output=True, text=True, cwd=kpis.parent, env=os.environ, timeout=300)
+    assert done.returncode == 0, done.stderr
+    imported = next(line for line in done.stderr.splitlines() if line.startswith("IMPORTED"))
+    return done.stdout, set(imported.split()[1:])
+
+
+def without_timing(out: str) -> dict:
+    summary = json.loads(out)
+    return {k: v for k, v in summary.items() if k not in ("seconds", "phases")}
+
+
+def test_the_second_refresh_with_nothing_new_prints_the_same_without_compiling(project):
+    kpis, store = project
+    first, heavy = child(kpis, store, "--format", "json")
+    assert heavy == set(HEAVY)  # it found nothing new the usual way, and recorded so
+    assert json.loads(first)["unchanged_since"] and json.loads(first)["findings"]
+    assert store.with_name("warehouse.settled.json").exists()
+    second, heavy = child(kpis, store, "--format", "json")
+    assert heavy == set()  # no KPI file compiled, no statement built, no Arrow table
+    assert without_timing(second) == without_timing(first)
+    text_first, _ = child(kpis, store)  # the text form, from the record too
+    assert "Nothing new since the last refresh" in text_first and "emial" in text_first
+
+
+def test_the_text_form_is_the_one_the_usual_refresh_prints(project):
+    kpis, store = project
+    usual, heavy = child(kpis, store)
+    assert heavy == set(HEAVY) and "Nothing new since" in usual and "KB" in usual
+    again, heavy = child(kpis, store)
+    assert heavy == set() and again == usual
+
+
+def test_a_changed_kpi_file_a_load_or_a_missing_serving_copy_is_the_usual_refresh(project):
+    kpis, store = project
+    child(kpis, store)  # records
+    sessions = kpis / "acquisition" / "sessions.yaml"
+    sessions.write_text(sessions.read_text() + "\n# a comment changes no definition\n")
+    out, heavy = child(kpis, store, "--format", "json")
+    assert heavy == set(HEAVY) and json.loads(out)["unchanged_since"]  # checked again: still nothing new
+    assert child(kpis, store)[1] == set()
+    serving = store.with_name("warehouse.serving.duckdb")
+    served = rows(serving, "SELECT * FROM kpi_values ORDER BY ALL")
+    serving.unlink()
+    out, heavy = child(kpis, store, "--format", "json")
+    assert heavy == set(HEAVY) and rows(serving, "SELECT * FROM kpi_values ORDER BY ALL") == served  # published
+    assert child(kpis, store)[1] == set()
+    kpi("load", "demo", "--events", 300, "--days", 1, "--seed", 6, "--end-date", date(2026, 4, 1), "--db", store)
+    out, heavy = child(kpis, store, "--format", "json")
+    summary = json.loads(out)
+    assert heavy == set(HEAVY) and summary["unchanged_since"] is None and summary["rows"] > 0  # the new day counted
+    assert rows(store, "SELECT max(date) FROM kpi_values") == [(date(2026, 4, 1),)]
+
+
+def test_a_record_that_does_not_hold_or_a_full_refresh_is_the_usual_refresh(project):
+    kpis, store = project
+    child(kpis, store)
+    record = store.with_name("warehouse.settled.json")
+    data = json.loads(record.read_text())
+    data["store"][0] = "1 2000-01-01 00:00:00"  # a store as it was at another time
+    record.write_text(json.dumps(data))
+    assert child(kpis, store)[1] == set(HEAVY)
+    record.write_text("{not json")
+    out, heavy = child(kpis, store, "--format", "json")
+    assert heavy == set(HEAVY) and json.loads(out)["unchanged_since"]
+    out, heavy = child(kpis, store, "--full", "--format", "json")
+    assert heavy == set(HEAVY) and json.loads(out)["unchanged_since"] is None and json.loads(out)["rows"] > 0
