@@ -70,8 +70,16 @@ def refresh_command(
 ) -> None:
     """Compute every active KPI per day and breakdown: incremental, idempotent, atomic."""
     store_path = resolve_db(db)
-    if engine is Engine.duckdb and not full and _settled(store_path, kpis, format):
-        return
+    if engine is Engine.duckdb and (dry_run or any(v is not None for v in (write_table, project, dataset))):
+        err.print("[red]--dry-run, --write-table, --project and --dataset are for --engine bigquery.[/]")
+        raise typer.Exit(2)
+    inputs = None
+    if engine is Engine.duckdb and not full:  # before compiling: a KPI file saved during the refresh is not ours
+        from .settled import inputs_digest
+
+        inputs = inputs_digest(kpis, store_path)
+        if _settled(store_path, inputs, format):
+            return
     compiled = compiled_or_exit(kpis, "Nothing was computed")
     if engine is Engine.bigquery:
         from .bigquery.cli import BigQueryOptions, run_bigquery_refresh
@@ -79,13 +87,10 @@ def refresh_command(
         options = BigQueryOptions(project, dataset, location, max_bytes_billed, credentials, dry_run, write_table)
         run_bigquery_refresh(compiled, kpis, store_path, full, options, format is SummaryFormat.json)
         return
-    if dry_run or any(v is not None for v in (write_table, project, dataset)):
-        err.print("[red]--dry-run, --write-table, --project and --dataset are for --engine bigquery.[/]")
-        raise typer.Exit(2)
-    refresh(compiled, store_path, full, format, kpis=kpis)
+    refresh(compiled, store_path, full, format, inputs=inputs)
 
 
-def _settled(store_path: Path, kpis: Path, format: SummaryFormat) -> bool:
+def _settled(store_path: Path, inputs: str, format: SummaryFormat) -> bool:
     """True when nothing changed since a refresh found nothing new (`settled.py`): what it printed printed again,
     with DuckDB the only import."""
     import time
@@ -93,7 +98,7 @@ def _settled(store_path: Path, kpis: Path, format: SummaryFormat) -> bool:
     from .settled import settled_output
 
     clock, cpu = time.perf_counter(), time.process_time()
-    output = settled_output(store_path, kpis)
+    output = settled_output(store_path, inputs)
     if output is None:
         return False
     seconds, cpu = round(time.perf_counter() - clock, 3), round(time.process_time() - cpu, 3)
@@ -112,14 +117,15 @@ def _settled(store_path: Path, kpis: Path, format: SummaryFormat) -> bool:
     return True
 
 
-def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFormat, kpis: Path | None = None) -> None:
+def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFormat, inputs: str | None = None) -> None:
     """`kpi refresh` on the embedded warehouse, from KPI files already compiled (`kpi demo` calls it too); with
-    `kpis`, their folder, a refresh finding nothing new records so (`settled.py`)."""
+    `inputs`, the digest of those files and the rest taken before compiling them, a refresh finding nothing new
+    records so (`settled.py`)."""
     import duckdb
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .arrow_setup import skip_pandas_probe
-    from .cli_values import data_findings, print_findings
+    from .cli_values import checked_findings, data_findings, print_findings
     from .clock import utc_now
     from .connection import StoreError, connect_store
     from .day_tables import provisional_sentence
@@ -141,19 +147,20 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
     try:
         since = None if full else unchanged_since(con, plan, compiled.spec_hash, store_path)
         if since is not None:  # nothing new: nothing computed; the serving copy published again if behind
-            findings = data_findings(con, catalog, set())  # printed as by any refresh
+            checked = checked_findings(con, catalog, set())  # printed as by any refresh
+            findings = checked or []
             summary = keep_unchanged(con, store_path, catalog, plan, since, findings)
+            if inputs is not None and checked is not None:  # on this connection: no load can commit before it
+                from .settled import Printed, record_settled
+
+                record_settled(con, store_path, inputs, Printed(summary.as_dict(), summary.line(),
+                                                                [i.to_dict() for i in findings]))
     except duckdb.Error as exc:
         con.close()
         err.print(f"[red]The refresh failed and changed nothing: {str(exc).splitlines()[0]}[/]")
         raise typer.Exit(1) from None
     if since is not None:
         con.close()
-        if kpis is not None:
-            from .settled import Printed, record_settled
-
-            record_settled(store_path, kpis, Printed(summary.as_dict(), summary.line(),
-                                                     [i.to_dict() for i in findings]))
         if format is SummaryFormat.json:  # ga4_api: nothing recomputed from the Data API's rows either
             sys.stdout.write(json.dumps({**summary.as_dict(), "ga4_api": None,
                                          "findings": [i.to_dict() for i in findings]}) + "\n")

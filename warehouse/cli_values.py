@@ -27,6 +27,13 @@ def data_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set
                   again: bool = False, fresh_since: dt.datetime | None = None) -> list[Issue]:
     """The checks, or none with a warning when the database cannot run them (the refresh itself is done);
     `again`: read every loaded day's values anew (`kpi refresh --full`), but those read since `fresh_since`."""
+    found = checked_findings(con, catalog, skip, again, fresh_since)
+    return [] if found is None else found
+
+
+def checked_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set[str],
+                     again: bool = False, fresh_since: dt.datetime | None = None) -> list[Issue] | None:
+    """`data_findings`, None where the database could not run the checks (the warning printed)."""
     import duckdb
 
     from .value_findings import check_loaded_values
@@ -36,7 +43,7 @@ def data_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set
     except duckdb.Error as exc:
         err.print(f"[yellow]! The KPI files' values could not be checked against the data: "
                   f"{escape(str(exc).splitlines()[0])}[/]", highlight=False)
-        return []
+        return None
 
 
 def print_findings(findings: list[Issue], console: Console) -> None:

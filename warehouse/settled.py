@@ -5,16 +5,22 @@ a refresh: about 1.3 CPU s, nearly all of it imports (pydantic's models, sqlglot
 compiling. The answer does not change while nothing it read changes. So when a refresh finds nothing new, it
 records beside the store (`location.settled_path`, JSON) what it printed, with:
 
-- a SHA-256 of everything outside the store it depends on (`inputs_digest`): the KPI files (each YAML file under
-  the folder, as `discover_files` finds them), the working folder (the files' names in the findings), and
-  KPI Bridge's own files and the versions of sqlglot and DuckDB (a new version checks and counts otherwise);
-- the store as it was then (`store_state`): the count and the latest time of every record a load, a Data API
-  load, a refresh or `kpi prune` adds or removes;
+- a SHA-256 of everything outside the store it depends on (`inputs_digest`), taken before the KPI files are
+  compiled (a file saved during the refresh is another digest): the KPI files (each YAML file under the folder,
+  as `discover_files` finds them), the working folder (the files' names in the findings), the store's path (a
+  moved store points its view at its new folder), the `KPIBRIDGE_*` settings, KPI Bridge's own files and the
+  installed packages' versions (their `*.dist-info` names: a new sqlglot checks otherwise, a new DuckDB reads
+  otherwise);
+- the store as it was then (`store_state`, read on the refresh's own connection, which no load can write past):
+  every row of the small tables a load, a Data API load, a refresh or a migration writes, hashed, and the rows
+  of the values' tables counted (`kpi prune` removes some);
+- the raw files beside it (names and sizes: a store copied without them is refused by the usual refresh);
 - the serving copy's own record (`warehouse_info`: the refresh that published it, its time, its KPI files).
 
-A later `kpi refresh` (not `--full`, on DuckDB) whose three are the same, with no refresh stopped half-way,
-prints the same and stops: it opens the store read-only and imports DuckDB only (`kpi refresh` 1.3 → 0.5 CPU
-s). Anything else, a missing or unreadable record included, is the usual refresh, which records again.
+A later `kpi refresh` (not `--full`, on DuckDB) whose four are the same, with no refresh stopped half-way,
+prints the same and stops: it opens the store read-only and imports DuckDB only (1.5–1.8 → 0.7 CPU s). Anything
+else, a missing or unreadable record included, is the usual refresh, which records again. A refresh whose
+findings could not be checked (a warning instead) records nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import duckdb
 
 from generator.parse.discovery import discover_files
 
-from .location import serving_path, settled_path
+from .location import raw_folder, serving_path, settled_path
 from .pending import marker_path
 
 
@@ -45,33 +51,44 @@ class Printed:
 
 
 _CODE = ("generator", "warehouse", "kpibridge")
-_STATE = """
-SELECT
-  (SELECT count(*) || ' ' || coalesce(max(refreshed_at)::VARCHAR, '') FROM refresh_log),
-  (SELECT count(*) || ' ' || coalesce(max(loaded_at)::VARCHAR, '') FROM loaded_days),
-  (SELECT count(*) || ' ' || coalesce(max(loaded_at)::VARCHAR, '') FROM ga4_api_reports),
-  (SELECT count(*) || ' ' || coalesce(max(refreshed_at)::VARCHAR, '') FROM kpi_refresh_state),
-  (SELECT count(*) FROM kpi_values), (SELECT count(*) FROM kpi_period_values),
-  (SELECT count(*) FROM event_quality_days), (SELECT count(*) FROM attribution_methods),
-  (SELECT count(*) FROM event_spec_versions), (SELECT count(*) FROM observed_days)
-"""
+_PACKAGES = ("duckdb", "pydantic", "sqlglot")  # the folders holding the installed packages, found through these
+_HASHED = ("refresh_log", "loaded_days", "ga4_api_reports", "kpi_refresh_state", "event_quality_days",
+           "attribution_methods", "event_spec_versions", "observed_days", "raw_files", "flat_params",
+           "session_fact_days", "transaction_first_seen")
+_COUNTED = ("kpi_values", "kpi_period_values", "event_quality", "observed_day_values", "user_ids")
 
 
-def inputs_digest(kpis: Path) -> str:
-    """SHA-256 of the KPI files under `kpis`, the working folder, KPI Bridge's files and sqlglot's and DuckDB's
-    versions."""
-    digest = hashlib.sha256(json.dumps([str(Path.cwd().resolve()), str(kpis.resolve()),
-                                        duckdb.__version__]).encode())
+def inputs_digest(kpis: Path, store: Path) -> str:
+    """SHA-256 of the KPI files under `kpis`, the working folder, the store's path, the `KPIBRIDGE_*` settings,
+    KPI Bridge's files and the installed packages' versions."""
+    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("KPIBRIDGE_"))
+    digest = hashlib.sha256(json.dumps([str(Path.cwd().resolve()), str(kpis.resolve()), str(store.resolve()),
+                                        settings, _installed()]).encode())
     for path in discover_files([kpis]):
         _add(digest, path, kpis)
     repo = Path(__file__).resolve().parent.parent
     for package in _CODE:
         for path in sorted(p for p in (repo / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             _add(digest, path, repo)
-    spec = importlib.util.find_spec("sqlglot")  # its version file, without importing it
-    if spec is not None and spec.origin:
-        _add(digest, Path(spec.origin).with_name("_version.py"), Path(spec.origin).parent)
     return digest.hexdigest()
+
+
+def _installed() -> list[str]:
+    """The `*.dist-info` folders (name and version) beside the packages the answer depends on, without importing
+    them."""
+    folders = set()
+    for name in _PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            folders.add(Path(spec.origin).resolve().parent.parent)
+    return sorted(f"{folder}/{entry}" for folder in folders for entry in _entries(folder) if entry.endswith(".dist-info"))
+
+
+def _entries(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
 
 
 def _add(digest: hashlib._Hash, path: Path, base: Path) -> None:
@@ -83,13 +100,21 @@ def _add(digest: hashlib._Hash, path: Path, base: Path) -> None:
     digest.update(data)
 
 
-def store_state(store: Path) -> list[object] | None:
-    """What the store holds, in counts and latest times (None: it cannot be opened read-only, or lacks a table)."""
+def store_state(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every row of the store's small tables hashed, the rows of the large ones counted (`duckdb.Error` where a
+    table is missing: a store of another version)."""
+    parts = [f"(SELECT count(*) || ' ' || coalesce(bit_xor(hash(t))::VARCHAR, '') FROM {table} t)" for table in _HASHED]
+    parts += [f"(SELECT count(*)::VARCHAR FROM {table})" for table in _COUNTED]
+    return [str(v) for v in con.execute("SELECT " + ", ".join(parts)).fetchall()[0]]
+
+
+def raw_listing(store: Path) -> list[list[object]]:
+    """The raw files beside the store: each one's name and size."""
+    folder = raw_folder(store)
     try:
-        with duckdb.connect(str(store), read_only=True) as con:
-            return list(con.execute(_STATE).fetchall()[0])
-    except duckdb.Error:
-        return None
+        return sorted([entry.name, entry.stat().st_size] for entry in os.scandir(folder) if entry.is_file())
+    except OSError:
+        return []
 
 
 def serving_state(store: Path) -> list[list[str]] | None:
@@ -105,13 +130,18 @@ def serving_state(store: Path) -> list[list[str]] | None:
         return None
 
 
-def record_settled(store: Path, kpis: Path, output: Printed) -> None:
-    """Record that a refresh with the KPI files `kpis` found nothing new in `store` and printed `output` (written
-    under a temporary name, then renamed; a record that cannot be written is only a slower next refresh)."""
-    state, serving = store_state(store), serving_state(store)
-    if state is None or serving is None:
+def record_settled(con: duckdb.DuckDBPyConnection, store: Path, inputs: str, output: Printed) -> None:
+    """Record that a refresh found nothing new in `store` (`con`: its open connection), its inputs' digest taken
+    before it compiled them, and printed `output` (written under a temporary name, then renamed; a record that
+    cannot be made is only a slower next refresh)."""
+    serving = serving_state(store)
+    try:
+        state = store_state(con)
+    except duckdb.Error:
         return
-    record = {"inputs": inputs_digest(kpis), "store": state, "serving": serving,
+    if serving is None:
+        return
+    record = {"inputs": inputs, "store": state, "raw": raw_listing(store), "serving": serving,
               "output": {"summary": output.summary, "line": output.line, "findings": output.findings}}
     path = settled_path(store)
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
@@ -122,20 +152,22 @@ def record_settled(store: Path, kpis: Path, output: Printed) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def settled_output(store: Path, kpis: Path) -> Printed | None:
-    """What the last refresh printed when it found nothing new, if nothing it read changed since; else None."""
+def settled_output(store: Path, inputs: str) -> Printed | None:
+    """What the last refresh printed when it found nothing new, if nothing it read changed since (`inputs`: the
+    digest of the KPI files and the rest, `inputs_digest`); else None."""
     try:
         record = json.loads(settled_path(store).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    try:
         output = record["output"]
         printed = Printed(dict(output["summary"]), str(output["line"]), [dict(f) for f in output["findings"]])
-    except (TypeError, KeyError, ValueError):
+    except (OSError, ValueError, TypeError, KeyError):
         return None
-    if record.get("inputs") != inputs_digest(kpis) or record.get("serving") != serving_state(store):
+    if record.get("inputs") != inputs or record.get("serving") != serving_state(store):
         return None
-    state = store_state(store)
-    if state is None or json.loads(json.dumps(state, default=str)) != record.get("store"):
+    if json.loads(json.dumps(raw_listing(store))) != record.get("raw"):
         return None
-    return printed
+    try:
+        with duckdb.connect(str(store), read_only=True) as con:
+            state = store_state(con)
+    except duckdb.Error:
+        return None
+    return printed if state == record.get("store") else None

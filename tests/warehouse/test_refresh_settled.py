@@ -15,6 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from kpi_runs import kpi, rows
 
@@ -47,10 +48,15 @@ def project(tmp_path: Path) -> tuple[Path, Path]:
     return kpis, store
 
 
+def run(kpis: Path, store: Path, *more: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`kpi refresh` in a child process (with `env` added to the environment)."""
+    return subprocess.run([sys.executable, "-c", CHILD, "refresh", "--db", str(store), "--kpis", str(kpis), *more],
+                          capture_output=True, text=True, cwd=kpis.parent, env={**os.environ, **env}, timeout=300)
+
+
 def child(kpis: Path, store: Path, *more: str) -> tuple[str, set[str]]:
     """`kpi refresh` in a child process: what it printed, and which of `HEAVY` it imported."""
-    done = subprocess.run([sys.executable, "-c", CHILD, "refresh", "--db", str(store), "--kpis", str(kpis), *more],
-                          capture_output=True, text=True, cwd=kpis.parent, env=os.environ, timeout=300)
+    done = run(kpis, store, *more)
     assert done.returncode == 0, done.stderr
     imported = next(line for line in done.stderr.splitlines() if line.startswith("IMPORTED"))
     return done.stdout, set(imported.split()[1:])
@@ -115,4 +121,27 @@ def test_a_record_that_does_not_hold_or_a_full_refresh_is_the_usual_refresh(proj
     out, heavy = child(kpis, store, "--format", "json")
     assert heavy == set(HEAVY) and json.loads(out)["unchanged_since"]
     out, heavy = child(kpis, store, "--full", "--format", "json")
+    assert heavy == set(HEAVY) and json.loads(out)["unchanged_since"] is None and json.loads(out)["rows"] > 0
+
+
+def test_what_the_usual_refresh_would_refuse_or_count_is_never_answered_from_the_record(project):
+    """Found by a review of the record: each of these answered "nothing new" from it."""
+    kpis, store = project
+    child(kpis, store)
+    assert child(kpis, store)[1] == set()  # recorded
+    wrong = run(kpis, store, "--dry-run")  # an option for BigQuery only
+    assert wrong.returncode == 2 and "are for --engine bigquery" in wrong.stderr
+    odd = run(kpis, store, KPIBRIDGE_MEMORY_LIMIT="banana")  # a setting the usual refresh refuses
+    assert odd.returncode == 1 and "banana" in odd.stderr
+    raw = store.with_name("warehouse.raw")
+    raw.rename(raw.with_name("elsewhere"))  # a store without its raw files
+    gone = run(kpis, store)
+    assert gone.returncode == 1 and "not there" in gone.stdout + gone.stderr
+    raw.with_name("elsewhere").rename(raw)
+    assert child(kpis, store)[1] == set()
+    # a day reloaded with a clock behind: as many days, the same latest load, one day's load time another
+    with duckdb.connect(str(store)) as con:
+        day = con.execute("SELECT min(event_date) FROM loaded_days").fetchall()[0][0]
+        con.execute("UPDATE loaded_days SET loaded_at = loaded_at - INTERVAL 1 HOUR WHERE event_date = $d", {"d": day})
+    out, heavy = child(kpis, store, "--format", "json")
     assert heavy == set(HEAVY) and json.loads(out)["unchanged_since"] is None and json.loads(out)["rows"] > 0
