@@ -12,8 +12,9 @@ records beside the store (`location.settled_path`, JSON) what it printed, with:
   installed packages' versions (their `*.dist-info` names: a new sqlglot checks otherwise, a new DuckDB reads
   otherwise);
 - the store as it was then (`store_state`, read on the refresh's own connection, which no load can write past):
-  every row of the small tables a load, a Data API load, a refresh or a migration writes, hashed, and the rows
-  of the values' tables counted (`kpi prune` removes some);
+  every row of the small tables a load, a Data API load, a refresh or a migration writes (`schema_version`
+  included: a newer KPI Bridge may have migrated the store), hashed, and the rows of the large ones counted
+  (`kpi prune` removes values);
 - the raw files beside it (names and sizes: a store copied without them is refused by the usual refresh);
 - the serving copy's own record (`warehouse_info`: the refresh that published it, its time, its KPI files).
 
@@ -52,10 +53,11 @@ class Printed:
 
 _CODE = ("generator", "warehouse", "kpibridge")
 _PACKAGES = ("duckdb", "pydantic", "sqlglot")  # the folders holding the installed packages, found through these
-_HASHED = ("refresh_log", "loaded_days", "ga4_api_reports", "kpi_refresh_state", "event_quality_days",
-           "attribution_methods", "event_spec_versions", "observed_days", "raw_files", "flat_params",
-           "session_fact_days", "transaction_first_seen")
-_COUNTED = ("kpi_values", "kpi_period_values", "event_quality", "observed_day_values", "user_ids")
+_HASHED = ("schema_version", "refresh_log", "loaded_days", "ga4_api_reports", "kpi_refresh_state",
+           "event_quality_days", "attribution_methods", "event_spec_versions", "observed_days", "raw_files",
+           "flat_params", "session_fact_days")
+_COUNTED = ("kpi_values", "kpi_period_values", "event_quality", "observed_day_values", "user_ids",
+            "transaction_first_seen")  # each written by a refresh or a load, which write hashed rows too
 
 
 def inputs_digest(kpis: Path, store: Path) -> str:
@@ -68,9 +70,14 @@ def inputs_digest(kpis: Path, store: Path) -> str:
         _add(digest, path, kpis)
     repo = Path(__file__).resolve().parent.parent
     for package in _CODE:
-        for path in sorted(p for p in (repo / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for path in sorted(p for p in (repo / package).rglob("*") if p.is_file() and _code(p.relative_to(repo))):
             _add(digest, path, repo)
     return digest.hexdigest()
+
+
+def _code(path: Path) -> bool:
+    """Not a tool's cache (`__pycache__`, `.ruff_cache`, `.mypy_cache`, …): running ruff is no new version."""
+    return not any(part == "__pycache__" or part.startswith(".") for part in path.parts)
 
 
 def _installed() -> list[str]:

@@ -145,3 +145,9 @@ def test_what_the_usual_refresh_would_refuse_or_count_is_never_answered_from_the
         con.execute("UPDATE loaded_days SET loaded_at = loaded_at - INTERVAL 1 HOUR WHERE event_date = $d", {"d": day})
     out, heavy = child(kpis, store, "--format", "json")
     assert heavy == set(HEAVY) and json.loads(out)["unchanged_since"] is None and json.loads(out)["rows"] > 0
+    assert child(kpis, store)[1] == set(HEAVY) and child(kpis, store)[1] == set()  # found nothing new, recorded
+    with duckdb.connect(str(store)) as con:  # a newer KPI Bridge migrated the store (and only added a table)
+        con.execute("INSERT INTO schema_version SELECT max(version) + 1, now() FROM schema_version")
+        con.execute("CREATE TABLE a_newer_table (x INTEGER)")
+    newer = run(kpis, store)
+    assert newer.returncode == 1 and "newer than this KPI Bridge" in newer.stdout + newer.stderr
