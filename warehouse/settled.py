@@ -8,9 +8,8 @@ records beside the store (`location.settled_path`, JSON) what it printed, with:
 - a SHA-256 of everything outside the store it depends on (`inputs_digest`), taken before the KPI files are
   compiled (a file saved during the refresh is another digest): the KPI files (each YAML file under the folder,
   as `discover_files` finds them), the working folder (the files' names in the findings), the store's path (a
-  moved store points its view at its new folder), the `KPIBRIDGE_*` settings, KPI Bridge's own files and the
-  installed packages' versions (their `*.dist-info` names: a new sqlglot checks otherwise, a new DuckDB reads
-  otherwise);
+  moved store points its view at its new folder), the `KPIBRIDGE_*` settings, and which KPI Bridge this is
+  (`code_version.code_fingerprint`: its files and the installed packages' versions);
 - the store as it was then (`store_state`, read on the refresh's own connection, which no load can write past):
   every row of the small tables a load, a Data API load, a refresh or a migration writes (`schema_version`
   included: a newer KPI Bridge may have migrated the store), hashed, and the rows of the large ones counted
@@ -27,7 +26,6 @@ findings could not be checked (a warning instead) records nothing.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ import duckdb
 
 from generator.parse.discovery import discover_files
 
+from .code_version import add_file, code_fingerprint
 from .location import raw_folder, serving_path, settled_path
 from .pending import marker_path
 
@@ -51,8 +50,6 @@ class Printed:
     findings: list[dict[str, object]]
 
 
-_CODE = ("generator", "warehouse", "kpibridge")
-_PACKAGES = ("duckdb", "pydantic", "sqlglot")  # the folders holding the installed packages, found through these
 _HASHED = ("schema_version", "refresh_log", "loaded_days", "ga4_api_reports", "kpi_refresh_state",
            "event_quality_days", "attribution_methods", "event_spec_versions", "observed_days", "raw_files",
            "flat_params", "session_fact_days")
@@ -65,46 +62,12 @@ def inputs_digest(kpis: Path, store: Path) -> str:
     KPI Bridge's files and the installed packages' versions."""
     settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("KPIBRIDGE_"))
     digest = hashlib.sha256(json.dumps([str(Path.cwd().resolve()), str(kpis.resolve()), str(store.resolve()),
-                                        settings, _installed()]).encode())
+                                        settings, code_fingerprint()]).encode())
     for path in discover_files([kpis]):
-        _add(digest, path, kpis)
-    repo = Path(__file__).resolve().parent.parent
-    for package in _CODE:
-        for path in sorted(p for p in (repo / package).rglob("*") if p.is_file() and _code(p.relative_to(repo))):
-            _add(digest, path, repo)
+        add_file(digest, path, kpis)
     return digest.hexdigest()
 
 
-def _code(path: Path) -> bool:
-    """Not a tool's cache (`__pycache__`, `.ruff_cache`, `.mypy_cache`, …): running ruff is no new version."""
-    return not any(part == "__pycache__" or part.startswith(".") for part in path.parts)
-
-
-def _installed() -> list[str]:
-    """The `*.dist-info` folders (name and version) beside the packages the answer depends on, without importing
-    them."""
-    folders = set()
-    for name in _PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.origin:
-            folders.add(Path(spec.origin).resolve().parent.parent)
-    return sorted(f"{folder}/{entry}" for folder in folders for entry in _entries(folder) if entry.endswith(".dist-info"))
-
-
-def _entries(folder: Path) -> list[str]:
-    try:
-        return os.listdir(folder)
-    except OSError:
-        return []
-
-
-def _add(digest: hashlib._Hash, path: Path, base: Path) -> None:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        data = b"\0missing"
-    digest.update(f"\0{path.relative_to(base) if path.is_relative_to(base) else path}\0{len(data)}\0".encode())
-    digest.update(data)
 
 
 def store_state(con: duckdb.DuckDBPyConnection) -> list[str]:

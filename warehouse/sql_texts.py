@@ -3,11 +3,12 @@
 A text is a pure function of the code, sqlglot's version, the KPIs' plan and the statement's arguments (KPIs,
 bucket, periods, the warehouse's flattened params), so it is kept under a SHA-256 of exactly those: the plan by
 its `repr` (dataclasses and pydantic models all the way down: every field, in a fixed order, the same in every
-process), the code by the bytes of every module of `generator/` (which builds the statements) and `warehouse/`
-(which builds some texts too: data quality's, the params to flatten). A change to any of them is
-another key, so a kept text is never stale; texts not used for 30 days are dropped. On a read-only store
-(`kpi validate --db`) texts are not kept in it. A text a store lacks is taken from the texts every store on this
-machine shares (`text_cache.py`) before it is built.
+process), the code by `code_version.code_fingerprint` (every file of `generator/`, which builds the statements,
+of `warehouse/`, which builds some texts too, data quality's and the params to flatten, and the installed
+packages' versions, sqlglot's among them). A change to any of them is another key, so a kept text is never
+stale; texts not used for 30 days are dropped. On a read-only store (`kpi validate --db`) texts are not kept in
+it. A text a store lacks is taken from the texts every store on this machine shares (`text_cache.py`) before
+it is built.
 """
 
 from __future__ import annotations
@@ -17,29 +18,17 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 import duckdb
-import sqlglot
 
 from generator.plan.queries import QueryPlan
 from generator.sql.export_shape import ExportShape
 
 from .clock import utc_now
+from .code_version import code_fingerprint
 from .text_cache import shared_text
 
 KEEP = dt.timedelta(days=30)
-
-
-@cache
-def code_fingerprint() -> str:
-    """SHA-256 of sqlglot's version and every module of `generator/` and `warehouse/` (what builds the texts)."""
-    digest = hashlib.sha256(sqlglot.__version__.encode())
-    repo = Path(__file__).resolve().parent.parent
-    for path in sorted([*(repo / "generator").rglob("*.py"), *(repo / "warehouse").rglob("*.py")]):
-        digest.update(str(path.relative_to(repo)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @cache
