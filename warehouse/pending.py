@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic_files import replace_text
+
 KILL_ENV = "KPIBRIDGE_KILL_AT"
 # The refresh's write points, in order (tests/warehouse/test_crash_points.py kills at each in turn)
 WRITE_POINTS = ("marked", "store-before-commit", "store-committed", "api-committed", "serving-written",
@@ -41,11 +43,7 @@ def marker_path(serving: Path) -> Path:
 def mark(serving: Path) -> str:
     """Write the marker (atomically) and return the new refresh's id."""
     refresh_id = uuid.uuid4().hex
-    path = marker_path(serving)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({"refresh_id": refresh_id, "pid": os.getpid()}), encoding="utf-8")
-    os.replace(tmp, path)
+    replace_text(marker_path(serving), json.dumps({"refresh_id": refresh_id, "pid": os.getpid()}))
     return refresh_id
 
 

@@ -25,6 +25,7 @@ findings could not be checked (a warning instead) records nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -35,6 +36,7 @@ import duckdb
 
 from generator.parse.discovery import discover_files
 
+from .atomic_files import replace_text
 from .code_version import add_file, code_fingerprint
 from .location import raw_folder, serving_path, settled_path
 from .pending import marker_path
@@ -113,13 +115,8 @@ def record_settled(con: duckdb.DuckDBPyConnection, store: Path, inputs: str, out
         return
     record = {"inputs": inputs, "store": state, "raw": raw_listing(store), "serving": serving,
               "output": {"summary": output.summary, "line": output.line, "findings": output.findings}}
-    path = settled_path(store)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        temporary.write_text(json.dumps(record, default=str), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        replace_text(settled_path(store), json.dumps(record, default=str))
 
 
 def settled_output(store: Path, inputs: str) -> Printed | None:

@@ -23,10 +23,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from .atomic_files import replace_text
 
 CACHE_ENV = "KPIBRIDGE_CACHE_DIR"
 FOLDER = "sql-texts"
@@ -56,7 +57,7 @@ def shared_text(key: str, build: Callable[[], str], keep_seconds: float) -> str:
         return found
     text = build()
     with contextlib.suppress(OSError):
-        _write(path, text)
+        replace_text(path, f"{_HEADER}{_digest(text)}\n{text}")
         _prune(folder, time.time() - keep_seconds)
     return text
 
@@ -71,19 +72,6 @@ def _read(path: Path) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     return text if header == _HEADER + _digest(text) else None
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(f"{_HEADER}{_digest(text)}\n{text}")
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
 
 
 def _prune(folder: Path, before: float) -> None:
