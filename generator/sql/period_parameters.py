@@ -62,6 +62,24 @@ def in_statements(ranges: Mapping[K, Period], events: Callable[[dt.date], int], 
     return [sorted(keys, key=lambda k: (ranges[k], k)) for _, keys in packed]
 
 
+def apart(keys: list[K], ranges: Mapping[K, Period], reach: int) -> list[list[K]]:
+    """The keys of one statement (`in_statements`) cut where their ranges' reads do not meet. A statement reads
+    the events from its first range's start to its last range's end (and `reach` days after), and the clicks of
+    the `LOOKBACK_DAYS` before each range up to the last range's start: the same period last year and the last
+    7 days in one statement read the whole year between them. Each run of ranges whose reads (lookback, days,
+    reach) meet or touch is a statement of its own; ranges of a history under a year meet, and stay together."""
+    out: list[list[K]] = []
+    reads_to = dt.date.min
+    for key in sorted(keys, key=lambda k: (ranges[k], k)):
+        start, end = ranges[key]
+        if out and start - dt.timedelta(days=LOOKBACK_DAYS) <= reads_to + dt.timedelta(days=1):
+            out[-1].append(key)
+        else:
+            out.append([key])
+        reads_to = max(reads_to, end + dt.timedelta(days=reach))
+    return out
+
+
 def _date(day: dt.date) -> str:
     return day.strftime(DAY_FORMAT)
 

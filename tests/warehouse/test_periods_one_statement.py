@@ -24,7 +24,7 @@ from generator.plan.queries import compile_plan
 from generator.rules.validate import validate_paths
 from generator.sql import render_plan_sql, sql_parameters
 from generator.sql.batch import statement_reach
-from generator.sql.period_parameters import in_statements, keyed, parameters_in, period_parameters
+from generator.sql.period_parameters import apart, in_statements, keyed, parameters_in, period_parameters
 from generator.sql.periods import PeriodsUnsupported
 from kpibridge.cli import app as kpi_app
 from warehouse.connection import connect_store
@@ -163,6 +163,40 @@ def test_ranges_are_packed_into_statements_within_the_budget():
     # ranges sharing a start day share a statement (each range has a key of its own: `range_key`)
     first_week = (date(2026, 3, 1), date(2026, 3, 7))
     assert packed([march, first_week], 10**9, 0) == [[first_week, march]]
+
+
+def test_ranges_whose_reads_do_not_meet_go_in_statements_of_their_own():
+    """A statement reads every day from its first range's lookback to its last range's end: the same week last
+    year and this week in one statement read the year between them. Ranges whose reads (30 days of lookback, the
+    days, the reach) meet or touch stay together; a run of them apart from the next is a statement of its own."""
+    day = date(2026, 3, 1)
+    week_last_year = (date(2025, 3, 2), date(2025, 3, 8))
+    this_week, last_week, march = (day + timedelta(days=21), day + timedelta(days=27)), \
+        (day + timedelta(days=14), day + timedelta(days=20)), (day, day + timedelta(days=30))
+    ranges = {r: r for r in (week_last_year, this_week, last_week, march)}
+    assert apart(list(ranges), ranges, 1) == [[week_last_year], [march, last_week, this_week]]
+    # a range whose lookback starts the day after another's reach ends touches it; one more day apart does not
+    first, touching, beyond = (day, day + timedelta(days=6)), (day + timedelta(days=38), day + timedelta(days=40)), \
+        (day + timedelta(days=39), day + timedelta(days=40))
+    assert apart([first, touching], {first: first, touching: touching}, 1) == [[first, touching]]
+    assert apart([first, beyond], {first: first, beyond: beyond}, 1) == [[first], [beyond]]
+
+
+def test_ranges_apart_count_what_each_range_alone_counts(store, tmp_path):
+    """The first three loaded days and the last week, far enough apart to be counted in two statements, count
+    what one statement per range counts (first-ever users, two conversion windows, purchases, channels)."""
+    plan = _plan(_kpis(tmp_path, EXTRA_KPIS))
+    ids = distinct_kpis(plan)
+    first = END - timedelta(days=59)
+    periods = [(first, first + timedelta(days=2)), (END - timedelta(days=6), END)]
+    reach = statement_reach(plan, ids)
+    assert len(apart(periods, {p: p for p in periods}, reach)) == 2  # what this test is about
+    with duckdb.connect(str(store), read_only=True) as con:
+        counted = {_key(r): (r["numerator"], r["denominator"], r["value"])
+                   for rs in run_periods(con, plan, ids, periods, budget=10**12).values() for r in rs}
+        expected = _one_per_period(con, plan, ids, periods)
+    assert counted == expected
+    assert {(s, e) for _, s, e, *_ in counted} == set(periods)
 
 
 def test_a_plan_the_one_statement_cannot_take_is_counted_per_period(store, tmp_path):
