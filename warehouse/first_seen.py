@@ -84,6 +84,19 @@ def days_changed(con: duckdb.DuckDBPyConnection, first: pa.Table | None = None) 
     return {day for (day,) in rows}
 
 
+def unrecorded(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when a purchase carries an id and `transaction_first_seen` records none: a store migration 11 gave the
+    table, empty, whose next refresh records every id (`days_changed`). Otherwise the table is what the last
+    refresh that counted every KPI saw (each such refresh saves it whole), so with no day loaded since it is
+    current: found without reading every purchase (`days_changed`: 0.08 CPU s at 180 days of 55,000 events a
+    day, 0.15 at 365, of a refresh with nothing new that costs 0.8-0.9)."""
+    if con.execute("SELECT count(*) FROM (SELECT 1 FROM transaction_first_seen LIMIT 1)").fetchall()[0][0]:
+        return False
+    purchases = _purchases()[0]
+    return bool(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({purchases}) "  # noqa: S608 - constant SQL
+                            "WHERE transaction_id IS NOT NULL LIMIT 1)").fetchall()[0][0])
+
+
 def save_first_seen(con: duckdb.DuckDBPyConnection, first: pa.Table | None = None) -> None:
     """Remember each id's first day as the refresh just computed it (inside the refresh's transaction): only
     the ids that are new, gone or moved are written. Deleting and inserting every id again made the commit

@@ -31,7 +31,7 @@ from generator.plan.queries import QueryPlan
 
 from . import pending
 from .day_tables import provisional_days
-from .first_seen import days_changed
+from .first_seen import unrecorded
 from .period_values import CALENDAR, calendar_kpis
 from .quality_days import checks_hash, days_to_check
 from .refresh import RefreshSummary
@@ -92,7 +92,7 @@ def _work_left(con: duckdb.DuckDBPyConnection, spec: str) -> bool:
     loaded = {d: at for d, at in con.execute("SELECT event_date, loaded_at FROM loaded_days").fetchall()}
     if not loaded:
         return False
-    if days_to_check(con, loaded, checks_hash(spec)) or days_changed(con):
+    if days_to_check(con, loaded, checks_hash(spec)) or unrecorded(con):
         return True
     uncounted = con.execute("SELECT count(*) FROM loaded_days WHERE strptime(event_date, '%Y%m%d')::DATE NOT IN "
                             "(SELECT date FROM attribution_methods)").fetchall()[0][0]

@@ -10,6 +10,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from kpi_runs import kpi, rows
 
@@ -87,3 +88,23 @@ def test_a_new_day_a_changed_definition_or_full_recomputes(project):
     path.write_text(path.read_text().replace("breakdowns: [", "breakdowns: [country, ", 1))
     summary = refresh_json(kpis, store)
     assert summary["unchanged_since"] is None and summary["recomputed"]["sessions"] == 21
+
+
+def test_a_store_that_never_recorded_its_transaction_ids_is_not_left_as_it_is(project):
+    """A store migration 11 upgraded has `transaction_first_seen` empty: its next refresh is not "nothing new" but
+    records each transaction id's first day and recounts the days holding a purchase. A refresh with nothing
+    new tells so from whether the table records any id (the last refresh saved it whole), not by reading every
+    purchase again."""
+    kpis, store = project
+    recorded = rows(store, "SELECT * FROM transaction_first_seen ORDER BY ALL")
+    purchase_days = rows(store, "SELECT count(DISTINCT event_date) FROM events WHERE event_name = 'purchase' "
+                                "AND nullif(ecommerce.transaction_id, '') IS NOT NULL")[0][0]
+    assert recorded and purchase_days > 5
+    assert refresh_json(kpis, store)["unchanged_since"]
+    with duckdb.connect(str(store)) as con:  # as the upgrade left it
+        con.execute("DELETE FROM transaction_first_seen")
+    summary = refresh_json(kpis, store)
+    assert summary["unchanged_since"] is None
+    assert summary["recomputed"]["revenue"] >= purchase_days  # every day holding a purchase, recounted
+    assert rows(store, "SELECT * FROM transaction_first_seen ORDER BY ALL") == recorded
+    assert refresh_json(kpis, store)["unchanged_since"]
