@@ -1,9 +1,11 @@
-"""A refresh with nothing new, asked again: answered without compiling the KPI files (issue 13).
+"""A refresh with nothing new, asked again or after one that computed: answered without compiling the KPI files (issue 13).
 
 Whether anything is new (`nothing_new.unchanged_since`) needs the compiled KPI files, and the modules that compute
 a refresh: about 1.3 CPU s, nearly all of it imports (pydantic's models, sqlglot, pyarrow with numpy) and the
 compiling. The answer does not change while nothing it read changes. So when a refresh finds nothing new, it
-records beside the store (`location.settled_path`, JSON) what it printed, with:
+records beside the store (`location.settled_path`, JSON) what it printed; a refresh that computed records, before
+it closes the store, what a refresh with nothing new would print, if nothing is new by then
+(`cli_kpis._record_next`). The record holds:
 
 - a SHA-256 of everything outside the store it depends on (`inputs_digest`), taken before the KPI files are
   compiled (a file saved during the refresh is another digest): the KPI files (each YAML file under the folder,

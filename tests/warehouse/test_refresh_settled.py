@@ -80,6 +80,27 @@ def test_the_second_refresh_with_nothing_new_prints_the_same_without_compiling(p
     assert "Nothing new since the last refresh" in text_first and "emial" in text_first
 
 
+def test_a_refresh_that_counts_records_what_the_next_one_would_find(project):
+    """A refresh that computed, leaving nothing new, records so as a refresh with nothing new does: the first
+    refresh with nothing new after it prints from the record exactly what the usual one prints."""
+    kpis, store = project
+    kpi("load", "demo", "--events", 300, "--days", 1, "--seed", 6, "--end-date", date(2026, 4, 1), "--db", store)
+    counted, heavy = child(kpis, store, "--format", "json")
+    assert heavy == set(HEAVY) and json.loads(counted)["rows"] > 0
+    record = store.with_name("warehouse.settled.json")
+    assert record.exists()
+    replayed, heavy = child(kpis, store, "--format", "json")
+    assert heavy == set()  # nothing compiled
+    record.unlink()
+    usual, heavy = child(kpis, store, "--format", "json")
+    assert heavy == set(HEAVY) and json.loads(usual)["unchanged_since"]
+    assert without_timing(replayed) == without_timing(usual)
+    text_replayed, _ = child(kpis, store)
+    record.unlink()
+    text_usual, heavy = child(kpis, store)
+    assert heavy == set(HEAVY) and text_replayed == text_usual and "emial" in text_usual
+
+
 def test_the_text_form_is_the_one_the_usual_refresh_prints(project):
     kpis, store = project
     usual, heavy = child(kpis, store)
@@ -145,7 +166,7 @@ def test_what_the_usual_refresh_would_refuse_or_count_is_never_answered_from_the
         con.execute("UPDATE loaded_days SET loaded_at = loaded_at - INTERVAL 1 HOUR WHERE event_date = $d", {"d": day})
     out, heavy = child(kpis, store, "--format", "json")
     assert heavy == set(HEAVY) and json.loads(out)["unchanged_since"] is None and json.loads(out)["rows"] > 0
-    assert child(kpis, store)[1] == set(HEAVY) and child(kpis, store)[1] == set()  # found nothing new, recorded
+    assert child(kpis, store)[1] == set()  # the refresh that counted it recorded that nothing was left new
     with duckdb.connect(str(store)) as con:  # a newer KPI Bridge migrated the store (and only added a table)
         con.execute("INSERT INTO schema_version SELECT max(version) + 1, now() FROM schema_version")
         con.execute("CREATE TABLE a_newer_table (x INTEGER)")
