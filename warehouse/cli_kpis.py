@@ -78,14 +78,14 @@ def refresh_command(
     if engine is Engine.duckdb and (dry_run or any(v is not None for v in (write_table, project, dataset))):
         err.print("[red]--dry-run, --write-table, --project and --dataset are for --engine bigquery.[/]")
         raise typer.Exit(2)
-    inputs = None
-    if engine is Engine.duckdb and not full:  # before compiling: a KPI file saved during the refresh is not ours
+    inputs, sources = None, None
+    if engine is Engine.duckdb and not full:  # before compiling, which compiles the bytes the digest read
         from .settled import inputs_digest
 
-        inputs = inputs_digest(kpis, store_path)
+        inputs, sources = inputs_digest(kpis, store_path)
         if _settled(store_path, inputs, format):
             return
-    compiled = compiled_or_exit(kpis, "Nothing was computed")
+    compiled = compiled_or_exit(kpis, "Nothing was computed", sources=sources)
     if engine is Engine.bigquery:
         from .bigquery.cli import BigQueryOptions, run_bigquery_refresh
 
@@ -123,16 +123,15 @@ def _settled(store_path: Path, inputs: str, format: SummaryFormat) -> bool:
 
 
 def _nothing_new(con: duckdb.DuckDBPyConnection, store_path: Path, compiled: Compiled, since: dt.datetime,
-                 inputs: str | None) -> tuple[RefreshSummary, list[Issue]]:
-    """The refresh when nothing is new since `since` (`nothing_new.keep_unchanged`), with the KPI files checked
-    against the data as any refresh checks them; with `inputs` (`settled.inputs_digest`), recorded for the next
-    refresh to print again (`settled.py`), on this connection: no load can commit before it. A refresh that
-    computed runs it too (`_record_next`), so the first refresh with nothing new after it prints from the record:
-    0.74-0.84 -> 0.25 CPU s at 30 and 180 days of history, for 0.07-0.1 CPU s more in the refresh that computed."""
-    from .cli_values import checked_findings
+                 inputs: str | None, checked: list[Issue] | None) -> tuple[RefreshSummary, list[Issue]]:
+    """The refresh when nothing is new since `since` (`nothing_new.keep_unchanged`), with `checked`, the KPI files
+    checked against the data (`checked_findings`: None when the checks could not run); with `inputs`
+    (`settled.inputs_digest`), recorded for the next refresh to print again (`settled.py`), on this connection: no
+    load can commit before it. A refresh that computed runs it too (`_record_next`), so the first refresh with
+    nothing new after it prints from the record: 0.74-0.84 -> 0.25 CPU s at 30 and 180 days of history, for
+    0.07-0.1 CPU s more in the refresh that computed."""
     from .nothing_new import keep_unchanged
 
-    checked = checked_findings(con, compiled.catalog, set())  # printed as by any refresh
     findings = checked or []
     summary = keep_unchanged(con, store_path, compiled.catalog, compiled.plan, since, findings)
     if inputs is not None and checked is not None:
@@ -143,10 +142,11 @@ def _nothing_new(con: duckdb.DuckDBPyConnection, store_path: Path, compiled: Com
     return summary, findings
 
 
-def _record_next(con: duckdb.DuckDBPyConnection, store_path: Path, compiled: Compiled, inputs: str) -> None:
+def _record_next(con: duckdb.DuckDBPyConnection, store_path: Path, compiled: Compiled, inputs: str,
+                 checked: list[Issue]) -> None:
     """After a refresh that computed, what a refresh with nothing new would print, recorded (`_nothing_new`) when
-    nothing is new by its own test (`unchanged_since`); a record that cannot be made is only a slower next refresh,
-    never a failed one."""
+    nothing is new by its own test (`unchanged_since`), with the findings that refresh checked (`checked`); a
+    record that cannot be made is only a slower next refresh, never a failed one."""
     import duckdb
 
     from .nothing_new import unchanged_since
@@ -154,7 +154,7 @@ def _record_next(con: duckdb.DuckDBPyConnection, store_path: Path, compiled: Com
     try:
         since = unchanged_since(con, compiled.plan, compiled.spec_hash, store_path)
         if since is not None:
-            _nothing_new(con, store_path, compiled, since, inputs)
+            _nothing_new(con, store_path, compiled, since, inputs, checked)
     except duckdb.Error:
         pass
 
@@ -167,7 +167,7 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .arrow_setup import skip_pandas_probe
-    from .cli_values import data_findings, print_findings
+    from .cli_values import checked_findings, print_findings
     from .clock import utc_now
     from .connection import StoreError, connect_store
     from .day_tables import provisional_sentence
@@ -189,7 +189,8 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
     try:
         since = None if full else unchanged_since(con, plan, compiled.spec_hash, store_path)
         if since is not None:  # nothing new: nothing computed; the serving copy published again if behind
-            summary, findings = _nothing_new(con, store_path, compiled, since, inputs)
+            checked = checked_findings(con, catalog, set())  # printed as by any refresh
+            summary, findings = _nothing_new(con, store_path, compiled, since, inputs, checked)
     except duckdb.Error as exc:
         con.close()
         err.print(f"[red]The refresh failed and changed nothing: {str(exc).splitlines()[0]}[/]")
@@ -222,13 +223,14 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
             api_summary = refresh_api_kpis(con, plan, api=compiled.api_plan)  # the ga4_api values, from report rows
             pending.kill_point("api-committed")
             bar.update(task, description="checking the KPI files' values against the data")
-            findings = data_findings(con, catalog, {f.kpi_id for f in summary.failed}, again=full,
-                                     fresh_since=started)
+            checked = checked_findings(con, catalog, {f.kpi_id for f in summary.failed}, again=full,
+                                       fresh_since=started)
+            findings = checked or []
             bar.update(task, description="publishing the serving copy")
             publish_serving(con, store_path, catalog, plan, refresh_id, findings, api=compiled.api_plan)
             pending.clear(serving, refresh_id)
-            if inputs is not None and not summary.failed:  # the next refresh, if nothing is new by then
-                _record_next(con, store_path, compiled, inputs)
+            if inputs is not None and not summary.failed and checked is not None:  # for the next refresh
+                _record_next(con, store_path, compiled, inputs, checked)
     except duckdb.Error as exc:
         err.print(f"[red]The refresh failed and changed nothing: {str(exc).splitlines()[0]}[/]")
         raise typer.Exit(1) from None

@@ -23,17 +23,11 @@ if TYPE_CHECKING:
 err = Console(stderr=True)
 
 
-def data_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set[str],
-                  again: bool = False, fresh_since: dt.datetime | None = None) -> list[Issue]:
-    """The checks, or none with a warning when the database cannot run them (the refresh itself is done);
-    `again`: read every loaded day's values anew (`kpi refresh --full`), but those read since `fresh_since`."""
-    found = checked_findings(con, catalog, skip, again, fresh_since)
-    return [] if found is None else found
-
-
 def checked_findings(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, skip: set[str],
                      again: bool = False, fresh_since: dt.datetime | None = None) -> list[Issue] | None:
-    """`data_findings`, None where the database could not run the checks (the warning printed)."""
+    """The KPI files checked against the loaded data, but the KPIs of `skip`; None, with a warning, when the
+    database cannot run the checks (the refresh itself is done). `again`: read every loaded day's values anew
+    (`kpi refresh --full`), but those read since `fresh_since`."""
     import duckdb
 
     from .value_findings import check_loaded_values

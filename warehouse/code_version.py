@@ -31,14 +31,17 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def add_file(digest: hashlib._Hash, path: Path, base: Path) -> None:
-    """Add a file's name (relative to `base`), size and bytes to `digest` (a file that cannot be read, as such)."""
+def add_file(digest: hashlib._Hash, path: Path, base: Path) -> bytes | None:
+    """Add a file's name (relative to `base`), size and bytes to `digest` (a file that cannot be read, as such);
+    returns the bytes added, None for such a file."""
     try:
-        data = path.read_bytes()
+        data: bytes | None = path.read_bytes()
     except OSError:
-        data = b"\0missing"
-    digest.update(f"\0{path.relative_to(base) if path.is_relative_to(base) else path}\0{len(data)}\0".encode())
-    digest.update(data)
+        data = None
+    hashed = b"\0missing" if data is None else data
+    digest.update(f"\0{path.relative_to(base) if path.is_relative_to(base) else path}\0{len(hashed)}\0".encode())
+    digest.update(hashed)
+    return data
 
 
 def _code(path: Path) -> bool:

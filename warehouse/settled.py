@@ -61,15 +61,16 @@ _COUNTED = ("kpi_values", "kpi_period_values", "event_quality", "observed_day_va
             "transaction_first_seen")  # each written by a refresh or a load, which write hashed rows too
 
 
-def inputs_digest(kpis: Path, store: Path) -> str:
+def inputs_digest(kpis: Path, store: Path) -> tuple[str, dict[Path, bytes | None]]:
     """SHA-256 of the KPI files under `kpis`, the working folder, the store's path, the `KPIBRIDGE_*` settings,
-    KPI Bridge's files and the installed packages' versions."""
+    KPI Bridge's files and the installed packages' versions; and the bytes of each KPI file it read (None: one it
+    could not), which the refresh compiles (`compiled_or_exit(..., sources=)`): a file saved between the two
+    reads, or added, would otherwise be computed and recorded under the digest of what it replaced."""
     settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("KPIBRIDGE_"))
     digest = hashlib.sha256(json.dumps([str(Path.cwd().resolve()), str(kpis.resolve()), str(store.resolve()),
                                         settings, code_fingerprint()]).encode())
-    for path in discover_files([kpis]):
-        add_file(digest, path, kpis)
-    return digest.hexdigest()
+    sources = {path: add_file(digest, path, kpis) for path in discover_files([kpis])}
+    return digest.hexdigest(), sources
 
 
 

@@ -6,6 +6,7 @@ One helper for `kpi generate`, `explain`, `check-events`, `refresh`, `values --g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,10 +21,11 @@ if TYPE_CHECKING:
 
 
 def compiled_or_exit(kpis: Path, stopped: str, *, missing_exit: int = 1, errors_exit: int = 1,
-                     console: Console | None = None) -> Compiled:
+                     console: Console | None = None, sources: Mapping[Path, bytes | None] | None = None) -> Compiled:
     """The KPI files of the folder `kpis`, compiled; or the problem and exit: `missing_exit` when there is no such
     folder, `errors_exit` when the files have errors (their report, then `stopped`: what the command did not do,
-    e.g. "Nothing was computed"). The report goes to `console` (default stderr)."""
+    e.g. "Nothing was computed"). The report goes to `console` (default stderr). `sources`: the folder's files as
+    the caller read them (their bytes; None: read from the disk), compiled instead of the folder as it is now."""
     from ..compile import compile_paths
 
     err = console or Console(stderr=True, highlight=False)
@@ -31,7 +33,11 @@ def compiled_or_exit(kpis: Path, stopped: str, *, missing_exit: int = 1, errors_
         err.print(f"[red]No KPI folder at {escape(str(kpis))}[/]: run this in your project folder or pass --kpis.")
         raise typer.Exit(missing_exit)
     with err.status("Validating the KPI files…"):
-        compiled = compile_paths([kpis])
+        if sources:
+            texts = {path: data for path, data in sources.items() if data is not None}
+            compiled = compile_paths(list(sources), texts=texts)
+        else:
+            compiled = compile_paths([kpis])
     if compiled.report.errors:
         print_text(compiled.report, err)
         err.print(f"[red]{escape(stopped)}: fix the errors above first[/] (`kpi validate` lists the same).")

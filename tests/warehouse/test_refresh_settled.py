@@ -19,6 +19,9 @@ import duckdb
 import pytest
 from kpi_runs import kpi, rows
 
+from generator.cli.compile_or_exit import compiled_or_exit
+from warehouse.settled import inputs_digest
+
 REPO = Path(__file__).resolve().parents[2]
 END = date(2026, 3, 31)
 HEAVY = ("sqlglot", "pyarrow", "generator.compile")
@@ -99,6 +102,25 @@ def test_a_refresh_that_counts_records_what_the_next_one_would_find(project):
     record.unlink()
     text_usual, heavy = child(kpis, store)
     assert heavy == set(HEAVY) and text_replayed == text_usual and "emial" in text_usual
+
+
+def test_a_refresh_compiles_the_kpi_files_its_digest_read(project):
+    """The refresh compiles the bytes its digest read (`inputs_digest`'s sources), not the folder as it is by then:
+    a file saved, or added, between the two would be computed and recorded as the files the digest read (found by
+    a review: computed with a branch's files, answered "nothing new" once the files were back)."""
+    kpis, store = project
+    leads = kpis / "leads" / "email_sign_ups.yaml"
+    read = compiled_or_exit(kpis, "Nothing was computed").plan.kpis["email_sign_ups"].definition_hash
+    digest, sources = inputs_digest(kpis, store)
+    leads.write_text(leads.read_text().replace("equals: emial", "equals: email"))
+    added = kpis / "leads" / "email_sign_ups_again.yaml"
+    added.write_text(leads.read_text().replace("kpi: email_sign_ups", "kpi: email_sign_ups_again"))
+    compiled = compiled_or_exit(kpis, "Nothing was computed", sources=sources)
+    assert compiled.plan.kpis["email_sign_ups"].definition_hash == read
+    assert "email_sign_ups_again" not in compiled.plan.kpis
+    now = compiled_or_exit(kpis, "Nothing was computed")
+    assert now.plan.kpis["email_sign_ups"].definition_hash != read and "email_sign_ups_again" in now.plan.kpis
+    assert inputs_digest(kpis, store)[0] != digest
 
 
 def test_the_text_form_is_the_one_the_usual_refresh_prints(project):
