@@ -79,13 +79,17 @@ def refresh_command(
         err.print("[red]--dry-run, --write-table, --project and --dataset are for --engine bigquery.[/]")
         raise typer.Exit(2)
     inputs, sources = None, None
-    if engine is Engine.duckdb and not full:  # before compiling, which compiles the bytes the digest read
+    if engine is Engine.duckdb and not full and kpis.exists():  # before compiling, which compiles what it read
         from .settled import inputs_digest
 
         inputs, sources = inputs_digest(kpis, store_path)
         if _settled(store_path, inputs, format):
             return
     compiled = compiled_or_exit(kpis, "Nothing was computed", sources=sources)
+    if not compiled.plan.kpis:
+        err.print(f"[red]No KPI to compute in {escape(str(kpis))}[/]: found no `*.yaml` file holding a KPI. "
+                  "Write one (`kpi edit`, or see kpis/README.md), or pass the folder that holds them with --kpis.")
+        raise typer.Exit(1)
     if engine is Engine.bigquery:
         from .bigquery.cli import BigQueryOptions, run_bigquery_refresh
 

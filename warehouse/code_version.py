@@ -14,6 +14,7 @@ import functools
 import hashlib
 import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 _CODE = ("generator", "warehouse", "kpibridge")
@@ -31,11 +32,12 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def add_file(digest: hashlib._Hash, path: Path, base: Path) -> bytes | None:
-    """Add a file's name (relative to `base`), size and bytes to `digest` (a file that cannot be read, as such);
-    returns the bytes added, None for such a file."""
+def add_file(digest: hashlib._Hash, path: Path, base: Path,
+             read: Callable[[Path], bytes] = Path.read_bytes) -> bytes | None:
+    """Add a file's name (relative to `base`), size and bytes (`read`) to `digest` (a file that cannot be read, as
+    such); returns the bytes added, None for such a file."""
     try:
-        data: bytes | None = path.read_bytes()
+        data: bytes | None = read(path)
     except OSError:
         data = None
     hashed = b"\0missing" if data is None else data

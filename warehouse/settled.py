@@ -36,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from generator.parse.bounded_read import MAX_FILE_BYTES, read_regular_file
 from generator.parse.discovery import discover_files
 
 from .atomic_files import replace_text
@@ -69,8 +70,14 @@ def inputs_digest(kpis: Path, store: Path) -> tuple[str, dict[Path, bytes | None
     settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("KPIBRIDGE_"))
     digest = hashlib.sha256(json.dumps([str(Path.cwd().resolve()), str(kpis.resolve()), str(store.resolve()),
                                         settings, code_fingerprint()]).encode())
-    sources = {path: add_file(digest, path, kpis) for path in discover_files([kpis])}
+    sources = {path: add_file(digest, path, kpis, _kpi_file) for path in discover_files([kpis])}
     return digest.hexdigest(), sources
+
+
+def _kpi_file(path: Path) -> bytes:
+    """A KPI file's bytes as the loader reads them: a regular file of at most its limit, else `OSError` (the
+    compile then reads it from the disk, and says what is wrong with it as it always does)."""
+    return read_regular_file(path, MAX_FILE_BYTES)
 
 
 

@@ -25,7 +25,8 @@ def compiled_or_exit(kpis: Path, stopped: str, *, missing_exit: int = 1, errors_
     """The KPI files of the folder `kpis`, compiled; or the problem and exit: `missing_exit` when there is no such
     folder, `errors_exit` when the files have errors (their report, then `stopped`: what the command did not do,
     e.g. "Nothing was computed"). The report goes to `console` (default stderr). `sources`: the folder's files as
-    the caller read them (their bytes; None: read from the disk), compiled instead of the folder as it is now."""
+    the caller read them (their bytes; None: one it could not read), compiled instead of the folder as it is now:
+    a file added since is not compiled."""
     from ..compile import compile_paths
 
     err = console or Console(stderr=True, highlight=False)
@@ -33,11 +34,11 @@ def compiled_or_exit(kpis: Path, stopped: str, *, missing_exit: int = 1, errors_
         err.print(f"[red]No KPI folder at {escape(str(kpis))}[/]: run this in your project folder or pass --kpis.")
         raise typer.Exit(missing_exit)
     with err.status("Validating the KPI files…"):
-        if sources:
-            texts = {path: data for path, data in sources.items() if data is not None}
-            compiled = compile_paths(list(sources), texts=texts)
-        else:
+        if sources is None:
             compiled = compile_paths([kpis])
+        else:  # a file the caller could not read is read here (its problem said), one gone since is not
+            texts = {path: data for path, data in sources.items() if data is not None}
+            compiled = compile_paths([p for p, data in sources.items() if data is not None or p.exists()], texts=texts)
     if compiled.report.errors:
         print_text(compiled.report, err)
         err.print(f"[red]{escape(stopped)}: fix the errors above first[/] (`kpi validate` lists the same).")

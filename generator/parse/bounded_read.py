@@ -13,6 +13,9 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+MAX_FILE_BYTES = 1_000_000
+"""The largest KPI file or events catalog read (`loading.load_document`, `warehouse/settled.inputs_digest`)."""
+
 
 class InputFileError(OSError):
     """The file is not something to read: not a regular file, or too large. `str()` says which."""

@@ -27,7 +27,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..issues import Issue, Level, SourceLocation
-from .bounded_read import FileTooLarge, InputFileError, read_regular_file
+from .bounded_read import MAX_FILE_BYTES, FileTooLarge, InputFileError, read_regular_file
 
 try:  # optional accelerator, see the module docstring
     from yaml import YAMLError as _LibyamlError
@@ -36,7 +36,6 @@ try:  # optional accelerator, see the module docstring
 except ImportError:  # pragma: no cover - depends on the environment
     _LibyamlParser = None
 
-MAX_FILE_BYTES = 1_000_000
 MAX_VALUES = 50_000
 MAX_DEPTH = 64
 

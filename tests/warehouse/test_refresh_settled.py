@@ -7,6 +7,7 @@ The commands run as a user runs them: in a child process where what was imported
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -17,9 +18,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import typer
 from kpi_runs import kpi, rows
+from rich.console import Console
+from typer.testing import CliRunner
 
 from generator.cli.compile_or_exit import compiled_or_exit
+from kpibridge.cli import app as kpi_app
 from warehouse.settled import inputs_digest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,6 +126,39 @@ def test_a_refresh_compiles_the_kpi_files_its_digest_read(project):
     now = compiled_or_exit(kpis, "Nothing was computed")
     assert now.plan.kpis["email_sign_ups"].definition_hash != read and "email_sign_ups_again" in now.plan.kpis
     assert inputs_digest(kpis, store)[0] != digest
+
+
+def test_the_digest_reads_kpi_files_as_the_loader_does(project):
+    """A file the loader refuses (over 1 MB) is not read by the digest either: the compile reads it and says what it
+    always says; a file that vanished as the digest read it is left out, as the folder's compile leaves it out
+    (found by a second review: the bytes were compiled, with another message, and the vanished file an error)."""
+    kpis, store = project
+    big = kpis / "acquisition" / "huge.yaml"
+    big.write_bytes(b"# a comment\n" * 100_000)
+    gone = kpis / "acquisition" / "sessions.yaml"
+    _, sources = inputs_digest(kpis, store)
+    assert sources[big] is None and sources[gone]
+    gone.unlink()
+    sources[gone] = None  # what the digest has for a file that vanished between listing and reading it
+
+    def printed(**more: object) -> str:
+        out = io.StringIO()
+        with pytest.raises(typer.Exit):
+            compiled_or_exit(kpis, "Nothing was computed", console=Console(file=out, width=200), **more)
+        return out.getvalue()
+
+    usual = printed()
+    assert "KB101" in usual and "more than the 1.0 MB allowed" in usual and "sessions.yaml" not in usual
+    assert printed(sources=sources) == usual
+
+
+def test_a_folder_without_a_kpi_is_said_not_a_traceback(project, tmp_path):
+    _, store = project
+    empty = tmp_path / "no_kpis"
+    empty.mkdir()
+    result = CliRunner().invoke(kpi_app, ["refresh", "--db", str(store), "--kpis", str(empty)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # not an IndexError
+    assert "No KPI to compute in" in result.output and "Traceback" not in result.output
 
 
 def test_the_text_form_is_the_one_the_usual_refresh_prints(project):
