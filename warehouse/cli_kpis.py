@@ -87,9 +87,7 @@ def refresh_command(
             return
     compiled = compiled_or_exit(kpis, "Nothing was computed", sources=sources)
     if not compiled.plan.kpis:
-        err.print(f"[red]No KPI to compute in {escape(str(kpis))}[/]: found no `*.yaml` file holding a KPI. "
-                  "Write one (`kpi edit`, or see kpis/README.md), or pass the folder that holds them with --kpis.")
-        raise typer.Exit(1)
+        _no_kpi(kpis, len(compiled.catalog.kpis))
     if engine is Engine.bigquery:
         from .bigquery.cli import BigQueryOptions, run_bigquery_refresh
 
@@ -97,6 +95,19 @@ def refresh_command(
         run_bigquery_refresh(compiled, kpis, store_path, full, options, format is SummaryFormat.json)
         return
     refresh(compiled, store_path, full, format, inputs=inputs)
+
+
+def _no_kpi(kpis: Path, written: int) -> None:
+    """No active KPI to compute (`written`: the KPIs the folder holds, none `status: active`): say so, exit 1."""
+    where = escape(str(kpis))
+    if written:
+        err.print(f"[red]No active KPI in {where}[/]: its {written} KPI{'s' if written != 1 else ''} "
+                  f"{'have' if written != 1 else 'has'} another `status:` than `active` (draft, deprecated or "
+                  "retired), and only active KPIs are computed. Set `status: active` on those to compute.")
+    else:
+        err.print(f"[red]No KPI to compute in {where}[/]: found no `*.yaml` file holding a KPI. Write one "
+                  "(`kpi edit`, or see kpis/README.md), or pass the folder that holds them with --kpis.")
+    raise typer.Exit(1)
 
 
 def _settled(store_path: Path, inputs: str, format: SummaryFormat) -> bool:

@@ -159,6 +159,13 @@ def test_a_folder_without_a_kpi_is_said_not_a_traceback(project, tmp_path):
     result = CliRunner().invoke(kpi_app, ["refresh", "--db", str(store), "--kpis", str(empty)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # not an IndexError
     assert "No KPI to compute in" in result.output and "Traceback" not in result.output
+    drafts = tmp_path / "drafts"
+    shutil.copytree(REPO / "kpis" / "acquisition", drafts)
+    for path in drafts.glob("*.yaml"):
+        path.write_text(path.read_text() + "status: draft\n")
+    result = CliRunner().invoke(kpi_app, ["refresh", "--db", str(store), "--kpis", str(drafts)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "No active KPI in" in result.output and "status: active" in result.output
 
 
 def test_the_text_form_is_the_one_the_usual_refresh_prints(project):
