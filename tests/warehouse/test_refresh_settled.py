@@ -109,6 +109,20 @@ def test_a_refresh_that_counts_records_what_the_next_one_would_find(project):
     assert heavy == set(HEAVY) and text_replayed == text_usual and "emial" in text_usual
 
 
+def test_the_first_refresh_after_the_demo_is_answered_from_the_record(tmp_path):
+    """`kpi demo` refreshes as `kpi refresh` does, so the refresh a new user runs next, in the same folder, prints
+    "nothing new" from the record without compiling the KPI files."""
+    shutil.copytree(REPO / "kpis", tmp_path / "kpis")
+    demo = subprocess.run([sys.executable, "-c", CHILD, "demo", "--no-serve", "--events", "3000", "--days", "12"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert demo.returncode == 0, demo.stderr
+    after = subprocess.run([sys.executable, "-c", CHILD, "refresh"], capture_output=True, text=True, cwd=tmp_path,
+                           timeout=300)
+    assert after.returncode == 0, after.stderr
+    assert "Nothing new since the last refresh" in after.stdout
+    assert after.stderr.splitlines()[-1].split() == ["IMPORTED"]  # nothing compiled: from the record
+
+
 def test_a_refresh_compiles_the_kpi_files_its_digest_read(project):
     """The refresh compiles the bytes its digest read (`inputs_digest`'s sources), not the folder as it is by then:
     a file saved, or added, between the two would be computed and recorded as the files the digest read (found by
