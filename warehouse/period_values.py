@@ -41,7 +41,7 @@ from generator.sql import sql_parameters
 from generator.sql.batch import statement_reach
 from generator.sql.buckets import counts_distinct_units
 from generator.sql.conversions import extension_days
-from generator.sql.period_parameters import apart, in_statements, keyed, parameters_in, period_parameters
+from generator.sql.period_parameters import in_statements, keyed, parameters_in, period_parameters
 from generator.sql.periods import PERIOD_USERS, USER_KEY, PeriodsUnsupported
 
 from .connection import statement_events, without_optimizer
@@ -283,8 +283,7 @@ def _count(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], 
     caps = {key: cap for key, (_, capped) in of_key.items() if capped and cap is not None}
     budget = statement_events(con) if budget is None else budget
     spreads = None if listed is None else (lambda key: listed.get(of_key[key], 0))
-    packed = in_statements(ranges, lambda day: per_day.get(day, 0), budget, reach, spreads)
-    for group in [run for keys in packed for run in apart(keys, ranges, reach)]:
+    for group in in_statements(ranges, lambda day: per_day.get(day, 0), budget, reach, spreads):
         parameters = period_parameters({key: ranges[key] for key in group}, reach,
                                        {key: caps[key] for key in group if key in caps})
         by_id = False

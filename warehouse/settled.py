@@ -1,4 +1,4 @@
-"""A refresh with nothing new, asked again or after one that computed: answered without compiling the KPI files (issue 13).
+"""A refresh with nothing new, asked again or after one that computed: answered without compiling (issue 13).
 
 Whether anything is new (`nothing_new.unchanged_since`) needs the compiled KPI files, and the modules that compute
 a refresh: about 1.3 CPU s, nearly all of it imports (pydantic's models, sqlglot, pyarrow with numpy) and the
@@ -78,8 +78,6 @@ def _kpi_file(path: Path) -> bytes:
     """A KPI file's bytes as the loader reads them: a regular file of at most its limit, else `OSError` (the
     compile then reads it from the disk, and says what is wrong with it as it always does)."""
     return read_regular_file(path, MAX_FILE_BYTES)
-
-
 
 
 def store_state(con: duckdb.DuckDBPyConnection) -> list[str]:

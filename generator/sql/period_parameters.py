@@ -44,8 +44,9 @@ def in_statements(ranges: Mapping[K, Period], events: Callable[[dt.date], int], 
     A statement holds every event it spreads in its sessions' working tables at once: past DuckDB's memory
     limit it spills to disk, which costs more than reading the events again (at 5M events under a 1 GiB limit,
     the dashboard's ten ranges took 31 CPU s in one statement and 24 s in statements of at most 2.7M spread
-    events). The ranges are packed largest first, each into the first group it fits. `spreads`: the events each
-    range spreads, when the caller knows better than `events` (a range counting some of its users only)."""
+    events). The ranges are packed largest first, each into the first group it fits, and a group is cut where its
+    ranges' reads do not meet (`apart`). `spreads`: the events each range spreads, when the caller knows better
+    than `events` (a range counting some of its users only)."""
     def spread(key: K) -> int:
         if spreads is not None:
             return spreads(key)
@@ -59,11 +60,11 @@ def in_statements(ranges: Mapping[K, Period], events: Callable[[dt.date], int], 
             packed.append((size, [key]))
         else:
             packed[at] = (packed[at][0] + size, [*packed[at][1], key])
-    return [sorted(keys, key=lambda k: (ranges[k], k)) for _, keys in packed]
+    return [run for _, keys in packed for run in apart(keys, ranges, reach)]
 
 
 def apart(keys: list[K], ranges: Mapping[K, Period], reach: int) -> list[list[K]]:
-    """The keys of one statement (`in_statements`) cut where their ranges' reads do not meet. A statement reads
+    """The keys of one statement, in their ranges' order, cut where the reads do not meet. A statement reads
     the events from its first range's start to its last range's end (and `reach` days after), and the clicks of
     the `LOOKBACK_DAYS` before each range up to the last range's start: the same period last year and the last
     7 days in one statement read the whole year between them. Each run of ranges whose reads (lookback, days,
