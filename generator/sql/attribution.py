@@ -35,11 +35,11 @@ from .dialects import (
     ExportDateRange,
     FlatClick,
     LastClick,
+    LookbackUsers,
     SessionKey,
     SessionParam,
     SessionValue,
     UrlParam,
-    UsersSince,
     flat_click_alias,
     text_session_key,
 )
@@ -154,7 +154,8 @@ def prior_ctes(batch: bool, firsts: str) -> list[tuple[str, exp.Select]]:
                          exp.alias_(ClickInput(this=param_record("page_location")), "page_location"), *flat_clicks())
               .from_(EventsRelation())
               .where(ExportDateRange(this=_start_minus(LOOKBACK_DAYS), expression=_start_minus(1)))
-              .where(UsersSince(this=exp.column("user_pseudo_id"), expression=exp.Placeholder(this="start_date"))))
+              .where(LookbackUsers(this=exp.column("user_pseudo_id"),
+                                   expression=exp.Subquery(this=_carrying(firsts)))))
     user = exp.column("user_pseudo_id")
     session_id = SessionValue(this=exp.column("session_id"), expression=session_value("ga_session_id", exp.column("session_id")),
                               param=_lit("ga_session_id"))
@@ -183,8 +184,12 @@ def carrying_users(user: exp.Expr, firsts: str) -> exp.Expr:
     such users' clicks need carrying. In an export with `session_traffic_source_last_click` nearly every
     session has it (99 % of the demo's): the carrying window then sorts a few users' sessions, not every
     user's (the week statement at 5M events 7.7 -> 7.0 CPU s, the same rows); in older eras every user's."""
-    targets = exp.select("visitor").from_(firsts).where(exp.column("last_click").is_(exp.null()))
-    return exp.In(this=user, query=exp.Subquery(this=targets))
+    return exp.In(this=user, query=exp.Subquery(this=_carrying(firsts)))
+
+
+def _carrying(firsts: str) -> exp.Select:
+    """The users of the sessions of `firsts` without GA4's own attribution (`carrying_users`)."""
+    return exp.select("visitor").from_(firsts).where(exp.column("last_click").is_(exp.null()))
 
 
 def carried_ctes(firsts: str) -> list[tuple[str, exp.Query]]:

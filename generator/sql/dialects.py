@@ -32,10 +32,12 @@ the spots sqlglot cannot translate well enough on its own:
   from (`collected_traffic_source`, the `page_location` param where nothing else reads it), selected for
   the `EventClick` above: a typed NULL where the warehouse has all four fields as columns, so its `events`
   need not hold either (a 5M-event load without them: 23.0 -> 21.3 CPU s).
-- `UsersSince`: an event of a user with an event on a given day or after: the attribution lookback reads the
-  30 days before a statement's first day for the clicks of its users only, and in DuckDB a read of the users
-  from that day on says which (a one-day statement over 5M events: 0.79 → 0.16 CPU s). BigQuery, which bills
-  the bytes a second read would scan, reads every user's clicks, as before.
+- `LookbackUsers`: an event of a user whose clicks a session of the statement may carry: the attribution
+  lookback reads the 30 days before a statement's first day for those users' clicks only (`carrying_users`:
+  the users with a session without GA4's own last click, few in an export that has it). In DuckDB the
+  condition is that list (a one-day statement at 180 days of history 0.40 -> 0.30 CPU s, the same rows; a
+  read of every user with an event from that day on, as before stop 49, took 0.79 -> 0.16 at 5M events).
+  BigQuery, and a periods statement (which keeps each range's users itself), read every user's clicks.
 - `SessionParam`, `SessionValue`: the session id and the engaged flag, read as a param's record and computed
   from it on every event; where the warehouse keeps the values as columns (`export_shape.SESSION_COLUMN`),
   those columns.
@@ -90,9 +92,10 @@ class ExportDateRange(exp.Expression, exp.Func):
     arg_types = {"this": True, "expression": True}
 
 
-class UsersSince(exp.Expression, exp.Func):
-    """True for an event of a user (`this`, the `user_pseudo_id` column) with an event on the day `expression`
-    (`YYYYMMDD`) or after; always true in BigQuery (see the module's docstring)."""
+class LookbackUsers(exp.Expression, exp.Func):
+    """True for an event of a user (`this`, the `user_pseudo_id` column) among those of the subquery
+    `expression` (the users whose sessions may carry a click, `attribution.carrying_users`); always true in
+    BigQuery and where `without_lookback_users` drops it (see the module's docstring)."""
 
     arg_types = {"this": True, "expression": True}
 
@@ -265,10 +268,8 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
         if isinstance(node, ExportDateRange):
             column = "_TABLE_SUFFIX" if dialect == "bigquery" else "event_date"
             return exp.Between(this=exp.column(column), low=node.this.copy(), high=node.expression.copy())
-        if isinstance(node, UsersSince):
-            since = exp.select("user_pseudo_id").from_(_events_table(dialect)).where(
-                exp.GTE(this=exp.column("event_date"), expression=node.expression.copy()))
-            return exp.In(this=node.this.copy(), query=exp.Subquery(this=since))
+        if isinstance(node, LookbackUsers):
+            return exp.In(this=node.this.copy(), query=node.expression.copy())
         if isinstance(node, ClickInput):
             if dialect == "duckdb" and all(export.flat_column(click_key(f)) for f in CLICK):
                 kind = PARAM_VALUE_FIELDS if isinstance(node.this, EventParam) else None
@@ -329,7 +330,7 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
 
     lowered = expression.copy() if copy else expression
     if dialect == "bigquery":
-        lowered = without_users_since(lowered)
+        lowered = without_lookback_users(lowered)
     lowered = lowered.transform(replace, copy=False)
     for dropped in list(lowered.find_all(_Dropped)):
         (dropped.parent if isinstance(dropped.parent, exp.Alias) else dropped).pop()
@@ -338,9 +339,10 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
     return lowered
 
 
-def without_users_since(expression: exp.Expr) -> exp.Expr:
-    """`expression` (changed in place) with every `UsersSince` condition left out: `a AND UsersSince(…)` is `a`."""
-    for users in list(expression.find_all(UsersSince)):
+def without_lookback_users(expression: exp.Expr) -> exp.Expr:
+    """`expression` (changed in place) with every `LookbackUsers` condition left out: `a AND LookbackUsers(…)`
+    is `a`."""
+    for users in list(expression.find_all(LookbackUsers)):
         within = users.parent
         if isinstance(within, exp.And) and within.expression is users:
             within.replace(within.this)

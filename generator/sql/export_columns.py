@@ -30,6 +30,8 @@ def export_columns(sql: str, dialect: Dialect) -> dict[str, set[str]]:
         alias = table.alias
         local = _local_names(select, table)
         for column in select.find_all(exp.Column):
+            if _of_a_table(column, select):  # read on its own if that table is the export's
+                continue
             path = [p.name for p in column.parts]
             if alias and len(path) > 1 and path[0] == alias:
                 path = path[1:]
@@ -42,6 +44,15 @@ def export_columns(sql: str, dialect: Dialect) -> dict[str, set[str]]:
         if "event_params" in out:
             out["event_params"] |= _param_keys(select)
     return out
+
+
+def _of_a_table(column: exp.Column, select: exp.Select) -> bool:
+    """`column` is read by a subquery of `select` from a table of its own (the lookback's
+    `visitor IN (SELECT visitor FROM session_firsts …)`), not from `select`'s row (BigQuery's
+    `(SELECT value FROM UNNEST(event_params) …)`)."""
+    inner = column.find_ancestor(exp.Select)
+    source = inner.args.get("from_") if inner is not None and inner is not select else None
+    return source is not None and isinstance(source.this, exp.Table)
 
 
 def _param_keys(select: exp.Select) -> set[str]:

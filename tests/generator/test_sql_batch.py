@@ -186,8 +186,7 @@ def test_the_bigquery_batch_is_one_statement_that_gives_the_same_rows(fixture_co
 def test_the_events_are_read_at_most_twice_per_scope_whatever_the_number_of_kpis(fixture_con) -> None:
     """Once in full (the session roll-up), once for the events the other KPIs read; a conversion's extra days
     make a second scope; once more, for every scope together, the lookback days before `start_date` whose
-    clicks a direct session may carry, and the user ids from `start_date` on, whose clicks only are read there
-    (`dialects.UsersSince`). The shared CTEs are computed once (MATERIALIZED), the scan is not stored."""
+    clicks a direct session may carry, of the users it lists only (`dialects.LookbackUsers`). The shared CTEs are computed once (MATERIALIZED), the scan is not stored."""
     for plan in (example_plan(), probe_plan()):
         sql = render_plan_sql(plan, "duckdb")
         assert re.search(r"\bscanned_events AS NOT MATERIALIZED", sql)

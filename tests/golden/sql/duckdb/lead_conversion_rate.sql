@@ -291,10 +291,10 @@ WITH raw_events AS (
     event_date BETWEEN STRFTIME(CAST(STRPTIME($start_date, '%Y%m%d') AS DATE) - INTERVAL 30 DAY, '%Y%m%d') AND STRFTIME(CAST(STRPTIME($start_date, '%Y%m%d') AS DATE) - INTERVAL 1 DAY, '%Y%m%d')
     AND user_pseudo_id IN (
       SELECT
-        user_pseudo_id
-      FROM events
+        visitor
+      FROM session_firsts
       WHERE
-        event_date >= $start_date
+        last_click IS NULL
     )
 ), prior_clicks AS (
   SELECT
