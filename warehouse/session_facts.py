@@ -12,7 +12,8 @@ their records (`sessions.click_id`, a hash: an ARG_MIN of a number costs less th
 texts), the records in `kept_last_clicks` and `kept_clicks`; not as event row ids (`ExportShape.event_rows`): a
 row id is a position in the table, which DuckDB renumbers when a checkpoint compacts it after a reload. Two
 records sharing an id (about 3 chances in 10^12 among 10,000 distinct records) would be read as one: then
-nothing is kept, and the statements read the events.
+nothing is kept, and the statements read the events. Each row is flagged when it is its session's only one
+(`SINGLE`, made again for the sessions of the days kept: `_mark_single`), which every statement reads as it is.
 
 Kept outside the refresh's own transaction, each keeping in one of its own: the rows depend on the loaded events
 only, so rows kept by a refresh that fails later are still right.
@@ -27,7 +28,7 @@ import duckdb
 
 from generator.plan.queries import QueryPlan
 from generator.sql.batch import render_facts_sql
-from generator.sql.session_facts import FACTS
+from generator.sql.session_facts import FACTS, SINGLE
 from generator.sql.sessions import KEPT_CLICKS
 
 from .connection import statement_events, transaction
@@ -55,7 +56,8 @@ def facts_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, clicks: str | Non
 
 
 def signature(sql: str) -> str:
-    return hashlib.sha256(sql.encode()).hexdigest()[:32]
+    """The mark of rows kept by `sql`, with their `SINGLE` flags (a table made before those has another)."""
+    return hashlib.sha256(f"{sql}\n-- {SINGLE}".encode()).hexdigest()[:32]
 
 
 def facts_ready(con: duckdb.DuckDBPyConnection, plan: QueryPlan) -> bool:
@@ -86,6 +88,7 @@ def keep_facts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, full: bool = Fal
                 nothing = {"start_date": _NO_DAY, "end_date": _NO_DAY}
                 for table, text in ((FACTS, sql), *((KEPT_CLICKS[n], clicks[n]) for n in KEPT_CLICKS)):
                     con.execute(f"CREATE OR REPLACE TABLE {table} AS {text}", nothing)
+                con.execute(f"ALTER TABLE {FACTS} ADD COLUMN {SINGLE} BOOLEAN DEFAULT FALSE")
                 con.execute(f"COMMENT ON TABLE {FACTS} IS '{mark}'")  # hex digits only
                 con.execute(f"DELETE FROM {FACT_DAYS}")
             for start, end in within_budget(contiguous_ranges(stale), per_day, statement_events(con)):
@@ -96,6 +99,7 @@ def keep_facts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, full: bool = Fal
                 for name, table in KEPT_CLICKS.items():  # the records not kept yet (none is ever removed)
                     con.execute(f"INSERT INTO {table} SELECT * FROM ({clicks[name]}) EXCEPT SELECT * FROM {table}",
                                 days)
+            _mark_single(con, None if not made or full else stale)
             if any(_ids_shared(con, table) for table in KEPT_CLICKS.values()):
                 raise _SharedIds
             con.execute(f"INSERT OR REPLACE INTO {FACT_DAYS} SELECT unnest($days), $mark, unnest($loads)",
@@ -103,6 +107,18 @@ def keep_facts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, full: bool = Fal
     except (duckdb.Error, _SharedIds):
         return False
     return True
+
+
+def _mark_single(con: duckdb.DuckDBPyConnection, days: list[str] | None) -> None:
+    """`SINGLE` of every row of the sessions with a row on one of `days` (YYYYMMDD; None: of every session): TRUE
+    for a session's only row. A session gains rows only where rows are inserted, so a flag elsewhere is never TRUE
+    wrongly; one left FALSE (a session a reload took out of a day) only groups a row that needed none."""
+    of_days = "" if days is None else (f"WHERE session_key IN (SELECT session_key FROM {FACTS} "
+                                       "WHERE list_contains($days, strftime(event_day, '%Y%m%d')))")
+    con.execute(f"""
+        UPDATE {FACTS} AS f SET {SINGLE} = c.rows = 1
+        FROM (SELECT session_key, count(*) AS rows FROM {FACTS} {of_days} GROUP BY session_key) AS c
+        WHERE f.session_key = c.session_key""", {} if days is None else {"days": days})
 
 
 _NO_DAY = "19000101"  # a day no export has (GA4 began in 2020): the tables made empty

@@ -43,7 +43,16 @@ from .export_shape import NEWEST, ExportShape
 from .periods import spread_over_periods
 from .rollup import SESSION_DAYS
 from .scan import DATE_FORMAT, RAW, SCANNED, EventColumns, end_date, scan_ctes, start_date
-from .session_facts import FACTS, FACTS_ALIAS, FactsUnsupported, fact, facts_statement, merged_days, read_by
+from .session_facts import (
+    FACTS,
+    FACTS_ALIAS,
+    FactsUnsupported,
+    fact,
+    facts_statement,
+    firsts_singly,
+    merged_days,
+    read_by,
+)
 from .sessions import ATTRIBUTED, SESSIONS, click_records
 from .shared import scope_names, shared_ctes
 from .zero_days import DATA_DAYS, data_days, filled, filled_name
@@ -98,7 +107,8 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
                                    facts=last_day(widest) if facts else None)
     elif facts:
         regroup = _wanted(plan, kpi_ids) != list(plan.kpis)
-        ctes = [(name, _kept_days(body, widest, regroup) if name == SESSION_DAYS else body) for name, body in ctes]
+        ctes = firsts_singly([(name, _kept_days(body, widest, regroup) if name == SESSION_DAYS else body)
+                              for name, body in ctes])
         if not regroup:  # the kept rows as they are: each reader scans them with its own filters, nothing stored
             inline.append(SESSION_DAYS)
     if facts:
@@ -125,7 +135,7 @@ def _as_day(text: exp.Expr) -> exp.Expr:
     return exp.StrToDate(this=text, format=exp.Literal.string(DATE_FORMAT))
 
 
-def _kept_days(body: exp.Expr, widest: int, regroup: bool) -> exp.Select:
+def _kept_days(body: exp.Expr, widest: int, regroup: bool) -> exp.Query:
     """The statement's `session_days` (per day) read from the kept session days of the days it reads: as they are
     when the statement counts every KPI of the plan (its columns are theirs), else regrouped to its own."""
     days = exp.Between(this=fact("event_day"), low=_as_day(start_date()), high=_as_day(last_day(widest)))

@@ -51,7 +51,7 @@ from .period_parameters import (
 )
 from .rollup import SESSION_DAYS
 from .scan import RAW, SCANNED
-from .session_facts import FACTS, FACTS_ALIAS, fact, merged_days
+from .session_facts import FACTS, FACTS_ALIAS, fact, firsts_singly, merged_days
 from .sessions import FIRSTS, PICKS
 from .shared import EVENT_ROWS
 from .zero_days import DATA_DAYS
@@ -137,7 +137,7 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
             out.append((name, _in_period(name, body.select("period_end"))))
         else:
             out.append((name, _in_period(name, body)))
-    return out
+    return firsts_singly(out) if facts is not None else out
 
 
 def _ranges_with_data() -> exp.Select:
@@ -256,7 +256,7 @@ def _fan_out(scanned: exp.Expr, hashed: bool, users: bool = False, keyed: bool =
     return [(SCANNED_ONCE, once), (SCANNED, _of_range_users(spread, "s", hashed) if users else spread)]
 
 
-def _spread_facts(body: exp.Expr, hashed: bool, users: bool, keyed: bool, last: exp.Expr) -> exp.Select:
+def _spread_facts(body: exp.Expr, hashed: bool, users: bool, keyed: bool, last: exp.Expr) -> exp.Query:
     """`session_days` from the kept session days (`session_facts.FACTS`) of `$start_date` … `last`, each
     joined to its ranges as `scanned_events` joins the events (`_fan_out`: on its day, or with `keyed` on its
     user), keyed by (range, key) and regrouped (`session_facts.merged_days`)."""

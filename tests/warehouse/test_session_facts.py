@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import shutil
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -21,7 +21,7 @@ from test_period_spans import KPIS, _kept, _store
 from typer.testing import CliRunner
 
 from generator.compile import compile_paths
-from generator.sql.session_facts import FACTS
+from generator.sql.session_facts import FACTS, SINGLE
 from kpibridge.cli import app
 from warehouse.location import copy_store
 from warehouse.period_spans import spanned_periods
@@ -175,3 +175,58 @@ def test_two_click_records_sharing_an_id_keep_nothing_and_the_refresh_reads_the_
         assert con.execute("SELECT * EXCLUDE (computed_at) FROM kpi_values ORDER BY ALL").fetchall() == before
         assert not facts_ready(con, plan)
     assert len(before) > 1000
+
+
+def _flags_wrong(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """The kept rows whose `SINGLE` flag is not (the session has this one row), counted in plain SQL."""
+    return con.execute(f"""
+        SELECT session_key, event_day, {SINGLE} FROM (
+            SELECT session_key, event_day, {SINGLE}, count(*) OVER (PARTITION BY session_key) AS rows FROM {FACTS}
+            WHERE session_key IS NOT NULL)
+        WHERE {SINGLE} IS DISTINCT FROM (rows = 1)""").fetchall()
+
+
+def test_a_sessions_only_kept_row_is_flagged_until_a_later_day_holds_more_of_it(tmp_path):
+    """Every statement reads a session of one kept row as it is, not grouped (`SINGLE`,
+    `generator.sql.session_facts.single_or_grouped`), so the flag must be TRUE for those sessions only: here it
+    is checked against each session's rows counted in plain SQL, and the statements against the same statements
+    reading the events. A day loaded later that holds more of a one-row session (its events after midnight)
+    makes both its rows FALSE."""
+    db = _store(tmp_path, "cross_channel")
+    plan = compile_paths([KPIS]).plan
+    with duckdb.connect(str(db)) as con:
+        assert keep_facts(con, plan)
+        assert _flags_wrong(con) == []
+        flags = dict(con.execute(f"SELECT {SINGLE}, count(*) FROM {FACTS} WHERE session_key IS NOT NULL "
+                                 "GROUP BY 1").fetchall())
+        assert flags[True] > 1000 and flags[False] >= 2  # the session over the midnight between two weeks
+        last = max(d for (d,) in con.execute("SELECT event_date FROM loaded_days").fetchall())
+        user, session = con.execute(
+            "SELECT user_pseudo_id, list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value.int_value "
+            "FROM ga4_events WHERE event_date = $d AND user_pseudo_id IS NOT NULL ORDER BY event_timestamp DESC "
+            "LIMIT 1", {"d": last}).fetchall()[0]
+    later = tmp_path / "later"
+    later.mkdir()
+    after = f"{parse_day(last) + timedelta(days=1):%Y%m%d}"
+    with duckdb.connect() as raw:  # the session's last event again, a minute after midnight
+        raw.execute(f"""
+            COPY (SELECT * REPLACE ($after AS event_date,
+                                    (epoch_us(strptime($after, '%Y%m%d')) + 60000000)::BIGINT AS event_timestamp)
+                  FROM read_parquet('{tmp_path / "export" / f"events_{last}.parquet"}')
+                  WHERE user_pseudo_id = $u
+                    AND list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value.int_value = $s
+                  ORDER BY event_timestamp DESC LIMIT 1)
+            TO '{later / f"events_{after}.parquet"}' (FORMAT parquet)""", {"after": after, "u": user, "s": session})
+    result = CliRunner().invoke(app, ["load", "ga4-export", str(later), "--db", str(db), "--kpis", str(KPIS)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db)) as con:
+        assert keep_facts(con, plan) and facts_ready(con, plan)
+        assert _flags_wrong(con) == []
+        ours = con.execute(f"SELECT event_day, {SINGLE} FROM {FACTS} WHERE session_key = (SELECT session_key FROM "
+                           f"{FACTS} WHERE event_day = $d AND session_visitor = $u)",
+                           {"d": parse_day(after), "u": user}).fetchall()
+        assert sorted(ours) == [(parse_day(last), False), (parse_day(after), False)]
+        for kids in (None, ("sessions", "engaged_session_rate")):  # every KPI (as kept), two (regrouped)
+            expected = _rows(con, plan_sql(con, plan, kids), last, after)
+            mine = _rows(con, plan_sql(con, plan, kids, facts=True), last, after)
+            assert len(mine) > 10 and differing(mine, expected) == []
