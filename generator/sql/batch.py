@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from sqlglot import exp
 
 from ..plan.queries import ConversionQuery, DerivedQuery, KpiQuery, QueryPlan
-from .attribution_methods import DAY_VALUES, day_values, methods_rows
+from .attribution_methods import DAY_VALUES, day_values, day_values_of_kept, methods_rows
 from .buckets import Bucket
 from .build import AGGREGATED, RESULT_COLUMNS, last_day, measure_parts, result
 from .conversions import extension_days
@@ -107,7 +107,9 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
                                    facts=last_day(widest) if facts else None)
     elif facts:
         regroup = _wanted(plan, kpi_ids) != list(plan.kpis)
-        ctes = firsts_singly([(name, _kept_days(body, widest, regroup) if name == SESSION_DAYS else body)
+        ctes = firsts_singly([(name, _kept_days(body, widest, regroup) if name == SESSION_DAYS else
+                               day_values_of_kept(body, SESSION_DAYS, end_date())
+                               if name == DAY_VALUES and isinstance(body, exp.Select) else body)
                               for name, body in ctes])
         if not regroup:  # the kept rows as they are: each reader scans them with its own filters, nothing stored
             inline.append(SESSION_DAYS)
