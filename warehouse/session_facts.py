@@ -91,6 +91,9 @@ def keep_facts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, full: bool = Fal
                 con.execute(f"ALTER TABLE {FACTS} ADD COLUMN {SINGLE} BOOLEAN DEFAULT FALSE")
                 con.execute(f"COMMENT ON TABLE {FACTS} IS '{mark}'")  # hex digits only
                 con.execute(f"DELETE FROM {FACT_DAYS}")
+            every = not made or full  # else the sessions of the stale days, before and after (`_mark_single`)
+            if not every:
+                _sessions_of(con, stale, replace=True)
             for start, end in within_budget(contiguous_ranges(stale), per_day, statement_events(con)):
                 days = {"start_date": start, "end_date": end}
                 con.execute(f"DELETE FROM {FACTS} WHERE event_day BETWEEN strptime($start_date, '%Y%m%d')::DATE "
@@ -99,7 +102,9 @@ def keep_facts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, full: bool = Fal
                 for name, table in KEPT_CLICKS.items():  # the records not kept yet (none is ever removed)
                     con.execute(f"INSERT INTO {table} SELECT * FROM ({clicks[name]}) EXCEPT SELECT * FROM {table}",
                                 days)
-            _mark_single(con, None if not made or full else stale)
+            if not every:
+                _sessions_of(con, stale, replace=False)
+            _mark_single(con, every)
             if any(_ids_shared(con, table) for table in KEPT_CLICKS.values()):
                 raise _SharedIds
             con.execute(f"INSERT OR REPLACE INTO {FACT_DAYS} SELECT unnest($days), $mark, unnest($loads)",
@@ -109,16 +114,29 @@ def keep_facts(con: duckdb.DuckDBPyConnection, plan: QueryPlan, full: bool = Fal
     return True
 
 
-def _mark_single(con: duckdb.DuckDBPyConnection, days: list[str] | None) -> None:
-    """`SINGLE` of every row of the sessions with a row on one of `days` (YYYYMMDD; None: of every session): TRUE
-    for a session's only row. A session gains rows only where rows are inserted, so a flag elsewhere is never TRUE
-    wrongly; one left FALSE (a session a reload took out of a day) only groups a row that needed none."""
-    of_days = "" if days is None else (f"WHERE session_key IN (SELECT session_key FROM {FACTS} "
-                                       "WHERE list_contains($days, strftime(event_day, '%Y%m%d')))")
+_CHANGED = "kb_changed_sessions"
+
+
+def _sessions_of(con: duckdb.DuckDBPyConnection, days: list[str], replace: bool) -> None:
+    """The sessions with a row on one of `days` (YYYYMMDD) in the temporary table `_CHANGED`: made anew
+    (`replace`), or added to."""
+    read = (f"SELECT DISTINCT session_key FROM {FACTS} "
+            "WHERE session_key IS NOT NULL AND list_contains($days, strftime(event_day, '%Y%m%d'))")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CHANGED} AS {read}" if replace else
+                f"INSERT INTO {_CHANGED} {read}", {"days": days})
+
+
+def _mark_single(con: duckdb.DuckDBPyConnection, every: bool) -> None:
+    """`SINGLE` of every row of every session (`every`), or of the sessions of `_CHANGED`: TRUE for a session's
+    only row. Those are the sessions with a row on a day kept again, before it was or after: a session gains or
+    loses rows there only, so every other flag stays right."""
+    of_changed = "" if every else f"WHERE session_key IN (SELECT session_key FROM {_CHANGED})"
     con.execute(f"""
         UPDATE {FACTS} AS f SET {SINGLE} = c.rows = 1
-        FROM (SELECT session_key, count(*) AS rows FROM {FACTS} {of_days} GROUP BY session_key) AS c
-        WHERE f.session_key = c.session_key""", {} if days is None else {"days": days})
+        FROM (SELECT session_key, count(*) AS rows FROM {FACTS} {of_changed} GROUP BY session_key) AS c
+        WHERE f.session_key = c.session_key""")
+    if not every:
+        con.execute(f"DROP TABLE {_CHANGED}")
 
 
 _NO_DAY = "19000101"  # a day no export has (GA4 began in 2020): the tables made empty

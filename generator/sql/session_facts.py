@@ -104,8 +104,8 @@ def _merged(body: exp.Select, keys: dict[str, exp.Expr], source: exp.Select,
 def single_or_grouped(grouped: exp.Select, flag: exp.Expr, grouped_flag: exp.Expr | None = None) -> exp.Query:
     """`grouped` (a GROUP BY whose groups are sessions, or finer) as the groups of the rows whose `flag` is not
     TRUE, and the rows whose `flag` is TRUE each as the one-row group it is (every aggregate of one row is its
-    value); `grouped_flag`: the value of `SINGLE` in the grouped rows, added to both (the flag itself in the
-    others), for a grouping of those rows in turn."""
+    value); `grouped_flag`: the value of `SINGLE` in the grouped rows, added to both (TRUE in the others), for
+    a grouping of those rows in turn."""
     one = grouped.copy()
     one.set("group", None)
     one.set("expressions", [exp.alias_(_of_one_row(p.this if isinstance(p, exp.Alias) else p), p.alias_or_name)

@@ -191,7 +191,7 @@ def test_a_sessions_only_kept_row_is_flagged_until_a_later_day_holds_more_of_it(
     `generator.sql.session_facts.single_or_grouped`), so the flag must be TRUE for those sessions only: here it
     is checked against each session's rows counted in plain SQL, and the statements against the same statements
     reading the events. A day loaded later that holds more of a one-row session (its events after midnight)
-    makes both its rows FALSE."""
+    makes both its rows FALSE; that day loaded again without them makes the session one row again, flagged."""
     db = _store(tmp_path, "cross_channel")
     plan = compile_paths([KPIS]).plan
     with duckdb.connect(str(db)) as con:
@@ -230,3 +230,19 @@ def test_a_sessions_only_kept_row_is_flagged_until_a_later_day_holds_more_of_it(
             expected = _rows(con, plan_sql(con, plan, kids), last, after)
             mine = _rows(con, plan_sql(con, plan, kids, facts=True), last, after)
             assert len(mine) > 10 and differing(mine, expected) == []
+    # that day loaded again with another user's event instead: the session is one row again, flagged again
+    with duckdb.connect() as raw:
+        raw.execute(f"""
+            COPY (SELECT * REPLACE ($after AS event_date,
+                                    (epoch_us(strptime($after, '%Y%m%d')) + 60000000)::BIGINT AS event_timestamp)
+                  FROM read_parquet('{tmp_path / "export" / f"events_{last}.parquet"}')
+                  WHERE user_pseudo_id IS NOT NULL AND user_pseudo_id != $u ORDER BY event_timestamp LIMIT 1)
+            TO '{later / f"events_{after}.parquet"}' (FORMAT parquet)""", {"after": after, "u": user})
+    result = CliRunner().invoke(app, ["load", "ga4-export", str(later), "--db", str(db), "--kpis", str(KPIS)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db)) as con:
+        assert keep_facts(con, plan) and facts_ready(con, plan)
+        assert _flags_wrong(con) == []
+        again = con.execute(f"SELECT event_day, {SINGLE} FROM {FACTS} WHERE session_visitor = $u "
+                            "AND event_day >= $d", {"u": user, "d": parse_day(last)}).fetchall()
+        assert again == [(parse_day(last), True)]
