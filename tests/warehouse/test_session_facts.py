@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import shutil
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -186,6 +187,22 @@ def _flags_wrong(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         WHERE {SINGLE} IS DISTINCT FROM (rows = 1)""").fetchall()
 
 
+def _load_as_day(tmp_path: Path, db: Path, day: str, after: str, where: str, params: dict) -> None:
+    """`kpi load` of the export's latest event of `day` that `where` keeps, as the day `after` (YYYYMMDD), a minute
+    after its midnight."""
+    later = tmp_path / "later"
+    later.mkdir(exist_ok=True)
+    with duckdb.connect() as raw:
+        raw.execute(f"""
+            COPY (SELECT * REPLACE ($after AS event_date,
+                                    (epoch_us(strptime($after, '%Y%m%d')) + 60000000)::BIGINT AS event_timestamp)
+                  FROM read_parquet('{tmp_path / "export" / f"events_{day}.parquet"}')
+                  WHERE {where} ORDER BY event_timestamp DESC LIMIT 1)
+            TO '{later / f"events_{after}.parquet"}' (FORMAT parquet)""", {"after": after, **params})
+    result = CliRunner().invoke(app, ["load", "ga4-export", str(later), "--db", str(db), "--kpis", str(KPIS)])
+    assert result.exit_code == 0, result.output
+
+
 def test_a_sessions_only_kept_row_is_flagged_until_a_later_day_holds_more_of_it(tmp_path):
     """Every statement reads a session of one kept row as it is, not grouped (`SINGLE`,
     `generator.sql.session_facts.single_or_grouped`), so the flag must be TRUE for those sessions only: here it
@@ -205,20 +222,9 @@ def test_a_sessions_only_kept_row_is_flagged_until_a_later_day_holds_more_of_it(
             "SELECT user_pseudo_id, list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value.int_value "
             "FROM ga4_events WHERE event_date = $d AND user_pseudo_id IS NOT NULL ORDER BY event_timestamp DESC "
             "LIMIT 1", {"d": last}).fetchall()[0]
-    later = tmp_path / "later"
-    later.mkdir()
     after = f"{parse_day(last) + timedelta(days=1):%Y%m%d}"
-    with duckdb.connect() as raw:  # the session's last event again, a minute after midnight
-        raw.execute(f"""
-            COPY (SELECT * REPLACE ($after AS event_date,
-                                    (epoch_us(strptime($after, '%Y%m%d')) + 60000000)::BIGINT AS event_timestamp)
-                  FROM read_parquet('{tmp_path / "export" / f"events_{last}.parquet"}')
-                  WHERE user_pseudo_id = $u
-                    AND list_filter(event_params, lambda p: p.key = 'ga_session_id')[1].value.int_value = $s
-                  ORDER BY event_timestamp DESC LIMIT 1)
-            TO '{later / f"events_{after}.parquet"}' (FORMAT parquet)""", {"after": after, "u": user, "s": session})
-    result = CliRunner().invoke(app, ["load", "ga4-export", str(later), "--db", str(db), "--kpis", str(KPIS)])
-    assert result.exit_code == 0, result.output
+    _load_as_day(tmp_path, db, last, after, "user_pseudo_id = $u AND list_filter(event_params, lambda p: p.key = "
+                 "'ga_session_id')[1].value.int_value = $s", {"u": user, "s": session})  # the session's last event
     with duckdb.connect(str(db)) as con:
         assert keep_facts(con, plan) and facts_ready(con, plan)
         assert _flags_wrong(con) == []
@@ -231,15 +237,7 @@ def test_a_sessions_only_kept_row_is_flagged_until_a_later_day_holds_more_of_it(
             mine = _rows(con, plan_sql(con, plan, kids, facts=True), last, after)
             assert len(mine) > 10 and differing(mine, expected) == []
     # that day loaded again with another user's event instead: the session is one row again, flagged again
-    with duckdb.connect() as raw:
-        raw.execute(f"""
-            COPY (SELECT * REPLACE ($after AS event_date,
-                                    (epoch_us(strptime($after, '%Y%m%d')) + 60000000)::BIGINT AS event_timestamp)
-                  FROM read_parquet('{tmp_path / "export" / f"events_{last}.parquet"}')
-                  WHERE user_pseudo_id IS NOT NULL AND user_pseudo_id != $u ORDER BY event_timestamp LIMIT 1)
-            TO '{later / f"events_{after}.parquet"}' (FORMAT parquet)""", {"after": after, "u": user})
-    result = CliRunner().invoke(app, ["load", "ga4-export", str(later), "--db", str(db), "--kpis", str(KPIS)])
-    assert result.exit_code == 0, result.output
+    _load_as_day(tmp_path, db, last, after, "user_pseudo_id IS NOT NULL AND user_pseudo_id != $u", {"u": user})
     with duckdb.connect(str(db)) as con:
         assert keep_facts(con, plan) and facts_ready(con, plan)
         assert _flags_wrong(con) == []
