@@ -49,7 +49,7 @@ from .session_facts import (
     FactsUnsupported,
     fact,
     facts_statement,
-    firsts_singly,
+    groupings_singly,
     merged_days,
     read_by,
 )
@@ -107,7 +107,7 @@ def build_plan_query(plan: QueryPlan, kpi_ids: Iterable[str] | None = None, buck
                                    facts=last_day(widest) if facts else None)
     elif facts:
         regroup = _wanted(plan, kpi_ids) != list(plan.kpis)
-        ctes = firsts_singly([(name, _kept_days(body, widest, regroup) if name == SESSION_DAYS else
+        ctes = groupings_singly([(name, _kept_days(body, widest, regroup) if name == SESSION_DAYS else
                                day_values_of_kept(body, SESSION_DAYS, end_date())
                                if name == DAY_VALUES and isinstance(body, exp.Select) else body)
                               for name, body in ctes])
@@ -191,7 +191,7 @@ def _assembled(plan: QueryPlan, kpi_ids: Iterable[str] | None, bucket: Bucket, m
         source = renamed[AGGREGATED]
         if not own.is_ratio:  # a day with data but none of the KPI's events counts 0 (`zero_days.py`)
             if not any(name == DATA_DAYS for name, _ in ctes):
-                ctes.append((DATA_DAYS, data_days()))
+                ctes += data_days(bucket)
             source = filled_name(renamed[AGGREGATED])
             ctes.append((source, filled(renamed[AGGREGATED])))
         ctes.append((results[kid], result(own.is_ratio, source=source)))

@@ -55,7 +55,7 @@ from .params import as_string
 from .scan import SCANNED, SESSIONS_ALIAS, EventColumns, e, end_date, end_date_plus, scan_ctes
 from .sessions import SESSIONS, session_ctes
 from .transactions import earlier_transactions, join_earlier, not_seen_before
-from .zero_days import DATA_DAYS, data_days, filled, filled_name
+from .zero_days import data_days, filled, filled_name
 
 RESULT_COLUMNS = ("date", "breakdown", "breakdown_value", "numerator", "denominator", "value")
 PURCHASE = "purchase"
@@ -195,7 +195,7 @@ def _measure_query(q: EventQuery, bucket: Bucket = "day") -> exp.Select:
     source = AGGREGATED
     if not parts.is_ratio:  # a day with data but none of the KPI's events counts 0 (`zero_days.py`)
         source = filled_name(AGGREGATED)
-        ctes += [(DATA_DAYS, data_days()), (source, filled(AGGREGATED))]
+        ctes += [*data_days(bucket), (source, filled(AGGREGATED))]
 
     select = result(is_ratio=parts.is_ratio, source=source)
     for name, body in ctes:

@@ -51,10 +51,10 @@ from .period_parameters import (
 )
 from .rollup import SESSION_DAYS
 from .scan import RAW, SCANNED
-from .session_facts import FACTS, FACTS_ALIAS, fact, firsts_singly, merged_days
+from .session_facts import FACTS, FACTS_ALIAS, fact, groupings_singly, merged_days
 from .sessions import FIRSTS, PICKS
 from .shared import EVENT_ROWS
-from .zero_days import DATA_DAYS
+from .zero_days import DATA_DATES, DATA_DAYS
 
 PERIODS = "periods"
 SCANNED_ONCE = "scanned_once"
@@ -130,6 +130,8 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
             out.append((name, rename_tables(body.copy(), {SCANNED: SCANNED_ONCE})))
         elif name == SESSION_DAYS and facts is not None:
             out.append((name, _spread_facts(body, hashed, users, keyed, facts)))
+        elif name == DATA_DATES:  # the ranges' days with data are found otherwise (`_ranges_with_data`)
+            continue
         elif name == DATA_DAYS:
             out.append((name, _ranges_with_data()))
         elif name == EVENT_ROWS:  # with each event's period_end, for the scopes that read past it
@@ -137,7 +139,7 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
             out.append((name, _in_period(name, body.select("period_end"))))
         else:
             out.append((name, _in_period(name, body)))
-    return firsts_singly(out) if facts is not None else out
+    return groupings_singly(out) if facts is not None else out
 
 
 def _ranges_with_data() -> exp.Select:

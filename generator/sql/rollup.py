@@ -31,6 +31,7 @@ from ..plan.queries import RatioQuery, SimpleQuery
 from .build import PURCHASE, MeasureParts
 from .ctes import Cte
 from .scan import EVENTS_ALIAS, SESSIONS_ALIAS
+from .session_facts import SESSION_GROUPING
 from .sessions import session_partials
 from .transactions import join_earlier, not_seen_before
 
@@ -147,7 +148,9 @@ class Rollup:
             if list(self.event_keys) != keys[2:]:  # the groups have other event-scoped values: reduce them
                 source = f"{SESSION_DAYS}_{granularity or 'total'}"
                 reduced = exp.select(*keys, *(exp.alias_(exp.LogicalOr(this=exp.column(f)), f) for f in self.flags))
-                ctes.append((source, reduced.from_(days).group_by(*keys)))
+                reduced = reduced.from_(days).group_by(*keys)
+                reduced.meta[SESSION_GROUPING] = True  # read from kept session days, a one-row session is its row
+                ctes.append((source, reduced))
             rows = exp.select(
                 *(exp.column(k, table=EVENTS_ALIAS) for k in keys),
                 *(exp.alias_(v.copy(), c) for c, v in self.session_values.items()),

@@ -130,6 +130,12 @@ def params_on_few_events(statements: Iterable[exp.Expr]) -> set[str]:
     return guarded - everywhere
 
 
+def event_day(bucket: Bucket = "day") -> exp.Expr:
+    """An event's `event_day`, from its `event_date` (YYYYMMDD text): the DATE, or the first day of its `bucket`."""
+    day = exp.StrToDate(this=exp.column("event_date"), format=exp.Literal.string(DATE_FORMAT))
+    return event_bucket(day, exp.column("event_date"), start_date(), end_date(), bucket)
+
+
 def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
               bucket: Bucket = "day", event_rows: bool = False) -> list[tuple[str, exp.Select]]:
     """`raw_events` and `scanned_events` for the days `start_date` … `last_day`.
@@ -186,11 +192,10 @@ def scan_ctes(cols: EventColumns, last_day: exp.Expr, batch: bool = False,
             return computed
         return SessionValue(this=column.copy(), expression=computed, param=exp.Literal.string(param))
 
-    day = exp.StrToDate(this=exp.column("event_date"), format=exp.Literal.string(DATE_FORMAT))
     scanned = exp.select(
         *([EVENT_ROW] if event_rows else []),
         "event_date",
-        exp.alias_(event_bucket(day, exp.column("event_date"), start_date(), end_date(), bucket), "event_day"),
+        exp.alias_(event_day(bucket), "event_day"),
         "event_timestamp", "event_name", "user_pseudo_id",
         exp.alias_(_session_key(session_read("ga_session_id"), batch), "session_key"),
         *cols.event_dimensions.values(),

@@ -36,9 +36,10 @@ nothing. A statement takes such a row as its session's group as it is, where it 
 (`single_or_grouped`): most sessions are one row (every one of the demo's), and grouping them again was about
 a third of each periods statement (at 5M events 1.28 -> 0.92, 1.33 -> 1.03 and 1.80 -> 1.40 CPU s, the same
 rows)."""
-FIRSTS_GROUPING = "session_firsts_grouping"
-"""The `meta` key marking a session table grouped from `session_days` by session (`sessions.firsts_from_partials`),
-which `single_or_grouped` splits where `session_days` holds `SINGLE`."""
+SESSION_GROUPING = "session_grouping"
+"""The `meta` key marking a CTE that groups `session_days` by session, or finer: the session table
+(`sessions.firsts_from_partials`), a granularity's rows per day and session (`rollup.SessionRollup.rows`); where
+`session_days` holds `SINGLE`, `single_or_grouped` splits it."""
 FACTS_ALIAS = "f"
 KEYS = ("event_day", "session_key")
 VISITOR = "session_visitor"  # the partial holding the session's user (`sessions.session_partials`)
@@ -131,11 +132,11 @@ def _of_one_row(value: exp.Expr) -> exp.Expr:
     raise FactsUnsupported(f"{value.sql()} cannot be read from one kept session day")
 
 
-def firsts_singly(ctes: list[Cte]) -> list[Cte]:
-    """`ctes` (whose `session_days` are read from the kept session days, with `SINGLE`) with each session table
-    grouped from them by session (`FIRSTS_GROUPING`) taking a one-row session as it is (`single_or_grouped`)."""
+def groupings_singly(ctes: list[Cte]) -> list[Cte]:
+    """`ctes` (whose `session_days` are read from the kept session days, with `SINGLE`) with each CTE grouping
+    them by session or finer (`SESSION_GROUPING`) taking a one-row session as it is (`single_or_grouped`)."""
     return [(name, single_or_grouped(body, exp.column(SINGLE)) if isinstance(body, exp.Select)
-             and body.meta.get(FIRSTS_GROUPING) else body) for name, body in ctes]
+             and body.meta.get(SESSION_GROUPING) else body) for name, body in ctes]
 
 
 def facts_statement(ctes: list[Cte], keep: exp.Expr) -> tuple[exp.Select, list[Cte]]:

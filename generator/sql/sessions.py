@@ -40,7 +40,7 @@ from .attribution import (
 from .channels import default_channel_group, source_category
 from .dimensions import DIRECT
 from .scan import EVENT_ROW, SCANNED
-from .session_facts import FIRSTS_GROUPING
+from .session_facts import SESSION_GROUPING
 
 FIRSTS = "session_firsts"
 FIRST_ROWS = "session_first_rows"
@@ -240,7 +240,7 @@ def firsts_from_partials(columns: set[str], source: str, rows: bool = False) -> 
         firsts = firsts.select(exp.alias_(first, name))
         informative.append(at.copy().is_(exp.null()).not_())
     firsts = firsts.where(exp.and_(exp.column("session_key").is_(exp.null()).not_(), exp.or_(*informative)))
-    firsts.meta[FIRSTS_GROUPING] = True  # read from kept session days, a one-row session is not grouped
+    firsts.meta[SESSION_GROUPING] = True  # read from kept session days, a one-row session is not grouped
     return firsts
 
 

@@ -1418,12 +1418,16 @@ WITH raw_events AS (
       (event_day, by_channel),
       (event_day, by_country)
     )
-), data_days AS (
+), data_dates AS (
   SELECT DISTINCT
-    event_day
-  FROM scanned_events
+    event_date
+  FROM raw_events
   WHERE
     event_date <= @end_date
+), data_days AS (
+  SELECT DISTINCT
+    PARSE_DATE('%Y%m%d', event_date) AS event_day
+  FROM data_dates
 ), aggregated_filled AS (
   SELECT
     event_day,

@@ -105,12 +105,16 @@ WITH revenue__raw_events AS (
     is_measure
   GROUP BY
     event_day
-), revenue__data_days AS (
+), revenue__data_dates AS (
   SELECT DISTINCT
-    event_day
-  FROM revenue__scanned_events
+    event_date
+  FROM revenue__raw_events
   WHERE
     event_date <= @end_date
+), revenue__data_days AS (
+  SELECT DISTINCT
+    PARSE_DATE('%Y%m%d', event_date) AS event_day
+  FROM revenue__data_dates
 ), revenue__aggregated_filled AS (
   SELECT
     event_day,
@@ -192,12 +196,16 @@ WITH revenue__raw_events AS (
     is_measure
   GROUP BY
     event_day
-), new_users__data_days AS (
+), new_users__data_dates AS (
   SELECT DISTINCT
-    event_day
-  FROM new_users__scanned_events
+    event_date
+  FROM new_users__raw_events
   WHERE
     event_date <= @end_date
+), new_users__data_days AS (
+  SELECT DISTINCT
+    PARSE_DATE('%Y%m%d', event_date) AS event_day
+  FROM new_users__data_dates
 ), new_users__aggregated_filled AS (
   SELECT
     event_day,

@@ -1470,12 +1470,16 @@ WITH raw_events AS (
       (event_day, by_channel),
       (event_day, by_device_category)
     )
-), data_days AS (
+), data_dates AS (
   SELECT DISTINCT
-    event_day
-  FROM scanned_events
+    event_date
+  FROM raw_events
   WHERE
     event_date <= $end_date
+), data_days AS (
+  SELECT DISTINCT
+    CAST(STRPTIME(event_date, '%Y%m%d') AS DATE) AS event_day
+  FROM data_dates
 ), aggregated_filled AS (
   SELECT
     event_day,
