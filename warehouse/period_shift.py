@@ -221,7 +221,7 @@ def list_shift_users(con: duckdb.DuckDBPyConnection, shifts: dict[Range, tuple[R
             ids AS (  -- which purchase of an id counts first depends on every user who carried it
                 SELECT DISTINCT d.old_start, d.old_end, e.ecommerce.transaction_id AS tid
                 FROM events e JOIN direct d USING (user_pseudo_id)
-                WHERE {TRANSACTION_ID} IS NOT NULL
+                WHERE e.ecommerce.transaction_id IS NOT NULL AND {TRANSACTION_ID} IS NOT NULL
             ),
             of_old AS (
                 SELECT old_start, old_end, user_pseudo_id FROM direct
