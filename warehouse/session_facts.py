@@ -33,7 +33,7 @@ from generator.sql.sessions import KEPT_CLICKS
 
 from .connection import statement_events, transaction
 from .flat_params import warehouse_shape
-from .refresh_days import contiguous_ranges, within_budget
+from .refresh_days import contiguous_ranges, parse_day, within_budget
 from .schema.kept_reads import FACT_DAYS
 from .sql_texts import kept_text, text_key
 from .statements import users_hash_apart
@@ -121,10 +121,11 @@ _CHANGED = "kb_changed_sessions"
 def _sessions_of(con: duckdb.DuckDBPyConnection, days: list[str], replace: bool) -> None:
     """The sessions with a row on one of `days` (YYYYMMDD) in the temporary table `_CHANGED`: made anew
     (`replace`), or added to."""
-    read = (f"SELECT DISTINCT session_key FROM {FACTS} "
-            "WHERE session_key IS NOT NULL AND list_contains($days, strftime(event_day, '%Y%m%d'))")
+    dates = sorted(parse_day(d) for d in days)  # compared as DATEs: no row's day made text, rows outside skipped
+    read = (f"SELECT DISTINCT session_key FROM {FACTS} WHERE session_key IS NOT NULL "
+            "AND event_day BETWEEN $first AND $last AND list_contains($days, event_day)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_CHANGED} AS {read}" if replace else
-                f"INSERT INTO {_CHANGED} {read}", {"days": days})
+                f"INSERT INTO {_CHANGED} {read}", {"days": dates, "first": dates[0], "last": dates[-1]})
 
 
 def _mark_single(con: duckdb.DuckDBPyConnection, every: bool) -> None:
