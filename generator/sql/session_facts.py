@@ -38,7 +38,7 @@ a third of each periods statement (at 5M events 1.28 -> 0.92, 1.33 -> 1.03 and 1
 rows)."""
 SESSION_GROUPING = "session_grouping"
 """The `meta` key marking a CTE that groups `session_days` by session, or finer: the session table
-(`sessions.firsts_from_partials`), a granularity's rows per day and session (`rollup.SessionRollup.rows`); where
+(`sessions.firsts_from_partials`), a granularity's rows per day and session (`rollup.Rollup.rows`); where
 `session_days` holds `SINGLE`, `single_or_grouped` splits it."""
 FACTS_ALIAS = "f"
 KEYS = ("event_day", "session_key")
