@@ -1,4 +1,4 @@
-"""Where DuckDB and BigQuery SQL differ: thirteen small nodes in the KPI AST, lowered per dialect.
+"""Where DuckDB and BigQuery SQL differ: small nodes in the KPI AST, lowered per dialect.
 
 Everything else in a KPI query is plain sqlglot and rendered by sqlglot's own dialects. These nodes mark
 the spots sqlglot cannot translate well enough on its own:
@@ -6,7 +6,8 @@ the spots sqlglot cannot translate well enough on its own:
 - `EventsRelation`: the export's events: the relation `events` in DuckDB, the wildcard table
   `` `your-project.analytics_123456789.events_*` `` in BigQuery (the user puts their own project and dataset).
 - `ExportDateRange`: which days to read: `event_date BETWEEN …` in DuckDB; `_TABLE_SUFFIX BETWEEN …` in
-  BigQuery, so that BigQuery opens (and bills) only those daily tables.
+  BigQuery, so that BigQuery opens (and bills) only those daily tables. `KeptDayRange`, the same days of
+  the warehouse's kept session days (DuckDB only): their DATE `event_day BETWEEN …`.
 - `ExportColumn`: an attribution column older export eras lack: the column itself, or a typed NULL
   (`export_shape.py`).
 - `EventParam`: the `value` record of one event param. BigQuery users write
@@ -90,6 +91,11 @@ class ExportDateRange(exp.Expression, exp.Func):
     """True for the events of the days `this` to `expression` (`YYYYMMDD` strings), both included."""
 
     arg_types = {"this": True, "expression": True}
+
+
+class KeptDayRange(ExportDateRange):
+    """`ExportDateRange` over the warehouse's kept session days (`session_facts.FACTS`): their DATE `event_day`
+    between the two days, which DuckDB pushes into the scan (each row's day made text first was not)."""
 
 
 class LookbackUsers(exp.Expression, exp.Func):
@@ -265,6 +271,10 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
     def replace(node: exp.Expr) -> exp.Expr:
         if isinstance(node, EventsRelation):
             return _events_table(dialect)
+        if isinstance(node, KeptDayRange):
+            fmt = exp.Literal.string("%Y%m%d")
+            return exp.Between(this=exp.column("event_day"), low=exp.StrToDate(this=node.this.copy(), format=fmt),
+                               high=exp.StrToDate(this=node.expression.copy(), format=fmt.copy()))
         if isinstance(node, ExportDateRange):
             column = "_TABLE_SUFFIX" if dialect == "bigquery" else "event_date"
             return exp.Between(this=exp.column(column), low=node.this.copy(), high=node.expression.copy())

@@ -9,7 +9,9 @@ rows of every loaded day in the table `session_facts` (`facts_query`, over the p
 
 - the KPIs' statement per day reads its `session_days` from there (`build_plan_query(..., facts=True)`);
 - a periods statement (`periods.spread_over_periods`) spreads those rows over its ranges instead of the events:
-  about one row per six events (at 5M events, 851,000 rows), regrouped per range and session (`merged_days`).
+  about one row per six events (at 5M events, 851,000 rows), regrouped per range and session (`merged_days`);
+- both read the sessions of the attribution lookback from them too (`attribution.kept_prior_ctes`): a kept row
+  holds its session's first click of the day, as an id, and when it was seen.
 
 Regrouping is exact: a flag is an OR over the day rows, a session's first value is the ARG_MIN of the days' first
 values by their first times, its start the MIN of theirs (as `sessions.firsts_from_partials` does). Rows of

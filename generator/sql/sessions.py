@@ -33,6 +33,7 @@ from .attribution import (
     LAST_CLICK,
     TRAFFIC_COLUMNS,
     carried_ctes,
+    kept_prior_ctes,
     prior_ctes,
     record,
     session_attribution,
@@ -90,7 +91,9 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
         return [(SESSIONS, firsts)]
     ctes: list[tuple[str, exp.Query]] = _picked(columns, firsts, ids) if rows else [(FIRSTS, firsts)]
 
-    ctes += [*prior_ctes(batch, FIRSTS), *carried_ctes(FIRSTS)]
+    # the lookback's sessions: from the kept session days where the statement reads those (their clicks are ids)
+    prior = kept_prior_ctes(FIRSTS, KEPT_CLICKS["click"]) if rows and ids else prior_ctes(batch, FIRSTS)
+    ctes += [*prior, *carried_ctes(FIRSTS)]
     f, c = exp.to_identifier("f"), exp.to_identifier("c")
     attributed = (exp.select(exp.Column(this=exp.Star(), table=f), exp.column("carried", table="c"))
                   .from_(exp.alias_(exp.to_table(FIRSTS), "f", table=True))

@@ -4,7 +4,8 @@ SQL), and every range's sessions, recounted here in plain SQL from the raw event
 
 The store is the demo property plus traps at the ranges' edges, in each export era: a session over the midnight
 between two weeks, a conversion window over the midnight between two months, a transaction id two users carry
-(in different weeks), a cookieless ping, a day of pings only, a user with one day and a user with days a month apart;
+(in different weeks), a cookieless ping, a day of pings only, a user with one day and a user with days a month apart,
+a session over midnight with two clicks that a later session carries from the attribution lookback;
 and, apart, a transaction id a cookieless ping and a user carry (no user's part says which purchase counts).
 """
 
@@ -42,6 +43,9 @@ LAST = date(2024, 3, 31)
 DEMO = {"events": 24_000, "days": 40, "seed": 11, "end_date": LAST}
 
 
+SHOP = "https://shop.example/"
+
+
 def _day(d: date) -> str:
     return d.strftime("%Y%m%d")
 
@@ -70,6 +74,13 @@ def _traps(era: str, ping_id: bool = False) -> list[dict]:
         event("20240315", 800, "purchase", "trap-one", 61, tid="T-ONE", era=era),
         event("20240226", 900, "page_view", "trap-long", 71, era=era),
         event("20240330", 900, "purchase", "trap-long", 72, tid="T-LONG", era=era),
+        # a session over midnight with a click on each side, and the same user's direct session 16 days later: it
+        # carries the first of them (its source read from the lookback of the last 7 days, two rows kept apart)
+        event("20240310", 86_340, "page_view", "trap-carry", 91, url=f"{SHOP}?utm_source=newsletter&utm_medium=email",
+              era=era),
+        event("20240311", 60, "page_view", "trap-carry", 91, url=f"{SHOP}?utm_source=partner&utm_medium=referral",
+              era=era),
+        event("20240327", 600, "page_view", "trap-carry", 92, era=era),
     ]
 
 

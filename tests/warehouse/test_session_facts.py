@@ -109,6 +109,27 @@ def test_statements_reading_kept_session_days_count_what_they_count_from_the_eve
             assert _kept(from_facts[0][period], plan)[("sessions", "", "")][0] == sessions, period
 
 
+@pytest.mark.parametrize("era", ["cross_channel", "legacy"])
+def test_a_direct_session_carries_the_first_click_of_a_session_kept_over_two_days(tmp_path, era):
+    """GA4's last non-direct click, by hand: trap-carry's direct session of 27 March carries the click of their
+    session of 10-11 March, which collected two (newsletter / email before midnight, partner / referral after):
+    a session's click is its first, so that session counts under Email in the last 7 days (their only session
+    there), read from the events or from the kept session days (whose lookback holds the two days apart)."""
+    db = _store(tmp_path, era)
+    plan = compile_paths([KPIS]).plan
+    last7 = (date(2024, 3, 25), date(2024, 3, 31))
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE OR REPLACE TEMP TABLE listed_users AS SELECT $s AS period_start, $e AS period_end, "
+                    "FALSE AS capped, 'trap-carry' AS user_pseudo_id", {"s": last7[0], "e": last7[1]})
+        counted = []
+        for keep in (False, True):
+            assert not keep or keep_facts(con, plan)
+            assert facts_ready(con, plan) == keep
+            rows = run_shift(con, plan, ["sessions"], [(last7, False)])[(last7, False)]
+            counted.append({r["breakdown_value"]: r["numerator"] for r in rows if r["breakdown"] == "channel"})
+    assert counted == [{"Email": 1}, {"Email": 1}]
+
+
 def test_a_reloaded_day_and_every_day_after_it_are_kept_again(tmp_path):
     """A purchase counts when its id was never seen before its day, so a day's kept rows depend on the days before
     it: a load of one day makes that day's and every later day's rows stale, not the earlier ones."""
