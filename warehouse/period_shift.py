@@ -226,8 +226,9 @@ def list_shift_users(con: duckdb.DuckDBPyConnection, shifts: dict[Range, tuple[R
             of_old AS (
                 SELECT old_start, old_end, user_pseudo_id FROM direct
                 UNION
-                SELECT i.old_start, i.old_end, e.user_pseudo_id
-                FROM events e JOIN ids i ON e.ecommerce.transaction_id = i.tid WHERE e.user_pseudo_id IS NOT NULL
+                SELECT i.old_start, i.old_end, e.user_pseudo_id  -- an id's events only (a pushed-down filter)
+                FROM events e JOIN ids i ON e.ecommerce.transaction_id = i.tid
+                WHERE e.user_pseudo_id IS NOT NULL AND e.ecommerce.transaction_id IS NOT NULL
             )
             SELECT old_start AS period_start, old_end AS period_end, TRUE AS capped, user_pseudo_id FROM of_old
             UNION ALL
