@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.syntax import Syntax
 
 from ..issues import did_you_mean
 from .compile_or_exit import compiled_or_exit
@@ -78,6 +77,9 @@ def _print(ex: Explanation, out: Console, dialect: str | None, requests: bool, a
         out.print("[dim]Its GA4 Data API request(s): --requests; its SQL: --sql duckdb or --sql bigquery; "
                   "everything: --all (or --format json).[/]")
         return
+    # imported here: it imports pygments (25 ms), which every other `kpi` command is spared
+    from rich.syntax import Syntax
+
     if ex.api_expressible and requests:
         if ex.api_requests:
             body = json.dumps(ex.api_requests, indent=2)
