@@ -56,6 +56,7 @@ import sqlglot
 from sqlglot import exp
 
 from .bigquery_form import emulator_compatible
+from .buckets import DATE_FORMAT
 from .export_shape import (
     CLICK,
     LAST_CLICK_COLUMN,
@@ -272,7 +273,7 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
         if isinstance(node, EventsRelation):
             return _events_table(dialect)
         if isinstance(node, KeptDayRange):
-            fmt = exp.Literal.string("%Y%m%d")
+            fmt = exp.Literal.string(DATE_FORMAT)
             return exp.Between(this=exp.column("event_day"), low=exp.StrToDate(this=node.this.copy(), format=fmt),
                                high=exp.StrToDate(this=node.expression.copy(), format=fmt.copy()))
         if isinstance(node, ExportDateRange):
