@@ -31,6 +31,7 @@ from generator.sql.params import param_record, session_value
 
 from .flat_params import warehouse_shape
 from .pii_search import PII_KEY, pii_suspect
+from .raw_files import days_view
 from .schema.events import SLIM_TABLE
 from .sql_texts import kept_text, text_key
 
@@ -93,6 +94,8 @@ PII_RE = PII_PATTERN
 EVENT_ID = "(kb_file << 32) + kb_row"
 """An event's number in data quality: its raw file and its row there (`raw_files.py`)."""
 IN_RANGE = "event_date BETWEEN $start_date AND $end_date"
+RANGE_RAW = "kb_quality_raw"
+"""The raw export of the checked days only (`raw_files.days_view`, in the shape of `ga4_events`)."""
 
 # The event's session id as the KPI SQL reads it (`params.session_value`), from the raw export's params.
 SESSION_ID_SQL = lower(session_value("ga_session_id", param_record("ga_session_id")), "duckdb").sql("duckdb")
@@ -221,8 +224,8 @@ FROM volume LEFT JOIN invalid USING (event_date, event_name) LEFT JOIN duplicate
 
 def quality_sql(con: duckdb.DuckDBPyConnection) -> str:
     """`QUALITY_SQL` for this store, built as an AST and kept between refreshes (`sql_texts.py`). The spec checks
-    read the raw export (`ga4_events`, the view over the raw files: they read every param), each event numbered
-    by its file and row. Where the store has the columns (every store a refresh or load since schema 19 wrote),
+    read the raw export of the checked days (`RANGE_RAW`, a view over their raw files only: they read every
+    param), each event numbered by its file and row. Where the store has the columns (every store a refresh or load since schema 19 wrote),
     the rest reads `slim_events`:
 
     - the volume, with the session id from its flattened column (the KPIs' session key reads it too): at 5M
@@ -235,6 +238,9 @@ def quality_sql(con: duckdb.DuckDBPyConnection) -> str:
 
 def _built(shape: ExportShape) -> str:
     statement = sqlglot.parse_one(QUALITY_SQL, read="duckdb")
+    for table in statement.find_all(exp.Table):  # the checked days' files only (`compute_quality`)
+        if table.name == "ga4_events":
+            table.set("this", exp.to_identifier(RANGE_RAW))
     ctes = {c.alias: c.this for c in statement.find_all(exp.CTE)}
     value, record, pii = (shape.flat_column(session_value_key("ga_session_id")), shape.flat_column("ga_session_id"),
                           shape.flat_column(PII_KEY))
@@ -262,7 +268,8 @@ def compute_quality(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, start_d
     con.register("spec_events", tables.events)
     try:
         params = {"start_date": start_date, "end_date": end_date, "not_set": NOT_SET}
-        return with_name_check(con.sql(sql, params=params).to_arrow_table())
+        with days_view(con, RANGE_RAW, start_date, end_date):
+            return with_name_check(con.sql(sql, params=params).to_arrow_table())
     finally:
         con.unregister("spec_params")
         con.unregister("spec_events")

@@ -10,7 +10,8 @@ Copying GA4's nested export into DuckDB's own storage cost a load most of its ti
 - `raw_files`, a row per file: its day, and the SELECT list that reads it in the store's shape (an export file
   of an older era lacks columns, `sources/export_files.py`);
 - `ga4_events`, a view over every file in the export's shape, each row with its file and row number (`kb_file`,
-  `kb_row`); data quality, the spec stamps, the editor's sample values and the tests' recounts read it;
+  `kb_row`); the spec stamps, the editor's sample values and the tests' recounts read it, data quality the same
+  over the files of the days it checks only (`days_view`);
 - `slim_events` (`slim_events.py`): what the KPI statements read, as plain columns, each row with the file and
   row it came from, so that a param the KPI files start to read is extracted from the files (a re-extract,
   never a reload).
@@ -23,7 +24,8 @@ fails leaves only files no row names, which `sweep` deletes (after the rollback,
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -140,6 +142,21 @@ def files_sql(con: duckdb.DuckDBPyConnection, ids: Sequence[int] | None = None) 
                      f"file_row_number AS {ROW} FROM read_parquet({paths.sql('duckdb')}, filename = true, "
                      "file_row_number = true)")
     return "\nUNION ALL\n".join(parts)
+
+
+@contextmanager
+def days_view(con: duckdb.DuckDBPyConnection, name: str, start_date: str, end_date: str) -> Iterator[None]:
+    """A temporary view `name` in the shape of `ga4_events` over the files of the YYYYMMDD days `start_date` …
+    `end_date` only (a file holds one day). A reader of a few days opens their files alone: through the view over
+    every file, DuckDB reads each file's footer to find its days (one day of 182 read 0.080 CPU s that way, 0.015
+    from its own file)."""
+    ids = [int(i) for (i,) in con.execute("SELECT file_id FROM raw_files WHERE event_date BETWEEN $s AND $e",
+                                          {"s": start_date, "e": end_date}).fetchall()]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + files_sql(con, ids))
+    try:
+        yield
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {name}")
 
 
 def _empty() -> str:
