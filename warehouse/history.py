@@ -31,9 +31,8 @@ def with_history(store: duckdb.DuckDBPyConnection, current: pa.Table, catalog: K
     it is rewritten in full by every publish)."""
     now = utc_now()
     rows = current.to_pylist()
-    for row in rows:
-        store.execute("INSERT OR REPLACE INTO kpi_definition_snapshots VALUES ($k, $d, $at)",
-                      {"k": row["kpi_id"], "d": json.dumps(row, default=str), "at": now})
+    store.execute("INSERT OR REPLACE INTO kpi_definition_snapshots SELECT unnest($k), unnest($d), $at",
+                  {"k": [row["kpi_id"] for row in rows], "d": [json.dumps(row, default=str) for row in rows], "at": now})
     active = {row["kpi_id"] for row in rows}
     with_values = {r[0] for r in store.execute("SELECT DISTINCT kpi_id FROM kpi_values").fetchall()}
     kept = []

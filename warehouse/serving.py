@@ -230,13 +230,12 @@ def publish_serving(store: duckdb.DuckDBPyConnection, store_path: Path, catalog:
             """).fetchall()[0]
             store.execute("CREATE TABLE serving.warehouse_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
             now = utc_now().isoformat(timespec="seconds")
-            for key, value in (("refreshed_at", now), ("data_start", _iso(info[0])), ("data_end", _iso(info[1])),
-                               ("store", str(store_path)), ("refresh_id", refresh_id),
-                               (CATALOG_KEY, catalog_hash(catalog)),
-                               (VERSION_KEY, str(CONTRACT_VERSION)),
-                               ("pii_pattern", PII_RE),
-                               ("provisional_days", ",".join(provisional_days(store)))):
-                store.execute("INSERT INTO serving.warehouse_info VALUES ($k, $v)", {"k": key, "v": value})
+            info_rows = {"refreshed_at": now, "data_start": _iso(info[0]), "data_end": _iso(info[1]),
+                         "store": str(store_path), "refresh_id": refresh_id, CATALOG_KEY: catalog_hash(catalog),
+                         VERSION_KEY: str(CONTRACT_VERSION), "pii_pattern": PII_RE,
+                         "provisional_days": ",".join(provisional_days(store))}
+            store.execute("INSERT INTO serving.warehouse_info SELECT unnest($k), unnest($v)",
+                          {"k": list(info_rows), "v": list(info_rows.values())})
             store.execute(f"CREATE TABLE serving.{CHOICES_TABLE} ({', '.join(TABLES[CHOICES_TABLE])})")
             write_breakdown_choices(store, "serving")  # the dashboard's filter, once per refresh
         finally:
