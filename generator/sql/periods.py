@@ -287,9 +287,15 @@ def _spread_facts(body: exp.Expr, hashed: bool, users: bool, keyed: bool, last: 
             source = source.join(exp.alias_(exp.to_table(PERIOD_USERS), "u", table=True), on=theirs,
                                  join_type="semi", copy=False)
         event_day = _p("event_day")
-    source = source.where(exp.and_(key.copy().is_(exp.null()).not_(),
-                                   exp.Between(this=fact("event_day"), low=day(exp.Placeholder(this="start_date")),
-                                               high=day(last.copy()))), copy=False)
+    kept = exp.and_(key.copy().is_(exp.null()).not_(),
+                    exp.Between(this=fact("event_day"), low=day(exp.Placeholder(this="start_date")),
+                                high=day(last.copy())))
+    if users and not keyed:  # the listed users' days before each is joined to its ranges: a kept day is in 5-6
+        # ranges of a new day's shift, and the join spread every user's (at 180 days of history 6.6M rows, where
+        # the users' own are 0.6M; the statement 1.22 -> 1.15 CPU s)
+        listed = exp.select(USER_KEY if hashed else "user_pseudo_id").from_(PERIOD_USERS)
+        kept = exp.and_(kept, exp.In(this=user.copy(), query=exp.Subquery(this=listed)))
+    source = source.where(kept, copy=False)
     return merged_days(body, {"event_day": event_day, "session_key": _paired(key.copy())}, source, visitor)
 
 
