@@ -129,7 +129,7 @@ def spread_over_periods(ctes: list[Cte], inline: list[str], hashed: bool = False
         elif name == PICKS or name.startswith(f"{PICKS}_plus_"):  # an event's click: from its one row
             out.append((name, rename_tables(body.copy(), {SCANNED: SCANNED_ONCE})))
         elif name == SESSION_DAYS and facts is not None:
-            out.append((name, _spread_facts(body, hashed, users, keyed, facts)))
+            out.append((name, _spread_facts(body, hashed, users, keyed, facts, users_by_id)))
         elif name == DATA_DATES:  # the ranges' days with data are found otherwise (`_ranges_with_data`)
             continue
         elif name == DATA_DAYS:
@@ -258,10 +258,12 @@ def _fan_out(scanned: exp.Expr, hashed: bool, users: bool = False, keyed: bool =
     return [(SCANNED_ONCE, once), (SCANNED, _of_range_users(spread, "s", hashed) if users else spread)]
 
 
-def _spread_facts(body: exp.Expr, hashed: bool, users: bool, keyed: bool, last: exp.Expr) -> exp.Query:
+def _spread_facts(body: exp.Expr, hashed: bool, users: bool, keyed: bool, last: exp.Expr, few: bool = False,
+                  ) -> exp.Query:
     """`session_days` from the kept session days (`session_facts.FACTS`) of `$start_date` … `last`, each
     joined to its ranges as `scanned_events` joins the events (`_fan_out`: on its day, or with `keyed` on its
-    user), keyed by (range, key) and regrouped (`session_facts.merged_days`)."""
+    user), keyed by (range, key) and regrouped (`session_facts.merged_days`); `few` (with `users`): the listed
+    users are few (`users_by_id`), and their kept days are picked before the join."""
     key = fact("session_key")
     user = session_user_hash(key.copy()) if hashed else exp.Dot(this=key.copy(),
                                                                  expression=exp.to_identifier("user_pseudo_id"))
@@ -290,9 +292,10 @@ def _spread_facts(body: exp.Expr, hashed: bool, users: bool, keyed: bool, last: 
     kept = exp.and_(key.copy().is_(exp.null()).not_(),
                     exp.Between(this=fact("event_day"), low=day(exp.Placeholder(this="start_date")),
                                 high=day(last.copy())))
-    if users and not keyed:  # the listed users' days before each is joined to its ranges: a kept day is in 5-6
-        # ranges of a new day's shift, and the join spread every user's (at 180 days of history 6.6M rows, where
-        # the users' own are 0.6M; the statement 1.22 -> 1.15 CPU s)
+    if users and few and not keyed:  # the listed users' days before each is joined to its ranges: a kept day is
+        # in 5-6 ranges of a new day's shift, and the join spread every user's (at 180 days of history 6.6M rows,
+        # where the users' own are 0.6M; the statement 1.22 -> 1.15 CPU s); of many users (a full count's users
+        # across range edges, 40 % of them) picking them cost more than it saved (1.05 -> 1.12)
         listed = exp.select(USER_KEY if hashed else "user_pseudo_id").from_(PERIOD_USERS)
         kept = exp.and_(kept, exp.In(this=user.copy(), query=exp.Subquery(this=listed)))
     source = source.where(kept, copy=False)
