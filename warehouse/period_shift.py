@@ -218,17 +218,18 @@ def list_shift_users(con: duckdb.DuckDBPyConnection, shifts: dict[Range, tuple[R
                 SELECT DISTINCT s.old_start, s.old_end, e.user_pseudo_id
                 FROM events e JOIN shift_days s USING (event_date) WHERE e.user_pseudo_id IS NOT NULL
             ),
+            carried AS MATERIALIZED (  -- the events with an id (a pushed-down filter), read once for both below
+                SELECT user_pseudo_id, ecommerce.transaction_id AS tid FROM events
+                WHERE ecommerce.transaction_id IS NOT NULL AND {TRANSACTION_ID} IS NOT NULL
+            ),
             ids AS (  -- which purchase of an id counts first depends on every user who carried it
-                SELECT DISTINCT d.old_start, d.old_end, e.ecommerce.transaction_id AS tid
-                FROM events e JOIN direct d USING (user_pseudo_id)
-                WHERE e.ecommerce.transaction_id IS NOT NULL AND {TRANSACTION_ID} IS NOT NULL
+                SELECT DISTINCT d.old_start, d.old_end, c.tid FROM carried c JOIN direct d USING (user_pseudo_id)
             ),
             of_old AS (
                 SELECT old_start, old_end, user_pseudo_id FROM direct
                 UNION
-                SELECT i.old_start, i.old_end, e.user_pseudo_id  -- an id's events only (a pushed-down filter)
-                FROM events e JOIN ids i ON e.ecommerce.transaction_id = i.tid
-                WHERE e.user_pseudo_id IS NOT NULL AND e.ecommerce.transaction_id IS NOT NULL
+                SELECT i.old_start, i.old_end, c.user_pseudo_id
+                FROM carried c JOIN ids i USING (tid) WHERE c.user_pseudo_id IS NOT NULL
             )
             SELECT old_start AS period_start, old_end AS period_end, TRUE AS capped, user_pseudo_id FROM of_old
             UNION ALL
