@@ -225,8 +225,8 @@ FROM volume LEFT JOIN invalid USING (event_date, event_name) LEFT JOIN duplicate
 def quality_sql(con: duckdb.DuckDBPyConnection) -> str:
     """`QUALITY_SQL` for this store, built as an AST and kept between refreshes (`sql_texts.py`). The spec checks
     read the raw export of the checked days (`RANGE_RAW`, a view over their raw files only: they read every
-    param), each event numbered by its file and row. Where the store has the columns (every store a refresh or load since schema 19 wrote),
-    the rest reads `slim_events`:
+    param), each event numbered by its file and row. Where the store has the columns (every store a refresh or
+    load since schema 19 wrote), the rest reads `slim_events`:
 
     - the volume, with the session id from its flattened column (the KPIs' session key reads it too): at 5M
       events, reading the raw files' params a third time for it cost about 1.5 CPU s;
