@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -156,7 +156,10 @@ def days_view(con: duckdb.DuckDBPyConnection, name: str, start_date: str, end_da
     try:
         yield
     finally:
-        con.execute(f"DROP VIEW IF EXISTS {name}")
+        # in a transaction a failed statement aborted, the DROP would fail too and hide that error; the
+        # transaction's ROLLBACK drops the view
+        with suppress(duckdb.Error):
+            con.execute(f"DROP VIEW IF EXISTS {name}")
 
 
 def _empty() -> str:

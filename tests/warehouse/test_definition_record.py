@@ -26,14 +26,16 @@ CHANGED = "email_sign_ups"
 
 
 @pytest.fixture
-def refreshed(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
-    """(KPI folder, store, each KPI's definition hash): the example KPIs over 5 demo days, refreshed once."""
+def refreshed(tmp_path: Path) -> tuple[Path, Path, dict[str, str], date]:
+    """(KPI folder, store, each KPI's definition hash, the UTC day before the refresh): the example KPIs over 5 demo
+    days, refreshed once."""
     kpis = tmp_path / "kpis"
     shutil.copytree(REPO / "kpis", kpis)
     store = tmp_path / "warehouse.duckdb"
     kpi("load", "demo", "--events", 1_500, "--days", 5, "--seed", 7, "--end-date", END, "--db", store)
+    before = utc_now().date()
     kpi("refresh", "--db", store, "--kpis", kpis)
-    return kpis, store, hashes(kpis)
+    return kpis, store, hashes(kpis), before
 
 
 def hashes(kpis: Path) -> dict[str, str]:
@@ -46,11 +48,11 @@ def changes(store: Path) -> set[tuple[str, str]]:
 
 
 def test_a_first_refresh_records_every_kpi_once(refreshed):
-    kpis, store, first = refreshed
+    kpis, store, first, before = refreshed
     assert dict(rows(store, "SELECT kpi_id, definition_hash FROM kpi_refresh_state WHERE source = 'ga4_export'")) == first
     assert changes(store) == set(first.items())
-    today = utc_now().date()
-    assert {d for (d,) in rows(store, "SELECT DISTINCT effective_from FROM kpi_definition_changes")} <= {today}
+    days = {d for (d,) in rows(store, "SELECT DISTINCT effective_from FROM kpi_definition_changes")}
+    assert len(days) == 1 and before <= days.pop() <= utc_now().date()  # the refresh's UTC day
     snapshots = dict(rows(store, "SELECT kpi_id, definition FROM kpi_definition_snapshots"))
     assert set(snapshots) == set(first)
     assert all(json.loads(text)["kpi_id"] == kpi_id for kpi_id, text in snapshots.items())
@@ -61,7 +63,7 @@ def test_a_first_refresh_records_every_kpi_once(refreshed):
 
 
 def test_a_changed_definition_adds_its_hash_and_nothing_else_does(refreshed):
-    kpis, store, first = refreshed
+    kpis, store, first, _ = refreshed
     kpi("refresh", "--db", store, "--kpis", kpis, "--full")  # the same files again: nothing to record
     assert changes(store) == set(first.items())
     leads = kpis / "leads" / f"{CHANGED}.yaml"
