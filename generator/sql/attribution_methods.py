@@ -23,7 +23,7 @@ from .attribution import attribution_method
 from .dialects import Dialect, lower
 from .export_shape import NEWEST, ExportShape
 from .scan import DATE_FORMAT, SCANNED, SESSIONS_ALIAS, EventColumns, end_date, scan_ctes
-from .sessions import ATTRIBUTED, SESSIONS, session_ctes
+from .sessions import ATTRIBUTED, METHOD, SESSIONS, session_ctes
 
 DAY_VALUES = "session_day_values"
 
@@ -32,7 +32,7 @@ def build_methods_query(batch: bool = True, dimensions: Sequence[str] = (), limi
     """The dialect-neutral statement (`batch`: the session key as the batch statement builds it); with
     `dimensions`, their values a day too (at most `limit` each)."""
     cols = EventColumns()
-    cols.session_columns.add("channel")
+    cols.session_columns |= {"channel", *([METHOD] if dimensions else [])}  # `day_values` reads the sessions' method
     values = [cols.dimension(name) for name in dimensions]  # before the scan: they add what it reads
     ctes: list[tuple[str, exp.Query]] = [*scan_ctes(cols, end_date(), batch=batch)]
     if dimensions:
@@ -64,8 +64,9 @@ def _with_values(ctes: list[tuple[str, exp.Query]], cols: EventColumns, dimensio
 def day_values(values: list[exp.Expr], scanned: str, upto: exp.Expr | None = None) -> exp.Select:
     """The `session_day_values` body: each session once a day, as values.py joins them (with the events that
     have no session: direct), with its attribution method and the `values` (`value_<i>`) of the dimensions.
-    Reads `scanned` (`event_date`, `session_key`), `session_attributed` and `sessions`; `upto`: the last
-    YYYYMMDD day to read of `scanned` (a scan that reads on past `end_date`)."""
+    Reads `scanned` (`event_date`, `session_key`) and `sessions` (with `sessions.METHOD`: the statement's
+    session columns must hold it); `upto`: the last YYYYMMDD day to read of `scanned` (a scan that reads on
+    past `end_date`)."""
     days = exp.select("event_date", "session_key").distinct().from_(scanned)
     if upto is not None:
         days = days.where(exp.LTE(this=exp.column("event_date"), expression=upto))
@@ -86,17 +87,16 @@ def day_values_of_kept(body: exp.Select, days: str, upto: exp.Expr) -> exp.Selec
 
 
 def _of_days(days: exp.Select, values: list[exp.Expr]) -> exp.Select:
-    """`day_values` of the sessions a day `days` gives (`event_date`, `session_key`)."""
+    """`day_values` of the sessions a day `days` gives (`event_date`, `session_key`): a session is counted when
+    it is in the session table, which holds every session of `session_attributed` (its source, medium and
+    campaign are never NULL: `attribution.session_attribution`), with the method it carries."""
     key = exp.column("session_key", table="e")
-    method = attribution_method().transform(
-        lambda n: exp.column(n.name, table="a") if isinstance(n, exp.Column) else n)
+    s = exp.to_identifier(SESSIONS_ALIAS)
     return (exp.select(exp.column("event_date", table="e"),
-                       exp.alias_(exp.column("session_key", table="a").is_(exp.null()).not_(), "counted"),
-                       exp.alias_(method, "method"),
+                       exp.alias_(exp.column("session_key", table=s).is_(exp.null()).not_(), "counted"),
+                       exp.alias_(exp.column(METHOD, table=s), "method"),
                        *(exp.alias_(value, f"value_{i}") for i, value in enumerate(values)))
             .from_(exp.alias_(exp.Subquery(this=days), "e", table=True))
-            .join(exp.alias_(exp.to_table(ATTRIBUTED), "a", table=True), join_type="left",
-                  on=exp.EQ(this=key.copy(), expression=exp.column("session_key", table="a")))
             .join(exp.alias_(exp.to_table(SESSIONS), SESSIONS_ALIAS, table=True), join_type="left",
                   on=exp.EQ(this=key.copy(), expression=exp.column("session_key", table=SESSIONS_ALIAS))))
 

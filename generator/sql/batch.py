@@ -53,7 +53,7 @@ from .session_facts import (
     merged_days,
     read_by,
 )
-from .sessions import ATTRIBUTED, SESSIONS, click_records
+from .sessions import METHOD, SESSIONS, click_records
 from .shared import scope_names, shared_ctes
 from .zero_days import DATA_DAYS, data_days, filled, filled_name
 
@@ -165,7 +165,7 @@ def _assembled(plan: QueryPlan, kpi_ids: Iterable[str] | None, bucket: Bucket, m
     cols.transaction_id = any(p.dedupe for p in parts.values())
     widest = max((p.extension for p in parts.values()), default=0)
     if methods is not None:  # before the scan and the session tables: they add what these read
-        cols.session_columns.add("channel")
+        cols.session_columns |= {"channel", METHOD}
         values = [cols.dimension(name) for name in methods]
     scan = scan_ctes(cols, last_day(widest), batch=True, bucket=bucket, event_rows=event_rows)
     event_columns = scan[-1][1].named_selects  # of `scanned_events`
@@ -211,10 +211,11 @@ def _assembled(plan: QueryPlan, kpi_ids: Iterable[str] | None, bucket: Bucket, m
 
 
 def _methods_values(ctes: list[Cte], values: list[exp.Expr], widest: int) -> Cte:
-    """`session_day_values` from the statement's own session table of its days (`sessions`, `session_attributed`:
-    every session of `start_date` … `end_date`, from the roll-up or the scan) and its scan up to `end_date`."""
+    """`session_day_values` from the statement's own session table of its days (`sessions`, with each session's
+    attribution method: every session of `start_date` … `end_date`, from the roll-up or the scan) and its scan
+    up to `end_date`."""
     names = {name for name, _ in ctes}
-    if not {SESSIONS, ATTRIBUTED} <= names:
+    if SESSIONS not in names:
         raise MethodsUnsupported("no KPI of the statement reads the sessions of its days")
     return DAY_VALUES, day_values(values, SCANNED, upto=end_date() if widest else None)
 
