@@ -88,8 +88,9 @@ def day_values_of_kept(body: exp.Select, days: str, upto: exp.Expr) -> exp.Selec
 
 def _of_days(days: exp.Select, values: list[exp.Expr]) -> exp.Select:
     """`day_values` of the sessions a day `days` gives (`event_date`, `session_key`): a session is counted when
-    it is in the session table, which holds every session of `session_attributed` (its source, medium and
-    campaign are never NULL: `attribution.session_attribution`), with the method it carries."""
+    it is in the session table, which holds every session of `session_attributed` once (its source, medium and
+    campaign are never NULL, `attribution.session_attribution`, and `session_channels` has one row per source,
+    medium and campaign), with the method it carries."""
     key = exp.column("session_key", table="e")
     s = exp.to_identifier(SESSIONS_ALIAS)
     return (exp.select(exp.column("event_date", table="e"),

@@ -84,6 +84,8 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
     the sessions carry their attribution method too.
     """
     traffic = bool(columns & TRAFFIC_COLUMNS)
+    if METHOD in columns and not traffic:
+        raise ValueError("a session's attribution method comes with its channel: ask for both")
     rows = rows and traffic
     if firsts is None:
         firsts = exp.select("session_key").from_(SCANNED).group_by("session_key")
