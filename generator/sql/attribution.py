@@ -182,18 +182,19 @@ def prior_ctes(batch: bool, firsts: str) -> list[tuple[str, exp.Select]]:
             (PRIOR, sessions)]
 
 
-def kept_prior_ctes(firsts: str, clicks: str) -> list[tuple[str, exp.Query]]:
+def kept_prior_ctes(firsts: str) -> list[tuple[str, exp.Query]]:
     """`prior_ctes` from the warehouse's kept session days (`session_facts.FACTS`), not the events: the same
     (key, user, start, click) of the same sessions, in a statement that reads those (`sessions.session_ctes`
     with `ids`). A kept row holds its session's first click of its day as an id (`session_click`, of the
-    records in `clicks`: `sessions.KEPT_CLICKS`) and when it was seen (`session_click_at`); the earliest over
-    the lookback's rows is the first click of its events. At 180 days of history the lookback read every event of
+    records in `sessions.KEPT_CLICKS`) and when it was seen (`session_click_at`); the earliest over the
+    lookback's rows is the first click of its events, kept as its id (`click`: the session table reads each
+    distinct record once, `sessions.session_ctes`). At 180 days of history the lookback read every event of
     the ranges' lookbacks, for the clicks of a few users (0.41 of a new day's shift's 1.5 CPU s); the kept rows
     are about one per six events, and only those of sessions with a click are read.
 
     The same CTE names and tags as `prior_ctes` (the periods statement spreads them the same way,
     `periods._lookback_events`), and two more: `kept_lookback` (the kept rows with a click, each with its date)
-    and `prior_click_ids` (each session's first click as an id, before its record is read)."""
+    and `prior_click_ids` (each session's first click as an id)."""
     day = exp.TimeToStr(this=exp.column("event_day"), format=exp.Literal.string(_DATE_FORMAT))
     kept = (exp.select("event_day", exp.alias_(day, "event_date"), "session_key", exp.alias_(exp.column(VISITOR), "user_pseudo_id"),
                        exp.alias_(exp.column("session_click_at"), "event_timestamp"),
@@ -212,11 +213,7 @@ def kept_prior_ctes(firsts: str, clicks: str) -> list[tuple[str, exp.Query]]:
            .from_(PRIOR_CLICKS)
            .where(carrying_users(exp.column("user_pseudo_id"), firsts))
            .group_by("session_key"))
-    on = exp.EQ(this=exp.column("event_row", table="c"), expression=exp.column("click_id", table="s"))
-    sessions = (exp.select(*(exp.column(n, table="s") for n in ("session_key", "visitor", "started")),
-                           exp.column("click", table="c"))
-                .from_(exp.alias_(exp.to_table(PRIOR_IDS), "s", table=True))
-                .join(exp.alias_(exp.to_table(clicks), "c", table=True), on=on, join_type="left"))
+    sessions = exp.select("session_key", "visitor", "started", exp.alias_(exp.column("click_id"), "click")).from_(PRIOR_IDS)
     return [(KEPT_LOOKBACK, kept), (PRIOR_PARAMS, tag_history(params, "prior_params")),
             (PRIOR_CLICKS, tag_history(rows, "prior_clicks")), (PRIOR_IDS, ids), (PRIOR, sessions)]
 
