@@ -234,7 +234,8 @@ def _carrying(firsts: str) -> exp.Select:
 
 def carried_ctes(firsts: str) -> list[tuple[str, exp.Query]]:
     """`session_clicks` … `session_carried`: per session of `firsts` without GA4's own attribution, the click
-    it is attributed to (NULL for the others, which `session_attribution` never reads).
+    it is attributed to (its record, or its id where `firsts` holds ids: `sessions.session_ctes` with `ids`; NULL
+    for the others, which `session_attribution` never reads).
 
     That is its own click, else the user's latest click within `LOOKBACK_DAYS` before it (NULL: direct), among
     the sessions of `firsts` and of `prior_sessions`. The window sorts the sessions of the users who have such

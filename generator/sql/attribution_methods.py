@@ -90,7 +90,8 @@ def _of_days(days: exp.Select, values: list[exp.Expr]) -> exp.Select:
     """`day_values` of the sessions a day `days` gives (`event_date`, `session_key`): a session is counted when
     it is in the session table, which holds every session of `session_attributed` once (its source, medium and
     campaign are never NULL, `attribution.session_attribution`, and `session_channels` has one row per source,
-    medium and campaign), with the method it carries."""
+    medium and campaign; where the session table reads click ids, `session_pair_channels` has one row per pair of
+    ids, the kept records being one per id: `warehouse/session_facts._ids_shared`), with the method it carries."""
     key = exp.column("session_key", table="e")
     s = exp.to_identifier(SESSIONS_ALIAS)
     return (exp.select(exp.column("event_date", table="e"),

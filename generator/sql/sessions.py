@@ -57,6 +57,9 @@ CHANNEL_INPUTS = "channel_inputs"
 CHANNELS = "session_channels"
 ATTRIBUTED = "session_attributed"
 PAIRS, PAIR_RECORDS, PAIR_CHANNELS = "session_pairs", "session_pair_records", "session_pair_channels"
+PAIR_IDS = ("last_click_id", "carried_id")
+"""The columns of a pair (`PAIRS`): the ids of a session's GA4 last click and of the click it carries (`KEPT_CLICKS`),
+either NULL; a statement reading click ids attributes each distinct pair once (`session_ctes` with `ids`)."""
 METHOD = "method"
 """A session column a statement counting the attribution methods asks for (`attribution_methods.day_values`):
 which branch of the attribution gave the session its channel (`attribution.attribution_method`), computed where
@@ -147,18 +150,17 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
     on = exp.and_(*(exp.EQ(this=exp.column(c, table="c"), expression=exp.column(c, table="t"))
                     for c in ("source", "medium", "campaign")))
     ga4_first = exp.func("COALESCE", exp.column("ga4_channel", table="t"), exp.column("channel", table="c"))
+    # a row per session, or with `by_ids` per pair of click ids (`PAIR_CHANNELS`)
     attributes = ((*PAIR_IDS, *sorted(columns & (TRAFFIC_COLUMNS | {METHOD}) - {"channel"})) if by_ids
                   else ("session_key", *sorted(columns - {"channel"})))
-    sessions = (exp.select(*(exp.column(name, table="t") for name in attributes), exp.alias_(ga4_first, "channel"))
-                .from_(exp.alias_(exp.to_table(SOURCES), "t", table=True))
-                .join(exp.alias_(exp.to_table(CHANNELS), "c", table=True), on=on))
+    with_channel = (exp.select(*(exp.column(name, table="t") for name in attributes), exp.alias_(ga4_first, "channel"))
+                    .from_(exp.alias_(exp.to_table(SOURCES), "t", table=True))
+                    .join(exp.alias_(exp.to_table(CHANNELS), "c", table=True), on=on))
     ctes += [(CATEGORIES, categories), (CHANNELS, channels.from_(CATEGORIES, copy=False))]
     if not by_ids:
-        return [*ctes, (SESSIONS, sessions)]
-    return [*ctes, (PAIR_CHANNELS, sessions), (SESSIONS, _sessions_of_pairs(columns))]
+        return [*ctes, (SESSIONS, with_channel)]
+    return [*ctes, (PAIR_CHANNELS, with_channel), (SESSIONS, _sessions_of_pairs(columns))]
 
-
-PAIR_IDS = ("last_click_id", "carried_id")
 
 
 def _picked(columns: set[str], firsts: exp.Select) -> list[tuple[str, exp.Query]]:

@@ -27,6 +27,7 @@ from generator.sql.attribution_methods import render_methods_sql
 from generator.sql.batch import MethodsUnsupported, render_plan_sql
 from generator.sql.dimensions import SESSION_DIMENSIONS
 from generator.sql.export_shape import ERAS
+from generator.sql.sessions import METHOD, session_ctes
 from generator.sql.values import render_values_sql
 
 D1, D2 = "2024-06-01", "2024-06-02"
@@ -135,3 +136,15 @@ def test_a_kpis_statement_without_the_sessions_of_its_days_leaves_the_methods_to
         render_plan_sql(_plan(events), "duckdb", bucket="week", methods=["channel"], methods_limit=5)
     with pytest.raises(ValueError, match="DuckDB"):
         render_plan_sql(_plan(events), "bigquery", methods=["channel"], methods_limit=5)
+
+
+def test_a_session_table_asked_wrongly_fails_when_it_is_built() -> None:
+    """The attribution method comes with the channel, and a session table reading click ids attributes its sessions
+    per pair of ids through the channel rules run once per source: asked otherwise, it fails as it is built, with
+    why, not when DuckDB binds the statement."""
+    with pytest.raises(ValueError, match="comes with its channel"):
+        session_ctes({METHOD, "engaged"})
+    with pytest.raises(ValueError, match="once per source"):
+        session_ctes({"channel"}, rows=True, ids=True)
+    names = [name for name, _ in session_ctes({"channel", METHOD}, rows=True, ids=True, channel_per_source=True)]
+    assert names.index("session_pairs") < names.index("session_pair_channels") < names.index("sessions") == len(names) - 1
