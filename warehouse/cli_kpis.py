@@ -267,6 +267,8 @@ def refresh(compiled: Compiled, store_path: Path, full: bool, format: SummaryFor
             Console(highlight=False, soft_wrap=True).print(escape(summary.attribution.line() or ""))
     if summary.attribution.warning():  # loud, on stderr, also with --format json
         err.print(f"[yellow]⚠ {escape(summary.attribution.warning() or '')}[/]", highlight=False, soft_wrap=True)
+    for line in summary.retried:  # a fast path that failed: the numbers are right, the refresh slower
+        err.print(f"[yellow]⚠ {escape(line)}[/]", highlight=False, soft_wrap=True)
     for line in summary.failure_lines():
         err.print(f"[red]✗[/] {escape(line)}", highlight=False, soft_wrap=True)
     if summary.failed:

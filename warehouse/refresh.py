@@ -57,6 +57,9 @@ class RefreshSummary:
     attribution: AttributionSummary = field(default_factory=AttributionSummary)
     # nothing new since the last refresh (`nothing_new.py`): its time, "YYYY-MM-DD HH:MM:SS" UTC; nothing computed
     unchanged_since: str | None = None
+    # statements over the kept session days that failed and were computed from the events instead (the same
+    # numbers, more slowly): `refresh_isolation.retry_sentence`, one sentence each
+    retried: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -102,6 +105,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     done = 0
     hashes = {q.kpi_id: q.definition_hash for q in plan.ordered()}
     failures: list[KpiFailure] = []
+    retried: list[str] = []  # statements over the kept session days run again from the events
     # data quality and the attribution methods once per loaded day: only days (re)loaded since checked, or all
     # when the checks changed; the methods (every day with `full`, and any loaded day not counted yet) with the
     # values a day of the session dimensions the KPI files name (observed_values.py), counted by the first KPI
@@ -117,7 +121,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
             wanted = {d for d in methods_todo if start <= d <= end and d not in counted}
             tables, failed, methods = compute_isolated(con, catalog, plan, kpi_ids, start, end,
                                                        [s.name for s in subjects] if wanted else None, METHOD_VALUES,
-                                                       facts=facts)
+                                                       facts=facts, retried=retried)
             if methods is not None:
                 counted |= counted_days(methods, wanted)
             staged += [_with_hashes(table, hashes) for table in tables]
@@ -151,7 +155,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     return RefreshSummary(len(plan.kpis) - len(failed_ids), len({d for _k, d in recomputed}), rows, round(seconds, 2),
                           {k: len(v) for k, v in todo.items() if k not in failed_ids},
                           {k: round(v, 3) for k, v in phases.items()}, unique_failures(failures),
-                          provisional_days(con), attribution)
+                          provisional_days(con), attribution, retried=retried)
 
 
 def without_failed(plan: QueryPlan, failed: set[str]) -> QueryPlan:

@@ -43,6 +43,14 @@ def first_line(exc: BaseException) -> str:
     return text if text.endswith(".") else text + "."
 
 
+def retry_sentence(kpi_ids: Sequence[str], start: str, end: str, exc: BaseException) -> str:
+    """What a refresh says of a statement over the kept session days that failed and was run again from the events."""
+    days = f"{start[:4]}-{start[4:6]}-{start[6:]} to {end[:4]}-{end[4:6]}-{end[6:]}"
+    return (f"The statement reading the kept session days for {len(kpi_ids)} KPIs over {days} failed, so they were "
+            f"computed from the events instead (the same numbers, more slowly): {first_line(exc)} Please report "
+            "this with `kpi --version`.")
+
+
 def failure(catalog: KpiCatalog, kpi_id: str, exc: BaseException) -> KpiFailure:
     sk = catalog.kpis.get(kpi_id)
     if sk is None:
@@ -53,13 +61,15 @@ def failure(catalog: KpiCatalog, kpi_id: str, exc: BaseException) -> KpiFailure:
 
 def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: QueryPlan, kpi_ids: list[str],
                      start: str, end: str, methods: Sequence[str] | None = None, methods_limit: int = 0,
-                     facts: bool = False) -> tuple[list[pa.Table], list[KpiFailure], pa.Table | None]:
+                     facts: bool = False, retried: list[str] | None = None,
+                     ) -> tuple[list[pa.Table], list[KpiFailure], pa.Table | None]:
     """The rows of `kpi_ids` over start..end; a failing batch is retried KPI by KPI to isolate the culprits.
 
     `methods`: the batch also counts the attribution methods of its days, with the values a day of these session
     dimensions (`batch.METHOD_ROWS`), returned third; None when it could not (no session table of its days, or a
     failing batch: `attribution_methods.refresh_attribution` counts them on its own then). `facts`: the batch
-    reads the kept session days (`session_facts.py`); a failing one is retried from the events."""
+    reads the kept session days (`session_facts.py`); a failing one is retried from the events, and a sentence
+    saying so goes into `retried` (the same numbers, more slowly: a fast path that fails is never silent)."""
     params = {"start_date": start, "end_date": end}
     try:
         sql, fused = _statement(con, plan, kpi_ids, methods, methods_limit, facts)
@@ -70,6 +80,8 @@ def compute_isolated(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: 
         return [rows_where(table, [k is not None for k in ids])], [], rows_where(table, [k is None for k in ids])
     except (duckdb.Error, ValueError, ArithmeticError, RecursionError) as exc:
         if methods is not None or facts:  # from the events, without the methods (counted on their own then)
+            if facts and retried is not None:
+                retried.append(retry_sentence(kpi_ids, start, end, exc))
             return compute_isolated(con, catalog, plan, kpi_ids, start, end)
         if len(kpi_ids) == 1:
             return [], [failure(catalog, kpi_ids[0], exc)], None

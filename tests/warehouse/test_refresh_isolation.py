@@ -135,3 +135,31 @@ def test_the_attribution_methods_counted_with_the_kpis_never_fail_a_kpi(project)
     assert failures == [] and methods is None
     assert tables[0].to_pylist() == plain[0].to_pylist() == fused[0].to_pylist()
     assert counted is not None and counted.num_rows > 0 and set(counted.column("kpi_id").to_pylist()) == {None}
+
+
+def test_a_refresh_reads_the_kept_session_days_and_says_so_when_it_cannot(project) -> None:
+    """The KPIs' statement reads the kept session days (`session_facts.py`). Should it fail, the refresh runs it
+    again from the events (the same numbers, more slowly) and says so (`RefreshSummary.retried`): a fast path
+    that breaks never hides behind the slow one. A refresh of the demo's KPIs retries nothing; with the kept
+    clicks' table unreadable (a column renamed), every statement is retried, and the numbers are the same."""
+    from warehouse.refresh_isolation import compute_isolated
+    from warehouse.session_facts import facts_ready
+
+    kpis, db = project
+    catalog, plan = compiled(kpis)
+    con = connect_store(db)
+    try:
+        summary = refresh_kpis(con, catalog, plan)
+        assert facts_ready(con, plan)
+        ids = list(plan.kpis)
+        from_events, _, _ = compute_isolated(con, catalog, plan, ids, "20240224", "20240229")
+        con.execute("ALTER TABLE kept_clicks RENAME COLUMN click TO renamed")
+        retried: list[str] = []
+        tables, failures, _ = compute_isolated(con, catalog, plan, ids, "20240224", "20240229", facts=True,
+                                               retried=retried)
+    finally:
+        con.close()
+    assert summary.retried == [] and summary.failed == []
+    assert failures == [] and len(retried) == 1
+    assert "2024-02-24 to 2024-02-29" in retried[0] and "computed from the events" in retried[0]
+    assert tables[0].to_pylist() == from_events[0].to_pylist()
