@@ -19,6 +19,7 @@ from generator.parse.catalog import KpiCatalog
 from generator.plan.queries import QueryPlan
 from generator.sql.batch import MethodsUnsupported
 
+from .refresh_days import parse_day
 from .statements import plan_sql
 
 
@@ -45,7 +46,7 @@ def first_line(exc: BaseException) -> str:
 
 def retry_sentence(kpi_ids: Sequence[str], start: str, end: str, exc: BaseException) -> str:
     """What a refresh says of a statement over the kept session days that failed and was run again from the events."""
-    days = f"{start[:4]}-{start[4:6]}-{start[6:]} to {end[:4]}-{end[4:6]}-{end[6:]}"
+    days = f"{parse_day(start).isoformat()} to {parse_day(end).isoformat()}"
     return (f"The statement reading the kept session days for {len(kpi_ids)} KPIs over {days} failed, so they were "
             f"computed from the events instead (the same numbers, more slowly): {first_line(exc)} Please report "
             "this with `kpi --version`.")

@@ -66,6 +66,8 @@ which branch of the attribution gave the session its channel (`attribution.attri
 the session's sources are, so that counting the methods reads the session table alone, not `session_attributed`
 beside it: at 5M events a full refresh's two daily statements 3.47 -> 3.00 CPU s (three traced pairs, the same
 rows), and the refresh's peak memory 1,036 -> 930 MB (`session_attributed` no longer kept for the count)."""
+ATTRIBUTION = TRAFFIC_COLUMNS | {METHOD}
+"""The session columns the attribution gives (the rest come from the session's own events)."""
 
 
 def _lit(text: str) -> exp.Literal:
@@ -128,7 +130,7 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
         ctes += _pair_records()
         sources = exp.select(*PAIR_IDS, *attribution, copy=False).from_(PAIR_RECORDS)
     else:
-        sources = exp.select(*_kept(columns, TRAFFIC_COLUMNS | {METHOD}), *attribution, copy=False).from_(ATTRIBUTED)
+        sources = exp.select(*_kept(columns, ATTRIBUTION), *attribution, copy=False).from_(ATTRIBUTED)
     lowered = {name: exp.Lower(this=exp.column(name)) for name in ("source", "medium", "campaign")}
     # the big CASEs are built once here, so no builder call copies them (copy=False)
     categories = exp.select("*", exp.alias_(source_category(lowered["source"]), "source_category"), copy=False)
@@ -151,7 +153,7 @@ def session_ctes(columns: set[str], firsts: exp.Select | None = None,
                     for c in ("source", "medium", "campaign")))
     ga4_first = exp.func("COALESCE", exp.column("ga4_channel", table="t"), exp.column("channel", table="c"))
     # a row per session, or with `by_ids` per pair of click ids (`PAIR_CHANNELS`)
-    attributes = ((*PAIR_IDS, *sorted(columns & (TRAFFIC_COLUMNS | {METHOD}) - {"channel"})) if by_ids
+    attributes = ((*PAIR_IDS, *sorted(columns & ATTRIBUTION - {"channel"})) if by_ids
                   else ("session_key", *sorted(columns - {"channel"})))
     with_channel = (exp.select(*(exp.column(name, table="t") for name in attributes), exp.alias_(ga4_first, "channel"))
                     .from_(exp.alias_(exp.to_table(SOURCES), "t", table=True))
@@ -198,11 +200,10 @@ def _sessions_of_pairs(columns: set[str]) -> exp.Select:
     """`sessions` from `session_attributed` and its pair's attribution (`session_pair_channels`), joined on the
     two click ids (either may be NULL): at 5M events a periods statement 10-13 % fewer CPU seconds than reading
     both records for every session and running the channel join per session (replayed, the same rows)."""
-    attribution = TRAFFIC_COLUMNS | {METHOD}
     kept = ["session_key", *sorted(columns - {"channel"}), "channel"]
     on = exp.and_(*(exp.NullSafeEQ(this=exp.column(pair_id, table="p"), expression=exp.column(name, table="a"))
                     for pair_id, name in zip(PAIR_IDS, ("last_click", "carried"), strict=True)))
-    return (exp.select(*(exp.column(name, table="p" if name in attribution else "a") for name in kept))
+    return (exp.select(*(exp.column(name, table="p" if name in ATTRIBUTION else "a") for name in kept))
             .from_(exp.alias_(exp.to_table(ATTRIBUTED), "a", table=True))
             .join(exp.alias_(exp.to_table(PAIR_CHANNELS), "p", table=True), on=on))
 
