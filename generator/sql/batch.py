@@ -123,13 +123,13 @@ def build_facts_query(plan: QueryPlan, clicks: str | None = None) -> exp.Query:
     its statement's `session_days` on those days, every column, their clicks as ids (`sessions.click_id`);
     `clicks` (`last_click`, `click`): instead, the records of those ids that the days' events carry
     (`sessions.click_records`). `FactsUnsupported` when the statement has no `session_days`."""
-    _, ctes, inline, _ = _assembled(plan, None, "day", None, 0, event_rows=False, click_ids=True)
+    _, ctes, inline, _ = _assembled(plan, None, "day", None, 0, event_rows=False, click_ids=True, to_end=True)
     if not any(name == SESSION_DAYS for name, _ in ctes):
         raise FactsUnsupported("no KPI of the plan counts session days")
     if clicks is not None:
         select: exp.Select = click_records(clicks, SCANNED)
         return attach(select, read_by(ctes, select), inline)
-    select, kept = facts_statement(ctes, exp.LTE(this=exp.column("event_day"), expression=_as_day(end_date())))
+    select, kept = facts_statement(ctes)
     return attach(select, kept, inline)
 
 
@@ -147,11 +147,12 @@ def _kept_days(body: exp.Expr, widest: int, regroup: bool) -> exp.Query:
 
 
 def _assembled(plan: QueryPlan, kpi_ids: Iterable[str] | None, bucket: Bucket, methods: Sequence[str] | None,
-               methods_limit: int, event_rows: bool, click_ids: bool = False,
+               methods_limit: int, event_rows: bool, click_ids: bool = False, to_end: bool = False,
                ) -> tuple[exp.Query, list[Cte], list[str], int]:
     """(the final SELECT, the CTEs, those to keep inline, the widest conversion's extra days) of the batch
     statement (`build_plan_query`); `click_ids`: the session tables name their clicks by ids (`sessions.click_id`),
-    whatever `event_rows` says."""
+    whatever `event_rows` says; `to_end`: the events scanned up to `end_date`, not the conversions' days after it
+    (for the session days, which depend on their own day's events only: `build_facts_query`)."""
     event_rows = event_rows and not click_ids
     wanted = _wanted(plan, kpi_ids)
     needed = _with_components(plan, wanted)
@@ -167,7 +168,8 @@ def _assembled(plan: QueryPlan, kpi_ids: Iterable[str] | None, bucket: Bucket, m
     if methods is not None:  # before the scan and the session tables: they add what these read
         cols.session_columns |= {"channel", METHOD}
         values = [cols.dimension(name) for name in methods]
-    scan = scan_ctes(cols, last_day(widest), batch=True, bucket=bucket, event_rows=event_rows)
+    scan = scan_ctes(cols, end_date() if to_end else last_day(widest), batch=True, bucket=bucket,
+                     event_rows=event_rows)
     event_columns = scan[-1][1].named_selects  # of `scanned_events`
     ctes: list[Cte] = [*scan]
     inline: list[str] = [RAW, SCANNED]  # each reader scans with its own filters: cheaper than storing every event

@@ -141,10 +141,10 @@ def groupings_singly(ctes: list[Cte]) -> list[Cte]:
              and body.meta.get(SESSION_GROUPING) else body) for name, body in ctes]
 
 
-def facts_statement(ctes: list[Cte], keep: exp.Expr) -> tuple[exp.Select, list[Cte]]:
-    """The statement giving the rows of `session_days` that `keep` holds for (`facts_query`), and the CTEs it
-    reads (the others are left out)."""
-    select = exp.select("*").from_("session_days").where(keep)
+def facts_statement(ctes: list[Cte]) -> tuple[exp.Select, list[Cte]]:
+    """The statement giving the rows of `session_days` (`facts_query`), and the CTEs it reads (the others are left
+    out)."""
+    select = exp.select("*").from_("session_days")
     return select, read_by(ctes, select)
 
 

@@ -22,6 +22,7 @@ from test_period_spans import KPIS, _kept, _store
 from typer.testing import CliRunner
 
 from generator.compile import compile_paths
+from generator.sql.batch import statement_reach
 from generator.sql.session_facts import FACTS, SINGLE
 from kpibridge.cli import app
 from warehouse.location import copy_store
@@ -157,6 +158,33 @@ def test_a_reloaded_day_and_every_day_after_it_are_kept_again(tmp_path):
         assert keep_facts(con, plan)
         assert con.execute(f"SELECT * FROM {FACTS} ORDER BY ALL").fetchall() == kept
     assert len(kept) > 1000
+
+
+def test_a_range_of_session_days_holds_its_own_days_only_as_a_longer_range_gives_them(tmp_path):
+    """A session day depends on its own day's events (and the purchase ids before it), never on a conversion's
+    days after it: the statement keeping a range of days reads up to its last day only (`build_facts_query`), and
+    gives no row after it; its rows are those a range to the last loaded day gives on the same days."""
+    db = _store(tmp_path, "cross_channel")
+    plan = compile_paths([KPIS]).plan
+    assert statement_reach(plan) > 0  # a conversion window: the KPIs' statements read days after `end_date`
+    with duckdb.connect(str(db), read_only=True) as con:
+        sql = facts_sql(con, plan)
+        assert sql is not None
+        assert "event_date BETWEEN $start_date AND $end_date" in sql  # the scan: no conversion's day after it
+        loaded = [d for (d,) in con.execute("SELECT event_date FROM loaded_days ORDER BY 1").fetchall()]
+        middle = loaded[len(loaded) // 2]
+
+        def kept(end: str) -> list[tuple]:
+            return con.execute(f"SELECT * FROM ({sql}) ORDER BY ALL", {"start_date": loaded[0], "end_date": end}
+                               ).fetchall()
+
+        cut, whole = kept(middle), kept(loaded[-1])
+        day = [d[0] for d in con.execute(f"SELECT * FROM ({sql}) LIMIT 0", {"start_date": loaded[0],
+                                                                           "end_date": middle}).description]
+    at = day.index("event_day")
+    assert cut and max(r[at] for r in cut) == parse_day(middle)
+    assert cut == [r for r in whole if r[at] <= parse_day(middle)]
+    assert len(whole) > len(cut)
 
 
 def test_kept_session_days_of_another_plan_are_never_read(tmp_path):
