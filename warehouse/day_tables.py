@@ -32,9 +32,8 @@ LOADED_DAY_TABLES_DDL = """CREATE TABLE IF NOT EXISTS loaded_day_tables (
 def record_day_tables(con: duckdb.DuckDBPyConnection, source: object, days: list[str], load_id: int) -> None:
     """Record the table each of these just (re)loaded days came from (the source's `day_tables`, else daily)."""
     tables: dict[str, str] = getattr(source, "day_tables", {})
-    for day in days:
-        con.execute("INSERT OR REPLACE INTO loaded_day_tables VALUES ($day, $table, $load_id)",
-                    {"day": day, "table": tables.get(day, "daily"), "load_id": load_id})
+    con.execute("INSERT OR REPLACE INTO loaded_day_tables SELECT unnest($days), unnest($tables), $load_id",
+                {"days": list(days), "tables": [tables.get(day, "daily") for day in days], "load_id": load_id})
 
 
 def stored_tables(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
