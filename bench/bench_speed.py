@@ -117,7 +117,7 @@ session_kpis AS (
 ),
 purchases AS (  -- each transaction once, at its first copy
     SELECT e.* FROM ev e WHERE name = 'purchase'
-    QUALIFY tid IS NULL OR row_number() OVER (PARTITION BY tid ORDER BY ts) = 1
+    QUALIFY tid IS NULL OR row_number() OVER (PARTITION BY tid ORDER BY day, ts) = 1
 ),
 event_kpis AS (
     SELECT e.day, s.channel, e.country, e.device, e.payment_type, e.lead_source,

@@ -127,7 +127,7 @@ range_ids AS (
 ),
 copies AS (
     SELECT event_date, event_name, row_number() OVER (
-        PARTITION BY event_name, ecommerce.transaction_id ORDER BY event_timestamp, event_date) AS copy
+        PARTITION BY event_name, ecommerce.transaction_id ORDER BY event_date, event_timestamp) AS copy
     FROM slim_events
     WHERE event_date <= $end_date AND ecommerce.transaction_id IN (SELECT tid FROM range_ids)
 ),

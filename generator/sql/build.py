@@ -221,6 +221,13 @@ def _breakdown_value(b: PlanBreakdown, cols: EventColumns) -> exp.Expr:
     return cols.dimension(b.dimension)
 
 
+FIRST_PURCHASE_ORDER = ("event_date", "event_timestamp")
+"""Which purchase of a transaction id counts: the first by day, then by time. Days first, as the ids seen before a
+range are found by day (`transactions.py`): ordered by time alone, a copy on a later day with an earlier time (a
+client's clock, a property's time zone changed) counted where a range held both days, and its first day's where
+a range held only one, so the numbers depended on how the days were cut into statements."""
+
+
 def kept_events(events: set[str] | None, source: str = SCANNED) -> exp.Expr:
     """The scanned events with every transaction id's later duplicates left out, those before `start_date`
     included (`transactions.py`; the statement needs the `earlier_transactions` CTE)."""
@@ -231,7 +238,7 @@ def kept_events(events: set[str] | None, source: str = SCANNED) -> exp.Expr:
 
     first_of_id = exp.EQ(
         this=exp.Window(this=exp.RowNumber(), partition_by=[of("transaction_id")],
-                        order=exp.Order(expressions=[exp.Ordered(this=of("event_timestamp"))])),
+                        order=exp.Order(expressions=[exp.Ordered(this=of(c)) for c in FIRST_PURCHASE_ORDER])),
         expression=exp.Literal.number(1),
     )
     # an id a purchase carried before `start_date` never counts again (`transactions.py`)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from ..plan.queries import RatioQuery, SimpleQuery
-from .build import PURCHASE, MeasureParts
+from .build import FIRST_PURCHASE_ORDER, PURCHASE, MeasureParts
 from .ctes import Cte
 from .scan import EVENTS_ALIAS, SESSIONS_ALIAS
 from .session_facts import SESSION_GROUPING
@@ -205,7 +205,7 @@ def flagged_events(source: str, purchases: str, columns: list[str], in_range: ex
     first_of_id = exp.EQ(
         this=exp.Window(this=exp.RowNumber(),
                         partition_by=[exp.column("transaction_id"), *([in_range] if in_range is not None else [])],
-                        order=exp.Order(expressions=[exp.Ordered(this=exp.column("event_timestamp"))])),
+                        order=exp.Order(expressions=[exp.Ordered(this=exp.column(c)) for c in FIRST_PURCHASE_ORDER])),
         expression=exp.Literal.number(1),
     )
     # an id a purchase carried before `start_date` never counts again (`transactions.py`)

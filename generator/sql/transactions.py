@@ -6,7 +6,8 @@ the range starts after the id's first day (an incremental `kpi refresh`, `kpi ge
 week). Every statement that reads `purchase` therefore also reads, from the export itself, the transaction ids
 of every day before `start_date` (`earlier_transactions`: two columns, `event_name` and
 `ecommerce.transaction_id`, of the purchases only), and a purchase whose id is among them is left out; inside
-the range the earliest purchase of an id wins (`build.kept_events`, `rollup.flagged_events`).
+the range the earliest purchase of an id wins, by day then by time (`build.FIRST_PURCHASE_ORDER`, used by
+`build.kept_events` and `rollup.flagged_events`).
 
 So the SQL needs nothing but the export and is right for any date range, on a raw export as on the warehouse.
 Limits, stated: it reads every earlier day of the export (on BigQuery those two columns of every daily table

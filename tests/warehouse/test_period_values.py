@@ -37,12 +37,13 @@ EXTRA_KPIS = {
 HEADER = ("version: 1\nkpi: {kpi}\ntitle: {title}\ndescription: A test KPI.\nobjective: Audit\n"
           "owner: audit@shop.example\nteam: audit\ndirection: up\n")
 
-# The purchases GA4 counts: the first of each transaction id in the days read (purchases without an id all count).
+# The purchases GA4 counts: the first of each transaction id in the days read, by day then time (purchases without
+# an id all count).
 PURCHASES = """
     SELECT * FROM ga4_events
     WHERE event_name = 'purchase' AND event_date BETWEEN $a AND $z
     QUALIFY nullif(nullif(ecommerce.transaction_id, ''), '(not set)') IS NULL
-         OR row_number() OVER (PARTITION BY ecommerce.transaction_id ORDER BY event_timestamp) = 1
+         OR row_number() OVER (PARTITION BY ecommerce.transaction_id ORDER BY event_date, event_timestamp) = 1
 """
 USERS = "SELECT count(DISTINCT user_pseudo_id) FROM ga4_events WHERE event_date BETWEEN $a AND $b"
 PURCHASERS = f"SELECT count(DISTINCT user_pseudo_id) FROM ({PURCHASES}) WHERE event_date <= $b"

@@ -94,9 +94,10 @@ def _read(db: Path, sql: str) -> list[tuple]:
 
 
 def _expected(days: dict[str, pa.Table]) -> dict[str, tuple[int, float]]:
-    """Per day: (purchases, revenue), each transaction id once over the whole history, the earliest winning."""
+    """Per day: (purchases, revenue), each transaction id once over the whole history, the earliest winning (by
+    day, then by time: a copy on a later day with an earlier time is still the later one)."""
     rows = [r for t in days.values() for r in t.to_pylist() if r["event_name"] == "purchase"]
-    rows.sort(key=lambda r: r["event_timestamp"])
+    rows.sort(key=lambda r: (r["event_date"], r["event_timestamp"]))
     seen: set[str] = set()
     out: dict[str, tuple[int, float]] = {}
     for r in rows:
@@ -193,3 +194,28 @@ def test_a_day_with_events_but_no_purchase_stores_zero(tmp_path: Path, export, c
         assert (kid, names[4]) not in stored
         assert sorted(d for k, d in stored if k == kid) == sorted(days)
     assert ("average_order_value", names[2]) not in stored
+
+
+def test_a_copy_on_a_later_day_with_an_earlier_time_counts_on_neither_day_twice(tmp_path: Path, export,
+                                                                                 compiled) -> None:
+    """An order sent again the next day with a clock an hour behind its first day's time (a client's clock, a
+    property's time zone changed): the order counts on its first day, whether the refresh reads the two days in
+    one statement (one load) or apart (two loads, a refresh between them), as counted here in Python."""
+    names = sorted(export)
+    days = dict(export)
+    order = _purchases(days[names[6]])[-1]
+    days[names[7]] = pa.concat_tables([days[names[7]], _copy_to(order, names[7], order["event_timestamp"] - 3600_000_000)])
+    _load_and_refresh(tmp_path / "whole.duckdb", compiled, days)
+    _load_and_refresh(tmp_path / "apart.duckdb", compiled, {d: days[d] for d in names[:7]},
+                      {d: days[d] for d in names[7:]})
+
+    assert _read(tmp_path / "apart.duckdb", VALUES) == _read(tmp_path / "whole.duckdb", VALUES)
+    expected = _expected(days)
+    stored = {d.strftime("%Y%m%d"): (n, r) for d, n, r in _read(tmp_path / "whole.duckdb", """
+        SELECT p.date, p.value, r.value FROM kpi_values p JOIN kpi_values r USING (date, breakdown, breakdown_value)
+        WHERE p.kpi_id = 'purchases' AND r.kpi_id = 'revenue' AND p.breakdown = '' ORDER BY 1""")}
+    assert {d: n for d, (n, _) in stored.items()} == {d: float(n) for d, (n, _) in expected.items()}
+    for day, (_, revenue) in expected.items():
+        assert stored[day][1] == pytest.approx(revenue, rel=1e-12), day
+    naive = len({(r["ecommerce"] or {}).get("transaction_id") for r in _purchases(days[names[7]])})
+    assert expected[names[7]][0] == naive - 1 + _without_id(days[names[7]])  # the copy is not day 8's order

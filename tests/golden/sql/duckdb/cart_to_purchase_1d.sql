@@ -70,7 +70,7 @@ WITH raw_events AS (
     p.event_name = 'purchase' AND seen.transaction_id IS NULL
   QUALIFY
     p.transaction_id IS NULL
-    OR ROW_NUMBER() OVER (PARTITION BY p.transaction_id ORDER BY p.event_timestamp) = 1
+    OR ROW_NUMBER() OVER (PARTITION BY p.transaction_id ORDER BY p.event_date, p.event_timestamp) = 1
 ), measure_rows AS (
   SELECT
     e.event_day,
