@@ -116,6 +116,16 @@ def _expected(days: dict[str, pa.Table]) -> dict[str, tuple[int, float]]:
     return out
 
 
+def _assert_stored_as_expected(db: Path, expected: dict[str, tuple[int, float]]) -> None:
+    """The store's purchases and revenue per day (totals) are those counted in Python (`_expected`)."""
+    stored = {d.strftime("%Y%m%d"): (n, r) for d, n, r in _read(db, """
+        SELECT p.date, p.value, r.value FROM kpi_values p JOIN kpi_values r USING (date, breakdown, breakdown_value)
+        WHERE p.kpi_id = 'purchases' AND r.kpi_id = 'revenue' AND p.breakdown = '' ORDER BY 1""")}
+    assert {d: n for d, (n, _) in stored.items()} == {d: float(n) for d, (n, _) in expected.items()}
+    for day, (_, revenue) in expected.items():
+        assert stored[day][1] == pytest.approx(revenue, rel=1e-12), day
+
+
 def test_two_halves_with_a_refresh_between_give_the_values_of_one_full_load(tmp_path: Path, export, compiled) -> None:
     names = sorted(export)
     first = {d: export[d] for d in names if d != names[3] and d < names[6]}  # day 4 arrives late
@@ -127,12 +137,7 @@ def test_two_halves_with_a_refresh_between_give_the_values_of_one_full_load(tmp_
     assert _read(tmp_path / "halves.duckdb", PERIODS) == _read(tmp_path / "whole.duckdb", PERIODS)
 
     expected = _expected(export)
-    stored = {d.strftime("%Y%m%d"): (n, r) for d, n, r in _read(tmp_path / "halves.duckdb", """
-        SELECT p.date, p.value, r.value FROM kpi_values p JOIN kpi_values r USING (date, breakdown, breakdown_value)
-        WHERE p.kpi_id = 'purchases' AND r.kpi_id = 'revenue' AND p.breakdown = '' ORDER BY 1""")}
-    assert {d: n for d, (n, _) in stored.items()} == {d: float(n) for d, (n, _) in expected.items()}
-    for day, (_, revenue) in expected.items():
-        assert stored[day][1] == pytest.approx(revenue, rel=1e-12), day
+    _assert_stored_as_expected(tmp_path / "halves.duckdb", expected)
     # the two orders sent again count on their first day only: not on day 9, and on day 4 instead of day 6
     naive = {d: len({(r["ecommerce"] or {}).get("transaction_id") for r in _purchases(export[d])}) for d in names}
     assert expected[names[8]][0] < naive[names[8]] + _without_id(export[names[8]])
@@ -211,11 +216,6 @@ def test_a_copy_on_a_later_day_with_an_earlier_time_counts_on_neither_day_twice(
 
     assert _read(tmp_path / "apart.duckdb", VALUES) == _read(tmp_path / "whole.duckdb", VALUES)
     expected = _expected(days)
-    stored = {d.strftime("%Y%m%d"): (n, r) for d, n, r in _read(tmp_path / "whole.duckdb", """
-        SELECT p.date, p.value, r.value FROM kpi_values p JOIN kpi_values r USING (date, breakdown, breakdown_value)
-        WHERE p.kpi_id = 'purchases' AND r.kpi_id = 'revenue' AND p.breakdown = '' ORDER BY 1""")}
-    assert {d: n for d, (n, _) in stored.items()} == {d: float(n) for d, (n, _) in expected.items()}
-    for day, (_, revenue) in expected.items():
-        assert stored[day][1] == pytest.approx(revenue, rel=1e-12), day
+    _assert_stored_as_expected(tmp_path / "whole.duckdb", expected)
     naive = len({(r["ecommerce"] or {}).get("transaction_id") for r in _purchases(days[names[7]])})
     assert expected[names[7]][0] == naive - 1 + _without_id(days[names[7]])  # the copy is not day 8's order
