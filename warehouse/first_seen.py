@@ -12,6 +12,15 @@ Then the table is replaced, in the refresh's transaction (not when a KPI reading
 are then found again next time). A store upgraded from an older version starts with an empty table, so its
 first refresh recomputes every day with a purchase once (their values had been deduplicated only within the
 days each refresh read).
+
+Each save also records which loaded days the table covers (`_covered`: the last day, how many days and a hash of
+each day with its load, in the table's comment, with its row count). When the next refresh finds those days as
+they were and only later days loaded since (a new day: the daily run), no id's first day can have moved: only
+the ids first seen on the new days are read and added (`FirstDays.since`), not every purchase of the history
+(at 180 days of 55,000 events a day, the two statements took 0.12-0.17 CPU s of a new day, now 0.01-0.02).
+Anything else (a day reloaded, removed or loaded late, a refresh that did not save, a table whose rows changed)
+reads every purchase, as before. The refresh's statements read the purchases' history from these first days too
+(`first_purchases`), not from every purchase.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -60,18 +70,49 @@ _FIRST_DAYS = "kb_first_days"
 """The name under which `first_days`' table is registered for the statements reading it."""
 
 
-def first_days(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Each transaction id's first day in the loaded events (`transaction_id`, `first_date`): read once by a
-    refresh for `days_changed` and `save_first_seen` (each read every purchase for it: at 180 days of 55,000
-    events a day, three reads of 0.09-0.16 CPU s where one does)."""
-    return con.sql(_purchases()[1]).to_arrow_table()
+@dataclass(frozen=True)
+class FirstDays:
+    """Each transaction id's first day in the loaded events, as a refresh read it once (`first_days`).
+
+    `ids` (`transaction_id`, `first_date`): every id's; or, with `since` (a YYYYMMDD day), only those of the ids
+    first seen after it, the table `transaction_first_seen` holding every other one as it is. `covered`: the
+    loaded days it was read from (`_covered`), recorded beside the table when it is saved."""
+
+    ids: pa.Table
+    since: str | None
+    covered: tuple[str, int, int]
 
 
-def days_changed(con: duckdb.DuckDBPyConnection, first: pa.Table | None = None) -> set[str]:
+def first_days(con: duckdb.DuckDBPyConnection) -> FirstDays:
+    """Each transaction id's first day in the loaded events: read once by a refresh for `days_changed` and
+    `save_first_seen` (each read every purchase for it: at 180 days of 55,000 events a day, three reads of
+    0.09-0.16 CPU s where one does); only the new days' ids when the table covers every other loaded day as it
+    is now (see the module's docstring)."""
+    covered = _covered(con)
+    since = _covered_up_to(con)
+    if since is None:
+        return FirstDays(con.sql(_purchases()[1]).to_arrow_table(), None, covered)
+    new = con.sql(f"""
+        SELECT transaction_id, min(event_date) AS first_date FROM ({_purchases()[0]})
+        WHERE event_date > $since AND transaction_id IS NOT NULL
+            AND transaction_id NOT IN (SELECT transaction_id FROM transaction_first_seen)
+        GROUP BY transaction_id
+    """, params={"since": since}).to_arrow_table()  # noqa: S608 - constant SQL
+    return FirstDays(new, since, covered)
+
+
+def days_changed(con: duckdb.DuckDBPyConnection, first: FirstDays | None = None) -> set[str]:
     """The YYYYMMDD days whose deduplicated purchases may differ from what the last refresh computed; `first`:
-    `first_days` as the caller read it."""
+    `first_days` as the caller read it. With only the new days' ids (`FirstDays.since`), no other id moved: the
+    days are those holding a purchase of a new id, all after `since`."""
     purchases, first_sql = _purchases()
     with _first_days(con, first) as now:
+        if first is not None and first.since is not None:
+            rows = con.execute(f"""
+                SELECT DISTINCT event_date FROM ({purchases})
+                WHERE event_date > $since AND transaction_id IN (SELECT transaction_id FROM ({now}))
+            """, {"since": first.since}).fetchall()  # noqa: S608 - constant SQL
+            return {day for (day,) in rows}
         rows = con.execute(f"""
             WITH changed AS (
                 SELECT coalesce(n.transaction_id, o.transaction_id) AS transaction_id, o.first_date AS former
@@ -97,30 +138,92 @@ def unrecorded(con: duckdb.DuckDBPyConnection) -> bool:
                             "WHERE transaction_id IS NOT NULL LIMIT 1)").fetchall()[0][0])
 
 
-def save_first_seen(con: duckdb.DuckDBPyConnection, first: pa.Table | None = None) -> None:
+def save_first_seen(con: duckdb.DuckDBPyConnection, first: FirstDays | None = None) -> None:
     """Remember each id's first day as the refresh just computed it (inside the refresh's transaction): only
     the ids that are new, gone or moved are written. Deleting and inserting every id again made the commit
     rebuild the table's key index: 0.38 of a new day's 7 CPU s at 5M events (27,000 ids). `first`: `first_days`
-    as the caller read it (no load since)."""
+    as the caller read it (no load since); then the loaded days it covers are recorded with the table."""
     with _first_days(con, first) as now:
         first_sql = now or _purchases()[1]
-        con.execute(f"""
-            DELETE FROM transaction_first_seen AS o WHERE NOT EXISTS (
-                SELECT 1 FROM ({first_sql}) AS n WHERE n.transaction_id = o.transaction_id AND n.first_date = o.first_date)
-        """)  # noqa: S608 - constant SQL
+        if first is None or first.since is None:  # with `since`, no kept id moved or went: the new ones are added
+            con.execute(f"""
+                DELETE FROM transaction_first_seen AS o WHERE NOT EXISTS (
+                    SELECT 1 FROM ({first_sql}) AS n WHERE n.transaction_id = o.transaction_id
+                    AND n.first_date = o.first_date)
+            """)  # noqa: S608 - constant SQL
         con.execute(f"""
             INSERT INTO transaction_first_seen SELECT * FROM ({first_sql}) AS n
             WHERE NOT EXISTS (SELECT 1 FROM transaction_first_seen AS o WHERE o.transaction_id = n.transaction_id)
         """)  # noqa: S608 - constant SQL
+    _record_covered(con, first.covered if first is not None else _covered(con))
+
+
+def _covered(con: duckdb.DuckDBPyConnection, up_to: str | None = None) -> tuple[str, int, int]:
+    """The loaded days (up to the day `up_to`, YYYYMMDD): (the last, how many, a hash of each with its load id):
+    a day reloaded (another load id), removed or loaded before the last changes it."""
+    last, count, mark = con.execute(
+        "SELECT coalesce(max(event_date), ''), count(*), coalesce(bit_xor(hash(event_date, load_id)), 0) "
+        "FROM loaded_days WHERE $up_to IS NULL OR event_date <= $up_to", {"up_to": up_to}).fetchall()[0]
+    return str(last), int(count), int(mark)
+
+
+def _record_covered(con: duckdb.DuckDBPyConnection, covered: tuple[str, int, int]) -> None:
+    """Record with `transaction_first_seen` the loaded days it was saved from and its row count (its comment:
+    digits and separators only, made of these numbers and the day's digits)."""
+    (rows,) = con.execute("SELECT count(*) FROM transaction_first_seen").fetchall()[0]
+    last, count, mark = covered
+    note = f"{int(last) if last else ''}:{int(count)}:{int(mark)}:{int(rows)}"
+    con.execute(f"COMMENT ON TABLE transaction_first_seen IS '{note}'")
+
+
+def _covered_up_to(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The last day of the loaded days the table was saved from, when those days are loaded as they were then and
+    the table holds the rows it was saved with; else None (every purchase must be read)."""
+    found = con.execute("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+                        "AND schema_name = 'main' AND table_name = 'transaction_first_seen'").fetchall()
+    parts = str(found[0][0] or "").split(":") if found else []
+    if len(parts) != 4 or not parts[0]:
+        return None
+    last, count, mark, rows = parts
+    (now_rows,) = con.execute("SELECT count(*) FROM transaction_first_seen").fetchall()[0]
+    if _covered(con, last) != (last, int(count), int(mark)) or int(rows) != now_rows:
+        return None
+    return last
 
 
 @contextlib.contextmanager
-def _first_days(con: duckdb.DuckDBPyConnection, first: pa.Table | None) -> Iterator[str | None]:
-    """`first` registered for the statements, as the text reading it; None without it (they read the events)."""
+def first_purchases(con: duckdb.DuckDBPyConnection, first: FirstDays) -> Iterator[None]:
+    """While in it, the temporary table `FIRST_PURCHASES` the refresh's statements read the purchases' history from
+    (`warehouse_shape` then says so: `ExportShape.first_purchases`): each id's first day as `first` has it (with
+    `since`, the table's ids and the new ones), one purchase row per id. At 180 days of 55,000 events a day a new
+    day's three KPI statements read 53,000 rows there, not the purchases of 10M events (replayed: 0.235 -> 0.193,
+    0.304 -> 0.267 and 1.12 -> 1.035 CPU s, the same rows); a full refresh's cost stays the same. The session
+    days' statement keeps reading the events (`session_facts.facts_sql`: its rows are kept under its text)."""
+    from generator.sql.export_shape import FIRST_PURCHASES
+    from generator.sql.transactions import PURCHASE
+
+    with _first_days(con, first) as now:
+        kept = "" if first.since is None else "SELECT transaction_id, first_date FROM transaction_first_seen UNION ALL "
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {FIRST_PURCHASES} AS
+            SELECT first_date AS event_date, '{PURCHASE}' AS event_name,
+                {{'transaction_id': transaction_id}} AS ecommerce
+            FROM ({kept}{now})
+        """)  # noqa: S608 - constant SQL
+    try:
+        yield
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {FIRST_PURCHASES}")
+
+
+@contextlib.contextmanager
+def _first_days(con: duckdb.DuckDBPyConnection, first: FirstDays | None) -> Iterator[str | None]:
+    """`first`'s ids registered for the statements, as the text reading them; None without it (they read the
+    events)."""
     if first is None:
         yield None
         return
-    con.register(_FIRST_DAYS, first)
+    con.register(_FIRST_DAYS, first.ids)
     try:
         yield f"SELECT transaction_id, first_date FROM {_FIRST_DAYS}"
     finally:

@@ -92,6 +92,7 @@ from generator.sql.export_shape import (
     CLICK_COLUMN,
     FIELD_COLUMN,
     FIELD_KEY,
+    FIRST_PURCHASES,
     LISTED,
     NEWEST,
     SESSION_COLUMN,
@@ -139,15 +140,20 @@ def warehouse_shape(con: duckdb.DuckDBPyConnection) -> ExportShape:
     """The shape of the warehouse's `events`: the newest export's columns plus the flattened params, and each
     event's `event_row` where the view numbers them (every store since schema 17); since schema 19 (`events`
     over `slim_events`), GA4's last click as four columns and no `event_params` (a store read read-only before
-    its migration still has them); since schema 21, no `collected_traffic_source` (the clicks are columns)."""
+    its migration still has them); since schema 21, no `collected_traffic_source` (the clicks are columns). During
+    a refresh, which gives its statements each transaction id's first purchase (`first_seen.first_purchases`), the
+    purchases' history reads those (`ExportShape.first_purchases`)."""
     found = {str(c) for (c,) in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' "
-        "AND table_name = 'events' AND column_name IN ('event_row', 'event_params', 'device', "
-        "'collected_traffic_source')").fetchall()}
+        "SELECT CASE WHEN database_name = 'temp' THEN table_name ELSE column_name END FROM duckdb_columns() "
+        "WHERE (database_name = current_database() AND schema_name = 'main' AND table_name = 'events' "
+        "AND column_name IN ('event_row', 'event_params', 'device', 'collected_traffic_source')) "
+        "OR (database_name = 'temp' AND table_name = $first AND column_name = 'ecommerce')",
+        {"first": FIRST_PURCHASES}).fetchall()}
     return dataclasses.replace(NEWEST, flat_params=tuple(flat_columns(con)), event_rows="event_row" in found,
                                last_click_columns="event_params" not in found,
                                event_params="event_params" in found, event_fields="device" in found,
-                               click_inputs="collected_traffic_source" in found)
+                               click_inputs="collected_traffic_source" in found,
+                               first_purchases=FIRST_PURCHASES in found)
 
 
 def _extract(key: str) -> exp.Expr:

@@ -26,7 +26,7 @@ from .clock import utc_now
 from .connection import statement_events
 from .day_tables import provisional_days
 from .event_stamps import refresh_event_stamps
-from .first_seen import days_changed, first_days, reads_purchases, save_first_seen
+from .first_seen import FirstDays, days_changed, first_days, first_purchases, reads_purchases, save_first_seen
 from .flat_params import flatten, params_of
 from .kpi_values import stage_values
 from .observed_values import session_subjects
@@ -95,46 +95,50 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     flatten(con, params_of(con, plan))  # the params the statements read, as plain columns (flat_params.py)
     # each loaded day's session days, kept once for every statement (session_facts.py); --full keeps them again
     facts = keep_facts(con, plan, full=full)
-    todo = days_to_refresh(plan, loaded, state, full=full, purchase_days=purchase_days)
-    staged: list[pa.Table] = []
-    recomputed = [(kid, d) for kid, days in todo.items() for d in days]  # (kpi, day) whose old values are replaced
-    # long ranges in statements that fit in DuckDB's memory (a full refresh: 89 days of 5M events in two)
-    per_day = {str(d): int(n) for d, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
-    groups = [(kpi_ids, within_budget(ranges, per_day, statement_events(con))) for kpi_ids, ranges in batches(plan, todo)]
-    total = sum(len(kpi_ids) * len(ranges) for kpi_ids, ranges in groups)  # one step per KPI and day range
-    done = 0
-    hashes = {q.kpi_id: q.definition_hash for q in plan.ordered()}
-    failures: list[KpiFailure] = []
-    retried: list[str] = []  # statements over the kept session days run again from the events
-    # data quality and the attribution methods once per loaded day: only days (re)loaded since checked, or all
-    # when the checks changed; the methods (every day with `full`, and any loaded day not counted yet) with the
-    # values a day of the session dimensions the KPI files name (observed_values.py), counted by the first KPI
-    # statement over each day from the session table it builds anyway, else on their own
-    quality_days = days_to_check(con, loaded, checks_hash(spec))
-    subjects = session_subjects(catalog)
-    methods_todo = set(methods_days(con, sorted(loaded) if full else quality_days))
-    counted: dict[str, list[dict[str, object]]] = {}
-    for kpi_ids, ranges in groups:
-        for start, end in ranges:
-            if progress:
-                progress(_label(kpi_ids), done, total)
-            wanted = {d for d in methods_todo if start <= d <= end and d not in counted}
-            tables, failed, methods = compute_isolated(con, catalog, plan, kpi_ids, start, end,
-                                                       [s.name for s in subjects] if wanted else None, METHOD_VALUES,
-                                                       facts=facts, retried=retried)
-            if methods is not None:
-                counted |= counted_days(methods, wanted)
-            staged += [_with_hashes(table, hashes) for table in tables]
-            failures += failed
-            for kpi_id in kpi_ids:
-                done += 1
+    # the statements read the purchases' history from each id's first day, one row per id (first_seen.py)
+    with first_purchases(con, first):
+        todo = days_to_refresh(plan, loaded, state, full=full, purchase_days=purchase_days)
+        staged: list[pa.Table] = []
+        # (kpi, day) whose old values are replaced
+        recomputed = [(kid, d) for kid, days in todo.items() for d in days]
+        # long ranges in statements that fit in DuckDB's memory (a full refresh: 89 days of 5M events in two)
+        per_day = {str(d): int(n) for d, n in con.execute("SELECT event_date, rows FROM loaded_days").fetchall()}
+        groups = [(kpi_ids, within_budget(ranges, per_day, statement_events(con)))
+                  for kpi_ids, ranges in batches(plan, todo)]
+        total = sum(len(kpi_ids) * len(ranges) for kpi_ids, ranges in groups)  # one step per KPI and day range
+        done = 0
+        hashes = {q.kpi_id: q.definition_hash for q in plan.ordered()}
+        failures: list[KpiFailure] = []
+        retried: list[str] = []  # statements over the kept session days run again from the events
+        # data quality and the attribution methods once per loaded day: only days (re)loaded since checked, or all
+        # when the checks changed; the methods (every day with `full`, and any loaded day not counted yet) with the
+        # values a day of the session dimensions the KPI files name (observed_values.py), counted by the first KPI
+        # statement over each day from the session table it builds anyway, else on their own
+        quality_days = days_to_check(con, loaded, checks_hash(spec))
+        subjects = session_subjects(catalog)
+        methods_todo = set(methods_days(con, sorted(loaded) if full else quality_days))
+        counted: dict[str, list[dict[str, object]]] = {}
+        for kpi_ids, ranges in groups:
+            for start, end in ranges:
                 if progress:
-                    progress(kpi_id, done, total)
-    failed_ids = {f.kpi_id for f in failures}  # they keep their previous values and refresh state
-    staged = [without_kpis(table, failed_ids) for table in staged] if failed_ids else staged
-    recomputed = [(kid, d) for kid, d in recomputed if kid not in failed_ids]
-    # distinct counts over periods, exact; not for a KPI whose statement failed (nor what derives from it)
-    periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full, also=purchase_days)
+                    progress(_label(kpi_ids), done, total)
+                wanted = {d for d in methods_todo if start <= d <= end and d not in counted}
+                tables, failed, methods = compute_isolated(
+                    con, catalog, plan, kpi_ids, start, end, [s.name for s in subjects] if wanted else None,
+                    METHOD_VALUES, facts=facts, retried=retried)
+                if methods is not None:
+                    counted |= counted_days(methods, wanted)
+                staged += [_with_hashes(table, hashes) for table in tables]
+                failures += failed
+                for kpi_id in kpi_ids:
+                    done += 1
+                    if progress:
+                        progress(kpi_id, done, total)
+        failed_ids = {f.kpi_id for f in failures}  # they keep their previous values and refresh state
+        staged = [without_kpis(table, failed_ids) for table in staged] if failed_ids else staged
+        recomputed = [(kid, d) for kid, d in recomputed if kid not in failed_ids]
+        # distinct counts over periods, exact; not for a KPI whose statement failed (nor what derives from it)
+        periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full, also=purchase_days)
     computed, computed_cpu = time.perf_counter(), time.process_time()
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()
@@ -222,7 +226,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: QueryPlan, staged: list[pa.Tabl
            recomputed: list[tuple[str, str]], quality: list[pa.Table], quality_days: list[str],
            now: dt.datetime, spec: str, failed: Set[str] = frozenset(),
            periods: tuple[pa.Table, dict[str, dt.date]] | None = None, first_seen: bool = True,
-           checked: tuple[dict[str, dt.datetime], str] | None = None, first_seen_days: pa.Table | None = None,
+           checked: tuple[dict[str, dt.datetime], str] | None = None, first_seen_days: FirstDays | None = None,
            ) -> int:
     """Replace the recomputed (kpi, day) values, keeping `computed_at` where a value did not change.
 

@@ -46,7 +46,9 @@ def facts_sql(con: duckdb.DuckDBPyConnection, plan: QueryPlan, clicks: str | Non
     """The statement giving the plan's session days for this warehouse (users keyed as `plan_sql` keys them), or
     with `clicks` (`last_click`, `click`) the records of their clicks; None when no KPI of the plan counts
     session days."""
-    shape = dataclasses.replace(warehouse_shape(con), event_rows=False)
+    # the purchases' history read from the events even in a refresh (`first_seen.first_purchases`): the rows are
+    # kept under this text, which must be the same whenever it is asked for
+    shape = dataclasses.replace(warehouse_shape(con), event_rows=False, first_purchases=False)
     hashed = users_hash_apart(con)
     key = text_key("facts", plan, shape, clicks, *(["hashed_users"] if hashed else []))
     try:

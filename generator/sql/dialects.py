@@ -59,6 +59,7 @@ from .bigquery_form import emulator_compatible
 from .buckets import DATE_FORMAT
 from .export_shape import (
     CLICK,
+    FIRST_PURCHASES,
     LAST_CLICK_COLUMN,
     LISTED,
     NEWEST,
@@ -78,9 +79,11 @@ BIGQUERY_TABLE_PLACEHOLDER = "your-project.analytics_123456789.events_*"
 
 
 class EventsRelation(exp.Expression, exp.Func):
-    """The GA4 export's events (one row per event, the export's columns)."""
+    """The GA4 export's events (one row per event, the export's columns). `first_purchases` (TRUE): read for the
+    purchases' history only (`transactions.earlier_transactions`), so, beside `export_shape.FIRST_PURCHASES`
+    (`ExportShape.first_purchases`), that relation: each id's first purchase only."""
 
-    arg_types = {"this": False}
+    arg_types = {"this": False, "first_purchases": False}
 
 
 EARLIEST_DAY = "00000000"
@@ -271,6 +274,8 @@ def lower(expression: exp.Expr, dialect: Dialect, copy: bool = True, export: Exp
 
     def replace(node: exp.Expr) -> exp.Expr:
         if isinstance(node, EventsRelation):
+            if dialect == "duckdb" and export.first_purchases and node.args.get("first_purchases"):
+                return exp.to_table(FIRST_PURCHASES)
             return _events_table(dialect)
         if isinstance(node, KeptDayRange):
             fmt = exp.Literal.string(DATE_FORMAT)

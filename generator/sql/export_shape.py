@@ -69,6 +69,13 @@ event's session, as `attribution.last_click_values` reads it from `session_traff
 warehouse keeps those four columns, not the nested record (`warehouse/slim_events.py`)."""
 
 
+FIRST_PURCHASES = "kb_first_purchases"
+"""Each transaction id's first purchase, one row per id in the columns of the events the purchases' history reads
+(`event_date`: its first day, `event_name`: purchase, `ecommerce.transaction_id`): the ids a purchase carried
+before a day, and each one's first day, are the same read from it as from every purchase, which a history of
+180 days holds about 50 times over (`ExportShape.first_purchases`; made by `warehouse/first_seen.py`)."""
+
+
 CLICK = ("source", "medium", "campaign", "gclid")
 """The fields of the click an event collected (`attribution.click_values`)."""
 
@@ -168,6 +175,10 @@ class ExportShape:
     # without it (the warehouse's `events`), every click field the SQL reads must be one of `flat_params`
     # (`click_key`), and what a `ClickInput` selects is a typed NULL where all four are
     click_inputs: bool = True
+    # the statement runs beside `FIRST_PURCHASES`, each transaction id's first purchase (a warehouse refresh:
+    # `warehouse/first_seen.py`), which the purchases' history reads instead of every purchase
+    # (`transactions.earlier_transactions`)
+    first_purchases: bool = False
 
     def flat_column(self, key: str) -> str | None:
         """The column holding the event param `key` (its `value` record, or its params: `LISTED`), if any."""

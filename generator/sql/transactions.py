@@ -10,6 +10,8 @@ the range the earliest purchase of an id wins, by day then by time (`build.FIRST
 `build.kept_events` and `rollup.flagged_events`).
 
 So the SQL needs nothing but the export and is right for any date range, on a raw export as on the warehouse.
+A warehouse refresh, which has each id's first day already, gives the statements those instead, one row per id
+(`export_shape.FIRST_PURCHASES`): the same ids and first days, without reading every purchase of the history.
 Limits, stated: it reads every earlier day of the export (on BigQuery those two columns of every daily table
 are billed: about 20 bytes per event for `event_name` plus the id of each purchase); an id whose first day is
 no longer in the export (tables expired or deleted) counts again; ids are compared as text after GA4's
@@ -51,7 +53,7 @@ def earlier_transactions() -> tuple[str, exp.Select]:
     """`earlier_transactions`: every transaction id a purchase carried on a day before `start_date`."""
     tid = transaction_id(exp.Dot(this=exp.column("ecommerce"), expression=exp.to_identifier("transaction_id")))
     body = (exp.select(exp.alias_(tid, "transaction_id")).distinct()
-            .from_(EventsRelation())
+            .from_(EventsRelation(first_purchases=exp.true()))  # one row per id where a refresh has them
             .where(ExportDateRange(this=exp.Literal.string(EARLIEST_DAY), expression=_day_before_start()))
             .where(exp.EQ(this=exp.column("event_name"), expression=exp.Literal.string(PURCHASE)))
             .where(tid.copy().is_(exp.null()).not_()))

@@ -19,6 +19,7 @@ import pytest
 from generator.plan.queries import compile_plan
 from generator.rules.validate import validate_paths
 from warehouse.connection import connect_store
+from warehouse.first_seen import FirstDays, days_changed, first_days
 from warehouse.refresh import refresh_kpis
 from warehouse.schema import ARROW_SCHEMA
 from warehouse.sources.arrow_days import ArrowDaysSource
@@ -219,3 +220,61 @@ def test_a_copy_on_a_later_day_with_an_earlier_time_counts_on_neither_day_twice(
     _assert_stored_as_expected(tmp_path / "whole.duckdb", expected)
     naive = len({(r["ecommerce"] or {}).get("transaction_id") for r in _purchases(days[names[7]])})
     assert expected[names[7]][0] == naive - 1 + _without_id(days[names[7]])  # the copy is not day 8's order
+
+
+def _first_days_read(db: Path) -> FirstDays:
+    con = connect_store(db)
+    try:
+        return first_days(con)
+    finally:
+        con.close()
+
+
+def test_a_new_day_reads_only_the_ids_it_brings_and_every_first_day_stays_right(tmp_path: Path, export,
+                                                                                  compiled) -> None:
+    """After a refresh, days loaded after the last one can move no id's first day: the next refresh reads only
+    the ids first seen on them (`first_seen.FirstDays.since`), and the table of first days equals Python's over
+    every loaded purchase. A day reloaded, a day loaded before the last, or a table whose rows changed: every
+    purchase is read again."""
+    names = sorted(export)
+    early, later = {d: export[d] for d in names[:7]}, {d: export[d] for d in names[7:]}
+    db = tmp_path / "daily.duckdb"
+    _load_and_refresh(db, compiled, early)
+    assert _first_days_read(db).since == names[6]
+    con = connect_store(db)
+    try:
+        run_load(con, ArrowDaysSource(later))
+        first = first_days(con)
+        changed = days_changed(con, first)
+    finally:
+        con.close()
+    assert first.since == names[6]
+    before, every = _first_days(early), _first_days(export)
+    assert dict(zip(*first.ids.to_pydict().values(), strict=True)) == {
+        tid: day for tid, day in every.items() if tid not in before}
+    assert changed == {r["event_date"] for d in names[7:] for r in _purchases(export[d])
+                       if r["ecommerce"]["transaction_id"] not in before}
+    assert _first_days({names[1]: export[names[1]]}).keys() & _first_days({names[8]: export[names[8]]}).keys()
+    con = connect_store(db)
+    try:
+        refresh_kpis(con, *compiled)  # a refresh of what was loaded: the new days, their ids only
+    finally:
+        con.close()
+    assert dict(_read(db, "SELECT transaction_id, first_date FROM transaction_first_seen")) == every
+    _load_and_refresh(tmp_path / "whole.duckdb", compiled, export)
+    assert _read(db, VALUES) == _read(tmp_path / "whole.duckdb", VALUES)
+    assert _first_days_read(db).since == names[9]
+
+    _load_and_refresh(db, compiled, {names[2]: export[names[2]]})  # reloaded as it was: another load
+    assert dict(_read(db, "SELECT transaction_id, first_date FROM transaction_first_seen")) == every
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM transaction_first_seen WHERE first_date = $d", {"d": names[0]})
+    assert _first_days_read(db).since is None  # its rows changed: every purchase is read again
+    late = tmp_path / "late.duckdb"
+    _load_and_refresh(late, compiled, {d: export[d] for d in names[:7] if d != names[3]})
+    con = connect_store(late)
+    try:
+        run_load(con, ArrowDaysSource({names[3]: export[names[3]]}))
+        assert first_days(con).since is None  # a day before the last one: its ids can move others' first days
+    finally:
+        con.close()

@@ -47,12 +47,13 @@ def test_a_second_refresh_reuses_every_text_and_each_equals_a_fresh_build(projec
     assert rows(db, VALUES) == values
     # the kept day statement is exactly what the generator builds now for this store (it counts the attribution
     # methods of its days too, with the values a day of the session dimensions the KPI files name, and reads the
-    # kept session days, whose clicks are ids, not event rows: `warehouse/session_facts.py`)
+    # kept session days, whose clicks are ids, not event rows: `warehouse/session_facts.py`; and each transaction
+    # id's first purchase, which the refresh hands its statements: `warehouse/first_seen.first_purchases`)
     compiled = compile_paths([kpis])
     plan, names = compiled.plan, [s.name for s in session_subjects(compiled.catalog)]
     assert names
     with duckdb.connect(str(db), read_only=True) as con:
-        shape = dataclasses.replace(warehouse_shape(con), event_rows=False)
+        shape = dataclasses.replace(warehouse_shape(con), event_rows=False, first_purchases=True)
         assert users_hash_apart(con)  # so the statements key sessions by the users' hash
         fresh = render_plan_sql(plan, "duckdb", plan.kpis.keys(), export=shape, hashed_users=True, methods=names,
                                 methods_limit=METHOD_VALUES, facts=True)
