@@ -13,20 +13,23 @@ are then found again next time). A store upgraded from an older version starts w
 first refresh recomputes every day with a purchase once (their values had been deduplicated only within the
 days each refresh read).
 
-Each save also records which loaded days the table covers (`_covered`: the last day, how many days and a hash of
-each day with its load, in the table's comment, with its row count). When the next refresh finds those days as
-they were and only later days loaded since (a new day: the daily run), no id's first day can have moved: only
-the ids first seen on the new days are read and added (`FirstDays.since`), not every purchase of the history
-(at 180 days of 55,000 events a day, the two statements took 0.12-0.17 CPU s of a new day, now 0.01-0.02).
-Anything else (a day reloaded, removed or loaded late, a refresh that did not save, a table whose rows changed)
-reads every purchase, as before. The refresh's statements read the purchases' history from these first days too
-(`first_purchases`), not from every purchase.
+Each save also records, in the table's comment, which loaded days it covers (`_covered`: the last day, how many
+days and a hash of each day with its load), a hash of its own rows and of the SQL reading the first days. When the
+next refresh finds those days as they were, the rows as saved and the same SQL, no id's first day can have moved
+since, whatever was loaded after the last covered day: only the ids first seen after it are read and added
+(`FirstDays.since`), not every purchase of the history (at 180 days of 55,000 events a day, the two statements
+took 0.12-0.17 CPU s of a new day, now 0.01-0.02). A day reloaded, removed or loaded before the last covered one,
+rows changed by hand, another version's SQL, or `kpi refresh --full` read every purchase, as before; after a
+refresh that did not save (a KPI reading purchases failed), the next one starts from what the table last
+covered. The refresh's statements read the purchases' history from these first days too (`first_purchases`),
+not from every purchase, so the table must be right: it is checked, not trusted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -83,13 +86,13 @@ class FirstDays:
     covered: tuple[str, int, int]
 
 
-def first_days(con: duckdb.DuckDBPyConnection) -> FirstDays:
+def first_days(con: duckdb.DuckDBPyConnection, full: bool = False) -> FirstDays:
     """Each transaction id's first day in the loaded events: read once by a refresh for `days_changed` and
     `save_first_seen` (each read every purchase for it: at 180 days of 55,000 events a day, three reads of
     0.09-0.16 CPU s where one does); only the new days' ids when the table covers every other loaded day as it
-    is now (see the module's docstring)."""
+    is now (see the module's docstring), unless `full` (`kpi refresh --full` reads every purchase)."""
     covered = _covered(con)
-    since = _covered_up_to(con)
+    since = None if full else _covered_up_to(con)
     if since is None:
         return FirstDays(con.sql(_purchases()[1]).to_arrow_table(), None, covered)
     new = con.sql(f"""
@@ -168,27 +171,43 @@ def _covered(con: duckdb.DuckDBPyConnection, up_to: str | None = None) -> tuple[
 
 
 def _record_covered(con: duckdb.DuckDBPyConnection, covered: tuple[str, int, int]) -> None:
-    """Record with `transaction_first_seen` the loaded days it was saved from and its row count (its comment:
-    digits and separators only, made of these numbers and the day's digits)."""
-    (rows,) = con.execute("SELECT count(*) FROM transaction_first_seen").fetchall()[0]
+    """Record with `transaction_first_seen` the loaded days it was saved from, a hash of its rows and of the SQL
+    reading the first days (its comment: digits, hex digits and colons only, made here of numbers)."""
     last, count, mark = covered
-    note = f"{int(last) if last else ''}:{int(count)}:{int(mark)}:{int(rows)}"
+    note = ":".join([str(int(last)) if last else "", str(int(count)), str(int(mark)), *map(str, _rows_mark(con)),
+                     _version()])
     con.execute(f"COMMENT ON TABLE transaction_first_seen IS '{note}'")
 
 
 def _covered_up_to(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The last day of the loaded days the table was saved from, when those days are loaded as they were then and
-    the table holds the rows it was saved with; else None (every purchase must be read)."""
+    """The last day of the loaded days the table was saved from, when those days are loaded as they were then,
+    the table holds the rows it was saved with and the first days are read by the same SQL; else None (every
+    purchase must be read). A comment of another form (none, an older one, someone's note) is no record."""
     found = con.execute("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
                         "AND schema_name = 'main' AND table_name = 'transaction_first_seen'").fetchall()
     parts = str(found[0][0] or "").split(":") if found else []
-    if len(parts) != 4 or not parts[0]:
+    if len(parts) != 6 or not parts[0].isdigit() or parts[5] != _version():
         return None
-    last, count, mark, rows = parts
-    (now_rows,) = con.execute("SELECT count(*) FROM transaction_first_seen").fetchall()[0]
-    if _covered(con, last) != (last, int(count), int(mark)) or int(rows) != now_rows:
+    last, count, mark, rows, rows_mark, _ = parts
+    try:
+        saved = (last, int(count), int(mark)), (int(rows), int(rows_mark))
+    except ValueError:
         return None
-    return last
+    return last if (_covered(con, last), _rows_mark(con)) == saved else None
+
+
+def _rows_mark(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """`transaction_first_seen`'s row count and a hash of its rows (any row changed changes it)."""
+    rows, mark = con.execute("SELECT count(*), coalesce(bit_xor(hash(transaction_id, first_date)), 0) "
+                             "FROM transaction_first_seen").fetchall()[0]
+    return int(rows), int(mark)
+
+
+@functools.cache
+def _version() -> str:
+    """12 hex digits of SHA-256 over the SQL that reads each id's first day: first days kept by other code (another
+    rule for what an id is) are read again."""
+    return hashlib.sha256(_purchases()[1].encode()).hexdigest()[:12]
 
 
 @contextlib.contextmanager

@@ -90,7 +90,7 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
     state = {k: KpiState(h, at) for k, h, at in con.execute(
         "SELECT kpi_id, definition_hash, refreshed_at FROM kpi_refresh_state WHERE source = $s AND kpi_id NOT IN "
         "(SELECT kpi_id FROM kpi_values WHERE source = $s AND engine <> 'duckdb')", {"s": SOURCE}).fetchall()}
-    first = first_days(con)  # each transaction id's first day, read once
+    first = first_days(con, full=full)  # each transaction id's first day, read once
     purchase_days = days_changed(con, first)  # a late or reloaded day can change another day's purchases
     flatten(con, params_of(con, plan))  # the params the statements read, as plain columns (flat_params.py)
     # each loaded day's session days, kept once for every statement (session_facts.py); --full keeps them again

@@ -267,6 +267,24 @@ def test_a_new_day_reads_only_the_ids_it_brings_and_every_first_day_stays_right(
 
     _load_and_refresh(db, compiled, {names[2]: export[names[2]]})  # reloaded as it was: another load
     assert dict(_read(db, "SELECT transaction_id, first_date FROM transaction_first_seen")) == every
+    assert _first_days_read(db).since == names[9]
+    con = connect_store(db)
+    try:
+        assert first_days(con, full=True).since is None  # `kpi refresh --full` reads every purchase
+    finally:
+        con.close()
+    moved = next(tid for tid, day in every.items() if day == names[1])
+    with duckdb.connect(str(db)) as con:  # a row changed by hand, the count kept: every purchase is read again
+        con.execute("UPDATE transaction_first_seen SET first_date = $d WHERE transaction_id = $t",
+                    {"d": names[8], "t": moved})
+    assert _first_days_read(db).since is None
+    _load_and_refresh(db, compiled, {names[9]: export[names[9]]})
+    assert dict(_read(db, "SELECT transaction_id, first_date FROM transaction_first_seen")) == every
+    assert _read(db, VALUES) == _read(tmp_path / "whole.duckdb", VALUES)
+    for note in ("owned by: data team: see wiki: x", "20240512:12:abc:79:1:x", ""):  # no record of ours
+        with duckdb.connect(str(db)) as con:
+            con.execute(f"COMMENT ON TABLE transaction_first_seen IS '{note}'")
+        assert _first_days_read(db).since is None
     with duckdb.connect(str(db)) as con:
         con.execute("DELETE FROM transaction_first_seen WHERE first_date = $d", {"d": names[0]})
     assert _first_days_read(db).since is None  # its rows changed: every purchase is read again
