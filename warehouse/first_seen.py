@@ -183,9 +183,9 @@ def _covered_up_to(con: duckdb.DuckDBPyConnection) -> str | None:
     """The last day of the loaded days the table was saved from, when those days are loaded as they were then,
     the table holds the rows it was saved with and the first days are read by the same SQL; else None (every
     purchase must be read). A comment of another form (none, an older one, someone's note) is no record."""
-    found = con.execute("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
-                        "AND schema_name = 'main' AND table_name = 'transaction_first_seen'").fetchall()
-    parts = str(found[0][0] or "").split(":") if found else []
+    from .schema.kept_reads import table_comment  # here: the schema's migrations import this module
+
+    parts = (table_comment(con, "transaction_first_seen") or "").split(":")
     if len(parts) != 6 or not parts[0].isdigit() or parts[5] != _version():
         return None
     last, count, mark, rows, rows_mark, _ = parts

@@ -34,7 +34,7 @@ from generator.sql.sessions import KEPT_CLICKS
 from .connection import statement_events, transaction
 from .flat_params import warehouse_shape
 from .refresh_days import contiguous_ranges, parse_day, within_budget
-from .schema.kept_reads import FACT_DAYS
+from .schema.kept_reads import FACT_DAYS, table_comment
 from .sql_texts import kept_text, text_key
 from .statements import users_hash_apart
 
@@ -159,9 +159,7 @@ def _stale_days(con: duckdb.DuckDBPyConnection, mark: str) -> list[str]:
 
 def _table_mark(con: duckdb.DuckDBPyConnection) -> str | None:
     """The signature `session_facts` was made with; None when there is no such table."""
-    found = con.execute("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
-                        "AND schema_name = 'main' AND table_name = $t", {"t": FACTS}).fetchall()
-    return str(found[0][0] or "") if found else None
+    return table_comment(con, FACTS)
 
 
 class _SharedIds(Exception):

@@ -9,7 +9,25 @@
   counted on by each load, so that a refresh reads two numbers, not the table;
 - `session_fact_days`: the loaded days whose session days `session_facts` keeps, with what (`warehouse/session_facts.py`;
   that table's columns follow the KPI files, so a refresh makes it).
+
+A kept table may say in its comment what its rows were made from (`table_comment`): `session_facts` the text of
+its statement, `transaction_first_seen` the loaded days it covers (`warehouse/first_seen.py`).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def table_comment(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """The comment of the store's table `table` ('' for none); None when there is no such table."""
+    found = con.execute("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+                        "AND schema_name = 'main' AND table_name = $t", {"t": table}).fetchall()
+    return str(found[0][0] or "") if found else None
+
 
 FLAT_PARAMS_DDL = """CREATE TABLE IF NOT EXISTS flat_params (
   key VARCHAR PRIMARY KEY,     -- the event param (case matters, as in GA4)
