@@ -58,6 +58,7 @@ from .period_spans import spanned_periods
 from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
 from .session_facts import facts_ready
+from .shift_sizes import listed_spreads
 from .statements import plan_sql, store_users
 
 PRESETS = ("7d", "28d", "90d", "mtd", "qtd")
@@ -256,8 +257,7 @@ def run_shift(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str
     `capped`, `user_pseudo_id`: `period_shift.list_shift_users`) make, a range `(period, True)` as if no day after
     `cap` were loaded (as the last refresh counted it), `(period, False)` with every loaded day: both in the same
     statements, which read the users' events once, sized by the events each range spreads over its own users."""
-    spreads = {((start, end), capped): int(n) for start, end, capped, n in con.execute(
-        _LISTED_SPREADS, {"reach": statement_reach(plan, kpi_ids), "cap": cap}).fetchall()}
+    spreads = listed_spreads(con, statement_reach(plan, kpi_ids), cap, facts_ready(con, plan))
     return _count(con, plan, kpi_ids, entries, None, cap, True, listed=spreads)
 
 
@@ -317,24 +317,6 @@ def _count(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str], 
                 entry = of_key[key]
                 rows[entry].append({**row, "grain": "period", "period_start": entry[0][0], "period_end": entry[0][1]})
     return rows
-
-
-_LISTED_SPREADS = f"""
-WITH per_user_date AS (
-    SELECT user_pseudo_id, event_date, count(*) AS n FROM events
-    WHERE user_pseudo_id IN (SELECT user_pseudo_id FROM {LISTED}) GROUP BY ALL
-),
-per_user_day AS (  -- each (user, date) made a DATE once, not each event
-    SELECT user_pseudo_id, strptime(event_date, '%Y%m%d')::DATE AS day, n FROM per_user_date
-)
-SELECT l.period_start, l.period_end, l.capped, sum(p.n)
-FROM {LISTED} l JOIN per_user_day p USING (user_pseudo_id)
-WHERE p.day BETWEEN l.period_start AND l.period_end + $reach::INTEGER AND (NOT l.capped OR p.day <= $cap)
-GROUP BY ALL"""
-"""The events each range of `listed_users` spreads over its own users (its days and the `reach` days after it; a
-range counted as the last refresh counted it, up to `cap`): the sizes `in_statements` packs the shift's
-statements by. Sized by all listed users' events per day instead, a range listing a few of them looked as big
-as one listing them all (at 180 days of 55,000 events a new day's shift ran in two statements, not one)."""
 
 
 def _per_day(con: duckdb.DuckDBPyConnection, sql: str) -> dict[dt.date, int]:

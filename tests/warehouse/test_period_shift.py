@@ -205,30 +205,3 @@ def test_whether_a_ping_shares_a_transaction_id_with_a_user(rows, shared):
     con.execute("CREATE TABLE events (user_pseudo_id VARCHAR, ecommerce STRUCT(transaction_id VARCHAR))")
     con.executemany("INSERT INTO events VALUES (?, {'transaction_id': ?})", rows)
     assert ids_shared_with_pings(con) is shared
-
-
-def test_the_shift_statements_are_sized_by_the_events_each_range_spreads_over_its_own_users():
-    """`in_statements` packs a shift's ranges by the events each spreads over its own listed users (its days, the
-    reach after them, and no day after the cap for a range counted as the last refresh counted it), recounted
-    here by hand; sized by every listed user's events, a range of a few users looked as big as one of all."""
-    day = [date(2026, 3, 1) + timedelta(days=n) for n in range(10)]
-    events = ([("a", d) for d in day for _ in range(2)] + [("b", d) for d in day[4:6] for _ in range(3)]
-              + [("c", d) for d in day for _ in range(5)] + [(None, day[3])])  # c listed nowhere; a ping
-    listed = [(day[1], day[3], False, "a"), (day[1], day[3], False, "b"),
-              (day[0], day[9], True, "a"), (day[0], day[9], True, "b"), (day[0], day[6], False, "b")]
-    reach, cap = 1, day[7]
-    con = duckdb.connect()
-    con.execute("CREATE TABLE events (user_pseudo_id VARCHAR, event_date VARCHAR)")
-    con.executemany("INSERT INTO events VALUES (?, ?)", [(u, d.strftime("%Y%m%d")) for u, d in events])
-    con.execute("CREATE TEMP TABLE listed_users (period_start DATE, period_end DATE, capped BOOLEAN, "
-                "user_pseudo_id VARCHAR)")
-    con.executemany("INSERT INTO listed_users VALUES (?, ?, ?, ?)", listed)
-    expected: dict[tuple, int] = {}
-    for start, end, capped, user in listed:
-        last = min(end + timedelta(days=reach), cap) if capped else end + timedelta(days=reach)
-        expected[(start, end, capped)] = expected.get((start, end, capped), 0) + sum(
-            1 for u, d in events if u == user and start <= d <= last)
-    found = {(s, e, c): int(n) for s, e, c, n in con.execute(period_values._LISTED_SPREADS,
-                                                              {"reach": reach, "cap": cap}).fetchall()}
-    assert found == expected == {(day[1], day[3], False): 8 + 3, (day[0], day[9], True): 16 + 6,
-                                 (day[0], day[6], False): 6}
