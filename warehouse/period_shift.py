@@ -14,6 +14,10 @@ each part counted by the periods statement over U's events only (`list_shift_use
 `generator/sql/periods.spread_over_periods`); everyone else's part is the same in both and cancels. A day
 adds about a day's users to each range, whatever the history, where counting R' again reads all its events.
 
+For the KPIs whose ranges add up their days' values but for a few users (session counts, event counts and sums,
+new users), `day_parts.py` moves R by the days' values and counts only those users apart; the others (users,
+conversions per user) are shifted here.
+
 Used when the refresh only adds days after the last refresh's (no reload, no late day, the same definitions),
 every KPI counted adds up that way (`shiftable`), and a stored range differs from R' by few enough events
 (`WORTH`); any other range is counted in full (`period_values.run_periods`).

@@ -45,6 +45,7 @@ from generator.sql.period_parameters import in_statements, keyed, parameters_in,
 from generator.sql.periods import PERIOD_USERS, USER_KEY, PeriodsUnsupported
 
 from .connection import statement_events, without_optimizer
+from .day_parts import FreshDays, day_part_kpis, shifted_by_days
 from .period_shift import (
     LISTED,
     Counted,
@@ -151,7 +152,8 @@ class PeriodJob:
 
 
 def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loaded: dict[str, dt.datetime],
-                          full: bool = False, also: Iterable[str] = ()) -> tuple[pa.Table, dict[str, dt.date]]:
+                          full: bool = False, also: Iterable[str] = (), fresh: FreshDays | None = None,
+                          ) -> tuple[pa.Table, dict[str, dt.date]]:
     """(the rows to store, per calendar grain the first period_start they replace), counted in DuckDB.
 
     The dashboard periods, weeks and months are counted together, in as few statements as fit in memory
@@ -183,7 +185,7 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
     try:
         for group, wanted in groups.items():
             ids = list(group)
-            done = {} if full else shifted_periods(con, plan, ids, wanted, loaded, also)
+            done = {} if full else shifted_periods(con, plan, ids, wanted, loaded, also, fresh)
             rest = [r for r in wanted if r not in done]
             counted |= done | (spanned_periods(con, plan, ids, rest, list(loaded)) or run_periods(con, plan, ids, rest))
     except PeriodsUnsupported:  # two conversion windows: one statement per period and calendar grain, as before
@@ -198,25 +200,32 @@ def compute_period_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, loade
 
 def shifted_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str],
                     wanted: list[tuple[dt.date, dt.date]], loaded: dict[str, dt.datetime], also: Iterable[str] = (),
-                    ) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
+                    fresh: FreshDays | None = None) -> dict[tuple[dt.date, dt.date], list[dict[str, object]]]:
     """The rows of the ranges of `wanted` that a stored range shifts to (`period_shift.py`), by range; the
-    others are left out, to be counted in full."""
+    others are left out, to be counted in full. With `fresh` (this refresh's daily values), the KPIs whose ranges
+    add up their days but for a few users are moved by the days' values (`day_parts.py`), the others by their
+    listed users' parts."""
     shifts, cap = plan_shifts(con, plan, kpi_ids, wanted, loaded, also)
     if not shifts or cap is None:
         return {}
-    reach = statement_reach(plan, kpi_ids)
-    list_shift_users(con, {new: (old, differing_days(old, new, reach, cap)) for new, (old, _) in shifts.items()})
-    try:
-        stored_as_was = dict.fromkeys((old, True) for old, _ in shifts.values())  # each stored range once
-        counted = run_shift(con, plan, kpi_ids, [*stored_as_was, *((new, False) for new in shifts)], cap)
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {LISTED}")
-    out = {}
-    for new, (old, stored) in shifts.items():
-        base = [row for row in _stored_range(con, stored) if row["kpi_id"] in kpi_ids]
-        out[new] = [{**row, "grain": "period", "period_start": new[0], "period_end": new[1]}
-                    for row in shifted_rows(plan, base, counted[(old, True)], counted[(new, False)])]
-    return out
+    by_days = day_part_kpis(plan, kpi_ids) if fresh is not None and facts_ready(con, plan) else []
+    moved = shifted_by_days(con, plan, by_days, shifts, cap, fresh) if by_days and fresh is not None else None
+    rest = kpi_ids if moved is None else [kid for kid in kpi_ids if kid not in by_days]
+    out: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {new: list(moved[new]) if moved else []
+                                                                    for new in shifts}
+    if rest:
+        reach = statement_reach(plan, rest)
+        list_shift_users(con, {new: (old, differing_days(old, new, reach, cap)) for new, (old, _) in shifts.items()})
+        try:
+            stored_as_was = dict.fromkeys((old, True) for old, _ in shifts.values())  # each stored range once
+            counted = run_shift(con, plan, rest, [*stored_as_was, *((new, False) for new in shifts)], cap)
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {LISTED}")
+        for new, (old, stored) in shifts.items():
+            base = [row for row in _stored_range(con, stored) if row["kpi_id"] in rest]
+            out[new] += shifted_rows(plan, base, counted[(old, True)], counted[(new, False)])
+    return {new: [{**row, "grain": "period", "period_start": new[0], "period_end": new[1]} for row in rows]
+            for new, rows in out.items()}
 
 
 def _stored_range(con: duckdb.DuckDBPyConnection, period: tuple[dt.date, dt.date]) -> list[dict[str, object]]:

@@ -24,6 +24,7 @@ from .attribution_methods import METHOD_VALUES, counted_days, methods_days, refr
 from .attribution_summary import AttributionSummary
 from .clock import utc_now
 from .connection import statement_events
+from .day_parts import FreshDays
 from .day_tables import provisional_days
 from .event_stamps import refresh_event_stamps
 from .first_seen import FirstDays, days_changed, first_days, first_purchases, reads_purchases, save_first_seen
@@ -138,7 +139,8 @@ def refresh_kpis(con: duckdb.DuckDBPyConnection, catalog: KpiCatalog, plan: Quer
         staged = [without_kpis(table, failed_ids) for table in staged] if failed_ids else staged
         recomputed = [(kid, d) for kid, d in recomputed if kid not in failed_ids]
         # distinct counts over periods, exact; not for a KPI whose statement failed (nor what derives from it)
-        periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full, also=purchase_days)
+        periods = compute_period_values(con, without_failed(plan, failed_ids), loaded, full, also=purchase_days,
+                                        fresh=FreshDays(staged, frozenset(recomputed)))
     computed, computed_cpu = time.perf_counter(), time.process_time()
     quality = [compute_quality(con, catalog, s, e) for s, e in contiguous_ranges(quality_days)]
     checked, checked_cpu = time.perf_counter(), time.process_time()

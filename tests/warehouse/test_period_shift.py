@@ -143,6 +143,53 @@ def test_a_new_day_shifted_from_the_stored_ranges_counts_what_a_full_refresh_cou
         assert con.execute("SELECT count(*) FROM events WHERE user_pseudo_id LIKE 'trap-%'").fetchall()[0][0] == 7
 
 
+def _odd_traps(era: str) -> tuple[dict, ...]:
+    """Users whose part of a range is not the sum of their days' parts (`warehouse/day_parts.py`), on the days the
+    new day's shift treats differently: the last 28 days drop 3 March, the month to date adds 31 March."""
+    utm = "https://shop.example/?utm_source=news&utm_medium=email"
+    start = 10 * 3600
+    return (
+        # two first visits, one on the dropped day: one new user of the last 28 days, one of each day
+        event("20240303", start, "first_visit", "trap-fv", 61, era=era),
+        event("20240320", start, "first_visit", "trap-fv", 62, era=era),
+        # a session on 1 March whose click comes a minute after its start, and a direct session on 31 March half
+        # a minute past 30 days after that start: a range holding 1 March dates the session by its start (the click
+        # is out of the direct session's 30 days), the new day's own statement by its click (carried)
+        event("20240301", start, "page_view", "trap-edge", 71, era=era),
+        event("20240301", start + 60, "page_view", "trap-edge", 71, url=utm, collected=("news", "email"), era=era),
+        event("20240331", start + 30, "page_view", "trap-edge", 72, era=era),
+        event("20240331", start + 90, "generate_lead", "trap-edge", 72, era=era),
+    )
+
+
+@pytest.mark.parametrize("era", ["legacy", "cross_channel"])
+def test_the_days_values_move_a_range_but_for_users_counted_apart(tmp_path, era):
+    """The session KPIs and new users move by the days' own values (`day_parts.py`), but for the users for whom a
+    range's part is not the sum of their days' parts, counted apart: a second first visit, a click carried or not
+    depending on the days a statement reads, and the demo's session over midnight into the new day. The oracle is a
+    full refresh; each of those users is listed apart."""
+    older, newest = _write_export(tmp_path / "export", era, _odd_traps(era))
+    db = tmp_path / "shifted.duckdb"
+    _kpi("load", "ga4-export", older, "--db", db, "--kpis", KPIS)
+    _kpi("refresh", "--db", db, "--kpis", KPIS)
+    _kpi("load", "ga4-export", newest, "--db", db, "--kpis", KPIS)
+    assert _shifts(db)[1]
+    full = tmp_path / "full.duckdb"
+    copy_store(db, full)
+    _kpi("refresh", "--db", db, "--kpis", KPIS)
+    _kpi("refresh", "--full", "--db", full, "--kpis", KPIS)
+    shifted, counted = _periods(db), _periods(full)
+    assert differing(shifted, counted) == []
+    # the two traps count: the first visits make one new user of the last 28 days and of the month
+    new_users = {(k[2], k[3]): v[0] for k, v in counted.items() if k[0] == "new_users" and k[1] == "period" and k[4] == ""}
+    with duckdb.connect(str(full), read_only=True) as con:
+        for (start, end), value in new_users.items():
+            (expected,) = con.execute(
+                "SELECT count(DISTINCT user_pseudo_id) FROM events WHERE event_name = 'first_visit' "
+                "AND event_date BETWEEN $a AND $b", {"a": _day(start), "b": _day(end)}).fetchall()[0]
+            assert value == expected, (start, end)
+
+
 def _assert_counted_in_full(db: Path, tmp_path: Path) -> None:
     """The next refresh shifts no range, and counts what a full refresh of a copy of the store counts."""
     assert _shifts(db)[1] == {}
