@@ -22,8 +22,13 @@ day that differs:
 
     value(R') = value(R) − Σ removed days + Σ added days − M's R + M's R' + M's removed days − M's added days
 
-which is exact whatever M holds. The days' values are the stored ones for the days the last refresh counted
-(`kpi_values`, with the KPIs' current definitions), and this refresh's for the days it counts (`FreshDays`).
+which is exact whatever M holds, as long as the days' values count M's parts as M's statement does. Where M is
+empty the days' values are the stored ones for the days the last refresh counted (`kpi_values`, with the KPIs'
+current definitions) and this refresh's for the days it counts (`FreshDays`): for everyone else a day's part does
+not depend on the days its statement read. Where M is not (a real export's sessions cross midnight into every new
+day), a day's stored value may count an odd user's part as its statement read them (a session over midnight
+described from the days read, a click dated by its session's start where the statement holds that day), so the
+days that differ are counted again, by the statement of one-day ranges over everyone, as M's parts are.
 """
 
 from __future__ import annotations
@@ -189,7 +194,7 @@ def shifted_by_days(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
     """The rows of `kpi_ids` (`day_part_kpis`) of each range of `shifts` ({R': (R, as stored)}), from R's stored
     rows, the days' values and the odd users' parts (see the module's docstring); None when a day's stored values
     are not the current definitions' (then the caller shifts them as before)."""
-    from .period_values import _stored_range, run_shift  # the one place that counts ranges
+    from .period_values import _stored_range, run_periods, run_shift  # the one place that counts ranges
 
     parts = {new: differing(old, new, cap) for new, (old, _) in shifts.items()}
     removed = {d for rem, _ in parts.values() for d in rem}
@@ -202,6 +207,13 @@ def shifted_by_days(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
     odd = odd_users(con, plan, kpi_ids, removed | added, first, last)
     counted: dict[tuple[Range, bool], Rows] = {}
     if odd:
+        # a day's stored value counts an odd user's part as the statement that counted it read them (a session
+        # over midnight described from the days it read, a click dated by the session's start where the
+        # statement holds that session's day): the days' values are counted again here, as the odd users' parts
+        # are, by the statement of one-day ranges, over everyone (the others' parts are the same either way)
+        again = run_periods(con, plan, kpi_ids, [(d, d) for d in sorted(removed | added)])
+        before_days = {d: again[(d, d)] for d in removed}
+        now_days = {d: again[(d, d)] for d in added}
         entries = list(dict.fromkeys([*((old, True) for old, _ in shifts.values()), *((new, False) for new in shifts),
                                       *(((d, d), True) for d in sorted(removed)),
                                       *(((d, d), False) for d in sorted(added))]))

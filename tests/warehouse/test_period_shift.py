@@ -147,6 +147,7 @@ def _odd_traps(era: str) -> tuple[dict, ...]:
     """Users whose part of a range is not the sum of their days' parts (`warehouse/day_parts.py`), on the days the
     new day's shift treats differently: the last 28 days drop 3 March, the month to date adds 31 March."""
     utm = "https://shop.example/?utm_source=news&utm_medium=email"
+    cpc = "https://shop.example/?utm_source=google&utm_medium=cpc"
     start = 10 * 3600
     return (
         # two first visits, one on the dropped day: one new user of the last 28 days, one of each day
@@ -159,6 +160,13 @@ def _odd_traps(era: str) -> tuple[dict, ...]:
         event("20240301", start + 60, "page_view", "trap-edge", 71, url=utm, collected=("news", "email"), era=era),
         event("20240331", start + 30, "page_view", "trap-edge", 72, era=era),
         event("20240331", start + 90, "generate_lead", "trap-edge", 72, era=era),
+        # a session from 2 March into 3 March (the dropped day), its click at its start, and a second session just
+        # before midnight with another click: the day's stored value, counted with 2 March, gives the session's
+        # 3 March part its own click; a statement of 3 March alone, the later session's (an independent review's)
+        event("20240302", 86_400 - 600, "page_view", "trap-mid", 81, url=utm, collected=("news", "email"), era=era),
+        event("20240302", 86_400 - 300, "page_view", "trap-mid", 82, url=cpc, collected=("google", "cpc"), era=era),
+        event("20240303", 600, "page_view", "trap-mid", 81, era=era),
+        event("20240303", 620, "generate_lead", "trap-mid", 81, era=era),
     )
 
 
@@ -166,8 +174,9 @@ def _odd_traps(era: str) -> tuple[dict, ...]:
 def test_the_days_values_move_a_range_but_for_users_counted_apart(tmp_path, era):
     """The session KPIs and new users move by the days' own values (`day_parts.py`), but for the users for whom a
     range's part is not the sum of their days' parts, counted apart: a second first visit, a click carried or not
-    depending on the days a statement reads, and the demo's session over midnight into the new day. The oracle is a
-    full refresh; each of those users is listed apart."""
+    depending on the days a statement reads, a session over midnight out of the dropped day with two clicks before
+    it, and the demo's session over midnight into the new day. The oracle is a full refresh; each of those users is
+    listed apart, and the days that differ are counted again as those users' parts are."""
     older, newest = _write_export(tmp_path / "export", era, _odd_traps(era))
     db = tmp_path / "shifted.duckdb"
     _kpi("load", "ga4-export", older, "--db", db, "--kpis", KPIS)
