@@ -165,6 +165,14 @@ def day_rows(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str]
     return out
 
 
+def _days_of(con: duckdb.DuckDBPyConnection, users: list[str], days: set[dt.date]) -> set[dt.date]:
+    """The days of `days` on which one of `users` has an event."""
+    found = con.execute("SELECT DISTINCT event_date FROM events WHERE list_contains($days, event_date) "
+                        "AND list_contains($users, user_pseudo_id)",
+                        {"days": [d.strftime("%Y%m%d") for d in days], "users": users}).fetchall()
+    return {dt.datetime.strptime(d, "%Y%m%d").date() for (d,) in found}
+
+
 def _row(kid: str, breakdown: str, value_of: str, numerator: object, denominator: object) -> dict[str, object]:
     return {"kpi_id": kid, "breakdown": breakdown, "breakdown_value": value_of, "numerator": numerator,
             "denominator": denominator}
@@ -211,12 +219,13 @@ def shifted_by_days(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
         # over midnight described from the days it read, a click dated by the session's start where the
         # statement holds that session's day): the days' values are counted again here, as the odd users' parts
         # are, by the statement of one-day ranges, over everyone (the others' parts are the same either way)
-        again = run_periods(con, plan, kpi_ids, [(d, d) for d in sorted(removed | added)])
-        before_days = {d: again[(d, d)] for d in removed}
-        now_days = {d: again[(d, d)] for d in added}
+        touched = _days_of(con, odd, removed | added)  # the others' values hold no odd user's part
+        again = run_periods(con, plan, kpi_ids, [(d, d) for d in sorted(touched)]) if touched else {}
+        before_days |= {d: again[(d, d)] for d in removed & touched}
+        now_days |= {d: again[(d, d)] for d in added & touched}
         entries = list(dict.fromkeys([*((old, True) for old, _ in shifts.values()), *((new, False) for new in shifts),
-                                      *(((d, d), True) for d in sorted(removed)),
-                                      *(((d, d), False) for d in sorted(added))]))
+                                      *(((d, d), True) for d in sorted(removed & touched)),
+                                      *(((d, d), False) for d in sorted(added & touched))]))
         list_users(con, odd, entries)
         try:
             counted = run_shift(con, plan, kpi_ids, entries, cap)
