@@ -60,7 +60,7 @@ from .periods import comparison_period, month_end, resolve_period
 from .refresh_days import parse_day
 from .session_facts import facts_ready
 from .shift_sizes import listed_spreads
-from .statements import plan_sql, store_users
+from .statements import plan_sql, store_users, users_hash_apart
 
 PRESETS = ("7d", "28d", "90d", "mtd", "qtd")
 COMPARISONS = ("previous", "year")
@@ -208,7 +208,8 @@ def shifted_periods(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: li
     shifts, cap = plan_shifts(con, plan, kpi_ids, wanted, loaded, also)
     if not shifts or cap is None:
         return {}
-    by_days = day_part_kpis(plan, kpi_ids) if fresh is not None and facts_ready(con, plan) else []
+    numbered = fresh is not None and facts_ready(con, plan) and users_hash_apart(con)  # users as numbers (the checks)
+    by_days = day_part_kpis(plan, kpi_ids) if numbered else []
     moved = shifted_by_days(con, plan, by_days, shifts, cap, fresh) if by_days and fresh is not None else None
     rest = kpi_ids if moved is None else [kid for kid in kpi_ids if kid not in by_days]
     out: dict[tuple[dt.date, dt.date], list[dict[str, object]]] = {new: list(moved[new]) if moved else []
@@ -266,7 +267,8 @@ def run_shift(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str
     `capped`, `user_pseudo_id`: `period_shift.list_shift_users`) make, a range `(period, True)` as if no day after
     `cap` were loaded (as the last refresh counted it), `(period, False)` with every loaded day: both in the same
     statements, which read the users' events once, sized by the events each range spreads over its own users."""
-    spreads = listed_spreads(con, statement_reach(plan, kpi_ids), cap, facts_ready(con, plan))
+    # the kept session days key a user by a number only where no two users share a hash
+    spreads = listed_spreads(con, statement_reach(plan, kpi_ids), cap, facts_ready(con, plan) and users_hash_apart(con))
     return _count(con, plan, kpi_ids, entries, None, cap, True, listed=spreads)
 
 
