@@ -7,6 +7,9 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
+SOURCE = "ga4_export"
+"""The `source` of the values a refresh computes from the export (`kpi_values`, `kpi_refresh_state`); the GA4 Data
+API's have their own (`refresh_api.py`)."""
 MERGED = "merged_values"
 
 _MERGE_SQL = f"""

@@ -32,14 +32,13 @@ from generator.plan.queries import QueryPlan
 from . import pending
 from .day_tables import provisional_days
 from .first_seen import unrecorded
+from .kpi_values import SOURCE
 from .period_values import CALENDAR, calendar_kpis
 from .quality_days import checks_hash, days_to_check
 from .refresh import RefreshSummary
 from .refresh_days import format_day
 from .serving import publish_serving, serving_current
 from .serving_contract import serving_path
-
-SOURCE = "ga4_export"
 
 
 def unchanged_since(con: duckdb.DuckDBPyConnection, plan: QueryPlan, spec: str, store_path: Path) -> dt.datetime | None:

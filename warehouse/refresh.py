@@ -29,7 +29,7 @@ from .day_tables import provisional_days
 from .event_stamps import refresh_event_stamps
 from .first_seen import FirstDays, days_changed, first_days, first_purchases, reads_purchases, save_first_seen
 from .flat_params import flatten, params_of
-from .kpi_values import stage_values
+from .kpi_values import SOURCE, stage_values
 from .observed_values import session_subjects
 from .pending import kill_point
 from .period_values import compute_period_values, write_period_values
@@ -38,8 +38,6 @@ from .quality_days import checks_hash, days_to_check, save_checked
 from .refresh_days import KpiState, contiguous_ranges, days_to_refresh, within_budget
 from .refresh_isolation import KpiFailure, compute_isolated, unique_failures, without_kpis
 from .session_facts import keep_facts
-
-SOURCE = "ga4_export"
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 

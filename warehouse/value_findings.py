@@ -20,9 +20,9 @@ from generator.parse.catalog import KpiCatalog
 from generator.rules.data_values import KpiOutcome, LoadedDays, check_against_data
 from generator.rules.value_uses import subjects
 
+from .kpi_values import SOURCE
 from .observed_values import observed
 
-SOURCE = "ga4_export"
 FINDINGS_COLUMNS = [("kpi_id", pa.string()), ("code", pa.string()), ("level", pa.string()),
                     ("message", pa.string()), ("hint", pa.string()), ("file", pa.string()), ("line", pa.int64()),
                     ("column", pa.int64())]
