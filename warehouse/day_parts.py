@@ -40,18 +40,18 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from generator.plan.queries import DerivedQuery, QueryPlan
+from generator.plan.queries import DerivedQuery, KpiQuery, QueryPlan
 from generator.sql.attribution import LOOKBACK_DAYS
 from generator.sql.measures import FIRST_VISIT
 from generator.sql.session_facts import FACTS, SINGLE
 
+from .kpi_values import SOURCE
 from .period_shift import LISTED, shifted_rows, summable
 
 Range = tuple[dt.date, dt.date]
 Rows = list[dict[str, object]]
 DAY_KINDS = frozenset({"sessions", "sessions_with", "engaged_sessions", "new_users", "count", "sum", "average"})
 """The measures whose part of a range is, for all but a few users, the sum of their parts of its days."""
-SOURCE = "ga4_export"  # the daily values' source (`refresh.SOURCE`)
 _DAY = dt.timedelta(days=1)
 _MICROS_30_DAYS = LOOKBACK_DAYS * 86_400_000_000
 
@@ -68,13 +68,21 @@ class FreshDays:
 def day_part_kpis(plan: QueryPlan, kpi_ids: Iterable[str]) -> list[str]:
     """The KPIs of `kpi_ids` whose values a shift can move by their days' values (see the module's docstring)."""
     def plain(kid: str) -> bool:
-        q = plan.kpis[kid]
-        if isinstance(q, DerivedQuery):
-            return all(c in plan.kpis and plain(c) for c in q.components)
-        kinds = getattr(q, "kind", None) in ("simple", "ratio")
-        return kinds and all(m.kind in DAY_KINDS and not m.first_ever for m in q.measures())
+        queries = _counted(plan, kid)
+        return queries is not None and all(
+            getattr(q, "kind", None) in ("simple", "ratio")
+            and all(m.kind in DAY_KINDS and not m.first_ever for m in q.measures()) for q in queries)
 
     return [kid for kid in kpi_ids if plain(kid) and summable(plan, [kid])]
+
+
+def _counted(plan: QueryPlan, kid: str) -> list[KpiQuery] | None:
+    """The KPIs counted from events that `kid` is (itself) or is derived from; None when one is not in the plan."""
+    q = plan.kpis.get(kid)
+    if not isinstance(q, DerivedQuery):
+        return None if q is None else [q]
+    found = [_counted(plan, c) for c in q.components]
+    return None if any(f is None for f in found) else [x for f in found for x in f or []]
 
 
 def differing(old: Range, new: Range, cap: dt.date) -> tuple[list[dt.date], list[dt.date]]:
@@ -101,7 +109,7 @@ def odd_users(con: duckdb.DuckDBPyConnection, plan: QueryPlan, kpi_ids: list[str
         WHERE session_key IN (SELECT session_key FROM touched)
         GROUP BY session_key HAVING count(DISTINCT event_day) > 1
     """, {"days": days}).fetchall()}  # noqa: S608 - constant SQL
-    if any(m.kind == "new_users" for kid in kpi_ids for m in _measures(plan, kid)):
+    if any(m.kind == "new_users" for kid in kpi_ids for q in _counted(plan, kid) or [] for m in q.measures()):
         users |= {u for (u,) in con.execute("""
             WITH touched AS (  -- a first visit on a day that differs: few users, whose first visits are read
                 SELECT DISTINCT user_pseudo_id FROM events
@@ -176,13 +184,6 @@ def _days_of(con: duckdb.DuckDBPyConnection, users: list[str], days: set[dt.date
 def _row(kid: str, breakdown: str, value_of: str, numerator: object, denominator: object) -> dict[str, object]:
     return {"kpi_id": kid, "breakdown": breakdown, "breakdown_value": value_of, "numerator": numerator,
             "denominator": denominator}
-
-
-def _measures(plan: QueryPlan, kid: str) -> list:
-    q = plan.kpis[kid]
-    if isinstance(q, DerivedQuery):
-        return [m for c in q.components if c in plan.kpis for m in _measures(plan, c)]
-    return q.measures()
 
 
 def list_users(con: duckdb.DuckDBPyConnection, users: list[str], entries: list[tuple[Range, bool]]) -> None:
